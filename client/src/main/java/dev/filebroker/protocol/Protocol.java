@@ -1,0 +1,74 @@
+package dev.filebroker.protocol;
+
+/**
+ * The filebroker wire contract: version, frame layout, message types and limits, in one place.
+ *
+ * <p>Transport is an {@code AF_UNIX} {@code SOCK_STREAM} socket. Every message is one frame; all
+ * integers are little-endian. docs/protocol.md describes the same layout byte for byte.
+ *
+ * <pre>
+ * offset size field
+ *  0     4    u32 body length: bytes that follow this field (8 .. MAX_FRAME_SIZE - 4)
+ *  4     1    u8  version, {@link #VERSION}
+ *  5     1    u8  message type, see the TYPE_ constants
+ *  6     2    u16 reserved, must be 0
+ *  8     4    u32 request id, chosen by the client and echoed by the reply
+ * 12     ..   payload, layout by message type
+ * </pre>
+ */
+public final class Protocol {
+  /** The protocol version this library speaks. A frame with any other version is refused. */
+  public static final int VERSION = 1;
+
+  /** Size of the fixed frame header in bytes: length, version, type, reserved, request id. */
+  public static final int HEADER_SIZE = 12;
+
+  /** Bytes of the header counted by the length field (everything after the length itself). */
+  public static final int MIN_BODY_LENGTH = HEADER_SIZE - 4;
+
+  /** Largest frame, header included, that either side sends or accepts. */
+  public static final int MAX_FRAME_SIZE = 16384;
+
+  /** Longest path in bytes (UTF-8), matching Linux's PATH_MAX of 4096 including the NUL. */
+  public static final int MAX_PATH_LENGTH = 4095;
+
+  /** Longest human-readable message carried by an ERROR reply, in bytes of UTF-8. */
+  public static final int MAX_MESSAGE_LENGTH = 1024;
+
+  /** Most descriptors attached to one reply frame. Larger ancillary data is a protocol error. */
+  public static final int MAX_DESCRIPTORS_PER_REPLY = 1;
+
+  /**
+   * Request: open one file. Payload: u32 flags ({@link OpenFlags}), u16 create mode, u16 path
+   * length, path bytes. Nothing travels as SCM_RIGHTS; a request that carries descriptors is a
+   * protocol error.
+   */
+  public static final int TYPE_OPEN = 0x01;
+
+  /**
+   * Reply to {@link #TYPE_OPEN}: success. Payload: u32 {@code st_mode} of the opened file. Exactly
+   * one descriptor travels as SCM_RIGHTS with the first byte of this frame.
+   */
+  public static final int TYPE_OPENED = 0x81;
+
+  /**
+   * Reply to any request: failure. Payload: u16 error code ({@link ErrorCode}), u16 message length,
+   * i32 errno (0 when none applies), message bytes (UTF-8). No descriptor travels with it. When the
+   * code is a protocol error the daemon closes the connection after sending it.
+   */
+  public static final int TYPE_ERROR = 0xFF;
+
+  /** Size of the fixed part of an OPEN payload, before the path bytes. */
+  public static final int OPEN_FIXED_SIZE = 8;
+
+  /** Size of the OPENED payload. */
+  public static final int OPENED_PAYLOAD_SIZE = 4;
+
+  /** Size of the fixed part of an ERROR payload, before the message bytes. */
+  public static final int ERROR_FIXED_SIZE = 8;
+
+  /** Largest create mode a request may carry: permission bits plus setuid, setgid and sticky. */
+  public static final int MAX_CREATE_MODE = 07777;
+
+  private Protocol() {}
+}

@@ -1,0 +1,21 @@
+package dev.filebroker.daemon.policy;
+
+/** What a request asks to do with a file; what an allow rule grants and a deny rule refuses. */
+public enum Permission {
+  READ("read"),
+  WRITE("write"),
+  APPEND("append"),
+  CREATE("create"),
+  TRUNCATE("truncate");
+
+  private final String policyName;
+
+  Permission(String policyName) {
+    this.policyName = policyName;
+  }
+
+  /** The name policy files use for this permission. */
+  public String policyName() {
+    return policyName;
+  }
+}

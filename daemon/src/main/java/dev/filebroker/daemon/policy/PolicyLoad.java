@@ -1,0 +1,19 @@
+package dev.filebroker.daemon.policy;
+
+import java.util.List;
+
+/** The result of loading a policy: a sealed, immutable policy or every error found. */
+public sealed interface PolicyLoad {
+  /** The policy parsed and checked cleanly. */
+  record Loaded(Policy policy) implements PolicyLoad {}
+
+  /** The policy has errors; nothing of it may be used. The list is never empty. */
+  record Invalid(List<PolicyError> errors) implements PolicyLoad {
+    public Invalid {
+      errors = List.copyOf(errors);
+      if (errors.isEmpty()) {
+        throw new IllegalArgumentException("errors must not be empty");
+      }
+    }
+  }
+}
