@@ -1,0 +1,119 @@
+package dev.filebroker.daemon.audit;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One audited decision: who asked for what, what the policy said, and what happened.
+ *
+ * @param time when the decision was made
+ * @param pid the caller's pid, or -1 when unknown
+ * @param uid the caller's uid, or -1 when unknown
+ * @param gid the caller's primary gid, or -1 when unknown
+ * @param groups the caller's supplementary groups
+ * @param executable the caller's executable, when known
+ * @param unit the caller's systemd unit, when known
+ * @param path the requested path as received
+ * @param access the requested permissions, comma-separated policy names
+ * @param decision "allow" or "deny"
+ * @param rule the deciding rule's id, when a rule decided
+ * @param source the deciding rule's file:line, when a rule decided
+ * @param result "ok" or the error code name sent to the client
+ * @param reason a short explanation for denials and failures, empty for grants
+ */
+public record AuditEvent(
+    Instant time,
+    long pid,
+    long uid,
+    long gid,
+    List<Integer> groups,
+    Optional<String> executable,
+    Optional<String> unit,
+    String path,
+    String access,
+    String decision,
+    Optional<String> rule,
+    Optional<String> source,
+    String result,
+    String reason) {
+  public AuditEvent {
+    Objects.requireNonNull(time, "time == null");
+    groups = List.copyOf(groups);
+    Objects.requireNonNull(executable, "executable == null");
+    Objects.requireNonNull(unit, "unit == null");
+    Objects.requireNonNull(path, "path == null");
+    Objects.requireNonNull(access, "access == null");
+    Objects.requireNonNull(decision, "decision == null");
+    Objects.requireNonNull(rule, "rule == null");
+    Objects.requireNonNull(source, "source == null");
+    Objects.requireNonNull(result, "result == null");
+    Objects.requireNonNull(reason, "reason == null");
+  }
+
+  /** The event as one JSON object on one line; keys in a fixed order. */
+  public String toJson() {
+    StringBuilder b = new StringBuilder(256);
+    b.append("{\"time\":");
+    string(b, time.toString());
+    b.append(",\"pid\":").append(pid);
+    b.append(",\"uid\":").append(uid);
+    b.append(",\"gid\":").append(gid);
+    b.append(",\"groups\":[");
+    for (int i = 0; i < groups.size(); i++) {
+      if (i > 0) {
+        b.append(',');
+      }
+      b.append(Integer.toUnsignedString(groups.get(i)));
+    }
+    b.append(']');
+    optional(b, "exe", executable);
+    optional(b, "unit", unit);
+    b.append(",\"path\":");
+    string(b, path);
+    b.append(",\"access\":");
+    string(b, access);
+    b.append(",\"decision\":");
+    string(b, decision);
+    optional(b, "rule", rule);
+    optional(b, "source", source);
+    b.append(",\"result\":");
+    string(b, result);
+    if (!reason.isEmpty()) {
+      b.append(",\"reason\":");
+      string(b, reason);
+    }
+    return b.append('}').toString();
+  }
+
+  private static void optional(StringBuilder b, String key, Optional<String> value) {
+    if (value.isPresent()) {
+      b.append(",\"").append(key).append("\":");
+      string(b, value.get());
+    }
+  }
+
+  /** Appends a JSON string literal; control characters and non-ASCII line separators escaped. */
+  static void string(StringBuilder b, String s) {
+    b.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        case '\n' -> b.append("\\n");
+        case '\r' -> b.append("\\r");
+        case '\t' -> b.append("\\t");
+        default -> {
+          if (c < 0x20 || c == 0x2028 || c == 0x2029 || c == 0x7f) {
+            b.append(String.format("\\u%04x", (int) c));
+          } else {
+            b.append(c);
+          }
+        }
+      }
+    }
+    b.append('"');
+  }
+}

@@ -1,0 +1,104 @@
+package dev.filebroker.daemon.server;
+
+import java.io.IOException;
+import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.newsclub.net.unix.AFUNIXServerSocket;
+import org.newsclub.net.unix.AFUNIXServerSocketChannel;
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+
+/**
+ * A listening socket the server accepts on: one it bound itself (and removes on close), or one it
+ * inherited from systemd (left in place).
+ *
+ * @param channel the listening channel
+ * @param path the socket's path, when the daemon bound it and must remove it at shutdown
+ */
+public record ListeningSocket(AFUNIXServerSocketChannel channel, Optional<Path> path) {
+  public ListeningSocket {
+    Objects.requireNonNull(channel, "channel == null");
+    Objects.requireNonNull(path, "path == null");
+  }
+
+  /** Wraps a socket inherited through socket activation. */
+  public static ListeningSocket inherited(AFUNIXServerSocketChannel channel) {
+    return new ListeningSocket(channel, Optional.empty());
+  }
+
+  /**
+   * Binds {@code path} with permission bits {@code mode}. A stale socket file left by a daemon that
+   * died is replaced; a socket another process still listens on is not.
+   */
+  public static ListeningSocket bind(Path path, int mode) throws IOException {
+    Path parent = path.toAbsolutePath().getParent();
+    if (parent != null && !Files.isDirectory(parent)) {
+      Files.createDirectories(
+          parent,
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+    }
+    if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+      removeStale(path);
+    }
+    AFUNIXServerSocket server = AFUNIXServerSocket.newInstance();
+    server.bind(AFUNIXSocketAddress.of(path), 4096);
+    Files.setPosixFilePermissions(path, permissions(mode));
+    return new ListeningSocket(server.getChannel(), Optional.of(path));
+  }
+
+  private static void removeStale(Path path) throws IOException {
+    if (!Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther()) {
+      throw new IOException(
+          path + " exists and is not a socket; remove it or choose another --socket");
+    }
+    boolean live;
+    try (AFUNIXSocket probe = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(path))) {
+      live = probe.isConnected();
+    } catch (SocketException e) {
+      live = false;
+    }
+    if (live) {
+      throw new IOException(
+          "another process is listening on " + path + "; stop it or choose another --socket");
+    }
+    Files.delete(path);
+  }
+
+  /** Stops listening; removes the socket file when this daemon created it. */
+  public void close() throws IOException {
+    channel.close();
+    if (path.isPresent()) {
+      Files.deleteIfExists(path.get());
+    }
+  }
+
+  static Set<PosixFilePermission> permissions(int mode) {
+    Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
+    PosixFilePermission[] order = {
+      PosixFilePermission.OTHERS_EXECUTE,
+      PosixFilePermission.OTHERS_WRITE,
+      PosixFilePermission.OTHERS_READ,
+      PosixFilePermission.GROUP_EXECUTE,
+      PosixFilePermission.GROUP_WRITE,
+      PosixFilePermission.GROUP_READ,
+      PosixFilePermission.OWNER_EXECUTE,
+      PosixFilePermission.OWNER_WRITE,
+      PosixFilePermission.OWNER_READ
+    };
+    for (int bit = 0; bit < order.length; bit++) {
+      if ((mode & (1 << bit)) != 0) {
+        set.add(order[bit]);
+      }
+    }
+    return set;
+  }
+}

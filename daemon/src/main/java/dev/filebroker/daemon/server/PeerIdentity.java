@@ -1,0 +1,60 @@
+package dev.filebroker.daemon.server;
+
+import dev.filebroker.daemon.fs.PeerCredentials;
+import dev.filebroker.daemon.policy.Caller;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
+import org.newsclub.net.unix.AFUNIXSocketCredentials;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads who is on the other end of a connection, once, at accept time. Anything that cannot be
+ * read makes the whole identity unknown: a connection without an identity is denied everything.
+ */
+final class PeerIdentity {
+  private static final Logger log = LoggerFactory.getLogger(PeerIdentity.class);
+
+  private PeerIdentity() {}
+
+  /** The caller on {@code channel}, or empty when any credential could not be read. */
+  static Optional<Caller> read(AFUNIXSocketChannel channel) {
+    AFUNIXSocketCredentials creds;
+    try {
+      creds = channel.getPeerCredentials();
+    } catch (IOException e) {
+      log.warn("Could not read peer credentials: {}", e.toString());
+      return Optional.empty();
+    }
+    if (creds == null || creds.getPid() <= 0 || creds.getUid() < 0 || creds.getGid() < 0) {
+      log.warn("Could not read peer credentials: kernel returned {}", creds);
+      return Optional.empty();
+    }
+    Optional<int[]> groups;
+    try {
+      groups = PeerCredentials.supplementaryGroups(channel.getFileDescriptor());
+    } catch (IOException e) {
+      log.warn("Could not read peer groups of pid {}: {}", creds.getPid(), e.toString());
+      return Optional.empty();
+    }
+    if (groups.isEmpty()) {
+      log.warn("Could not read peer groups of pid {}: SO_PEERGROUPS failed", creds.getPid());
+      return Optional.empty();
+    }
+    List<Integer> list = new ArrayList<>(groups.get().length);
+    for (int g : groups.get()) {
+      list.add(g);
+    }
+    return Optional.of(
+        new Caller(
+            (int) creds.getPid(),
+            (int) creds.getUid(),
+            (int) creds.getGid(),
+            list,
+            Optional.empty(),
+            Optional.empty()));
+  }
+}

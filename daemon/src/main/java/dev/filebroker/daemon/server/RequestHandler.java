@@ -1,0 +1,152 @@
+package dev.filebroker.daemon.server;
+
+import dev.filebroker.daemon.audit.AuditEvent;
+import dev.filebroker.daemon.audit.AuditLog;
+import dev.filebroker.daemon.fs.Errno;
+import dev.filebroker.daemon.fs.FileOpener;
+import dev.filebroker.daemon.fs.OpenOutcome;
+import dev.filebroker.daemon.fs.OpenSpec;
+import dev.filebroker.daemon.policy.AccessRequest;
+import dev.filebroker.daemon.policy.Caller;
+import dev.filebroker.daemon.policy.Decision;
+import dev.filebroker.daemon.policy.Rule;
+import dev.filebroker.protocol.ErrorCode;
+import dev.filebroker.protocol.ErrorReply;
+import dev.filebroker.protocol.OpenRequest;
+import dev.filebroker.protocol.OpenedReply;
+import dev.filebroker.protocol.Request;
+import dev.filebroker.protocol.RequestValidator;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Answers one decoded request: validate, decide against the policy in force, open, audit. It
+ * holds no per-connection state and is shared by every event loop.
+ */
+final class RequestHandler {
+  private final PolicyHolder policies;
+  private final FileOpener opener;
+  private final AuditLog audit;
+  private final Statistics statistics;
+
+  RequestHandler(PolicyHolder policies, FileOpener opener, AuditLog audit, Statistics statistics) {
+    this.policies = Objects.requireNonNull(policies, "policies == null");
+    this.opener = Objects.requireNonNull(opener, "opener == null");
+    this.audit = Objects.requireNonNull(audit, "audit == null");
+    this.statistics = Objects.requireNonNull(statistics, "statistics == null");
+  }
+
+  /** Answers {@code request} from {@code caller} (empty when its credentials are unknown). */
+  Response handle(Optional<Caller> caller, Request request) {
+    Optional<ErrorReply> invalid = RequestValidator.validate(request);
+    if (invalid.isPresent()) {
+      statistics.rejected();
+      return Response.of(invalid.get());
+    }
+    return switch (request) {
+      case OpenRequest open -> handleOpen(caller, open);
+    };
+  }
+
+  private Response handleOpen(Optional<Caller> maybeCaller, OpenRequest open) {
+    AccessRequest access = AccessRequest.fromOpenFlags(open.path(), open.flags());
+    if (maybeCaller.isEmpty()) {
+      String reason = "the caller's credentials could not be read from the kernel";
+      audit(maybeCaller, access, "deny", Optional.empty(), ErrorCode.DENIED.name(), reason);
+      statistics.denied(Optional.empty());
+      return error(open, ErrorCode.DENIED, Errno.EACCES, reason);
+    }
+    Caller caller = maybeCaller.get();
+    Decision decision = policies.current().policy().decide(caller, access);
+    return switch (decision) {
+      case Decision.Deny deny -> {
+        audit(maybeCaller, access, "deny", deny.rule(), ErrorCode.DENIED.name(), deny.reason());
+        statistics.denied(deny.rule());
+        yield error(open, ErrorCode.DENIED, Errno.EACCES, deny.reason());
+      }
+      case Decision.Allow allow -> openAllowed(caller, open, access, allow.rule());
+    };
+  }
+
+  private Response openAllowed(Caller caller, OpenRequest open, AccessRequest access, Rule rule) {
+    OpenSpec spec =
+        new OpenSpec(open.flags(), open.mode() & rule.createModeMask(), rule.fileTypes(), false);
+    OpenOutcome outcome = opener.open(open.path(), spec);
+    Optional<Caller> who = Optional.of(caller);
+    return switch (outcome) {
+      case OpenOutcome.Opened opened -> {
+        audit(who, access, "allow", Optional.of(rule), "ok", "");
+        statistics.granted(rule);
+        yield new Response(
+            new OpenedReply(open.requestId(), opened.file().stat().mode()),
+            Optional.of(opened.file()));
+      }
+      case OpenOutcome.WrongType wrong -> {
+        String reason =
+            "'"
+                + open.path()
+                + "' is a "
+                + wrong.actual().policyName()
+                + "; rule "
+                + rule.id()
+                + " allows "
+                + rule.fileTypes().stream().map(t -> t.policyName()).sorted().toList();
+        audit(who, access, "allow", Optional.of(rule), ErrorCode.WRONG_FILE_TYPE.name(), reason);
+        statistics.failed();
+        yield error(open, ErrorCode.WRONG_FILE_TYPE, 0, reason);
+      }
+      case OpenOutcome.Failed failed -> {
+        ErrorCode code = codeFor(failed.errno());
+        String reason = failed.operation() + " failed: " + Errno.name(failed.errno());
+        audit(who, access, "allow", Optional.of(rule), code.name(), reason);
+        statistics.failed();
+        yield error(open, code, failed.errno(), reason);
+      }
+    };
+  }
+
+  /** The error code a client sees for an errno from opening an allowed path. */
+  static ErrorCode codeFor(int errno) {
+    return switch (errno) {
+      case Errno.ENOENT -> ErrorCode.NOT_FOUND;
+      case Errno.ELOOP -> ErrorCode.SYMLINK_IN_PATH;
+      case Errno.ENOTDIR -> ErrorCode.NOT_A_DIRECTORY;
+      case Errno.EEXIST -> ErrorCode.ALREADY_EXISTS;
+      case Errno.EXDEV -> ErrorCode.CROSSES_MOUNT;
+      case Errno.EISDIR -> ErrorCode.WRONG_FILE_TYPE;
+      case Errno.EMFILE, Errno.ENFILE, Errno.ENOMEM -> ErrorCode.LIMIT_EXCEEDED;
+      default -> ErrorCode.IO_ERROR;
+    };
+  }
+
+  private static Response error(OpenRequest open, ErrorCode code, int errno, String message) {
+    return Response.of(ErrorReply.of(open.requestId(), code, errno, message));
+  }
+
+  private void audit(
+      Optional<Caller> caller,
+      AccessRequest access,
+      String decision,
+      Optional<Rule> rule,
+      String result,
+      String reason) {
+    audit.record(
+        new AuditEvent(
+            Instant.now(),
+            caller.map(Caller::pid).orElse(-1),
+            caller.map(c -> Integer.toUnsignedLong(c.uid())).orElse(-1L),
+            caller.map(c -> Integer.toUnsignedLong(c.gid())).orElse(-1L),
+            caller.map(Caller::groups).orElse(List.of()),
+            caller.flatMap(Caller::executable),
+            caller.flatMap(Caller::unit),
+            access.path(),
+            access.accessString(),
+            decision,
+            rule.map(Rule::id),
+            rule.map(r -> r.source().fileAndLine()),
+            result,
+            reason));
+  }
+}

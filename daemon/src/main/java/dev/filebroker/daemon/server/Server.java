@@ -1,0 +1,161 @@
+package dev.filebroker.daemon.server;
+
+import dev.filebroker.daemon.audit.AuditLog;
+import dev.filebroker.daemon.fs.FileOpener;
+import dev.filebroker.daemon.policy.Caller;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The daemon's connection machinery: one acceptor thread per listening socket reads each peer's
+ * credentials and hands the connection to an event loop, round robin.
+ */
+public final class Server implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Server.class);
+
+  private final List<ListeningSocket> listeners;
+  private final ServerSettings settings;
+  private final Statistics statistics;
+  private final RequestHandler handler;
+  private final List<EventLoop> loops = new ArrayList<>();
+  private final List<Thread> threads = new ArrayList<>();
+  private final AtomicLong nextSession = new AtomicLong();
+  private volatile boolean running;
+
+  /** A server answering from {@code policies}; call {@link #start()} to serve. */
+  public Server(
+      List<ListeningSocket> listeners,
+      ServerSettings settings,
+      PolicyHolder policies,
+      FileOpener opener,
+      AuditLog audit,
+      Statistics statistics) {
+    if (listeners.isEmpty()) {
+      throw new IllegalArgumentException("listeners must not be empty");
+    }
+    this.listeners = List.copyOf(listeners);
+    this.settings = Objects.requireNonNull(settings, "settings == null");
+    this.statistics = Objects.requireNonNull(statistics, "statistics == null");
+    this.handler = new RequestHandler(policies, opener, audit, statistics);
+  }
+
+  /** Starts the event loops and the acceptors; returns once they run. */
+  public synchronized void start() throws IOException {
+    if (running) {
+      throw new IllegalStateException("already started");
+    }
+    running = true;
+    for (int i = 0; i < settings.eventLoops(); i++) {
+      EventLoop loop = new EventLoop(settings.partialFrameTimeout());
+      loops.add(loop);
+      Thread t = Thread.ofPlatform().name("filebroker-loop-" + i).daemon(true).start(loop);
+      threads.add(t);
+    }
+    for (int i = 0; i < listeners.size(); i++) {
+      ListeningSocket listener = listeners.get(i);
+      Thread t =
+          Thread.ofPlatform()
+              .name("filebroker-accept-" + i)
+              .daemon(true)
+              .start(() -> acceptLoop(listener));
+      threads.add(t);
+    }
+  }
+
+  private void acceptLoop(ListeningSocket listener) {
+    while (running) {
+      AFUNIXSocketChannel channel;
+      try {
+        channel = listener.channel().accept();
+      } catch (ClosedChannelException e) {
+        return;
+      } catch (IOException e) {
+        if (!running) {
+          return;
+        }
+        // EMFILE and friends: back off briefly instead of spinning, then keep serving.
+        log.warn("Could not accept a connection: {}", e.toString());
+        sleepQuietly(Duration.ofMillis(50));
+        continue;
+      }
+      if (channel == null) {
+        continue;
+      }
+      admit(channel);
+    }
+  }
+
+  private void admit(AFUNIXSocketChannel channel) {
+    if (statistics.openConnections() >= settings.maxConnections()) {
+      log.warn("Could not admit a connection: {} connections open", settings.maxConnections());
+      try {
+        channel.close();
+      } catch (IOException e) {
+        log.debug("Could not close a refused connection: {}", e.toString());
+      }
+      return;
+    }
+    Optional<Caller> caller = PeerIdentity.read(channel);
+    statistics.connectionOpened();
+    long id = nextSession.incrementAndGet();
+    Session session = new Session(id, channel, caller, handler, statistics);
+    loops.get((int) (id % loops.size())).add(session);
+  }
+
+  /**
+   * Stops accepting, lets the event loops close their connections, and waits up to {@code
+   * timeout} for them. Requests already decoded are answered before their connection closes.
+   */
+  public synchronized void stop(Duration timeout) {
+    if (!running) {
+      return;
+    }
+    running = false;
+    for (ListeningSocket l : listeners) {
+      try {
+        l.close();
+      } catch (IOException e) {
+        log.warn("Could not close listening socket: {}", e.toString());
+      }
+    }
+    for (EventLoop loop : loops) {
+      loop.stop();
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (EventLoop loop : loops) {
+      try {
+        loop.awaitStopped(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** The counters this server maintains. */
+  public Statistics statistics() {
+    return statistics;
+  }
+
+  @Override
+  public void close() {
+    stop(Duration.ofSeconds(5));
+  }
+
+  private static void sleepQuietly(Duration d) {
+    try {
+      Thread.sleep(d);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
