@@ -1,0 +1,34 @@
+package dev.filebroker.daemon.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code filebroker} command: one entry point, one subcommand per task. */
+@Command(
+    name = "filebroker",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = "A privileged file broker: hands out file descriptors by policy.",
+    subcommands = {
+      ServeCommand.class,
+      CheckCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** Runs the command line and exits with its status. */
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs the command line and returns its exit status (for tests). */
+  public static int execute(String... args) {
+    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand");
+  }
+}

@@ -1,0 +1,52 @@
+package dev.filebroker.daemon.cli;
+
+import dev.filebroker.daemon.config.DaemonConfig;
+import dev.filebroker.daemon.config.DaemonConfigLoader;
+import dev.filebroker.daemon.lifecycle.Daemon;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code filebroker serve}: runs the daemon in the foreground. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = "Run the daemon in the foreground until SIGTERM; SIGHUP reloads the policy.")
+final class ServeCommand implements Callable<Integer> {
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "Daemon configuration (default: /etc/filebroker/filebroker.toml if present).")
+  Path config;
+
+  @Option(names = "--policy", paramLabel = "PATH", description = "Policy file or directory.")
+  Path policy;
+
+  @Option(names = "--socket", paramLabel = "PATH", description = "Socket to listen on.")
+  Path socket;
+
+  @Override
+  public Integer call() throws Exception {
+    DaemonConfig settings = DaemonConfig.defaults();
+    Path file = config != null ? config : DaemonConfig.DEFAULT_FILE;
+    if (config != null || Files.exists(file)) {
+      switch (DaemonConfigLoader.load(file)) {
+        case DaemonConfigLoader.Result.Invalid invalid -> {
+          System.err.println("filebroker: refusing to start: the configuration has errors");
+          invalid.errors().forEach(System.err::println);
+          return 1;
+        }
+        case DaemonConfigLoader.Result.Loaded loaded -> settings = loaded.config();
+      }
+    }
+    if (policy != null) {
+      settings = settings.withPolicy(policy.toAbsolutePath());
+    }
+    if (socket != null) {
+      settings = settings.withSocket(socket.toAbsolutePath());
+    }
+    return new Daemon(settings, System.err).run();
+  }
+}

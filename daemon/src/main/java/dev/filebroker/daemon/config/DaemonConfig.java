@@ -1,0 +1,56 @@
+package dev.filebroker.daemon.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The daemon's own settings (not the policy): where to listen, where the policy lives, limits.
+ * Read once at start from /etc/filebroker/filebroker.toml; command-line options override.
+ *
+ * @param socket the socket path to bind when not socket-activated
+ * @param socketMode permission bits of a socket the daemon binds itself
+ * @param policy the policy file or directory
+ * @param eventLoops threads serving connections, 0 for one per CPU
+ * @param maxConnections connections open at once
+ * @param partialFrameTimeout how long a client may stall mid-frame before it is disconnected
+ */
+public record DaemonConfig(
+    Path socket,
+    int socketMode,
+    Path policy,
+    int eventLoops,
+    int maxConnections,
+    Duration partialFrameTimeout) {
+  /** Where the packaged daemon reads its configuration. */
+  public static final Path DEFAULT_FILE = Path.of("/etc/filebroker/filebroker.toml");
+
+  public DaemonConfig {
+    Objects.requireNonNull(socket, "socket == null");
+    Objects.requireNonNull(policy, "policy == null");
+    Objects.requireNonNull(partialFrameTimeout, "partialFrameTimeout == null");
+  }
+
+  /** The settings used when no configuration file exists. */
+  public static DaemonConfig defaults() {
+    return new DaemonConfig(
+        Path.of("/run/filebroker/filebroker.sock"),
+        0666,
+        Path.of("/etc/filebroker/policy.d"),
+        0,
+        65536,
+        Duration.ofSeconds(10));
+  }
+
+  /** A copy listening on {@code socket}. */
+  public DaemonConfig withSocket(Path socket) {
+    return new DaemonConfig(
+        socket, socketMode, policy, eventLoops, maxConnections, partialFrameTimeout);
+  }
+
+  /** A copy reading its policy from {@code policy}. */
+  public DaemonConfig withPolicy(Path policy) {
+    return new DaemonConfig(
+        socket, socketMode, policy, eventLoops, maxConnections, partialFrameTimeout);
+  }
+}

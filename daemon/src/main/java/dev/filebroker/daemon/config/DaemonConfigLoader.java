@@ -1,0 +1,168 @@
+package dev.filebroker.daemon.config;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.tomlj.Toml;
+import org.tomlj.TomlParseResult;
+import org.tomlj.TomlPosition;
+import org.tomlj.TomlTable;
+
+/**
+ * Reads {@link DaemonConfig} from TOML. Every problem is reported with file:line:column; unknown
+ * keys are errors, so a typo never silently leaves a default in force.
+ */
+public final class DaemonConfigLoader {
+  private static final Set<String> TOP_KEYS = Set.of("socket", "socket_mode", "policy", "limits");
+  private static final Set<String> LIMIT_KEYS =
+      Set.of("event_loops", "max_connections", "partial_frame_timeout_seconds");
+
+  /** The outcome of loading: the configuration, or every error found. */
+  public sealed interface Result {
+    /** The file is valid. */
+    record Loaded(DaemonConfig config) implements Result {}
+
+    /** The file has errors, each "file:line:column: message". */
+    record Invalid(List<String> errors) implements Result {
+      public Invalid {
+        errors = List.copyOf(errors);
+      }
+    }
+  }
+
+  private DaemonConfigLoader() {}
+
+  /** Loads {@code file}; relative paths inside it are resolved against its directory. */
+  public static Result load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      return new Result.Invalid(List.of(file + ": could not read: " + e.getMessage()));
+    }
+    TomlParseResult toml = Toml.parse(text);
+    List<String> errors = new ArrayList<>();
+    toml.errors()
+        .forEach(e -> errors.add(at(file, e.position()) + ": " + e.getMessage()));
+    if (!errors.isEmpty()) {
+      return new Result.Invalid(errors);
+    }
+    DaemonConfig d = DaemonConfig.defaults();
+    unknownKeys(file, toml, TOP_KEYS, "the top level", errors);
+    Path base = file.toAbsolutePath().getParent();
+    Path socket = path(file, toml, "socket", base, d.socket(), errors);
+    int mode = (int) octal(file, toml, "socket_mode", d.socketMode(), 0777, errors);
+    Path policy = path(file, toml, "policy", base, d.policy(), errors);
+    int loops = d.eventLoops();
+    int maxConnections = d.maxConnections();
+    Duration partial = d.partialFrameTimeout();
+    if (toml.contains("limits")) {
+      if (!toml.isTable("limits")) {
+        errors.add(at(file, toml.inputPositionOf("limits")) + ": 'limits' must be a table");
+      } else {
+        TomlTable limits = toml.getTable("limits");
+        unknownKeys(file, limits, LIMIT_KEYS, "[limits]", errors);
+        loops = (int) integer(file, limits, "event_loops", loops, 0, 256, errors);
+        maxConnections =
+            (int) integer(file, limits, "max_connections", maxConnections, 1, 1 << 20, errors);
+        partial =
+            Duration.ofSeconds(
+                integer(
+                    file,
+                    limits,
+                    "partial_frame_timeout_seconds",
+                    partial.toSeconds(),
+                    1,
+                    3600,
+                    errors));
+      }
+    }
+    if (!errors.isEmpty()) {
+      return new Result.Invalid(errors);
+    }
+    return new Result.Loaded(new DaemonConfig(socket, mode, policy, loops, maxConnections, partial));
+  }
+
+  private static void unknownKeys(
+      Path file, TomlTable table, Set<String> known, String where, List<String> errors) {
+    for (String key : table.keySet()) {
+      if (!known.contains(key)) {
+        errors.add(
+            at(file, table.inputPositionOf(key))
+                + ": unknown key '"
+                + key
+                + "' in "
+                + where
+                + "; expected one of: "
+                + String.join(", ", new TreeSet<>(known)));
+      }
+    }
+  }
+
+  private static Path path(
+      Path file, TomlTable t, String key, Path base, Path fallback, List<String> errors) {
+    if (!t.contains(key)) {
+      return fallback;
+    }
+    if (!t.isString(key) || t.getString(key).isEmpty()) {
+      errors.add(at(file, t.inputPositionOf(key)) + ": '" + key + "' must be a non-empty string");
+      return fallback;
+    }
+    Path p = Path.of(t.getString(key));
+    return p.isAbsolute() || base == null ? p : base.resolve(p).normalize();
+  }
+
+  private static long octal(
+      Path file, TomlTable t, String key, long fallback, long max, List<String> errors) {
+    if (!t.contains(key)) {
+      return fallback;
+    }
+    String text = t.isString(key) ? t.getString(key) : null;
+    if (text == null || !text.matches("0[0-7]{1,4}")) {
+      errors.add(
+          at(file, t.inputPositionOf(key))
+              + ": '"
+              + key
+              + "' must be an octal string such as \"0666\"");
+      return fallback;
+    }
+    long value = Long.parseLong(text, 8);
+    if (value > max) {
+      errors.add(
+          at(file, t.inputPositionOf(key))
+              + String.format(": '%s' must be at most 0%o", key, max));
+      return fallback;
+    }
+    return value;
+  }
+
+  private static long integer(
+      Path file, TomlTable t, String key, long fallback, long min, long max, List<String> errors) {
+    if (!t.contains(key)) {
+      return fallback;
+    }
+    if (!t.isLong(key) || t.getLong(key) < min || t.getLong(key) > max) {
+      errors.add(
+          at(file, t.inputPositionOf(key))
+              + ": '"
+              + key
+              + "' must be an integer from "
+              + min
+              + " to "
+              + max);
+      return fallback;
+    }
+    return t.getLong(key);
+  }
+
+  private static String at(Path file, TomlPosition position) {
+    return position == null
+        ? file.toString()
+        : file + ":" + position.line() + ":" + position.column();
+  }
+}

@@ -1,0 +1,259 @@
+package dev.filebroker.daemon.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.filebroker.protocol.ErrorCode;
+import dev.filebroker.protocol.ErrorReply;
+import dev.filebroker.protocol.OpenFlags;
+import dev.filebroker.protocol.OpenedReply;
+import java.io.FileInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+
+/**
+ * The whole path, for real: a daemon process, a policy on disk, clients running as another uid
+ * over the real socket. Needs root (to run the daemon and to switch users with setpriv).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class BrokerEndToEndIT {
+  private static final int NOBODY = 65534;
+  private static final String SECRET = "root-only secret\n";
+
+  private TestTree tree;
+  private DaemonProcess daemon;
+  private Path client;
+
+  @BeforeAll
+  void startDaemon() throws Exception {
+    tree = new TestTree("filebroker-e2e-");
+    Path root = tree.root();
+    tree.file("secret.txt", SECRET, "rw-------");
+    tree.file("not-granted.txt", "nobody may have this\n", "rw-------");
+    tree.file("data/plain.txt", "plain\n", "rw-------");
+    tree.dir("data/subdir");
+    Files.createSymbolicLink(root.resolve("data/link.txt"), root.resolve("secret.txt"));
+    Files.createSymbolicLink(root.resolve("data/dirlink"), Path.of("/etc"));
+    new ProcessBuilder("mkfifo", root.resolve("data/fifo").toString()).start().waitFor();
+    Path policy = tree.dir("policy");
+    Files.writeString(
+        policy.resolve("10-test.toml"),
+        """
+        [[allow]]
+        name = "nobody-reads-secret"
+        users = [65534, 0]
+        paths = ["%1$s/secret.txt", "%1$s/data/**"]
+        access = ["read"]
+        """
+            .formatted(root));
+    client = tree.executable(DaemonProcess.home().resolve("examples/python/fbopen.py"));
+    daemon = DaemonProcess.start(root, root.resolve("broker.sock"), "--policy", policy.toString());
+  }
+
+  @AfterAll
+  void stopDaemon() throws Exception {
+    try {
+      if (daemon != null) {
+        assertEquals(0, daemon.stop(), "daemon exit status after SIGTERM");
+      }
+    } finally {
+      if (daemon != null) {
+        daemon.close();
+      }
+      if (tree != null) {
+        tree.close();
+      }
+    }
+  }
+
+  private Command openAsNobody(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("python3", client.toString(), "--socket"));
+    cmd.add(daemon.socket().toString());
+    cmd.addAll(List.of(args));
+    return Command.asUser(NOBODY, NOBODY, cmd.toArray(String[]::new));
+  }
+
+  private String path(String relative) {
+    return tree.root().resolve(relative).toString();
+  }
+
+  @Test
+  void grantsRootOnlyFileToOtherUser() throws Exception {
+    Command direct = Command.asUser(NOBODY, NOBODY, "cat", path("secret.txt"));
+    assertNotEquals(0, direct.exitCode(), "nobody must not be able to read the file directly");
+
+    Command brokered = openAsNobody(path("secret.txt"));
+    assertEquals(0, brokered.exitCode(), brokered.stderr());
+    assertEquals(SECRET, brokered.stdout());
+  }
+
+  @Test
+  void deniesFileNoRuleGrants() throws Exception {
+    assertRefused(openAsNobody(path("not-granted.txt")), ErrorCode.DENIED);
+  }
+
+  @Test
+  void deniesWriteOnReadOnlyRule() throws Exception {
+    assertRefused(openAsNobody("--access", "write", path("secret.txt")), ErrorCode.DENIED);
+  }
+
+  @Test
+  void refusesSymlinkedFile() throws Exception {
+    assertRefused(openAsNobody(path("data/link.txt")), ErrorCode.SYMLINK_IN_PATH);
+  }
+
+  @Test
+  void refusesPathThroughSymlinkedDirectory() throws Exception {
+    assertRefused(openAsNobody(path("data/dirlink/hostname")), ErrorCode.SYMLINK_IN_PATH);
+  }
+
+  @Test
+  void refusesDotDot() throws Exception {
+    assertRefused(openAsNobody(path("data") + "/../secret.txt"), ErrorCode.INVALID_PATH);
+  }
+
+  @Test
+  void refusesRelativePath() throws Exception {
+    assertRefused(openAsNobody("secret.txt"), ErrorCode.INVALID_PATH);
+  }
+
+  @Test
+  void refusesDirectoryUnderRegularFileRule() throws Exception {
+    assertRefused(openAsNobody(path("data/subdir")), ErrorCode.WRONG_FILE_TYPE);
+  }
+
+  @Test
+  void refusesFifoWithoutStallingOthers() throws Exception {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(20),
+        () -> {
+          CompletableFuture<Command> fifo =
+              CompletableFuture.supplyAsync(
+                  () -> {
+                    try {
+                      return openAsNobody(path("data/fifo"));
+                    } catch (Exception e) {
+                      throw new IllegalStateException(e);
+                    }
+                  });
+          Command other = openAsNobody(path("secret.txt"));
+          assertEquals(0, other.exitCode(), other.stderr());
+          assertRefused(fifo.join(), ErrorCode.WRONG_FILE_TYPE);
+        });
+  }
+
+  @Test
+  void deniedRequestKeepsConnectionOpen() throws Exception {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(10),
+        () -> {
+          try (RawClient c = new RawClient(daemon.socket())) {
+            var denied = c.open(7, OpenFlags.O_RDONLY, path("not-granted.txt"));
+            assertEquals(7, denied.reply().requestId());
+            assertEquals(
+                ErrorCode.DENIED.code(), assertInstanceOf(ErrorReply.class, denied.reply()).code());
+            var granted = c.open(8, OpenFlags.O_RDONLY, path("secret.txt"));
+            assertInstanceOf(OpenedReply.class, granted.reply());
+            assertEquals(8, granted.reply().requestId());
+            try (FileInputStream f = new FileInputStream(granted.descriptors().get(0))) {
+              assertEquals(SECRET, new String(f.readAllBytes(), StandardCharsets.UTF_8));
+            }
+          }
+        });
+  }
+
+  @Test
+  void malformedFrameGetsProtocolErrorThenClose() throws Exception {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(10),
+        () -> {
+          try (RawClient c = new RawClient(daemon.socket())) {
+            // Length 8, version 9: a well-sized header with an unsupported version.
+            c.send(new byte[] {8, 0, 0, 0, 9, 1, 0, 0, 5, 0, 0, 0});
+            var reply = c.receive().orElseThrow();
+            ErrorReply error = assertInstanceOf(ErrorReply.class, reply.reply());
+            assertEquals(ErrorCode.UNSUPPORTED_VERSION.code(), error.code());
+            assertTrue(c.receive().isEmpty(), "connection must be closed after a protocol error");
+          }
+        });
+  }
+
+  @Test
+  void descriptorCountUnchangedAfterTenThousandGrants() throws Exception {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(120),
+        () -> {
+          // Warm up so lazily opened descriptors (log files, jars) exist before the baseline.
+          try (RawClient c = new RawClient(daemon.socket())) {
+            RawClient.close(c.open(1, OpenFlags.O_RDONLY, path("secret.txt")).descriptors());
+          }
+          Thread.sleep(200);
+          int before = daemon.descriptorCount();
+          try (RawClient c = new RawClient(daemon.socket())) {
+            for (int i = 1; i <= 10_000; i++) {
+              var r = c.open(i, OpenFlags.O_RDONLY, path(i % 2 == 0 ? "secret.txt" : "data/plain.txt"));
+              assertInstanceOf(OpenedReply.class, r.reply(), () -> "request " + r);
+              RawClient.close(r.descriptors());
+            }
+            for (int i = 0; i < 100; i++) {
+              var r = c.open(i + 1, OpenFlags.O_RDONLY, path("not-granted.txt"));
+              assertInstanceOf(ErrorReply.class, r.reply());
+            }
+            assertEquals(0, c.strayDescriptors());
+          }
+          Thread.sleep(500);
+          assertEquals(before, daemon.descriptorCount(), "daemon descriptors after 10,000 grants");
+        });
+  }
+
+  @Test
+  void tenThousandIdleConnectionsDoNotDelayAnActiveClient() throws Exception {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(120),
+        () -> {
+          List<AFUNIXSocket> idle = new ArrayList<>();
+          try {
+            for (int i = 0; i < 10_000; i++) {
+              idle.add(AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(daemon.socket())));
+            }
+            long worst = 0;
+            try (RawClient c = new RawClient(daemon.socket())) {
+              for (int i = 1; i <= 200; i++) {
+                long t0 = System.nanoTime();
+                var r = c.open(i, OpenFlags.O_RDONLY, path("secret.txt"));
+                worst = Math.max(worst, System.nanoTime() - t0);
+                assertInstanceOf(OpenedReply.class, r.reply());
+                RawClient.close(r.descriptors());
+              }
+            }
+            System.out.printf(
+                "10,000 idle connections: slowest of 200 requests took %.2f ms%n", worst / 1e6);
+          } finally {
+            for (AFUNIXSocket s : idle) {
+              s.close();
+            }
+          }
+        });
+  }
+
+  private static void assertRefused(Command result, ErrorCode expected) {
+    assertEquals(2, result.exitCode(), "exit status; stderr: " + result.stderr());
+    assertTrue(
+        result.stderr().startsWith(expected.name() + " "),
+        "expected " + expected + ", got: " + result.stderr());
+  }
+}

@@ -1,0 +1,144 @@
+package dev.filebroker.daemon.it;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real daemon in its own JVM, started from the packaged jar the way the launcher starts it.
+ * Integration tests talk to it over its real socket and count its real descriptors.
+ */
+final class DaemonProcess implements AutoCloseable {
+  private final Process process;
+  private final Path log;
+  private final Path socket;
+
+  private DaemonProcess(Process process, Path log, Path socket) {
+    this.process = process;
+    this.log = log;
+    this.socket = socket;
+  }
+
+  /** The repository root (system property filebroker.home, set by the build). */
+  static Path home() {
+    String home = System.getProperty("filebroker.home");
+    return home != null ? Path.of(home).toAbsolutePath().normalize() : Path.of("..").toAbsolutePath().normalize();
+  }
+
+  /** The daemon jar the build produced. */
+  static Path jar() {
+    String jar = System.getProperty("filebroker.daemon.jar");
+    return jar != null ? Path.of(jar) : home().resolve("daemon/target/filebroker-daemon.jar");
+  }
+
+  /** The java executable of the JVM running the tests (>= 21). */
+  static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  /** Starts {@code filebroker serve} with extra arguments and waits until it listens. */
+  static DaemonProcess start(Path workDir, Path socket, String... args) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(java());
+    command.add("--enable-native-access=ALL-UNNAMED");
+    command.add("--add-opens=java.base/java.io=ALL-UNNAMED");
+    command.add("-XX:+UseSerialGC");
+    command.add("-jar");
+    command.add(jar().toString());
+    command.add("serve");
+    command.add("--socket");
+    command.add(socket.toString());
+    command.addAll(List.of(args));
+    Path log = workDir.resolve("daemon-" + System.nanoTime() + ".log");
+    Process p =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    DaemonProcess daemon = new DaemonProcess(p, log, socket);
+    daemon.awaitLine("listening on", Duration.ofSeconds(30));
+    return daemon;
+  }
+
+  /** Waits until the daemon's output contains {@code text}; fails with the output otherwise. */
+  void awaitLine(String text, Duration timeout) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (output().contains(text)) {
+        return;
+      }
+      if (!process.isAlive()) {
+        throw new IllegalStateException(
+            "daemon exited with " + process.exitValue() + " before '" + text + "':\n" + output());
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException(e);
+      }
+    }
+    throw new IllegalStateException("daemon did not print '" + text + "' in time:\n" + output());
+  }
+
+  /** Everything the daemon printed so far (console, log and audit lines). */
+  String output() throws IOException {
+    return Files.readString(log, StandardCharsets.UTF_8);
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  Path socket() {
+    return socket;
+  }
+
+  /** How many descriptors the daemon holds open right now. */
+  int descriptorCount() throws IOException {
+    try (var entries = Files.list(Path.of("/proc", Long.toString(pid()), "fd"))) {
+      return (int) entries.count();
+    }
+  }
+
+  /** Sends a signal by name (e.g. "HUP") with kill(1). */
+  void signal(String name) throws IOException, InterruptedException {
+    int status = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).start().waitFor();
+    assertTrue(status == 0, "kill -" + name + " failed");
+  }
+
+  /** SIGTERM, then waits for exit; returns the exit status. */
+  int stop() throws IOException, InterruptedException {
+    if (!process.isAlive()) {
+      return process.exitValue();
+    }
+    signal("TERM");
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new IllegalStateException("daemon did not stop within 10 s:\n" + output());
+    }
+    return process.exitValue();
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      process.destroy();
+      try {
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}
