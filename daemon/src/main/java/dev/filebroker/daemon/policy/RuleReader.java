@@ -101,7 +101,11 @@ final class RuleReader {
       if (effect.isEmpty()) {
         error(
             position,
-            (value instanceof TomlTable ? "unknown table [" + key + "]" : "unknown key '" + key + "'")
+            (value instanceof TomlTable
+                    ? "unknown table [" + key + "]"
+                    : value instanceof TomlArray
+                        ? "unknown table [[" + key + "]]"
+                        : "unknown key '" + key + "'")
                 + " at top level; a policy file holds only [[allow]] and [[deny]] rules");
       } else if (value instanceof TomlArray rules) {
         for (int i = 0; i < rules.size(); i++) {
