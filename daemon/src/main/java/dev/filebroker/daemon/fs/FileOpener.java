@@ -1,21 +1,297 @@
 package dev.filebroker.daemon.fs;
 
+import dev.filebroker.daemon.policy.FileType;
+import dev.filebroker.protocol.OpenFlags;
 import java.io.IOException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
-/** STUB. Opens files without following symlinks, checking type before any I/O open. */
+/**
+ * Opens files for clients without following symlinks and without touching a file before its type
+ * is known.
+ *
+ * <p>Every path is resolved beneath a handle on "/" with {@code openat2} and
+ * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS (plus RESOLVE_NO_XDEV on request), as
+ * an O_PATH descriptor: that has no side effect on devices or FIFOs. The opener then checks the
+ * type with fstat and only then reopens that exact inode with the requested access through the
+ * {@code /proc/self/fd/N} link of its own O_PATH descriptor, non-blocking, and checks that the
+ * reopen reached the same device and inode. Blocking mode is restored afterwards unless the
+ * request asked for O_NONBLOCK.
+ *
+ * <p>Creation (O_CREAT) resolves the parent the same way and creates the last component with
+ * O_CREAT|O_EXCL, so an existing file or symlink is never created over; an existing file then goes
+ * the O_PATH way above. The mode of a created file is set with fchmod, so the daemon's umask does
+ * not apply.
+ *
+ * <p>Needs {@code /proc} mounted. Thread-safe: {@link #open} may be called concurrently.
+ */
 public final class FileOpener implements AutoCloseable {
-  /** Opens the root directory handle every path is resolved beneath. */
+  private static final int RESOLVE =
+      LibC.RESOLVE_BENEATH | LibC.RESOLVE_NO_SYMLINKS | LibC.RESOLVE_NO_MAGICLINKS;
+  private static final int PERMISSION_BITS = 07777;
+
+  /** Operation names in {@link OpenOutcome.Failed#operation()}. */
+  static final String OPENAT2 = "openat2";
+
+  static final String FSTAT = "fstat";
+  static final String REOPEN = "reopen";
+  static final String VERIFY = "verify-reopen";
+  static final String FCNTL = "fcntl";
+  static final String FCHMOD = "fchmod";
+
+  private final int root;
+  private final NativeFlags flags;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private FileOpener(int root, NativeFlags flags) {
+    this.root = root;
+    this.flags = flags;
+  }
+
+  /**
+   * Opens the root directory handle every path is resolved beneath.
+   *
+   * @throws IOException when "/" cannot be opened
+   * @throws UnsupportedOperationException on an architecture whose open flags are not known
+   */
   public static FileOpener create() throws IOException {
-    throw new UnsupportedOperationException("stub");
+    NativeFlags flags = NativeFlags.host();
+    int fd =
+        LibC.openat2(
+            LibC.AT_FDCWD,
+            "/",
+            NativeFlags.O_PATH | flags.directory | NativeFlags.O_CLOEXEC,
+            0,
+            0);
+    if (fd < 0) {
+      throw new IOException("Could not open the root directory \"/\": " + Errno.name(-fd));
+    }
+    return new FileOpener(fd, flags);
   }
 
-  /** Opens an absolute canonical path. Never throws for an errno; see {@link OpenOutcome}. */
+  /**
+   * Opens an absolute canonical path (validated: starts with "/", no "." or ".." component, no
+   * "//", no trailing "/"). Never throws for an errno; see {@link OpenOutcome}.
+   *
+   * @throws IllegalStateException after {@link #close()}
+   * @throws IllegalArgumentException when {@code absolutePath} does not start with "/"
+   */
   public OpenOutcome open(String absolutePath, OpenSpec spec) {
-    throw new UnsupportedOperationException("stub");
+    if (absolutePath == null) {
+      throw new NullPointerException("absolutePath == null");
+    }
+    if (spec == null) {
+      throw new NullPointerException("spec == null");
+    }
+    if (!absolutePath.startsWith("/")) {
+      throw new IllegalArgumentException("path must be absolute: " + absolutePath);
+    }
+    if (closed.get()) {
+      throw new IllegalStateException("FileOpener is closed");
+    }
+    int resolve = spec.noCrossMounts() ? RESOLVE | LibC.RESOLVE_NO_XDEV : RESOLVE;
+    int requested = flags.fromWire(spec.wireFlags());
+    String relative = absolutePath.equals("/") ? "." : absolutePath.substring(1);
+    if ((requested & NativeFlags.O_CREAT) != 0) {
+      return create(relative, requested, spec, resolve);
+    }
+    int pathFd =
+        LibC.openat2(
+            root,
+            relative,
+            NativeFlags.O_PATH
+                | flags.noFollow
+                | NativeFlags.O_CLOEXEC
+                | (requested & flags.directory),
+            0,
+            resolve);
+    if (pathFd < 0) {
+      return new OpenOutcome.Failed(-pathFd, OPENAT2);
+    }
+    return openChecked(pathFd, requested, spec);
   }
 
+  /** O_CREAT: create the last component exclusively, or open what is already there. */
+  private OpenOutcome create(String relative, int requested, OpenSpec spec, int resolve) {
+    if (relative.equals(".")) {
+      return new OpenOutcome.Failed(Errno.EISDIR, OPENAT2); // what open("/", O_CREAT) reports
+    }
+    if (!spec.allowedTypes().contains(FileType.REGULAR)) {
+      // Creating would make a regular file; refuse before anything exists.
+      return new OpenOutcome.WrongType(FileType.REGULAR);
+    }
+    int slash = relative.lastIndexOf('/');
+    String last = relative.substring(slash + 1);
+    int parent = root;
+    if (slash >= 0) {
+      parent =
+          LibC.openat2(
+              root,
+              relative.substring(0, slash),
+              NativeFlags.O_PATH | flags.directory | NativeFlags.O_CLOEXEC,
+              0,
+              resolve);
+      if (parent < 0) {
+        return new OpenOutcome.Failed(-parent, OPENAT2);
+      }
+    }
+    try {
+      int access = requested & (NativeFlags.O_ACCMODE | NativeFlags.O_APPEND | flags.directory);
+      int fd =
+          LibC.openat2(
+              parent,
+              last,
+              access
+                  | NativeFlags.O_CREAT
+                  | NativeFlags.O_EXCL
+                  | flags.noFollow
+                  | NativeFlags.O_CLOEXEC
+                  | NativeFlags.O_NOCTTY
+                  | NativeFlags.O_NONBLOCK,
+              spec.createMode() & PERMISSION_BITS,
+              resolve);
+      if (fd >= 0) {
+        return finishCreated(fd, spec);
+      }
+      if (-fd != Errno.EEXIST || (requested & NativeFlags.O_EXCL) != 0) {
+        return new OpenOutcome.Failed(-fd, OPENAT2);
+      }
+      // It exists (or a symlink is there): open it without creating, type check first.
+      int pathFd =
+          LibC.openat2(
+              parent, last, NativeFlags.O_PATH | flags.noFollow | NativeFlags.O_CLOEXEC, 0, resolve);
+      if (pathFd < 0) {
+        return new OpenOutcome.Failed(-pathFd, OPENAT2);
+      }
+      return openChecked(pathFd, requested & ~(NativeFlags.O_CREAT | NativeFlags.O_EXCL), spec);
+    } finally {
+      if (parent != root) {
+        Descriptors.close(parent);
+      }
+    }
+  }
+
+  /** A file this call created: set its mode exactly, restore blocking mode. Owns {@code fd}. */
+  private OpenOutcome finishCreated(int fd, OpenSpec spec) {
+    boolean handedOut = false;
+    try {
+      FileStat stat;
+      switch (LibC.fstat(fd)) {
+        case LibC.StatResult.Failed failed -> {
+          return new OpenOutcome.Failed(failed.errno(), FSTAT);
+        }
+        case LibC.StatResult.Stat ok -> stat = ok.stat();
+      }
+      int wanted = spec.createMode() & PERMISSION_BITS;
+      if ((stat.mode() & PERMISSION_BITS) != wanted) {
+        // The kernel applied the daemon's umask; the policy's mode is what counts.
+        int result = LibC.fchmod(fd, wanted);
+        if (result < 0) {
+          return new OpenOutcome.Failed(-result, FCHMOD);
+        }
+        stat =
+            new FileStat(
+                stat.device(),
+                stat.inode(),
+                (stat.mode() & ~PERMISSION_BITS) | wanted,
+                stat.uid(),
+                stat.gid(),
+                stat.linkCount(),
+                stat.size());
+      }
+      OpenOutcome outcome = finish(fd, stat, spec);
+      handedOut = outcome instanceof OpenOutcome.Opened;
+      return outcome;
+    } finally {
+      if (!handedOut) {
+        Descriptors.close(fd);
+      }
+    }
+  }
+
+  /**
+   * Type-checks the O_PATH descriptor {@code pathFd}, then reopens the same inode with the
+   * requested flags. Closes {@code pathFd} on every path.
+   */
+  private OpenOutcome openChecked(int pathFd, int requested, OpenSpec spec) {
+    try {
+      FileStat pathStat;
+      switch (LibC.fstat(pathFd)) {
+        case LibC.StatResult.Failed failed -> {
+          return new OpenOutcome.Failed(failed.errno(), FSTAT);
+        }
+        case LibC.StatResult.Stat ok -> pathStat = ok.stat();
+      }
+      FileType type = pathStat.type();
+      if (type == FileType.SYMLINK) {
+        // O_PATH|O_NOFOLLOW opens a trailing symlink itself; a symlink is never followed.
+        return new OpenOutcome.Failed(Errno.ELOOP, OPENAT2);
+      }
+      if ((requested & flags.directory) != 0 && type != FileType.DIRECTORY) {
+        return new OpenOutcome.Failed(Errno.ENOTDIR, OPENAT2);
+      }
+      if (!spec.allowedTypes().contains(type)) {
+        return new OpenOutcome.WrongType(type);
+      }
+      int reopenFlags =
+          (requested
+                  & (NativeFlags.O_ACCMODE
+                      | NativeFlags.O_APPEND
+                      | NativeFlags.O_TRUNC
+                      | flags.directory))
+              | NativeFlags.O_CLOEXEC
+              | NativeFlags.O_NOCTTY
+              | NativeFlags.O_NONBLOCK;
+      // The magic link of our own O_PATH descriptor: the kernel reopens that inode, no lookup.
+      int fd = LibC.openat2(LibC.AT_FDCWD, "/proc/self/fd/" + pathFd, reopenFlags, 0, 0);
+      if (fd < 0) {
+        return new OpenOutcome.Failed(-fd, REOPEN);
+      }
+      boolean handedOut = false;
+      try {
+        FileStat stat;
+        switch (LibC.fstat(fd)) {
+          case LibC.StatResult.Failed failed -> {
+            return new OpenOutcome.Failed(failed.errno(), FSTAT);
+          }
+          case LibC.StatResult.Stat ok -> stat = ok.stat();
+        }
+        if (stat.device() != pathStat.device() || stat.inode() != pathStat.inode()) {
+          // Not the inode that was type-checked (e.g. /proc not what it should be): refuse.
+          return new OpenOutcome.Failed(Errno.EXDEV, VERIFY);
+        }
+        OpenOutcome outcome = finish(fd, stat, spec);
+        handedOut = outcome instanceof OpenOutcome.Opened;
+        return outcome;
+      } finally {
+        if (!handedOut) {
+          Descriptors.close(fd);
+        }
+      }
+    } finally {
+      Descriptors.close(pathFd);
+    }
+  }
+
+  /** Restores blocking mode unless requested; wraps {@code fd}. The caller closes on failure. */
+  private OpenOutcome finish(int fd, FileStat stat, OpenSpec spec) {
+    if ((spec.wireFlags() & OpenFlags.O_NONBLOCK) == 0) {
+      int status = LibC.getStatusFlags(fd);
+      if (status < 0) {
+        return new OpenOutcome.Failed(-status, FCNTL);
+      }
+      int result = LibC.setStatusFlags(fd, status & ~NativeFlags.O_NONBLOCK);
+      if (result < 0) {
+        return new OpenOutcome.Failed(-result, FCNTL);
+      }
+    }
+    return new OpenOutcome.Opened(new OpenedFile(fd, stat));
+  }
+
+  /** Closes the root handle; later calls do nothing. */
   @Override
   public void close() {
-    throw new UnsupportedOperationException("stub");
+    if (closed.compareAndSet(false, true)) {
+      Descriptors.close(root);
+    }
   }
 }

@@ -1,14 +1,132 @@
 package dev.filebroker.daemon.policy;
 
-/** STUB: replaced by the policy implementation. An immutable policy snapshot. */
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * An immutable policy snapshot: the rules of a policy, in order, indexed for decisions.
+ *
+ * <p>Everything is denied unless one allow rule grants the whole request, and a matching deny rule
+ * beats any allow rule. Instances never change after loading, so one snapshot can serve every
+ * thread while a reload builds the next.
+ */
 public final class Policy {
-  /** Decides one request. Never throws for any caller or request. */
+  private final List<Rule> rules;
+  private final List<Path> sources;
+  private final RuleIndex index;
+
+  /**
+   * A snapshot of {@code rules}, which must be in policy order (their {@code order} 0, 1, 2...).
+   */
+  Policy(List<Rule> rules, List<Path> sources) {
+    this.rules = List.copyOf(rules);
+    this.sources = List.copyOf(sources);
+    for (int i = 0; i < this.rules.size(); i++) {
+      if (this.rules.get(i).order() != i) {
+        throw new IllegalArgumentException("rules must be in policy order");
+      }
+    }
+    this.index = new RuleIndex(this.rules);
+  }
+
+  /**
+   * Decides one request. Never throws for a non-null caller and request; safe to call from any
+   * number of threads.
+   *
+   * <p>The result is {@link Decision.Deny} naming the first matching deny rule that refuses part
+   * of the request, else {@link Decision.Allow} naming the first allow rule that grants all of it
+   * (and, for a directory request, allows directories), else {@link Decision.Deny} with no rule
+   * and a reason saying what no rule granted.
+   */
   public Decision decide(Caller caller, AccessRequest request) {
-    throw new UnsupportedOperationException("stub");
+    Objects.requireNonNull(caller, "caller == null");
+    Objects.requireNonNull(request, "request == null");
+    String path = request.path();
+    if (!PathPattern.isCanonical(path)) {
+      return new Decision.Deny(
+          Optional.empty(), "path '" + path + "' is not absolute and canonical");
+    }
+    String[] components = PathPattern.split(path).toArray(String[]::new);
+    Evaluation evaluation =
+        new Evaluation(components, request.permissions(), request.directory());
+    index.lookup(components, caller, evaluation);
+    Optional<Rule> deny = evaluation.deny();
+    if (deny.isPresent()) {
+      Rule rule = deny.get();
+      Set<Permission> refused = EnumSet.noneOf(Permission.class);
+      for (Permission permission : request.permissions()) {
+        if (rule.refusesAny(Set.of(permission))) {
+          refused.add(permission);
+        }
+      }
+      return new Decision.Deny(
+          deny,
+          "rule "
+              + rule.id()
+              + " ("
+              + rule.source().fileAndLine()
+              + ") denies "
+              + names(refused)
+              + " on "
+              + path
+              + " to uid "
+              + Integer.toUnsignedString(caller.uid()));
+    }
+    Optional<Rule> allow = evaluation.allow();
+    if (allow.isPresent()) {
+      return new Decision.Allow(allow.get());
+    }
+    StringBuilder reason =
+        new StringBuilder("no allow rule grants ")
+            .append(request.accessString())
+            .append(" on ")
+            .append(path)
+            .append(request.directory() ? " as a directory" : "")
+            .append(" to uid ")
+            .append(Integer.toUnsignedString(caller.uid()));
+    evaluation
+        .shortfall()
+        .ifPresent(
+            rule -> {
+              reason.append(" (rule ").append(rule.id()).append(" matches but grants only ");
+              reason.append(names(rule.permissions()));
+              if (request.directory() && !rule.fileTypes().contains(FileType.DIRECTORY)) {
+                reason.append(" and not directories");
+              }
+              reason.append(')');
+            });
+    return new Decision.Deny(Optional.empty(), reason.toString());
   }
 
   /** How many rules the policy holds. */
   public int ruleCount() {
-    throw new UnsupportedOperationException("stub");
+    return rules.size();
+  }
+
+  /** The rules in policy order: files in name order, then by line within a file. */
+  public List<Rule> rules() {
+    return rules;
+  }
+
+  /** The policy files that were read, in the order they were read. */
+  public List<Path> sources() {
+    return sources;
+  }
+
+  private static String names(Set<Permission> permissions) {
+    return EnumSet.copyOf(permissions).stream()
+        .map(Permission::policyName)
+        .collect(Collectors.joining(","));
+  }
+
+  /** {@code Policy[3 rules from 2 files]}. */
+  @Override
+  public String toString() {
+    return "Policy[" + rules.size() + " rules from " + sources.size() + " files]";
   }
 }

@@ -1,26 +1,213 @@
 package dev.filebroker.daemon.policy;
 
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
-/** STUB: replaced by the policy implementation. One rule of a policy. */
+/**
+ * One {@code [[allow]]} or {@code [[deny]]} rule of a policy, checked and immutable.
+ *
+ * <p>Exists so that the decision code, audit lines and tooling share one view of a rule: who it
+ * applies to, which paths, which permissions, and where it was written.
+ */
 public final class Rule {
+  /** Whether a rule grants or refuses. */
+  public enum Effect {
+    /** An {@code [[allow]]} rule: grants its permissions. */
+    ALLOW,
+    /** A {@code [[deny]]} rule: refuses its permissions, whatever allow rules say. */
+    DENY
+  }
+
+  /** The permissions a deny rule without {@code access} refuses, and the set of all of them. */
+  static final Set<Permission> ALL_PERMISSIONS =
+      Collections.unmodifiableSet(EnumSet.allOf(Permission.class));
+
+  private final String id;
+  private final Optional<String> name;
+  private final Effect effect;
+  private final SourceLocation source;
+  private final List<Subject> subjects;
+  private final List<PathPattern> paths;
+  private final Set<Permission> permissions;
+  private final Set<Permission> effective;
+  private final Set<FileType> fileTypes;
+  private final int createModeMask;
+  private final int order;
+
+  /**
+   * A rule as the loader checked it.
+   *
+   * @param order the rule's position in the policy (file name order, then line), from 0
+   */
+  Rule(
+      Optional<String> name,
+      Effect effect,
+      SourceLocation source,
+      List<Subject> subjects,
+      List<PathPattern> paths,
+      Set<Permission> permissions,
+      Set<FileType> fileTypes,
+      int createModeMask,
+      int order) {
+    this.name = Objects.requireNonNull(name, "name == null");
+    this.effect = Objects.requireNonNull(effect, "effect == null");
+    this.source = Objects.requireNonNull(source, "source == null");
+    this.subjects = List.copyOf(subjects);
+    this.paths = List.copyOf(paths);
+    if (this.subjects.isEmpty()) {
+      throw new IllegalArgumentException("subjects must not be empty");
+    }
+    if (this.paths.isEmpty()) {
+      throw new IllegalArgumentException("paths must not be empty");
+    }
+    if (permissions.isEmpty()) {
+      throw new IllegalArgumentException("permissions must not be empty");
+    }
+    if (fileTypes.isEmpty()) {
+      throw new IllegalArgumentException("fileTypes must not be empty");
+    }
+    if ((createModeMask & ~0777) != 0) {
+      throw new IllegalArgumentException("createModeMask must be within 0777");
+    }
+    if (order < 0) {
+      throw new IllegalArgumentException("order must not be negative");
+    }
+    this.permissions = Collections.unmodifiableSet(EnumSet.copyOf(permissions));
+    EnumSet<Permission> expanded = EnumSet.copyOf(permissions);
+    // An allow of write also grants append: a write descriptor can write at the end anyway.
+    // A deny of either refuses both: an O_APPEND descriptor can drop O_APPEND with fcntl unless
+    // the inode is append-only, and a write descriptor can append.
+    if (expanded.contains(Permission.WRITE)
+        || (effect == Effect.DENY && expanded.contains(Permission.APPEND))) {
+      expanded.add(Permission.APPEND);
+      if (effect == Effect.DENY) {
+        expanded.add(Permission.WRITE);
+      }
+    }
+    this.effective = Collections.unmodifiableSet(expanded);
+    this.fileTypes = Collections.unmodifiableSet(EnumSet.copyOf(fileTypes));
+    this.createModeMask = createModeMask;
+    this.order = order;
+    this.id = name.orElseGet(() -> source.file().getFileName() + ":" + source.line());
+  }
+
   /** The rule's name from the policy, or {@code file:line} when it has none. */
   public String id() {
-    throw new UnsupportedOperationException("stub");
+    return id;
   }
 
-  /** Where the rule starts in its policy file. */
+  /** The {@code name} the policy gave the rule, if any. */
+  public Optional<String> name() {
+    return name;
+  }
+
+  /** Whether the rule allows or denies. */
+  public Effect effect() {
+    return effect;
+  }
+
+  /** Where the rule starts in its policy file (its {@code [[allow]]} or {@code [[deny]]} line). */
   public SourceLocation source() {
-    throw new UnsupportedOperationException("stub");
+    return source;
   }
 
-  /** The file types an allow rule lets the daemon hand out. */
+  /** Whom the rule applies to; never empty. {@link Subject.Anyone} stands alone. */
+  public List<Subject> subjects() {
+    return subjects;
+  }
+
+  /** The path patterns the rule applies to; never empty. */
+  public List<PathPattern> paths() {
+    return paths;
+  }
+
+  /**
+   * The permissions as written in {@code access} (for a deny rule without {@code access}, all
+   * of them). See {@link #grants(Set)} and {@link #refusesAny(Set)} for what they imply.
+   */
+  public Set<Permission> permissions() {
+    return permissions;
+  }
+
+  /**
+   * The file types an allow rule lets the daemon hand out. A deny rule applies to every type and
+   * returns all of them.
+   */
   public Set<FileType> fileTypes() {
-    throw new UnsupportedOperationException("stub");
+    return fileTypes;
   }
 
-  /** Permission bits a file created under this rule may carry at most (e.g. 0600). */
+  /**
+   * Permission bits a file created under this rule may carry at most (e.g. 0600). Zero for deny
+   * rules.
+   */
   public int createModeMask() {
-    throw new UnsupportedOperationException("stub");
+    return createModeMask;
+  }
+
+  /** Whether {@code caller} is one of the rule's subjects. */
+  public boolean matchesCaller(Caller caller) {
+    Objects.requireNonNull(caller, "caller == null");
+    for (Subject subject : subjects) {
+      if (subject.matches(caller)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether {@code path} matches one of the rule's patterns. */
+  public boolean matchesPath(String path) {
+    Objects.requireNonNull(path, "path == null");
+    for (PathPattern pattern : paths) {
+      if (pattern.matches(path)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether this allow rule grants all of {@code requested} by itself ({@code write} implies
+   * {@code append}). Always false for a deny rule.
+   */
+  public boolean grants(Set<Permission> requested) {
+    return effect == Effect.ALLOW && effective.containsAll(requested);
+  }
+
+  /**
+   * Whether this deny rule refuses any of {@code requested} ({@code write} and {@code append}
+   * refuse each other). Always false for an allow rule.
+   */
+  public boolean refusesAny(Set<Permission> requested) {
+    if (effect != Effect.DENY) {
+      return false;
+    }
+    for (Permission permission : requested) {
+      if (effective.contains(permission)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The rule's position in the policy: file name order, then line; from 0. */
+  int order() {
+    return order;
+  }
+
+  /** {@code allow app-config (/etc/policy.d/10-app.toml:3)}. */
+  @Override
+  public String toString() {
+    return effect.name().toLowerCase(java.util.Locale.ROOT)
+        + " "
+        + id
+        + " ("
+        + source.fileAndLine()
+        + ")";
   }
 }

@@ -1,0 +1,245 @@
+package dev.filebroker.daemon.policy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A path pattern of a rule: an absolute, canonical path whose components may hold {@code *}
+ * (any characters within one component, including a leading dot) or be exactly {@code **} (any
+ * number of whole components; at the end of a pattern, one or more).
+ *
+ * <p>Exists so that patterns are checked once when the policy loads and matched without
+ * allocation afterwards. Instances are immutable and thread-safe.
+ */
+public final class PathPattern {
+  private static final String GLOBSTAR = "**";
+  private static final String STAR = "*";
+
+  private final String text;
+  /** Components to match; a trailing {@code **} is stored as {@code *}, {@code **}. */
+  private final String[] components;
+  private final int literalPrefixLength;
+
+  private PathPattern(String text) {
+    this.text = text;
+    List<String> parts = new ArrayList<>(split(text));
+    if (!parts.isEmpty() && parts.get(parts.size() - 1).equals(GLOBSTAR)) {
+      // "/a/**" means everything below /a but not /a itself: one component, then any number.
+      parts.add(parts.size() - 1, STAR);
+    }
+    this.components = parts.toArray(String[]::new);
+    int prefix = 0;
+    while (prefix < components.length && !isGlob(components[prefix])) {
+      prefix++;
+    }
+    this.literalPrefixLength = prefix;
+  }
+
+  /**
+   * Parses a pattern.
+   *
+   * @throws IllegalArgumentException when {@link #problem(String)} finds one; its message says
+   *     what is wrong
+   */
+  public static PathPattern of(String text) {
+    Objects.requireNonNull(text, "text == null");
+    Optional<String> problem = problem(text);
+    if (problem.isPresent()) {
+      throw new IllegalArgumentException(problem.get());
+    }
+    return new PathPattern(text);
+  }
+
+  /**
+   * What is wrong with {@code text} as a pattern, in words an admin can act on, or empty when it
+   * is a valid pattern.
+   */
+  public static Optional<String> problem(String text) {
+    Objects.requireNonNull(text, "text == null");
+    if (text.isEmpty()) {
+      return Optional.of("path is empty; write an absolute path such as \"/srv/data/**\"");
+    }
+    if (text.charAt(0) != '/') {
+      return Optional.of("path '" + text + "' is not absolute; start it with '/'");
+    }
+    if (text.indexOf('\0') >= 0) {
+      return Optional.of("path contains a NUL character");
+    }
+    if (text.length() > 1 && text.endsWith("/")) {
+      return Optional.of(
+          "path '" + text + "' ends with '/'; remove it, or write '" + text + "**' for everything"
+              + " below");
+    }
+    if (text.contains("//")) {
+      return Optional.of("path '" + text + "' contains '//'; write a single '/'");
+    }
+    for (String component : split(text)) {
+      if (component.equals(".") || component.equals("..")) {
+        return Optional.of(
+            "path '" + text + "' contains a '" + component + "' component; write the canonical"
+                + " path without '.' or '..'");
+      }
+      for (char c : new char[] {'?', '[', ']', '{', '}'}) {
+        if (component.indexOf(c) >= 0) {
+          return Optional.of(
+              "path '" + text + "' uses '" + c + "', which is not supported; only '*' (within one"
+                  + " component) and '**' (whole components) are; list the paths separately");
+        }
+      }
+      if (component.contains(GLOBSTAR) && !component.equals(GLOBSTAR)) {
+        return Optional.of(
+            "path '" + text + "' has '**' inside the component '" + component + "'; '**' must"
+                + " be a whole component (as in \"/srv/**/*.csv\"); use '*' within a component");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The pattern as written in the policy. */
+  public String text() {
+    return text;
+  }
+
+  /** Whether the pattern has no wildcard and so matches exactly one path. */
+  public boolean isLiteral() {
+    return literalPrefixLength == components.length;
+  }
+
+  /** The leading components that hold no wildcard (all components when {@link #isLiteral()}). */
+  public List<String> literalPrefix() {
+    return List.of(components).subList(0, literalPrefixLength);
+  }
+
+  /**
+   * Whether {@code path} matches. {@code path} should be absolute and canonical; anything else
+   * never matches.
+   */
+  public boolean matches(String path) {
+    Objects.requireNonNull(path, "path == null");
+    if (path.isEmpty() || path.charAt(0) != '/') {
+      return false;
+    }
+    return matchesComponents(split(path).toArray(String[]::new));
+  }
+
+  /** Whether the components of a canonical absolute path match; used by the policy index. */
+  boolean matchesComponents(String[] path) {
+    // Greedy matching with backtracking to the last '**', as for '*' in a string: each other
+    // pattern component matches exactly one path component.
+    int p = 0;
+    int s = 0;
+    int starP = -1;
+    int starS = 0;
+    while (s < path.length) {
+      if (p < components.length && components[p].equals(GLOBSTAR)) {
+        starP = p++;
+        starS = s;
+      } else if (p < components.length && componentMatches(components[p], path[s])) {
+        p++;
+        s++;
+      } else if (starP >= 0) {
+        p = starP + 1;
+        s = ++starS;
+      } else {
+        return false;
+      }
+    }
+    while (p < components.length && components[p].equals(GLOBSTAR)) {
+      p++;
+    }
+    return p == components.length;
+  }
+
+  /** Whether one pattern component (possibly holding '*') matches one path component. */
+  static boolean componentMatches(String pattern, String name) {
+    if (pattern.indexOf('*') < 0) {
+      return pattern.equals(name);
+    }
+    int p = 0;
+    int s = 0;
+    int starP = -1;
+    int starS = 0;
+    while (s < name.length()) {
+      if (p < pattern.length() && pattern.charAt(p) == '*') {
+        starP = p++;
+        starS = s;
+      } else if (p < pattern.length() && pattern.charAt(p) == name.charAt(s)) {
+        p++;
+        s++;
+      } else if (starP >= 0) {
+        p = starP + 1;
+        s = ++starS;
+      } else {
+        return false;
+      }
+    }
+    while (p < pattern.length() && pattern.charAt(p) == '*') {
+      p++;
+    }
+    return p == pattern.length();
+  }
+
+  /** The components of an absolute path; none for "/". */
+  static List<String> split(String absolutePath) {
+    List<String> parts = new ArrayList<>();
+    int start = 1;
+    while (start < absolutePath.length()) {
+      int slash = absolutePath.indexOf('/', start);
+      int end = slash < 0 ? absolutePath.length() : slash;
+      parts.add(absolutePath.substring(start, end));
+      start = end + 1;
+    }
+    return parts;
+  }
+
+  /**
+   * Whether {@code path} is absolute and canonical: starts with '/', no empty, "." or ".."
+   * component, no trailing '/' except for "/" itself, no NUL.
+   */
+  static boolean isCanonical(String path) {
+    if (path.isEmpty() || path.charAt(0) != '/') {
+      return false;
+    }
+    if (path.length() == 1) {
+      return true;
+    }
+    if (path.endsWith("/") || path.indexOf('\0') >= 0) {
+      return false;
+    }
+    int start = 1;
+    while (start <= path.length()) {
+      int slash = path.indexOf('/', start);
+      int end = slash < 0 ? path.length() : slash;
+      int length = end - start;
+      if (length == 0
+          || (length == 1 && path.charAt(start) == '.')
+          || (length == 2 && path.charAt(start) == '.' && path.charAt(start + 1) == '.')) {
+        return false;
+      }
+      start = end + 1;
+    }
+    return true;
+  }
+
+  private static boolean isGlob(String component) {
+    return component.indexOf('*') >= 0;
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof PathPattern that && text.equals(that.text);
+  }
+
+  @Override
+  public int hashCode() {
+    return text.hashCode();
+  }
+
+  /** The pattern as written. */
+  @Override
+  public String toString() {
+    return text;
+  }
+}

@@ -1,0 +1,130 @@
+package dev.filebroker.daemon.policy;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A read-only index of rules by path and subject, so that a decision looks at the few rules that
+ * could apply rather than at all of them.
+ *
+ * <p>Patterns live in a trie of their literal leading components: a fully literal pattern sits
+ * at its last component, a pattern with a wildcard hangs at the deepest literal component before
+ * it. A lookup walks the request path down the trie (one step per component) and, at each node,
+ * reads only the entries for the caller's uid, primary and supplementary gids, and {@code any}.
+ * The cost grows with path depth and with how many rules share one node and one subject, not
+ * with the total number of rules. Built once, never changed: safe to share between threads.
+ */
+final class RuleIndex {
+  /** One pattern of one rule. */
+  record Entry(Rule rule, PathPattern pattern) {}
+
+  private static final Entry[] NONE = {};
+
+  private final Node root;
+
+  RuleIndex(List<Rule> rules) {
+    NodeBuilder rootBuilder = new NodeBuilder();
+    for (Rule rule : rules) {
+      for (PathPattern pattern : rule.paths()) {
+        NodeBuilder node = rootBuilder;
+        for (String component : pattern.literalPrefix()) {
+          node = node.children.computeIfAbsent(component, c -> new NodeBuilder());
+        }
+        BucketBuilder bucket = pattern.isLiteral() ? node.exact : node.hanging;
+        for (Subject subject : rule.subjects()) {
+          bucket.add(subject, new Entry(rule, pattern));
+        }
+      }
+    }
+    this.root = rootBuilder.build();
+  }
+
+  /**
+   * Offers {@code evaluation} every entry whose literal part fits {@code path} and whose subject
+   * is the caller, in no particular order.
+   */
+  void lookup(String[] path, Caller caller, Evaluation evaluation) {
+    Node node = root;
+    int depth = 0;
+    while (true) {
+      offer(node.hanging, caller, evaluation, false);
+      if (depth == path.length) {
+        offer(node.exact, caller, evaluation, true);
+        return;
+      }
+      node = node.children.get(path[depth++]);
+      if (node == null) {
+        return;
+      }
+    }
+  }
+
+  private static void offer(Bucket bucket, Caller caller, Evaluation evaluation, boolean exact) {
+    if (bucket.empty) {
+      return;
+    }
+    offerAll(bucket.anyone, evaluation, exact);
+    offerAll(bucket.byUid.getOrDefault(caller.uid(), NONE), evaluation, exact);
+    offerAll(bucket.byGid.getOrDefault(caller.gid(), NONE), evaluation, exact);
+    for (Integer gid : caller.groups()) {
+      if (gid != caller.gid()) {
+        offerAll(bucket.byGid.getOrDefault(gid, NONE), evaluation, exact);
+      }
+    }
+  }
+
+  private static void offerAll(Entry[] entries, Evaluation evaluation, boolean exact) {
+    for (Entry entry : entries) {
+      evaluation.consider(entry, exact);
+    }
+  }
+
+  private record Node(Map<String, Node> children, Bucket exact, Bucket hanging) {}
+
+  private record Bucket(
+      Map<Integer, Entry[]> byUid, Map<Integer, Entry[]> byGid, Entry[] anyone, boolean empty) {}
+
+  private static final class NodeBuilder {
+    final Map<String, NodeBuilder> children = new HashMap<>();
+    final BucketBuilder exact = new BucketBuilder();
+    final BucketBuilder hanging = new BucketBuilder();
+
+    Node build() {
+      Map<String, Node> built = new HashMap<>(Math.max(4, children.size() * 2));
+      children.forEach((name, child) -> built.put(name, child.build()));
+      return new Node(Map.copyOf(built), exact.build(), hanging.build());
+    }
+  }
+
+  private static final class BucketBuilder {
+    final Map<Integer, List<Entry>> byUid = new HashMap<>();
+    final Map<Integer, List<Entry>> byGid = new HashMap<>();
+    final List<Entry> anyone = new ArrayList<>();
+
+    void add(Subject subject, Entry entry) {
+      switch (subject) {
+        case Subject.User user ->
+            byUid.computeIfAbsent(user.uid(), k -> new ArrayList<>()).add(entry);
+        case Subject.Group group ->
+            byGid.computeIfAbsent(group.gid(), k -> new ArrayList<>()).add(entry);
+        case Subject.Anyone anyoneSubject -> anyone.add(entry);
+      }
+    }
+
+    Bucket build() {
+      return new Bucket(
+          freeze(byUid),
+          freeze(byGid),
+          anyone.toArray(Entry[]::new),
+          byUid.isEmpty() && byGid.isEmpty() && anyone.isEmpty());
+    }
+
+    private static Map<Integer, Entry[]> freeze(Map<Integer, List<Entry>> lists) {
+      Map<Integer, Entry[]> frozen = new HashMap<>();
+      lists.forEach((id, entries) -> frozen.put(id, entries.toArray(Entry[]::new)));
+      return Map.copyOf(frozen);
+    }
+  }
+}

@@ -1,0 +1,531 @@
+package dev.filebroker.daemon.policy;
+
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.tomlj.Toml;
+import org.tomlj.TomlArray;
+import org.tomlj.TomlParseError;
+import org.tomlj.TomlParseResult;
+import org.tomlj.TomlPosition;
+import org.tomlj.TomlTable;
+
+/**
+ * Reads the rules of one policy file: TOML syntax, then every key of every rule, collecting all
+ * problems rather than stopping at the first.
+ *
+ * <p>Exists to keep the file format (key names, value shapes, messages) apart from directory
+ * handling in {@link PolicyLoader} and from decisions in {@link Policy}.
+ */
+final class RuleReader {
+  /** A checked rule that does not yet know its place in the whole policy. */
+  record Draft(
+      Optional<String> name,
+      Rule.Effect effect,
+      SourceLocation source,
+      List<Subject> subjects,
+      List<PathPattern> paths,
+      Set<Permission> permissions,
+      Set<FileType> fileTypes,
+      int createModeMask) {
+    Rule toRule(int order) {
+      return new Rule(
+          name, effect, source, subjects, paths, permissions, fileTypes, createModeMask, order);
+    }
+  }
+
+  /** What one file holds: its rules in line order, or problems (then the rules are partial). */
+  record Result(List<Draft> drafts, List<PolicyError> errors) {}
+
+  static final List<String> ALLOW_KEYS =
+      List.of("name", "users", "groups", "any", "paths", "access", "types", "create_mode");
+  static final List<String> DENY_KEYS = List.of("name", "users", "groups", "any", "paths", "access");
+
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  private static final Pattern MODE = Pattern.compile("[0-7]{3,4}");
+  private static final int DEFAULT_CREATE_MODE = 0600;
+  private static final String PERMISSION_NAMES =
+      EnumSet.allOf(Permission.class).stream()
+          .map(Permission::policyName)
+          .collect(Collectors.joining(", "));
+  private static final Set<FileType> RULE_TYPES =
+      EnumSet.complementOf(EnumSet.of(FileType.SYMLINK, FileType.UNKNOWN));
+  private static final String TYPE_NAMES =
+      RULE_TYPES.stream().map(FileType::policyName).collect(Collectors.joining(", "));
+
+  private final Path file;
+  private final TomlSource source;
+  private final Accounts accounts;
+  private final List<PolicyError> errors = new ArrayList<>();
+
+  private RuleReader(Path file, String text, Accounts accounts) {
+    this.file = file;
+    this.source = new TomlSource(text);
+    this.accounts = accounts;
+  }
+
+  /** Reads the text of {@code file}. */
+  static Result read(Path file, String text, Accounts accounts) {
+    return new RuleReader(file, text, accounts).read(text);
+  }
+
+  private Result read(String text) {
+    TomlParseResult toml = Toml.parse(text);
+    if (!toml.errors().isEmpty()) {
+      for (TomlParseError error : toml.errors()) {
+        error(error.position(), "invalid TOML: " + error.getMessage());
+      }
+      return new Result(List.of(), errors);
+    }
+    List<Draft> drafts = new ArrayList<>();
+    for (String key : toml.keySet()) {
+      TomlPosition position = toml.inputPositionOf(List.of(key));
+      Object value = toml.get(List.of(key));
+      Optional<Rule.Effect> effect =
+          switch (key) {
+            case "allow" -> Optional.of(Rule.Effect.ALLOW);
+            case "deny" -> Optional.of(Rule.Effect.DENY);
+            default -> Optional.empty();
+          };
+      if (effect.isEmpty()) {
+        error(
+            position,
+            (value instanceof TomlTable
+                    ? "unknown table [" + key + "]"
+                    : value instanceof TomlArray
+                        ? "unknown table [[" + key + "]]"
+                        : "unknown key '" + key + "'")
+                + " at top level; a policy file holds only [[allow]] and [[deny]] rules");
+      } else if (value instanceof TomlArray rules) {
+        for (int i = 0; i < rules.size(); i++) {
+          if (rules.get(i) instanceof TomlTable rule) {
+            readRule(effect.get(), rule, rules.inputPositionOf(i)).ifPresent(drafts::add);
+          } else {
+            error(
+                source.valueAt(rules.inputPositionOf(i)),
+                "each '" + key + "' entry must be a rule table; found " + kind(rules.get(i))
+                    + "; write rules as [[" + key + "]] sections");
+          }
+        }
+      } else if (value instanceof TomlTable) {
+        error(position, "write [[" + key + "]] (double brackets: one per rule), not [" + key + "]");
+      } else {
+        error(
+            position,
+            "'" + key + "' must be [[" + key + "]] tables, one per rule; found " + kind(value));
+      }
+    }
+    drafts.sort(
+        (a, b) ->
+            a.source().line() != b.source().line()
+                ? Integer.compare(a.source().line(), b.source().line())
+                : Integer.compare(a.source().column(), b.source().column()));
+    return new Result(List.copyOf(drafts), errors);
+  }
+
+  private Optional<Draft> readRule(Rule.Effect effect, TomlTable table, TomlPosition position) {
+    int errorsBefore = errors.size();
+    String kind = effect == Rule.Effect.ALLOW ? "[[allow]]" : "[[deny]]";
+    List<String> keys = effect == Rule.Effect.ALLOW ? ALLOW_KEYS : DENY_KEYS;
+    for (String key : table.keySet()) {
+      if (keys.contains(key)) {
+        continue;
+      }
+      TomlPosition at = table.inputPositionOf(List.of(key));
+      if (ALLOW_KEYS.contains(key)) {
+        error(
+            at,
+            "'"
+                + key
+                + "' is not allowed in [[deny]]; a deny rule applies to every file type and"
+                + " creates nothing: remove it");
+      } else {
+        error(
+            at,
+            "unknown key '"
+                + key
+                + "' in "
+                + kind
+                + "; expected one of: "
+                + String.join(", ", keys)
+                + suggestion(key, keys));
+      }
+    }
+
+    Optional<String> name = readName(table);
+    List<Subject> subjects = readSubjects(table, position);
+    List<PathPattern> paths = readPaths(table, position);
+    Set<Permission> permissions = readAccess(table, position, effect);
+    Set<FileType> types = EnumSet.allOf(FileType.class);
+    int createMode = 0;
+    if (effect == Rule.Effect.ALLOW) {
+      types = readTypes(table);
+      createMode = readCreateMode(table, permissions);
+      if (permissions.contains(Permission.CREATE) && !types.contains(FileType.REGULAR)) {
+        error(
+            table.inputPositionOf(List.of("types")),
+            "access \"create\" creates regular files, but types does not include \"regular\";"
+                + " add it or remove \"create\"");
+      }
+    }
+    if (errors.size() > errorsBefore) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new Draft(
+            name,
+            effect,
+            location(position),
+            subjects,
+            paths,
+            permissions,
+            types,
+            createMode));
+  }
+
+  private Optional<String> readName(TomlTable table) {
+    Object value = table.get(List.of("name"));
+    if (value == null) {
+      return Optional.empty();
+    }
+    TomlPosition at = table.inputPositionOf(List.of("name"));
+    if (!(value instanceof String name)) {
+      error(at, "'name' must be a string such as name = \"app-config\"; found " + kind(value));
+      return Optional.empty();
+    }
+    if (!NAME.matcher(name).matches()) {
+      error(
+          at,
+          "name '"
+              + name
+              + "' is not valid; use 1 to 64 letters, digits, '.', '_' or '-', starting with a"
+              + " letter or digit");
+      return Optional.empty();
+    }
+    return Optional.of(name);
+  }
+
+  private List<Subject> readSubjects(TomlTable table, TomlPosition rulePosition) {
+    List<Subject> subjects = new ArrayList<>();
+    boolean listed = false;
+    for (String key : List.of("users", "groups")) {
+      Object value = table.get(List.of(key));
+      if (value == null) {
+        continue;
+      }
+      listed = true;
+      TomlPosition at = table.inputPositionOf(List.of(key));
+      boolean users = key.equals("users");
+      String example = users ? "users = [\"alice\", 1000]" : "groups = [\"video\", 44]";
+      if (!(value instanceof TomlArray array)) {
+        error(at, "'" + key + "' must be an array such as " + example + "; found " + kind(value));
+        continue;
+      }
+      if (array.isEmpty()) {
+        error(at, "'" + key + "' is empty; list at least one, as in " + example + ", or remove it");
+        continue;
+      }
+      for (int i = 0; i < array.size(); i++) {
+        readSubject(users, array.get(i), source.valueAt(array.inputPositionOf(i)))
+            .ifPresent(subjects::add);
+      }
+    }
+    Object any = table.get(List.of("any"));
+    if (any != null) {
+      TomlPosition at = table.inputPositionOf(List.of("any"));
+      if (!(any instanceof Boolean everyone)) {
+        error(at, "'any' must be true or false; found " + kind(any));
+        return subjects;
+      }
+      if (everyone && listed) {
+        error(
+            at,
+            "any = true cannot be combined with users or groups; remove 'any' to limit the rule"
+                + " to them, or remove users and groups to apply it to everyone");
+      } else if (everyone) {
+        subjects.add(new Subject.Anyone());
+      }
+      if (everyone || listed) {
+        return subjects;
+      }
+    }
+    if (!listed) {
+      error(
+          rulePosition,
+          "rule has no subject; add users = [...], groups = [...], or any = true to apply it to"
+              + " everyone");
+    }
+    return subjects;
+  }
+
+  private Optional<Subject> readSubject(boolean user, Object value, TomlPosition at) {
+    String what = user ? "user" : "group";
+    String idName = user ? "uid" : "gid";
+    if (value instanceof Long number) {
+      if (number < 0 || number > Subject.MAX_ID) {
+        error(at, idName + " " + number + " is out of range; use 0 to " + Subject.MAX_ID);
+        return Optional.empty();
+      }
+      int id = (int) number.longValue();
+      return Optional.of(
+          user ? new Subject.User(id, Optional.empty()) : new Subject.Group(id, Optional.empty()));
+    }
+    if (!(value instanceof String name)) {
+      error(at, what + " must be a name in quotes or a number; found " + kind(value));
+      return Optional.empty();
+    }
+    if (!name.isEmpty() && name.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      error(at, what + " '" + name + "' is a number in quotes; write the " + idName
+          + " without quotes: " + name);
+      return Optional.empty();
+    }
+    OptionalInt id = user ? accounts.uid(name) : accounts.gid(name);
+    if (id.isEmpty()) {
+      error(
+          at,
+          "unknown "
+              + what
+              + " '"
+              + name
+              + "': not in "
+              + (user ? accounts.passwdFile() : accounts.groupFile())
+              + "; check the spelling, or write the numeric "
+              + idName
+              + " for accounts from other name services");
+      return Optional.empty();
+    }
+    return Optional.of(
+        user
+            ? new Subject.User(id.getAsInt(), Optional.of(name))
+            : new Subject.Group(id.getAsInt(), Optional.of(name)));
+  }
+
+  private List<PathPattern> readPaths(TomlTable table, TomlPosition rulePosition) {
+    Object value = table.get(List.of("paths"));
+    if (value == null) {
+      error(rulePosition, "rule has no 'paths'; add paths = [\"/absolute/path\", ...]");
+      return List.of();
+    }
+    TomlPosition at = table.inputPositionOf(List.of("paths"));
+    if (!(value instanceof TomlArray array)) {
+      error(
+          at,
+          "'paths' must be an array such as paths = [\"/srv/data/**\"]; found " + kind(value));
+      return List.of();
+    }
+    if (array.isEmpty()) {
+      error(at, "'paths' is empty; list at least one absolute path");
+      return List.of();
+    }
+    List<PathPattern> paths = new ArrayList<>();
+    for (int i = 0; i < array.size(); i++) {
+      Object element = array.get(i);
+      TomlPosition elementAt = source.valueAt(array.inputPositionOf(i));
+      if (!(element instanceof String text)) {
+        error(elementAt, "path must be a string in quotes; found " + kind(element));
+        continue;
+      }
+      Optional<String> problem = PathPattern.problem(text);
+      if (problem.isPresent()) {
+        error(elementAt, problem.get());
+      } else {
+        paths.add(PathPattern.of(text));
+      }
+    }
+    return paths;
+  }
+
+  private Set<Permission> readAccess(
+      TomlTable table, TomlPosition rulePosition, Rule.Effect effect) {
+    Object value = table.get(List.of("access"));
+    if (value == null) {
+      if (effect == Rule.Effect.DENY) {
+        return EnumSet.allOf(Permission.class);
+      }
+      error(
+          rulePosition,
+          "[[allow]] rule has no 'access'; add access = [...] with some of: " + PERMISSION_NAMES);
+      return EnumSet.noneOf(Permission.class);
+    }
+    TomlPosition at = table.inputPositionOf(List.of("access"));
+    if (!(value instanceof TomlArray array)) {
+      error(at, "'access' must be an array such as access = [\"read\"]; found " + kind(value));
+      return EnumSet.noneOf(Permission.class);
+    }
+    if (array.isEmpty()) {
+      error(at, "'access' is empty; list at least one of: " + PERMISSION_NAMES);
+      return EnumSet.noneOf(Permission.class);
+    }
+    Set<Permission> permissions = EnumSet.noneOf(Permission.class);
+    for (int i = 0; i < array.size(); i++) {
+      Object element = array.get(i);
+      TomlPosition elementAt = source.valueAt(array.inputPositionOf(i));
+      Optional<Permission> permission =
+          element instanceof String word
+              ? EnumSet.allOf(Permission.class).stream()
+                  .filter(p -> p.policyName().equals(word))
+                  .findFirst()
+              : Optional.empty();
+      if (permission.isPresent()) {
+        permissions.add(permission.get());
+      } else {
+        error(
+            elementAt,
+            (element instanceof String word ? "unknown access '" + word + "'" : "access must be"
+                    + " a string; found " + kind(element))
+                + "; expected one of: "
+                + PERMISSION_NAMES);
+      }
+    }
+    return permissions;
+  }
+
+  private Set<FileType> readTypes(TomlTable table) {
+    Object value = table.get(List.of("types"));
+    if (value == null) {
+      return EnumSet.of(FileType.REGULAR);
+    }
+    TomlPosition at = table.inputPositionOf(List.of("types"));
+    if (!(value instanceof TomlArray array)) {
+      error(at, "'types' must be an array such as types = [\"regular\"]; found " + kind(value));
+      return EnumSet.of(FileType.REGULAR);
+    }
+    if (array.isEmpty()) {
+      error(at, "'types' is empty; list at least one of: " + TYPE_NAMES + ", or remove it");
+      return EnumSet.of(FileType.REGULAR);
+    }
+    Set<FileType> types = EnumSet.noneOf(FileType.class);
+    for (int i = 0; i < array.size(); i++) {
+      Object element = array.get(i);
+      TomlPosition elementAt = source.valueAt(array.inputPositionOf(i));
+      Optional<FileType> type =
+          element instanceof String word
+              ? RULE_TYPES.stream().filter(t -> t.policyName().equals(word)).findFirst()
+              : Optional.empty();
+      if (type.isPresent()) {
+        types.add(type.get());
+      } else {
+        error(
+            elementAt,
+            (element instanceof String word ? "unknown type '" + word + "'" : "type must be"
+                    + " a string; found " + kind(element))
+                + "; expected one of: "
+                + TYPE_NAMES);
+      }
+    }
+    return types.isEmpty() ? EnumSet.of(FileType.REGULAR) : types;
+  }
+
+  private int readCreateMode(TomlTable table, Set<Permission> permissions) {
+    Object value = table.get(List.of("create_mode"));
+    if (value == null) {
+      return DEFAULT_CREATE_MODE;
+    }
+    TomlPosition at = table.inputPositionOf(List.of("create_mode"));
+    String hint = "write it as a string of octal digits such as create_mode = \"0640\"";
+    long mode;
+    if (value instanceof String text) {
+      if (!MODE.matcher(text).matches()) {
+        error(at, "create_mode \"" + text + "\" is not an octal mode; " + hint);
+        return DEFAULT_CREATE_MODE;
+      }
+      mode = Long.parseLong(text, 8);
+    } else if (value instanceof Long number) {
+      // TOML does not keep how an integer was written: look, so that 640 is not taken as 01200.
+      String written = source.valueTextAfterKey(at).toLowerCase(Locale.ROOT);
+      if (!written.startsWith("0o")) {
+        error(at, "create_mode " + number + " is a decimal number; " + hint + " or 0o640");
+        return DEFAULT_CREATE_MODE;
+      }
+      mode = number;
+    } else {
+      error(at, "'create_mode' must be an octal mode; " + hint + "; found " + kind(value));
+      return DEFAULT_CREATE_MODE;
+    }
+    if (mode > 0777) {
+      error(
+          at,
+          "create_mode "
+              + String.format("0%o", mode)
+              + " has bits beyond 0777; setuid, setgid and sticky bits are never granted: use at"
+              + " most 0777");
+      return DEFAULT_CREATE_MODE;
+    }
+    if (!permissions.contains(Permission.CREATE)) {
+      error(
+          at,
+          "create_mode has no effect without \"create\" in access; add \"create\" or remove"
+              + " create_mode");
+    }
+    return (int) mode;
+  }
+
+  private void error(TomlPosition position, String message) {
+    errors.add(new PolicyError(location(position), message));
+  }
+
+  private SourceLocation location(TomlPosition position) {
+    return new SourceLocation(file, position.line(), position.column());
+  }
+
+  private static String kind(Object value) {
+    return switch (value) {
+      case String s -> "a string";
+      case Long l -> "an integer";
+      case Double d -> "a float";
+      case Boolean b -> "a boolean";
+      case TomlArray a -> "an array";
+      case TomlTable t -> "a table";
+      case OffsetDateTime t -> "a date-time";
+      case LocalDateTime t -> "a date-time";
+      case LocalDate d -> "a date";
+      case LocalTime t -> "a time";
+      default -> "a " + value.getClass().getSimpleName();
+    };
+  }
+
+  /** {@code " (did you mean 'access'?)"} when one expected key is close to {@code key}. */
+  private static String suggestion(String key, List<String> keys) {
+    String best = "";
+    int bestDistance = 3;
+    for (String candidate : keys) {
+      int distance = distance(key.toLowerCase(Locale.ROOT), candidate);
+      if (distance < bestDistance) {
+        best = candidate;
+        bestDistance = distance;
+      }
+    }
+    return best.isEmpty() ? "" : " (did you mean '" + best + "'?)";
+  }
+
+  /** Levenshtein distance. */
+  private static int distance(String a, String b) {
+    int[] previous = new int[b.length() + 1];
+    int[] current = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      previous[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+      }
+      int[] swap = previous;
+      previous = current;
+      current = swap;
+    }
+    return previous[b.length()];
+  }
+}

@@ -1,0 +1,110 @@
+package dev.filebroker.daemon.fs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Inspects real child processes. Reading another process's exe link needs root (CI runs as root). */
+class PeerProcessTest {
+
+  private static int pidfdOf(Process process) {
+    int pidfd = LibC.pidfdOpen((int) process.pid());
+    assertTrue(pidfd >= 0, "pidfd_open: " + Errno.name(-pidfd));
+    return pidfd;
+  }
+
+  @Test
+  void readsExecutableOfLiveChild() throws IOException, InterruptedException {
+    Process sleep = new ProcessBuilder("sleep", "30").start();
+    int pidfd = pidfdOf(sleep);
+    try {
+      Optional<PeerProcess> process = PeerProcess.inspect((int) sleep.pid(), pidfd);
+      assertTrue(process.isPresent(), "a live child must be inspectable");
+      String expected = Path.of("/usr/bin/sleep").toRealPath().toString();
+      assertEquals(Optional.of(expected), process.get().executable());
+      assertEquals(sleep.pid(), process.get().pid());
+    } finally {
+      sleep.destroyForcibly();
+      sleep.waitFor(10, TimeUnit.SECONDS);
+      Descriptors.close(pidfd);
+    }
+  }
+
+  @Test
+  void returnsEmptyAfterChildIsReaped() throws IOException, InterruptedException {
+    Process sleep = new ProcessBuilder("sleep", "30").start();
+    int pidfd = pidfdOf(sleep);
+    try {
+      sleep.destroyForcibly();
+      assertTrue(sleep.waitFor(10, TimeUnit.SECONDS), "child must exit");
+      assertEquals(Optional.empty(), PeerProcess.inspect((int) sleep.pid(), pidfd));
+    } finally {
+      Descriptors.close(pidfd);
+    }
+  }
+
+  @Test
+  void refusesPidfdOfAnotherProcess() throws IOException, InterruptedException {
+    Process first = new ProcessBuilder("sleep", "30").start();
+    Process second = new ProcessBuilder("sleep", "30").start();
+    int pidfd = pidfdOf(second);
+    try {
+      assertEquals(Optional.empty(), PeerProcess.inspect((int) first.pid(), pidfd));
+    } finally {
+      first.destroyForcibly();
+      second.destroyForcibly();
+      first.waitFor(10, TimeUnit.SECONDS);
+      second.waitFor(10, TimeUnit.SECONDS);
+      Descriptors.close(pidfd);
+    }
+  }
+
+  @Test
+  void readsOwnUnitWhenInOne() throws IOException {
+    int self = (int) ProcessHandle.current().pid();
+    int pidfd = LibC.pidfdOpen(self);
+    try {
+      PeerProcess process = PeerProcess.inspect(self, pidfd).orElseThrow();
+      assertEquals(
+          PeerProcess.unitOfCgroupFile(Files.readString(Path.of("/proc/self/cgroup"))),
+          process.unit());
+    } finally {
+      Descriptors.close(pidfd);
+    }
+  }
+
+  @Test
+  void findsServiceUnitInSystemSlice() {
+    assertEquals(Optional.of("foo.service"), PeerProcess.unitOfCgroupFile("0::/system.slice/foo.service\n"));
+  }
+
+  @Test
+  void findsLastUnitInUserManager() {
+    assertEquals(
+        Optional.of("x.service"),
+        PeerProcess.unitOfCgroupPath(
+            "/user.slice/user-1000.slice/user@1000.service/app.slice/x.service"));
+    assertEquals(
+        Optional.of("session-2.scope"),
+        PeerProcess.unitOfCgroupPath("/user.slice/user-1000.slice/session-2.scope"));
+  }
+
+  @Test
+  void findsUnitAboveDelegatedSubgroup() {
+    assertEquals(
+        Optional.of("foo.service"), PeerProcess.unitOfCgroupPath("/system.slice/foo.service/worker"));
+  }
+
+  @Test
+  void findsNoUnitOutsideUnits() {
+    assertEquals(Optional.empty(), PeerProcess.unitOfCgroupFile("0::/\n"));
+    assertEquals(Optional.empty(), PeerProcess.unitOfCgroupPath("/user.slice/user-1000.slice"));
+    assertEquals(Optional.empty(), PeerProcess.unitOfCgroupFile("1:name=systemd:/foo.service\n"));
+  }
+}

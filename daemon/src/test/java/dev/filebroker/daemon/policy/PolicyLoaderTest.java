@@ -1,0 +1,300 @@
+package dev.filebroker.daemon.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Loads the fixtures under src/test/resources/policy and checks every message exactly. */
+class PolicyLoaderTest {
+  private static final String KEYS =
+      "name, users, groups, any, paths, access, types, create_mode";
+
+  static Path fixture(String name) {
+    URL url = PolicyLoaderTest.class.getResource("/policy/" + name);
+    Objects.requireNonNull(url, "missing fixture " + name);
+    try {
+      return Path.of(url.toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The errors of an invalid fixture, each as "file:line:column: message". */
+  private static List<String> errorsOf(Path path) {
+    PolicyLoad load = PolicyLoader.load(path);
+    PolicyLoad.Invalid invalid =
+        assertInstanceOf(PolicyLoad.Invalid.class, load, () -> path + " should not load");
+    return invalid.errors().stream().map(PolicyError::toString).toList();
+  }
+
+  private static Policy loaded(Path path) {
+    PolicyLoad load = PolicyLoader.load(path);
+    if (load instanceof PolicyLoad.Invalid invalid) {
+      throw new AssertionError(path + " should load, but: " + invalid.errors());
+    }
+    return ((PolicyLoad.Loaded) load).policy();
+  }
+
+  private static void assertErrors(String fixture, String... expected) {
+    Path file = fixture("invalid/" + fixture);
+    List<String> want = java.util.Arrays.stream(expected).map(e -> file + ":" + e).toList();
+    assertEquals(want, errorsOf(file));
+  }
+
+  @Test
+  void reportsTomlSyntaxErrorAtTomljPosition() {
+    assertErrors(
+        "syntax-error.toml",
+        "4:1: invalid TOML: Unexpected 'a', expected ], a comma, or a newline");
+  }
+
+  @Test
+  void reportsUnknownKeyWithExpectedKeysAndSuggestion() {
+    assertErrors(
+        "unknown-key.toml",
+        "1:1: [[allow]] rule has no 'access'; add access = [...] with some of: read, write,"
+            + " append, create, truncate",
+        "4:1: unknown key 'acess' in [[allow]]; expected one of: "
+            + KEYS
+            + " (did you mean 'access'?)");
+  }
+
+  @Test
+  void reportsUnknownUserAtArrayElement() {
+    assertErrors(
+        "unknown-user.toml",
+        "2:18: unknown user 'no-such-user-fb': not in /etc/passwd; check the spelling, or write"
+            + " the numeric uid for accounts from other name services");
+  }
+
+  @Test
+  void reportsUnknownGroupAtElementAfterNewlinesAndComments() {
+    assertErrors(
+        "unknown-group.toml",
+        "5:3: unknown group 'no-such-group-fb': not in /etc/group; check the spelling, or write"
+            + " the numeric gid for accounts from other name services");
+  }
+
+  @Test
+  void rejectsRuleWithoutSubject() {
+    assertErrors(
+        "no-subject.toml",
+        "1:1: rule has no subject; add users = [...], groups = [...], or any = true to apply it"
+            + " to everyone");
+  }
+
+  @Test
+  void rejectsAnyTogetherWithUsers() {
+    assertErrors(
+        "any-with-users.toml",
+        "3:1: any = true cannot be combined with users or groups; remove 'any' to limit the rule"
+            + " to them, or remove users and groups to apply it to everyone");
+  }
+
+  @Test
+  void rejectsRelativePath() {
+    assertErrors(
+        "relative-path.toml", "3:10: path 'etc/hostname' is not absolute; start it with '/'");
+  }
+
+  @Test
+  void rejectsDotDotInPath() {
+    assertErrors(
+        "dotdot-path.toml",
+        "3:10: path '/srv/data/../secret' contains a '..' component; write the canonical path"
+            + " without '.' or '..'");
+  }
+
+  @Test
+  void rejectsGlobstarInsideComponentAndQuestionMark() {
+    assertErrors(
+        "bad-glob.toml",
+        "3:10: path '/srv/**.csv' has '**' inside the component '**.csv'; '**' must be a whole"
+            + " component (as in \"/srv/**/*.csv\"); use '*' within a component",
+        "3:25: path '/srv/file?.txt' uses '?', which is not supported; only '*' (within one"
+            + " component) and '**' (whole components) are; list the paths separately");
+  }
+
+  @Test
+  void rejectsUnknownAccessWord() {
+    assertErrors(
+        "bad-access.toml",
+        "4:19: unknown access 'execute'; expected one of: read, write, append, create, truncate");
+  }
+
+  @Test
+  void rejectsUnknownTypeWord() {
+    assertErrors(
+        "bad-type.toml",
+        "5:21: unknown type 'symlink'; expected one of: regular, directory, char-device,"
+            + " block-device, fifo, socket");
+  }
+
+  @Test
+  void rejectsSetuidDecimalAndUselessCreateMode() {
+    assertErrors(
+        "bad-create-mode.toml",
+        "5:1: create_mode 04755 has bits beyond 0777; setuid, setgid and sticky bits are never"
+            + " granted: use at most 0777",
+        "11:1: create_mode 640 is a decimal number; write it as a string of octal digits such as"
+            + " create_mode = \"0640\" or 0o640",
+        "17:1: create_mode has no effect without \"create\" in access; add \"create\" or remove"
+            + " create_mode");
+  }
+
+  @Test
+  void rejectsWrongValueTypes() {
+    assertErrors(
+        "wrong-value-type.toml",
+        "2:1: 'users' must be an array such as users = [\"alice\", 1000]; found a string",
+        "7:1: 'any' must be true or false; found a string",
+        "8:1: 'paths' must be an array such as paths = [\"/srv/data/**\"]; found a string");
+  }
+
+  @Test
+  void rejectsUnknownAndSingleBracketTables() {
+    assertErrors(
+        "unknown-table.toml",
+        "1:1: write [[allow]] (double brackets: one per rule), not [allow]",
+        "4:1: unknown table [[permit]] at top level; a policy file holds only [[allow]] and"
+            + " [[deny]] rules");
+  }
+
+  @Test
+  void rejectsAllowOnlyKeysInDeny() {
+    assertErrors(
+        "deny-with-types.toml",
+        "4:1: 'types' is not allowed in [[deny]]; a deny rule applies to every file type and"
+            + " creates nothing: remove it");
+  }
+
+  @Test
+  void rejectsDuplicateRuleNames() {
+    Path file = fixture("invalid/duplicate-name.toml");
+    assertEquals(
+        List.of(
+            file
+                + ":7:1: rule name 'hostname' is already used by the rule at "
+                + file
+                + ":1; give each rule its own name"),
+        errorsOf(file));
+  }
+
+  @Test
+  void rejectsDirectoryWithoutTomlFiles() {
+    Path directory = fixture("empty-dir");
+    assertEquals(
+        List.of(
+            directory
+                + ": directory holds no *.toml policy file; add one (an empty policy file denies"
+                + " everything)"),
+        errorsOf(directory));
+  }
+
+  @Test
+  void rejectsMissingPath(@TempDir Path temp) {
+    Path missing = temp.resolve("nope.toml");
+    assertEquals(List.of(missing + ": no such file or directory"), errorsOf(missing));
+  }
+
+  @Test
+  void rejectsInvalidUtf8(@TempDir Path temp) throws Exception {
+    Path file = temp.resolve("latin1.toml");
+    Files.write(file, new byte[] {'#', ' ', (byte) 0xE9, '\n'});
+    assertEquals(List.of(file + ": not valid UTF-8; save it as UTF-8"), errorsOf(file));
+  }
+
+  @Test
+  void collectsErrorsFromEveryFileOfADirectory(@TempDir Path temp) throws Exception {
+    Files.writeString(temp.resolve("a.toml"), "[[allow]]\nany = true\n");
+    Files.writeString(temp.resolve("b.toml"), "[[deny]]\npaths = [\"x\"]\n");
+    assertEquals(
+        List.of(
+            temp.resolve("a.toml") + ":1:1: rule has no 'paths'; add paths = [\"/absolute/path\","
+                + " ...]",
+            temp.resolve("a.toml")
+                + ":1:1: [[allow]] rule has no 'access'; add access = [...] with some of: read,"
+                + " write, append, create, truncate",
+            temp.resolve("b.toml")
+                + ":1:1: rule has no subject; add users = [...], groups = [...], or any = true to"
+                + " apply it to everyone",
+            temp.resolve("b.toml") + ":2:10: path 'x' is not absolute; start it with '/'"),
+        errorsOf(temp));
+  }
+
+  @Test
+  void readsDirectoryInNameOrderIgnoringOtherFiles() {
+    Path directory = fixture("multi");
+    Policy policy = loaded(directory);
+    assertEquals(
+        List.of(directory.resolve("10-first.toml"), directory.resolve("20-later.toml")),
+        policy.sources());
+    assertEquals(
+        List.of("first-deny", "first-allow", "later"),
+        policy.rules().stream().map(Rule::id).toList());
+  }
+
+  @Test
+  void loadsEveryKeyOfACompleteFile() {
+    Path file = fixture("valid/complete.toml");
+    Policy policy = loaded(file);
+    assertEquals(4, policy.ruleCount());
+    assertEquals(List.of(file), policy.sources());
+
+    Rule app = policy.rules().get(0);
+    assertEquals("app-config", app.id());
+    assertEquals(Rule.Effect.ALLOW, app.effect());
+    assertEquals(new SourceLocation(file, 2, 1), app.source());
+    assertEquals(
+        List.of(
+            new Subject.User(0, Optional.of("root")),
+            new Subject.User(65534, Optional.empty()),
+            new Subject.Group(100, Optional.of("users")),
+            new Subject.Group(44, Optional.empty())),
+        app.subjects());
+    assertEquals(
+        List.of("/etc/myapp/app.conf", "/srv/data/*.csv", "/srv/shared/**"),
+        app.paths().stream().map(PathPattern::text).toList());
+    assertEquals(
+        EnumSet.of(Permission.READ, Permission.WRITE, Permission.CREATE), app.permissions());
+    assertEquals(EnumSet.of(FileType.REGULAR, FileType.DIRECTORY), app.fileTypes());
+    assertEquals(0640, app.createModeMask());
+
+    Rule deny = policy.rules().get(1);
+    assertEquals("complete.toml:11", deny.id());
+    assertEquals(Rule.Effect.DENY, deny.effect());
+    assertEquals(List.of(new Subject.Group(65534, Optional.of("nogroup"))), deny.subjects());
+    assertEquals(EnumSet.of(Permission.WRITE), deny.permissions());
+    assertEquals(EnumSet.allOf(FileType.class), deny.fileTypes());
+
+    Rule hostname = policy.rules().get(2);
+    assertEquals(List.of(new Subject.Anyone()), hostname.subjects());
+    assertEquals(EnumSet.of(FileType.REGULAR), hostname.fileTypes());
+    assertEquals(0600, hostname.createModeMask());
+
+    assertEquals(0600, policy.rules().get(3).createModeMask());
+  }
+
+  @Test
+  void denyWithoutAccessRefusesEverything() {
+    Policy policy = loaded(fixture("multi"));
+    assertEquals(EnumSet.allOf(Permission.class), policy.rules().get(0).permissions());
+  }
+
+  @Test
+  void acceptsEmptyFileAsDenyAll(@TempDir Path temp) throws Exception {
+    Path file = temp.resolve("empty.toml");
+    Files.writeString(file, "# nothing allowed yet\n");
+    assertEquals(0, loaded(file).ruleCount());
+  }
+}
