@@ -81,7 +81,7 @@ class BrokerEndToEndIT {
   }
 
   private Command openAsNobody(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("python3", client.toString(), "--socket"));
+    List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", client.toString(), "--socket"));
     cmd.add(daemon.socket().toString());
     cmd.addAll(List.of(args));
     return Command.asUser(NOBODY, NOBODY, cmd.toArray(String[]::new));
@@ -230,18 +230,26 @@ class BrokerEndToEndIT {
             for (int i = 0; i < 10_000; i++) {
               idle.add(AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(daemon.socket())));
             }
-            long worst = 0;
+            long[] nanos = new long[200];
+            long first;
             try (RawClient c = new RawClient(daemon.socket())) {
-              for (int i = 1; i <= 200; i++) {
-                long t0 = System.nanoTime();
-                var r = c.open(i, OpenFlags.O_RDONLY, path("secret.txt"));
-                worst = Math.max(worst, System.nanoTime() - t0);
+              // The first request also waits for the daemon to accept the connects queued ahead of it.
+              long t0 = System.nanoTime();
+              RawClient.close(c.open(1, OpenFlags.O_RDONLY, path("secret.txt")).descriptors());
+              first = System.nanoTime() - t0;
+              for (int i = 0; i < nanos.length; i++) {
+                t0 = System.nanoTime();
+                var r = c.open(i + 2, OpenFlags.O_RDONLY, path("secret.txt"));
+                nanos[i] = System.nanoTime() - t0;
                 assertInstanceOf(OpenedReply.class, r.reply());
                 RawClient.close(r.descriptors());
               }
             }
+            java.util.Arrays.sort(nanos);
             System.out.printf(
-                "10,000 idle connections: slowest of 200 requests took %.2f ms%n", worst / 1e6);
+                "10,000 idle connections: first request %.2f ms; next 200: p50 %.3f ms, p99 %.3f ms,"
+                    + " max %.3f ms%n",
+                first / 1e6, nanos[100] / 1e6, nanos[197] / 1e6, nanos[199] / 1e6);
           } finally {
             for (AFUNIXSocket s : idle) {
               s.close();
