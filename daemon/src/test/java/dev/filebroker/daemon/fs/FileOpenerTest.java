@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Opens real files under a temporary directory. Runs as root (CI does): it opens /dev/null and
- * relies on root's view of /proc.
+ * Opens real files under a temporary directory. Runs as root (CI does): it creates a device node
+ * with mknod and relies on root's view of /proc.
  */
 class FileOpenerTest {
   private static final Duration QUICK = Duration.ofSeconds(5);
@@ -74,6 +74,18 @@ class FileOpenerTest {
   private static void mkfifo(Path path) throws IOException, InterruptedException {
     Process process = new ProcessBuilder("mkfifo", path.toString()).inheritIO().start();
     assertEquals(0, process.waitFor(), "mkfifo " + path);
+  }
+
+  /**
+   * A private null device (char 1,3) in the temporary directory. The tests do not rely on the
+   * machine's /dev/null: other test suites sharing the machine may replace it.
+   */
+  private Path nullDevice() throws IOException, InterruptedException {
+    Path node = dir.resolve("null");
+    Process process =
+        new ProcessBuilder("mknod", "-m", "666", node.toString(), "c", "1", "3").inheritIO().start();
+    assertEquals(0, process.waitFor(), "mknod " + node + " (needs root)");
+    return node;
   }
 
   @Test
@@ -171,16 +183,16 @@ class FileOpenerTest {
   }
 
   @Test
-  void returnsWrongTypeForCharDeviceNotAllowed() {
+  void returnsWrongTypeForCharDeviceNotAllowed() throws Exception {
     assertEquals(
         new OpenOutcome.WrongType(FileType.CHAR_DEVICE),
-        opener.open("/dev/null", spec(OpenFlags.O_RDWR, REGULAR_ONLY)));
+        opener.open(nullDevice().toString(), spec(OpenFlags.O_RDWR, REGULAR_ONLY)));
   }
 
   @Test
-  void opensCharDeviceWhenAllowed() throws IOException {
+  void opensCharDeviceWhenAllowed() throws Exception {
     try (OpenedFile opened =
-        opened(opener.open("/dev/null", spec(OpenFlags.O_RDWR, EnumSet.of(FileType.CHAR_DEVICE))))) {
+        opened(opener.open(nullDevice().toString(), spec(OpenFlags.O_RDWR, EnumSet.of(FileType.CHAR_DEVICE))))) {
       assertEquals(FileType.CHAR_DEVICE, opened.stat().type());
       assertArrayEquals(new byte[0], readAll(opened));
     }
@@ -381,14 +393,15 @@ class FileOpenerTest {
       dir.resolve("created").toString()
     };
     int[] flags = {OpenFlags.O_RDONLY, OpenFlags.O_RDWR | OpenFlags.O_CREAT, OpenFlags.O_WRONLY};
-    OpenSpec device = spec(OpenFlags.O_RDONLY, EnumSet.of(FileType.CHAR_DEVICE));
+    Path device = nullDevice();
+    OpenSpec deviceSpec = spec(OpenFlags.O_RDONLY, EnumSet.of(FileType.CHAR_DEVICE));
     int before = Descriptors.openDescriptorCount();
     int opened = 0;
     for (int i = 0; i < 1000; i++) {
       // Only paths under the temporary directory are opened with O_CREAT.
       OpenOutcome outcome =
           i % 7 == 6
-              ? opener.open("/dev/null", device)
+              ? opener.open(device.toString(), deviceSpec)
               : opener.open(paths[i % paths.length], spec(flags[i % flags.length], REGULAR_ONLY));
       if (outcome instanceof OpenOutcome.Opened(OpenedFile file1)) {
         opened++;
