@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -37,7 +38,7 @@ class DescriptorsTest {
       assertEquals(copy, Descriptors.fdOf(wrapped));
       assertTrue(wrapped.valid());
       try (FileInputStream in = new FileInputStream(wrapped)) {
-        assertEquals("abc", new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals("abc", new String(in.readAllBytes(), StandardCharsets.US_ASCII));
       }
     }
   }

@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.jna.Library;
+import com.sun.jna.Native;
 import dev.filebroker.daemon.policy.FileType;
 import dev.filebroker.protocol.OpenFlags;
+import java.io.File;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -20,7 +23,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -376,6 +382,48 @@ class FileOpenerTest {
     OpenSpec anyType = new OpenSpec(OpenFlags.O_RDONLY, 0, EnumSet.allOf(FileType.class), true);
     assertFailed(Errno.EXDEV, opener.open("/proc/version", anyType));
     assertFailed(Errno.EXDEV, opener.open("/dev/null", anyType));
+  }
+
+  /** getrlimit/setrlimit, to run out of descriptors on purpose. */
+  interface Limits extends Library {
+    Limits C = Native.load("c", Limits.class);
+    int RLIMIT_NOFILE = 7;
+
+    int getrlimit(int resource, long[] limit);
+
+    int setrlimit(int resource, long[] limit);
+  }
+
+  @Test
+  void reportsDescriptorExhaustionAsFailure() throws IOException {
+    Path file = Files.writeString(dir.resolve("data"), "x");
+    OpenSpec spec = spec(OpenFlags.O_RDONLY, REGULAR_ONLY);
+    // Load and link everything the opener uses before descriptors run out (class files need them).
+    opened(opener.open(file.toString(), spec)).close();
+    opener.open(dir.resolve("missing").toString(), spec);
+    int before = Descriptors.openDescriptorCount();
+    long[] saved = new long[2];
+    assertEquals(0, Limits.C.getrlimit(Limits.RLIMIT_NOFILE, saved));
+    String[] entries = new File("/proc/self/fd").list();
+    int highest = Arrays.stream(entries).mapToInt(Integer::parseInt).max().orElseThrow();
+    List<Integer> fillers = new ArrayList<>();
+    OpenOutcome exhausted;
+    OpenOutcome oneLeft;
+    try {
+      assertEquals(0, Limits.C.setrlimit(Limits.RLIMIT_NOFILE, new long[] {highest + 1L, saved[1]}));
+      for (int fd = LibC.dup(0); fd >= 0; fd = LibC.dup(0)) {
+        fillers.add(fd);
+      }
+      exhausted = opener.open(file.toString(), spec);
+      Descriptors.close(fillers.remove(fillers.size() - 1)); // room for the O_PATH descriptor only
+      oneLeft = opener.open(file.toString(), spec);
+    } finally {
+      fillers.forEach(Descriptors::close);
+      Limits.C.setrlimit(Limits.RLIMIT_NOFILE, saved);
+    }
+    assertEquals(new OpenOutcome.Failed(Errno.EMFILE, FileOpener.OPENAT2), exhausted);
+    assertEquals(new OpenOutcome.Failed(Errno.EMFILE, FileOpener.REOPEN), oneLeft);
+    assertEquals(before, Descriptors.openDescriptorCount(), "descriptors leaked");
   }
 
   @Test
