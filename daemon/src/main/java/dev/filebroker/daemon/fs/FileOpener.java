@@ -287,7 +287,10 @@ public final class FileOpener implements AutoCloseable {
     return new OpenOutcome.Opened(new OpenedFile(fd, stat));
   }
 
-  /** Closes the root handle; later calls do nothing. */
+  /**
+   * Closes the root handle; later calls do nothing. Call it only once no {@link #open} is running:
+   * a concurrent open could otherwise resolve against a reused descriptor number.
+   */
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {

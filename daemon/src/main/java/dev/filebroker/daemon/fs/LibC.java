@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
  * code is declared; every other class in the package goes through the small wrappers here, which
  * return {@code -errno} instead of throwing so that a failed call is a value.
  *
- * <p>JNA unpacks its native stub into {@code jna.tmpdir} (falling back to {@code java.io.tmpdir})
- * unless {@code jna.nosys=false} finds it on the library path; nothing here names a directory.
+ * <p>JNA unpacks its native stub (libjnidispatch) into {@code -Djna.tmpdir} when that is set;
+ * otherwise into {@code $XDG_CACHE_HOME} or {@code ~/.cache/JNA}, which a hardened unit
+ * (ProtectHome, read-only file systems) may not allow, so the launcher should set it (for example
+ * to the unit's RuntimeDirectory). Nothing in this package names a directory.
  */
 final class LibC {
   /** The raw binding; varargs where the C function is variadic, so the ABI is right. */

@@ -16,6 +16,9 @@ import java.util.Optional;
  * <p>The executable is the path {@code /proc/<pid>/exe} links to, as the kernel reports it (it
  * may end in " (deleted)" if the file was replaced). The unit is the last systemd unit-like
  * component (.service, .scope, .socket, .mount, .swap) of the cgroup v2 path.
+ *
+ * <p>Reading another user's {@code exe} link needs ptrace-read access (root has it; a daemon
+ * without CAP_SYS_PTRACE gets nothing for other users' processes).
  */
 public final class PeerProcess {
   private static final List<String> UNIT_SUFFIXES =

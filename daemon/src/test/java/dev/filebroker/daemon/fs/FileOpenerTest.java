@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.jna.Library;
+import com.sun.jna.Native;
 import dev.filebroker.daemon.policy.FileType;
 import dev.filebroker.protocol.OpenFlags;
+import java.io.File;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -20,7 +23,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,8 +34,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Opens real files under a temporary directory. Runs as root (CI does): it opens /dev/null and
- * relies on root's view of /proc.
+ * Opens real files under a temporary directory. Runs as root (CI does): it creates a device node
+ * with mknod and relies on root's view of /proc.
  */
 class FileOpenerTest {
   private static final Duration QUICK = Duration.ofSeconds(5);
@@ -74,6 +80,18 @@ class FileOpenerTest {
   private static void mkfifo(Path path) throws IOException, InterruptedException {
     Process process = new ProcessBuilder("mkfifo", path.toString()).inheritIO().start();
     assertEquals(0, process.waitFor(), "mkfifo " + path);
+  }
+
+  /**
+   * A private null device (char 1,3) in the temporary directory. The tests do not rely on the
+   * machine's /dev/null: other test suites sharing the machine may replace it.
+   */
+  private Path nullDevice() throws IOException, InterruptedException {
+    Path node = dir.resolve("null");
+    Process process =
+        new ProcessBuilder("mknod", "-m", "666", node.toString(), "c", "1", "3").inheritIO().start();
+    assertEquals(0, process.waitFor(), "mknod " + node + " (needs root)");
+    return node;
   }
 
   @Test
@@ -171,16 +189,16 @@ class FileOpenerTest {
   }
 
   @Test
-  void returnsWrongTypeForCharDeviceNotAllowed() {
+  void returnsWrongTypeForCharDeviceNotAllowed() throws Exception {
     assertEquals(
         new OpenOutcome.WrongType(FileType.CHAR_DEVICE),
-        opener.open("/dev/null", spec(OpenFlags.O_RDWR, REGULAR_ONLY)));
+        opener.open(nullDevice().toString(), spec(OpenFlags.O_RDWR, REGULAR_ONLY)));
   }
 
   @Test
-  void opensCharDeviceWhenAllowed() throws IOException {
+  void opensCharDeviceWhenAllowed() throws Exception {
     try (OpenedFile opened =
-        opened(opener.open("/dev/null", spec(OpenFlags.O_RDWR, EnumSet.of(FileType.CHAR_DEVICE))))) {
+        opened(opener.open(nullDevice().toString(), spec(OpenFlags.O_RDWR, EnumSet.of(FileType.CHAR_DEVICE))))) {
       assertEquals(FileType.CHAR_DEVICE, opened.stat().type());
       assertArrayEquals(new byte[0], readAll(opened));
     }
@@ -366,6 +384,48 @@ class FileOpenerTest {
     assertFailed(Errno.EXDEV, opener.open("/dev/null", anyType));
   }
 
+  /** getrlimit/setrlimit, to run out of descriptors on purpose. */
+  interface Limits extends Library {
+    Limits C = Native.load("c", Limits.class);
+    int RLIMIT_NOFILE = 7;
+
+    int getrlimit(int resource, long[] limit);
+
+    int setrlimit(int resource, long[] limit);
+  }
+
+  @Test
+  void reportsDescriptorExhaustionAsFailure() throws IOException {
+    Path file = Files.writeString(dir.resolve("data"), "x");
+    OpenSpec spec = spec(OpenFlags.O_RDONLY, REGULAR_ONLY);
+    // Load and link everything the opener uses before descriptors run out (class files need them).
+    opened(opener.open(file.toString(), spec)).close();
+    opener.open(dir.resolve("missing").toString(), spec);
+    int before = Descriptors.openDescriptorCount();
+    long[] saved = new long[2];
+    assertEquals(0, Limits.C.getrlimit(Limits.RLIMIT_NOFILE, saved));
+    String[] entries = new File("/proc/self/fd").list();
+    int highest = Arrays.stream(entries).mapToInt(Integer::parseInt).max().orElseThrow();
+    List<Integer> fillers = new ArrayList<>();
+    OpenOutcome exhausted;
+    OpenOutcome oneLeft;
+    try {
+      assertEquals(0, Limits.C.setrlimit(Limits.RLIMIT_NOFILE, new long[] {highest + 1L, saved[1]}));
+      for (int fd = LibC.dup(0); fd >= 0; fd = LibC.dup(0)) {
+        fillers.add(fd);
+      }
+      exhausted = opener.open(file.toString(), spec);
+      Descriptors.close(fillers.remove(fillers.size() - 1)); // room for the O_PATH descriptor only
+      oneLeft = opener.open(file.toString(), spec);
+    } finally {
+      fillers.forEach(Descriptors::close);
+      Limits.C.setrlimit(Limits.RLIMIT_NOFILE, saved);
+    }
+    assertEquals(new OpenOutcome.Failed(Errno.EMFILE, FileOpener.OPENAT2), exhausted);
+    assertEquals(new OpenOutcome.Failed(Errno.EMFILE, FileOpener.REOPEN), oneLeft);
+    assertEquals(before, Descriptors.openDescriptorCount(), "descriptors leaked");
+  }
+
   @Test
   void leavesNoDescriptorsAfterManyOpens() throws Exception {
     Path file = Files.writeString(dir.resolve("data"), "x");
@@ -381,14 +441,15 @@ class FileOpenerTest {
       dir.resolve("created").toString()
     };
     int[] flags = {OpenFlags.O_RDONLY, OpenFlags.O_RDWR | OpenFlags.O_CREAT, OpenFlags.O_WRONLY};
-    OpenSpec device = spec(OpenFlags.O_RDONLY, EnumSet.of(FileType.CHAR_DEVICE));
+    Path device = nullDevice();
+    OpenSpec deviceSpec = spec(OpenFlags.O_RDONLY, EnumSet.of(FileType.CHAR_DEVICE));
     int before = Descriptors.openDescriptorCount();
     int opened = 0;
     for (int i = 0; i < 1000; i++) {
       // Only paths under the temporary directory are opened with O_CREAT.
       OpenOutcome outcome =
           i % 7 == 6
-              ? opener.open("/dev/null", device)
+              ? opener.open(device.toString(), deviceSpec)
               : opener.open(paths[i % paths.length], spec(flags[i % flags.length], REGULAR_ONLY));
       if (outcome instanceof OpenOutcome.Opened(OpenedFile file1)) {
         opened++;

@@ -4,25 +4,26 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.jna.Library;
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import com.sun.jna.Library;
-import com.sun.jna.Memory;
-import com.sun.jna.Native;
-import com.sun.jna.Pointer;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Reads peer credentials of real connections. Runs as root (CI does): the peer is a child process
@@ -154,16 +155,16 @@ class PeerCredentialsTest {
     }
   }
 
-  private static java.util.Set<Integer> setOf(int... values) {
+  private static Set<Integer> setOf(int... values) {
     return IntStream.of(values).boxed().collect(Collectors.toSet());
   }
 
-  private static java.util.Set<Integer> ownGroups() throws IOException {
+  private static Set<Integer> ownGroups() throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
       if (line.startsWith("Groups:")) {
         String list = line.substring("Groups:".length()).trim();
         return list.isEmpty()
-            ? java.util.Set.of()
+            ? Set.of()
             : Arrays.stream(list.split("\\s+")).map(Integer::valueOf).collect(Collectors.toSet());
       }
     }
