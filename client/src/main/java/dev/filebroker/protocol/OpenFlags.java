@@ -3,15 +3,17 @@ package dev.filebroker.protocol;
 /**
  * The open flags of an OPEN request.
  *
- * <p>The wire values are Linux's {@code open(2)} flags as numbered on x86-64 and the
- * asm-generic architectures (arm64, riscv64), whatever the architecture of either peer. A
- * C client on those architectures may pass its own {@code O_*} constants; the daemon translates
- * them for the machine it runs on.
+ * <p>The wire values are Linux's {@code open(2)} flags as numbered on x86-64 (and on the
+ * asm-generic architectures such as riscv64), whatever the architecture of either peer. A C
+ * client on x86-64 may pass its own {@code O_*} constants; on arm64, where O_DIRECTORY and
+ * O_NOFOLLOW have other numbers, it must use these values. The daemon translates them for the
+ * machine it runs on.
  *
- * <p>Only {@link #ALLOWED} bits are accepted. {@code O_CLOEXEC}, {@code O_NOCTTY},
- * {@code O_NOFOLLOW} and {@code O_NONBLOCK} may be set and are ignored: the daemon always opens
- * with the first three and handles blocking itself; whether the received descriptor is
- * close-on-exec is the receiver's choice ({@code MSG_CMSG_CLOEXEC}). {@link #O_PATH} and
+ * <p>Only {@link #ALLOWED} bits are accepted. {@code O_CLOEXEC}, {@code O_NOCTTY} and
+ * {@code O_NOFOLLOW} may be set and are ignored: the daemon always opens with them, and whether
+ * the received descriptor is close-on-exec is the receiver's choice ({@code MSG_CMSG_CLOEXEC}).
+ * {@code O_NONBLOCK} never makes the daemon block or not (it always opens non-blocking); it only
+ * decides whether the descriptor handed out stays non-blocking. {@link #O_PATH} and
  * {@link #O_TMPFILE} are refused by name; any other bit is refused as unknown.
  */
 public final class OpenFlags {
@@ -33,7 +35,7 @@ public final class OpenFlags {
   public static final int O_TRUNC = 01000;
   /** Writes go to the end of the file; see docs/policy.md for what this does not enforce. */
   public static final int O_APPEND = 02000;
-  /** Ignored: the daemon never blocks on an open and restores blocking mode itself. */
+  /** Keeps the handed-out descriptor non-blocking; the daemon itself never blocks on an open. */
   public static final int O_NONBLOCK = 04000;
   /** The path must name a directory; read-only, and the policy must allow directories. */
   public static final int O_DIRECTORY = 0200000;

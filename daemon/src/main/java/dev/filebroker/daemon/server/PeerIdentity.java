@@ -1,11 +1,14 @@
 package dev.filebroker.daemon.server;
 
+import dev.filebroker.daemon.fs.Descriptors;
 import dev.filebroker.daemon.fs.PeerCredentials;
+import dev.filebroker.daemon.fs.PeerProcess;
 import dev.filebroker.daemon.policy.Caller;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.newsclub.net.unix.AFUNIXSocketCredentials;
 import org.slf4j.Logger;
@@ -48,13 +51,37 @@ final class PeerIdentity {
     for (int g : groups.get()) {
       list.add(g);
     }
+    int pid = (int) creds.getPid();
+    Optional<PeerProcess> process = process(channel, pid);
     return Optional.of(
         new Caller(
-            (int) creds.getPid(),
+            pid,
             (int) creds.getUid(),
             (int) creds.getGid(),
             list,
-            Optional.empty(),
-            Optional.empty()));
+            process.flatMap(PeerProcess::executable),
+            process.flatMap(PeerProcess::unit)));
+  }
+
+  /**
+   * The peer's executable and unit, read through a pidfd so that a reused pid cannot stand in for
+   * the process that connected. Empty when the kernel gives no pidfd or the process is gone.
+   */
+  private static Optional<PeerProcess> process(AFUNIXSocketChannel channel, int pid) {
+    OptionalInt pidfd;
+    try {
+      pidfd = PeerCredentials.peerPidfd(channel.getFileDescriptor());
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+    if (pidfd.isEmpty()) {
+      log.debug("Could not obtain a pidfd for pid {}", pid);
+      return Optional.empty();
+    }
+    try {
+      return PeerProcess.inspect(pid, pidfd.getAsInt());
+    } finally {
+      Descriptors.close(pidfd.getAsInt());
+    }
   }
 }
