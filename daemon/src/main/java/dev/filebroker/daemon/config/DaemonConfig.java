@@ -1,7 +1,6 @@
 package dev.filebroker.daemon.config;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -11,24 +10,16 @@ import java.util.Objects;
  * @param socket the socket path to bind when not socket-activated
  * @param socketMode permission bits of a socket the daemon binds itself
  * @param policy the policy file or directory
- * @param eventLoops threads serving connections, 0 for one per CPU
- * @param maxConnections connections open at once
- * @param partialFrameTimeout how long a client may stall mid-frame before it is disconnected
+ * @param limits connection and request limits
  */
-public record DaemonConfig(
-    Path socket,
-    int socketMode,
-    Path policy,
-    int eventLoops,
-    int maxConnections,
-    Duration partialFrameTimeout) {
+public record DaemonConfig(Path socket, int socketMode, Path policy, Limits limits) {
   /** Where the packaged daemon reads its configuration. */
   public static final Path DEFAULT_FILE = Path.of("/etc/filebroker/filebroker.toml");
 
   public DaemonConfig {
     Objects.requireNonNull(socket, "socket == null");
     Objects.requireNonNull(policy, "policy == null");
-    Objects.requireNonNull(partialFrameTimeout, "partialFrameTimeout == null");
+    Objects.requireNonNull(limits, "limits == null");
   }
 
   /** The settings used when no configuration file exists. */
@@ -37,20 +28,16 @@ public record DaemonConfig(
         Path.of("/run/filebroker/filebroker.sock"),
         0666,
         Path.of("/etc/filebroker/policy.d"),
-        0,
-        65536,
-        Duration.ofSeconds(10));
+        Limits.defaults());
   }
 
   /** A copy listening on {@code socket}. */
   public DaemonConfig withSocket(Path socket) {
-    return new DaemonConfig(
-        socket, socketMode, policy, eventLoops, maxConnections, partialFrameTimeout);
+    return new DaemonConfig(socket, socketMode, policy, limits);
   }
 
   /** A copy reading its policy from {@code policy}. */
   public DaemonConfig withPolicy(Path policy) {
-    return new DaemonConfig(
-        socket, socketMode, policy, eventLoops, maxConnections, partialFrameTimeout);
+    return new DaemonConfig(socket, socketMode, policy, limits);
   }
 }

@@ -20,7 +20,15 @@ import org.tomlj.TomlTable;
 public final class DaemonConfigLoader {
   private static final Set<String> TOP_KEYS = Set.of("socket", "socket_mode", "policy", "limits");
   private static final Set<String> LIMIT_KEYS =
-      Set.of("event_loops", "max_connections", "partial_frame_timeout_seconds");
+      Set.of(
+          "event_loops",
+          "max_connections",
+          "max_connections_per_uid",
+          "requests_per_second_per_uid",
+          "request_burst_per_uid",
+          "max_requests_in_flight",
+          "partial_frame_timeout_seconds",
+          "idle_timeout_seconds");
 
   /** The outcome of loading: the configuration, or every error found. */
   public sealed interface Result {
@@ -58,34 +66,53 @@ public final class DaemonConfigLoader {
     Path socket = path(file, toml, "socket", base, d.socket(), errors);
     int mode = (int) octal(file, toml, "socket_mode", d.socketMode(), 0777, errors);
     Path policy = path(file, toml, "policy", base, d.policy(), errors);
-    int loops = d.eventLoops();
-    int maxConnections = d.maxConnections();
-    Duration partial = d.partialFrameTimeout();
+    Limits limits = d.limits();
     if (toml.contains("limits")) {
       if (!toml.isTable("limits")) {
         errors.add(at(file, toml.inputPositionOf("limits")) + ": 'limits' must be a table");
       } else {
-        TomlTable limits = toml.getTable("limits");
-        unknownKeys(file, limits, LIMIT_KEYS, "[limits]", errors);
-        loops = (int) integer(file, limits, "event_loops", loops, 0, 256, errors);
-        maxConnections =
-            (int) integer(file, limits, "max_connections", maxConnections, 1, 1 << 20, errors);
-        partial =
-            Duration.ofSeconds(
-                integer(
-                    file,
-                    limits,
-                    "partial_frame_timeout_seconds",
-                    partial.toSeconds(),
-                    1,
-                    3600,
-                    errors));
+        limits = limits(file, toml.getTable("limits"), limits, errors);
       }
     }
     if (!errors.isEmpty()) {
       return new Result.Invalid(errors);
     }
-    return new Result.Loaded(new DaemonConfig(socket, mode, policy, loops, maxConnections, partial));
+    return new Result.Loaded(new DaemonConfig(socket, mode, policy, limits));
+  }
+
+  private static Limits limits(Path file, TomlTable t, Limits d, List<String> errors) {
+    unknownKeys(file, t, LIMIT_KEYS, "[limits]", errors);
+    return new Limits(
+        (int) integer(file, t, "event_loops", d.eventLoops(), 0, 256, errors),
+        (int) integer(file, t, "max_connections", d.maxConnections(), 1, 1 << 20, errors),
+        (int)
+            integer(
+                file, t, "max_connections_per_uid", d.maxConnectionsPerUid(), 1, 1 << 20, errors),
+        (int)
+            integer(
+                file,
+                t,
+                "requests_per_second_per_uid",
+                d.requestsPerSecondPerUid(),
+                1,
+                10_000_000,
+                errors),
+        (int)
+            integer(
+                file, t, "request_burst_per_uid", d.requestBurstPerUid(), 1, 10_000_000, errors),
+        (int) integer(file, t, "max_requests_in_flight", d.maxRequestsInFlight(), 1, 1024, errors),
+        Duration.ofSeconds(
+            integer(
+                file,
+                t,
+                "partial_frame_timeout_seconds",
+                d.partialFrameTimeout().toSeconds(),
+                1,
+                3600,
+                errors)),
+        Duration.ofSeconds(
+            integer(
+                file, t, "idle_timeout_seconds", d.idleTimeout().toSeconds(), 1, 86400, errors)));
   }
 
   private static void unknownKeys(

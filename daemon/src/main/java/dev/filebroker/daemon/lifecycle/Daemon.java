@@ -2,6 +2,7 @@ package dev.filebroker.daemon.lifecycle;
 
 import dev.filebroker.daemon.audit.AuditLog;
 import dev.filebroker.daemon.config.DaemonConfig;
+import dev.filebroker.daemon.config.Limits;
 import dev.filebroker.daemon.fs.FileOpener;
 import dev.filebroker.daemon.policy.PolicyError;
 import dev.filebroker.daemon.policy.PolicyLoad;
@@ -52,12 +53,7 @@ public final class Daemon {
     PolicyLoad.Loaded loaded = (PolicyLoad.Loaded) load;
     policies =
         new PolicyHolder(new PolicyHolder.Loaded(loaded.policy(), config.policy(), Instant.now()));
-    int loops =
-        config.eventLoops() == 0
-            ? Math.max(1, Runtime.getRuntime().availableProcessors())
-            : config.eventLoops();
-    ServerSettings settings =
-        new ServerSettings(loops, config.maxConnections(), config.partialFrameTimeout());
+    ServerSettings settings = settings(config.limits());
     Statistics statistics = new Statistics();
     try (FileOpener opener = FileOpener.create()) {
       ListeningSocket listener = ListeningSocket.bind(config.socket(), config.socketMode());
@@ -79,6 +75,22 @@ public final class Daemon {
       server.stop(STOP_TIMEOUT);
     }
     return 0;
+  }
+
+  static ServerSettings settings(Limits limits) {
+    int loops =
+        limits.eventLoops() == 0
+            ? Math.max(1, Runtime.getRuntime().availableProcessors())
+            : limits.eventLoops();
+    return new ServerSettings(
+        loops,
+        limits.maxConnections(),
+        limits.maxConnectionsPerUid(),
+        limits.requestsPerSecondPerUid(),
+        limits.requestBurstPerUid(),
+        limits.maxRequestsInFlight(),
+        limits.partialFrameTimeout(),
+        limits.idleTimeout());
   }
 
   /** Re-reads the policy; a policy with errors is rejected and the old one stays in force. */

@@ -31,13 +31,15 @@ final class EventLoop implements Runnable {
   private final ByteBuffer in = ByteBuffer.allocateDirect(2 * Protocol.MAX_FRAME_SIZE);
   private final ByteBuffer out = ByteBuffer.allocate(4 * Protocol.MAX_FRAME_SIZE);
   private final long partialFrameTimeoutNanos;
+  private final long idleTimeoutNanos;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean running = true;
   private long lastSweep = System.nanoTime();
 
-  EventLoop(Duration partialFrameTimeout) throws IOException {
+  EventLoop(Duration partialFrameTimeout, Duration idleTimeout) throws IOException {
     this.selector = AFUNIXSelectorProvider.provider().openSelector();
     this.partialFrameTimeoutNanos = partialFrameTimeout.toNanos();
+    this.idleTimeoutNanos = idleTimeout.toNanos();
   }
 
   /** Hands a new session to this loop; safe from any thread. */
@@ -123,7 +125,7 @@ final class EventLoop implements Runnable {
     }
   }
 
-  /** Drops closed sessions and times out those stalled in the middle of a frame. */
+  /** Drops closed sessions and times out those stalled mid-frame or idle for too long. */
   private void sweep() {
     long now = System.nanoTime();
     if (now - lastSweep < SWEEP_INTERVAL_NANOS) {
@@ -133,10 +135,13 @@ final class EventLoop implements Runnable {
     Iterator<Session> it = sessions.iterator();
     while (it.hasNext()) {
       Session s = it.next();
-      if (!s.isClosed()
-          && s.hasPartialFrame()
-          && now - s.lastActivityNanos() > partialFrameTimeoutNanos) {
-        s.timeOut(out);
+      if (!s.isClosed()) {
+        long silent = now - s.lastActivityNanos();
+        if (s.hasPartialFrame() && silent > partialFrameTimeoutNanos) {
+          s.timeOut(out, "connection stalled in the middle of a frame for too long");
+        } else if (silent > idleTimeoutNanos) {
+          s.timeOut(out, "connection idle for too long");
+        }
       }
       if (s.isClosed()) {
         it.remove();

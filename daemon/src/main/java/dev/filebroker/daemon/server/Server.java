@@ -3,7 +3,12 @@ package dev.filebroker.daemon.server;
 import dev.filebroker.daemon.audit.AuditLog;
 import dev.filebroker.daemon.fs.FileOpener;
 import dev.filebroker.daemon.policy.Caller;
+import dev.filebroker.protocol.ErrorCode;
+import dev.filebroker.protocol.ErrorReply;
+import dev.filebroker.protocol.FrameCodec;
+import dev.filebroker.protocol.Protocol;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +34,7 @@ public final class Server implements AutoCloseable {
   private final List<EventLoop> loops = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicLong nextSession = new AtomicLong();
+  private final UidLimits limits;
   private volatile boolean running;
 
   /** A server answering from {@code policies}; call {@link #start()} to serve. */
@@ -46,6 +52,11 @@ public final class Server implements AutoCloseable {
     this.settings = Objects.requireNonNull(settings, "settings == null");
     this.statistics = Objects.requireNonNull(statistics, "statistics == null");
     this.handler = new RequestHandler(policies, opener, audit, statistics);
+    this.limits =
+        new UidLimits(
+            settings.maxConnectionsPerUid(),
+            settings.requestsPerSecondPerUid(),
+            settings.requestBurstPerUid());
   }
 
   /** Starts the event loops and the acceptors; returns once they run. */
@@ -55,7 +66,7 @@ public final class Server implements AutoCloseable {
     }
     running = true;
     for (int i = 0; i < settings.eventLoops(); i++) {
-      EventLoop loop = new EventLoop(settings.partialFrameTimeout());
+      EventLoop loop = new EventLoop(settings.partialFrameTimeout(), settings.idleTimeout());
       loops.add(loop);
       Thread t = Thread.ofPlatform().name("filebroker-loop-" + i).daemon(true).start(loop);
       threads.add(t);
@@ -96,19 +107,37 @@ public final class Server implements AutoCloseable {
 
   private void admit(AFUNIXSocketChannel channel) {
     if (statistics.openConnections() >= settings.maxConnections()) {
-      log.warn("Could not admit a connection: {} connections open", settings.maxConnections());
-      try {
-        channel.close();
-      } catch (IOException e) {
-        log.debug("Could not close a refused connection: {}", e.toString());
-      }
+      refuse(channel, "the daemon has " + settings.maxConnections() + " connections open");
       return;
     }
     Optional<Caller> caller = PeerIdentity.read(channel);
+    long uid = Session.uidOf(caller);
+    if (!limits.tryConnect(uid)) {
+      refuse(
+          channel,
+          "uid " + uid + " has " + settings.maxConnectionsPerUid() + " connections open");
+      return;
+    }
     statistics.connectionOpened();
     long id = nextSession.incrementAndGet();
-    Session session = new Session(id, channel, caller, handler, statistics);
+    Session session =
+        new Session(id, channel, caller, handler, statistics, limits, settings.maxRequestsInFlight());
     loops.get((int) (id % loops.size())).add(session);
+  }
+
+  /** Answers a connection over a limit with LIMIT_EXCEEDED and closes it. */
+  private void refuse(AFUNIXSocketChannel channel, String why) {
+    statistics.limited();
+    log.warn("Could not admit a connection: {}", why);
+    ByteBuffer frame = ByteBuffer.allocate(Protocol.HEADER_SIZE + Protocol.ERROR_FIXED_SIZE + 256);
+    FrameCodec.encode(ErrorReply.of(0, ErrorCode.LIMIT_EXCEEDED, 0, why), frame);
+    frame.flip();
+    try (channel) {
+      // A fresh connection's send buffer is empty: this small write completes at once.
+      channel.write(frame);
+    } catch (IOException e) {
+      log.debug("Could not answer a refused connection: {}", e.toString());
+    }
   }
 
   /**

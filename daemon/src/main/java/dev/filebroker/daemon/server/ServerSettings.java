@@ -4,29 +4,50 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Tunables of the connection machinery.
+ * Tunables of the connection machinery and the limits that keep one client from starving others.
  *
  * @param eventLoops threads serving connections; each owns a selector
- * @param maxConnections connections open at once; more are accepted and closed at once
+ * @param maxConnections connections open at once; more are answered LIMIT_EXCEEDED and closed
+ * @param maxConnectionsPerUid connections one uid may hold open at once
+ * @param requestsPerSecondPerUid sustained request rate per uid; more are answered LIMIT_EXCEEDED
+ * @param requestBurstPerUid requests a uid may make at once before the rate applies
+ * @param maxRequestsInFlight requests answered ahead on one connection whose replies the client has
+ *     not read yet; past it the daemon stops reading from that connection until the client reads
  * @param partialFrameTimeout how long a client may stall in the middle of a frame
+ * @param idleTimeout how long a connection may stay silent before the daemon closes it
  */
-public record ServerSettings(int eventLoops, int maxConnections, Duration partialFrameTimeout) {
+public record ServerSettings(
+    int eventLoops,
+    int maxConnections,
+    int maxConnectionsPerUid,
+    int requestsPerSecondPerUid,
+    int requestBurstPerUid,
+    int maxRequestsInFlight,
+    Duration partialFrameTimeout,
+    Duration idleTimeout) {
   public ServerSettings {
     if (eventLoops < 1 || eventLoops > 256) {
       throw new IllegalArgumentException("eventLoops must be within 1..256: " + eventLoops);
     }
-    if (maxConnections < 1) {
-      throw new IllegalArgumentException("maxConnections must be positive: " + maxConnections);
-    }
-    Objects.requireNonNull(partialFrameTimeout, "partialFrameTimeout == null");
-    if (partialFrameTimeout.isNegative() || partialFrameTimeout.isZero()) {
-      throw new IllegalArgumentException("partialFrameTimeout must be positive");
+    positive("maxConnections", maxConnections);
+    positive("maxConnectionsPerUid", maxConnectionsPerUid);
+    positive("requestsPerSecondPerUid", requestsPerSecondPerUid);
+    positive("requestBurstPerUid", requestBurstPerUid);
+    positive("maxRequestsInFlight", maxRequestsInFlight);
+    positive("partialFrameTimeout", partialFrameTimeout);
+    positive("idleTimeout", idleTimeout);
+  }
+
+  private static void positive(String name, int value) {
+    if (value < 1) {
+      throw new IllegalArgumentException(name + " must be positive: " + value);
     }
   }
 
-  /** One loop per CPU, 65,536 connections, 10 seconds to finish a frame. */
-  public static ServerSettings defaults() {
-    return new ServerSettings(
-        Math.max(1, Runtime.getRuntime().availableProcessors()), 65536, Duration.ofSeconds(10));
+  private static void positive(String name, Duration value) {
+    Objects.requireNonNull(value, name + " == null");
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive: " + value);
+    }
   }
 }

@@ -31,13 +31,18 @@ import org.slf4j.LoggerFactory;
 final class Session {
   private static final Logger log = LoggerFactory.getLogger(Session.class);
 
-  /** Replies gathered into one write; their descriptors travel together with its first byte. */
-  static final int MAX_REPLIES_PER_WRITE = 32;
+  /** The uid connection and rate limits are counted against. */
+  static long uidOf(Optional<Caller> caller) {
+    return caller.map(c -> Integer.toUnsignedLong(c.uid())).orElse(UidLimits.UNKNOWN_UID);
+  }
 
   private final AFUNIXSocketChannel channel;
   private final Optional<Caller> caller;
   private final RequestHandler handler;
   private final Statistics statistics;
+  private final UidLimits limits;
+  private final long uid;
+  private final int maxRequestsInFlight;
   private final long id;
   private SelectionKey key;
 
@@ -57,12 +62,17 @@ final class Session {
       AFUNIXSocketChannel channel,
       Optional<Caller> caller,
       RequestHandler handler,
-      Statistics statistics) {
+      Statistics statistics,
+      UidLimits limits,
+      int maxRequestsInFlight) {
     this.id = id;
     this.channel = channel;
     this.caller = caller;
     this.handler = handler;
     this.statistics = statistics;
+    this.limits = limits;
+    this.uid = uidOf(caller);
+    this.maxRequestsInFlight = maxRequestsInFlight;
     this.lastActivityNanos = System.nanoTime();
   }
 
@@ -80,6 +90,10 @@ final class Session {
 
   long lastActivityNanos() {
     return lastActivityNanos;
+  }
+
+  long uid() {
+    return uid;
   }
 
   boolean hasPartialFrame() {
@@ -144,13 +158,10 @@ final class Session {
     }
   }
 
-  /** Ends the connection with a protocol error because it stalled mid-frame. */
-  void timeOut(ByteBuffer out) {
+  /** Ends the connection with a TIMEOUT error: stalled mid-frame, or idle for too long. */
+  void timeOut(ByteBuffer out, String why) {
     List<Response> replies = new ArrayList<>(1);
-    replies.add(
-        Response.of(
-            ErrorReply.of(
-                0, ErrorCode.TIMEOUT, 0, "connection idle in the middle of a frame for too long")));
+    replies.add(Response.of(ErrorReply.of(0, ErrorCode.TIMEOUT, 0, why)));
     statistics.protocolError();
     closing = true;
     if (write(replies, out)) {
@@ -159,7 +170,7 @@ final class Session {
   }
 
   private void process(ByteBuffer in, ByteBuffer out) {
-    List<Response> replies = new ArrayList<>(Math.min(MAX_REPLIES_PER_WRITE, 8));
+    List<Response> replies = new ArrayList<>(Math.min(maxRequestsInFlight, 8));
     while (!closing) {
       Decoded<Request> decoded = FrameCodec.decodeRequest(in);
       switch (decoded) {
@@ -167,7 +178,20 @@ final class Session {
           flushOrHoldBack(replies, in, out);
           return;
         }
-        case Decoded.Frame<Request> frame -> replies.add(handler.handle(caller, frame.message()));
+        case Decoded.Frame<Request> frame -> {
+          if (limits.tryRequest(uid)) {
+            replies.add(handler.handle(caller, frame.message()));
+          } else {
+            statistics.limited();
+            replies.add(
+                Response.of(
+                    ErrorReply.of(
+                        frame.message().requestId(),
+                        ErrorCode.LIMIT_EXCEEDED,
+                        0,
+                        "uid " + uid + " is over its request rate; retry later")));
+          }
+        }
         case Decoded.Rejected<Request> rejected -> {
           statistics.rejected();
           replies.add(
@@ -187,7 +211,7 @@ final class Session {
           in.position(in.limit());
         }
       }
-      if (replies.size() >= MAX_REPLIES_PER_WRITE) {
+      if (replies.size() >= maxRequestsInFlight) {
         if (!write(replies, out)) {
           holdBack(in);
           return;
@@ -321,6 +345,7 @@ final class Session {
     backlogFiles = List.of();
     backlog = null;
     pendingInput = null;
+    limits.disconnect(uid);
     if (key != null) {
       key.cancel();
     }

@@ -15,6 +15,7 @@ public final class Statistics {
   private final LongAdder failed = new LongAdder();
   private final LongAdder rejected = new LongAdder();
   private final LongAdder protocolErrors = new LongAdder();
+  private final LongAdder limited = new LongAdder();
   private final Map<String, LongAdder> grantsByRule = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> denialsByRule = new ConcurrentHashMap<>();
 
@@ -49,6 +50,15 @@ public final class Statistics {
 
   void protocolError() {
     protocolErrors.increment();
+  }
+
+  void limited() {
+    limited.increment();
+  }
+
+  /** Requests and connections refused with LIMIT_EXCEEDED, since start. */
+  public long limitRefusals() {
+    return limited.sum();
   }
 
   /** Connections currently open. */

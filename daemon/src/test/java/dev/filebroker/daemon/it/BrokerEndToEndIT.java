@@ -61,7 +61,17 @@ class BrokerEndToEndIT {
         """
             .formatted(root));
     client = tree.executable(DaemonProcess.home().resolve("examples/python/fbopen.py"));
-    daemon = DaemonProcess.start(root, root.resolve("broker.sock"), "--policy", policy.toString());
+    Path config = root.resolve("filebroker.toml");
+    // The idle-connection test holds 10,000 connections from one uid.
+    Files.writeString(config, "[limits]\nmax_connections_per_uid = 20000\n");
+    daemon =
+        DaemonProcess.start(
+            root,
+            root.resolve("broker.sock"),
+            "--config",
+            config.toString(),
+            "--policy",
+            policy.toString());
   }
 
   @AfterAll

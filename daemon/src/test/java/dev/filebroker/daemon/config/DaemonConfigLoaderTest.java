@@ -1,0 +1,118 @@
+package dev.filebroker.daemon.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DaemonConfigLoaderTest {
+  @TempDir Path dir;
+
+  private DaemonConfigLoader.Result load(String text) throws IOException {
+    Path f = dir.resolve("filebroker.toml");
+    Files.writeString(f, text);
+    return DaemonConfigLoader.load(f);
+  }
+
+  private List<String> errors(String text) throws IOException {
+    return assertInstanceOf(DaemonConfigLoader.Result.Invalid.class, load(text)).errors();
+  }
+
+  @Test
+  void shippedConfigurationEqualsTheDefaults() {
+    Path shipped = repositoryRoot().resolve("config/filebroker.toml");
+    var loaded = assertInstanceOf(DaemonConfigLoader.Result.Loaded.class, DaemonConfigLoader.load(shipped));
+    assertEquals(DaemonConfig.defaults(), loaded.config());
+  }
+
+  @Test
+  void emptyFileMeansDefaults() throws IOException {
+    var loaded = assertInstanceOf(DaemonConfigLoader.Result.Loaded.class, load(""));
+    assertEquals(DaemonConfig.defaults(), loaded.config());
+  }
+
+  @Test
+  void readsEveryLimit() throws IOException {
+    var loaded =
+        assertInstanceOf(
+            DaemonConfigLoader.Result.Loaded.class,
+            load(
+                """
+                socket = "run/x.sock"
+                socket_mode = "0660"
+                [limits]
+                event_loops = 3
+                max_connections = 10
+                max_connections_per_uid = 5
+                requests_per_second_per_uid = 100
+                request_burst_per_uid = 7
+                max_requests_in_flight = 4
+                partial_frame_timeout_seconds = 2
+                idle_timeout_seconds = 30
+                """));
+    DaemonConfig c = loaded.config();
+    assertEquals(dir.resolve("run/x.sock"), c.socket(), "relative paths resolve against the file");
+    assertEquals(0660, c.socketMode());
+    assertEquals(
+        new Limits(3, 10, 5, 100, 7, 4, Duration.ofSeconds(2), Duration.ofSeconds(30)),
+        c.limits());
+  }
+
+  @Test
+  void unknownKeyIsAnErrorWithItsPosition() throws IOException {
+    assertEquals(
+        List.of(
+            dir.resolve("filebroker.toml")
+                + ":2:1: unknown key 'max_conections' in [limits]; expected one of: event_loops,"
+                + " idle_timeout_seconds, max_connections, max_connections_per_uid,"
+                + " max_requests_in_flight, partial_frame_timeout_seconds, request_burst_per_uid,"
+                + " requests_per_second_per_uid"),
+        errors("[limits]\nmax_conections = 5\n"));
+  }
+
+  @Test
+  void outOfRangeLimitIsAnError() throws IOException {
+    assertEquals(
+        List.of(
+            dir.resolve("filebroker.toml")
+                + ":2:1: 'max_requests_in_flight' must be an integer from 1 to 1024"),
+        errors("[limits]\nmax_requests_in_flight = 0\n"));
+  }
+
+  @Test
+  void socketModeMustBeOctalString() throws IOException {
+    assertEquals(
+        List.of(
+            dir.resolve("filebroker.toml")
+                + ":1:1: 'socket_mode' must be an octal string such as \"0666\""),
+        errors("socket_mode = 666\n"));
+  }
+
+  @Test
+  void syntaxErrorCarriesPosition() throws IOException {
+    List<String> errors = errors("socket = \n");
+    assertEquals(1, errors.size());
+    assertEquals(true, errors.get(0).startsWith(dir.resolve("filebroker.toml") + ":1:"), errors.get(0));
+  }
+
+  static Path repositoryRoot() {
+    String home = System.getProperty("filebroker.home");
+    if (home != null) {
+      return Path.of(home);
+    }
+    Path p = Path.of("").toAbsolutePath();
+    while (p != null && !Files.exists(p.resolve("config/filebroker.toml"))) {
+      p = p.getParent();
+    }
+    if (p == null) {
+      throw new IllegalStateException("repository root not found from " + Path.of("").toAbsolutePath());
+    }
+    return p;
+  }
+}
