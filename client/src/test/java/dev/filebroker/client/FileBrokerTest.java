@@ -311,7 +311,13 @@ class FileBrokerTest {
                 opened.channel();
               }
             }
+            // The stand-in daemon closes its own copy of the last file just after sending it.
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (openDescriptors() > baseline && System.nanoTime() < deadline) {
+              Thread.sleep(10);
+            }
             assertEquals(baseline, openDescriptors(), "every received descriptor must be closed");
+            assertEquals(0, descriptorsOn(file));
           }
         });
   }
