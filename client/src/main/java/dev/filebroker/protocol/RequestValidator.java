@@ -32,7 +32,8 @@ public final class RequestValidator {
   /**
    * Why this path is not absolute and canonical, or empty when it is. Canonical means: starts with
    * {@code /}, no empty component ({@code //}), no {@code .} or {@code ..} component, no trailing
-   * {@code /} (except the root itself), no NUL, at most {@link Protocol#MAX_PATH_LENGTH} bytes.
+   * {@code /} (except the root itself), no NUL, no unpaired UTF-16 surrogate (it has no UTF-8
+   * encoding), at most {@link Protocol#MAX_PATH_LENGTH} bytes.
    */
   public static Optional<String> pathProblem(String path) {
     if (path.isEmpty()) {
@@ -40,6 +41,10 @@ public final class RequestValidator {
     }
     if (path.indexOf('\0') >= 0) {
       return Optional.of("path contains a NUL byte");
+    }
+    if (hasUnpairedSurrogate(path)) {
+      // String.getBytes would silently encode it as '?', naming another file.
+      return Optional.of("path is not valid UTF-8");
     }
     int bytes = utf8Length(path);
     if (bytes > Protocol.MAX_PATH_LENGTH) {
@@ -120,6 +125,20 @@ public final class RequestValidator {
           | OpenFlags.O_NONBLOCK
           | OpenFlags.O_NOFOLLOW
           | OpenFlags.O_CLOEXEC;
+
+  private static boolean hasUnpairedSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   private static int utf8Length(String s) {
     int n = 0;

@@ -1,0 +1,363 @@
+package dev.filebroker.client;
+
+import dev.filebroker.protocol.ErrorCode;
+import dev.filebroker.protocol.ErrorReply;
+import dev.filebroker.protocol.FrameCodec;
+import dev.filebroker.protocol.OpenRequest;
+import dev.filebroker.protocol.OpenedReply;
+import dev.filebroker.protocol.Protocol;
+import dev.filebroker.protocol.Reply;
+import dev.filebroker.protocol.RequestValidator;
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
+
+/**
+ * A connection to the filebroker daemon, which opens files this process may not open itself and
+ * passes their descriptors over an {@code AF_UNIX} socket.
+ *
+ * <pre>{@code
+ * try (FileBroker broker = FileBroker.connect();
+ *     BrokeredFile file = broker.open(Path.of("/var/log/app.log"), Access.READ)) {
+ *   FileChannel channel = file.channel();
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe: any number of threads may call {@link #open} at once. They share one connection;
+ * their requests are pipelined (each carries its own request id) and the daemon may answer them in
+ * any order. A background daemon thread reads the replies.
+ *
+ * <p>Closing the {@code FileBroker} does not close the files it opened: each {@link BrokeredFile}
+ * owns its descriptor.
+ *
+ * <p>Linux only: the descriptors arrive as {@code SCM_RIGHTS} ancillary data through junixsocket.
+ * The JVM needs {@code --add-opens=java.base/java.io=ALL-UNNAMED} for junixsocket to track the
+ * descriptors it receives; without it, each received descriptor leaves a small bookkeeping entry
+ * until the connection is closed.
+ */
+public final class FileBroker implements AutoCloseable {
+  /** The socket the daemon listens on when {@value #SOCKET_ENVIRONMENT_VARIABLE} is not set. */
+  public static final Path DEFAULT_SOCKET = Path.of("/run/filebroker/filebroker.sock");
+
+  /** The environment variable {@link #connect()} reads the socket path from, when set. */
+  public static final String SOCKET_ENVIRONMENT_VARIABLE = "FILEBROKER_SOCKET";
+
+  /** The permission bits of a file created with {@link Access#CREATE} unless a mode is given. */
+  public static final int DEFAULT_CREATE_MODE = 0600;
+
+  // Ancillary buffer per read. junixsocket receives no descriptor at all unless this is set
+  // before reading; 256 bytes hold dozens of descriptors, far more than one read can carry here.
+  private static final int ANCILLARY_BUFFER_SIZE = 256;
+
+  private static final long READER_STOP_MILLIS = 5_000;
+
+  private final Path socket;
+  private final AFUNIXSocketChannel channel;
+  private final ConcurrentHashMap<Integer, PendingOpen> pending = new ConcurrentHashMap<>();
+  private final AtomicInteger lastRequestId = new AtomicInteger();
+  private final AtomicReference<IOException> failure = new AtomicReference<>();
+  private final Object sendLock = new Object();
+  private final ByteBuffer sendBuffer = ByteBuffer.allocateDirect(Protocol.MAX_FRAME_SIZE);
+  private final Thread reader;
+
+  /** One request waiting for its reply: what the reply needs to build a result. */
+  private record PendingOpen(String path, int flags, CompletableFuture<BrokeredFile> result) {}
+
+  private FileBroker(Path socket, AFUNIXSocketChannel channel) {
+    this.socket = socket;
+    this.channel = channel;
+    channel.setAncillaryReceiveBufferSize(ANCILLARY_BUFFER_SIZE);
+    this.reader = new Thread(new ReplyReader(channel, this), "filebroker-reply-reader " + socket);
+    reader.setDaemon(true);
+  }
+
+  /**
+   * Connects to the daemon at the socket named by the environment variable {@value
+   * #SOCKET_ENVIRONMENT_VARIABLE} if it is set and not empty, else at {@link #DEFAULT_SOCKET}.
+   *
+   * @throws BrokerUnavailableException if nothing accepts connections there
+   */
+  public static FileBroker connect() throws IOException {
+    String fromEnvironment = System.getenv(SOCKET_ENVIRONMENT_VARIABLE);
+    Path socket =
+        fromEnvironment == null || fromEnvironment.isEmpty()
+            ? DEFAULT_SOCKET
+            : Path.of(fromEnvironment);
+    return connect(socket);
+  }
+
+  /**
+   * Connects to the daemon listening on this socket path.
+   *
+   * @throws BrokerUnavailableException if the socket does not exist ({@code ENOENT}), nothing
+   *     listens on it ({@code ECONNREFUSED}) or this process may not connect ({@code EACCES}); the
+   *     message names the socket and what to check
+   */
+  public static FileBroker connect(Path socket) throws IOException {
+    Objects.requireNonNull(socket, "socket == null");
+    AFUNIXSocketChannel channel;
+    try {
+      channel = AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(socket));
+    } catch (SocketException e) {
+      throw new BrokerUnavailableException(
+          socket,
+          "Could not connect to the filebroker daemon at "
+              + socket
+              + ": "
+              + e.getMessage()
+              + ". Check that the daemon is running (systemctl status filebroker), that "
+              + SOCKET_ENVIRONMENT_VARIABLE
+              + " names its socket, and that this user may write to the socket",
+          e);
+    }
+    FileBroker broker = new FileBroker(socket, channel);
+    broker.reader.start();
+    return broker;
+  }
+
+  /** The socket path this connection was made to. */
+  public Path socket() {
+    return socket;
+  }
+
+  /**
+   * Asks the daemon to open a file, and waits for its answer. See {@link Access} for how the
+   * accesses map to open flags. A file created with {@link Access#CREATE} gets {@link
+   * #DEFAULT_CREATE_MODE}, less the daemon's umask.
+   *
+   * @param path an absolute, canonical path: no {@code .} or {@code ..} component; symbolic links
+   *     are never followed
+   * @param access what the caller wants to do with the file; at least one
+   * @return the opened file, which the caller must close
+   * @throws AccessDeniedException if no policy rule grants the request (code {@code DENIED})
+   * @throws NoSuchFileException if the file or a directory on its path does not exist
+   * @throws FileAlreadyExistsException if {@link Access#EXCLUSIVE} was given and the file exists
+   * @throws NotDirectoryException if a component of the path is not a directory
+   * @throws BrokerRequestException for every other refusal, including a path that is not absolute
+   *     and canonical (code {@code INVALID_PATH}, raised here before sending, as the daemon would)
+   * @throws IllegalArgumentException if the accesses form a combination the daemon refuses
+   * @throws BrokerProtocolException if the daemon broke the protocol; the connection is closed
+   * @throws BrokerConnectionClosedException if the connection is closed or was lost
+   * @throws InterruptedIOException if the thread was interrupted while waiting; a descriptor that
+   *     arrives later is closed
+   */
+  public BrokeredFile open(Path path, Access... access) throws IOException {
+    Set<Access> set = EnumSet.noneOf(Access.class);
+    set.addAll(List.of(access));
+    return open(path, set, set.contains(Access.CREATE) ? DEFAULT_CREATE_MODE : 0);
+  }
+
+  /**
+   * Asks the daemon to open a file with an explicit create mode, and waits for its answer.
+   *
+   * @param path an absolute, canonical path, as for {@link #open(Path, Access...)}
+   * @param access what the caller wants to do with the file; at least one
+   * @param createMode the permission bits for a file created by {@link Access#CREATE} (at most
+   *     {@code 07777}, less the daemon's umask); must be 0 without {@code CREATE}
+   * @return the opened file, which the caller must close
+   * @throws IOException as {@link #open(Path, Access...)} does
+   */
+  public BrokeredFile open(Path path, Set<Access> access, int createMode) throws IOException {
+    Objects.requireNonNull(path, "path == null");
+    Objects.requireNonNull(access, "access == null");
+    if (path.getFileSystem() != FileSystems.getDefault()) {
+      throw new IllegalArgumentException("path must belong to the default file system: " + path);
+    }
+    String text = path.toString();
+    Optional<String> pathProblem = RequestValidator.pathProblem(text);
+    if (pathProblem.isPresent()) {
+      throw new BrokerRequestException(
+          text, ErrorReply.of(0, ErrorCode.INVALID_PATH, 0, pathProblem.get()));
+    }
+    int flags = Access.toFlags(access.isEmpty() ? Set.of() : EnumSet.copyOf(access));
+    Optional<String> flagProblem = RequestValidator.flagProblem(flags, createMode);
+    if (flagProblem.isPresent()) {
+      throw new IllegalArgumentException(flagProblem.get());
+    }
+    PendingOpen open = new PendingOpen(text, flags, new CompletableFuture<>());
+    int id = register(open);
+    send(new OpenRequest(id, flags, createMode, text));
+    return await(open);
+  }
+
+  private int register(PendingOpen open) throws IOException {
+    throwIfFailed();
+    int id;
+    do {
+      id = lastRequestId.incrementAndGet();
+    } while (id == 0 || pending.putIfAbsent(id, open) != null);
+    // fail() may have swept the map before this entry was added: check again.
+    IOException failed = failure.get();
+    if (failed != null && pending.remove(id, open)) {
+      throw failed;
+    }
+    return id;
+  }
+
+  private void send(OpenRequest request) {
+    synchronized (sendLock) {
+      try {
+        sendBuffer.clear();
+        FrameCodec.encode(request, sendBuffer);
+        sendBuffer.flip();
+        while (sendBuffer.hasRemaining()) {
+          channel.write(sendBuffer);
+        }
+      } catch (IOException e) {
+        fail(
+            new BrokerConnectionClosedException(
+                "Could not send a request to the filebroker daemon: " + e.getMessage(), e));
+      }
+    }
+  }
+
+  private static BrokeredFile await(PendingOpen open) throws IOException {
+    try {
+      return open.result().get();
+    } catch (InterruptedException e) {
+      if (!open.result().cancel(false)) {
+        // The reply won the race: close what it brought, nobody will use it.
+        try {
+          open.result().join().close();
+        } catch (CompletionException | CancellationException ignored) {
+          // It failed instead: nothing to close.
+        }
+      }
+      Thread.currentThread().interrupt();
+      InterruptedIOException interrupted =
+          new InterruptedIOException(
+              "Interrupted while waiting for the daemon to open " + open.path());
+      interrupted.initCause(e);
+      throw interrupted;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IllegalStateException("Unexpected failure opening " + open.path(), e.getCause());
+    }
+  }
+
+  /** Hands a decoded reply and its descriptor, if it carries one, to the request it answers. */
+  void deliver(Reply reply, Optional<FileDescriptor> descriptor) throws IOException {
+    switch (reply) {
+      case OpenedReply opened -> {
+        PendingOpen open = claim(reply);
+        BrokeredFile file =
+            new BrokeredFile(descriptor.orElseThrow(), open.path(), open.flags(), opened.fileMode());
+        if (!open.result().complete(file)) {
+          // The caller gave up waiting (interrupted): the descriptor is nobody's.
+          file.close();
+        }
+      }
+      case ErrorReply error -> {
+        if (error.code() >= 100) {
+          throw new BrokerProtocolException(
+              "The daemon reported a protocol error and closes the connection: "
+                  + error.codeName()
+                  + ": "
+                  + error.message());
+        }
+        PendingOpen open = claim(reply);
+        open.result().completeExceptionally(ErrorReplies.toException(open.path(), error));
+      }
+    }
+  }
+
+  private PendingOpen claim(Reply reply) throws BrokerProtocolException {
+    PendingOpen open = pending.remove(reply.requestId());
+    if (open == null) {
+      throw new BrokerProtocolException(
+          "The daemon answered request id "
+              + Integer.toUnsignedString(reply.requestId())
+              + ", which no request is waiting for");
+    }
+    return open;
+  }
+
+  /**
+   * Marks the connection failed (the first cause wins), fails every waiting request with the
+   * cause and stops the reader by shutting the socket down.
+   */
+  void fail(IOException cause) {
+    failure.compareAndSet(null, cause);
+    IOException failed = failure.get();
+    for (Integer id : pending.keySet()) {
+      PendingOpen open = pending.remove(id);
+      if (open != null) {
+        open.result().completeExceptionally(failed);
+      }
+    }
+    try {
+      channel.shutdownInput();
+      channel.shutdownOutput();
+    } catch (IOException e) {
+      // Already shut down or closed: the reader stops either way.
+    }
+  }
+
+  /** Called by the reader as it exits: the socket is no longer needed. */
+  void readerStopped() {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // Closing a socket nobody reads or writes can only fail harmlessly.
+    }
+  }
+
+  private void throwIfFailed() throws IOException {
+    IOException failed = failure.get();
+    if (failed != null) {
+      throw failed;
+    }
+  }
+
+  /** Whether the connection can still carry requests. */
+  public boolean isOpen() {
+    return failure.get() == null;
+  }
+
+  /**
+   * Closes the connection. Requests still waiting fail with {@link
+   * BrokerConnectionClosedException}. Files already opened stay open. Further calls do nothing.
+   */
+  @Override
+  public void close() throws IOException {
+    fail(new BrokerConnectionClosedException("The FileBroker was closed", null));
+    if (Thread.currentThread() != reader) {
+      try {
+        reader.join(READER_STOP_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    channel.close();
+  }
+
+  @Override
+  public String toString() {
+    return "FileBroker[" + socket + (isOpen() ? "" : ", closed") + "]";
+  }
+}

@@ -1,0 +1,157 @@
+package dev.filebroker.client;
+
+import dev.filebroker.protocol.Decoded;
+import dev.filebroker.protocol.FrameCodec;
+import dev.filebroker.protocol.Protocol;
+import dev.filebroker.protocol.Reply;
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
+
+/**
+ * The one thread that reads a connection: frames in, descriptors in, replies handed to the {@link
+ * FileBroker}. It applies the descriptor rule of docs/protocol.md: descriptors are queued in the
+ * order they arrive, collected after every read, and each reply takes as many from the head of the
+ * queue as its type carries. A reply that finds too few, or descriptors that no reply can claim,
+ * break the protocol.
+ *
+ * <p>A dedicated platform thread, rather than "whoever waits reads": descriptors must be drained
+ * from the socket even when no caller is waiting (a caller may have given up), and junixsocket's
+ * reads are native calls that would pin a virtual thread's carrier anyway.
+ */
+final class ReplyReader implements Runnable {
+  private final AFUNIXSocketChannel channel;
+  private final FileBroker broker;
+  private final ArrayDeque<FileDescriptor> descriptors = new ArrayDeque<>();
+  // A frame is at most MAX_FRAME_SIZE; after compact() at most one partial frame remains.
+  private final ByteBuffer buffer = ByteBuffer.allocateDirect(Protocol.MAX_FRAME_SIZE);
+
+  ReplyReader(AFUNIXSocketChannel channel, FileBroker broker) {
+    this.channel = channel;
+    this.broker = broker;
+  }
+
+  @Override
+  public void run() {
+    try {
+      readLoop();
+    } catch (BrokerProtocolException e) {
+      broker.fail(e);
+    } catch (IOException e) {
+      broker.fail(
+          new BrokerConnectionClosedException(
+              "Could not read from the filebroker daemon: " + e.getMessage(), e));
+    } catch (RuntimeException | Error e) {
+      broker.fail(
+          new BrokerConnectionClosedException("The reply reader failed unexpectedly: " + e, e));
+      throw e;
+    } finally {
+      closeUnclaimed();
+      broker.readerStopped();
+    }
+  }
+
+  private void readLoop() throws IOException {
+    while (true) {
+      int read = channel.read(buffer);
+      collectDescriptors();
+      if (read < 0) {
+        if (buffer.position() > 0 || !descriptors.isEmpty()) {
+          throw new BrokerProtocolException(
+              "The daemon closed the connection in the middle of a reply ("
+                  + buffer.position()
+                  + " bytes, "
+                  + descriptors.size()
+                  + " descriptors unclaimed)");
+        }
+        broker.fail(
+            new BrokerConnectionClosedException("The daemon closed the connection", null));
+        return;
+      }
+      buffer.flip();
+      decodeFrames();
+      checkUnclaimed();
+      buffer.compact();
+    }
+  }
+
+  private void collectDescriptors() throws IOException {
+    for (FileDescriptor received : channel.getReceivedFileDescriptors()) {
+      descriptors.add(Descriptors.takeOwnership(received));
+    }
+  }
+
+  private void decodeFrames() throws IOException {
+    while (true) {
+      Decoded<Reply> decoded = FrameCodec.decodeReply(buffer);
+      switch (decoded) {
+        case Decoded.NeedMore<Reply> more -> {
+          return;
+        }
+        case Decoded.Frame<Reply> frame -> deliver(frame.message());
+        case Decoded.Fatal<Reply> fatal ->
+            throw new BrokerProtocolException(
+                "Malformed reply from the daemon: " + fatal.code() + ": " + fatal.message());
+        case Decoded.Rejected<Reply> rejected ->
+            throw new BrokerProtocolException(
+                "Refused reply from the daemon: " + rejected.code() + ": " + rejected.message());
+      }
+    }
+  }
+
+  private void deliver(Reply reply) throws IOException {
+    if (descriptors.size() < reply.descriptorCount()) {
+      throw new BrokerProtocolException(
+          "Reply "
+              + Integer.toUnsignedString(reply.requestId())
+              + " should carry "
+              + reply.descriptorCount()
+              + " descriptor(s) but none arrived with it");
+    }
+    // MAX_DESCRIPTORS_PER_REPLY is 1: a reply carries no descriptor or exactly one.
+    Optional<FileDescriptor> descriptor =
+        reply.descriptorCount() == 1 ? Optional.of(descriptors.poll()) : Optional.empty();
+    try {
+      broker.deliver(reply, descriptor);
+    } catch (IOException | RuntimeException e) {
+      descriptor.ifPresent(d -> Descriptors.closeQuietly(d, e));
+      throw e;
+    }
+  }
+
+  /**
+   * After the complete frames are handed out, a queued descriptor can only belong to the partial
+   * frame left in the buffer: Linux delivers a message's descriptors with the read that returns
+   * its first byte, never later.
+   */
+  private void checkUnclaimed() throws BrokerProtocolException {
+    int partial = buffer.remaining();
+    int claimable;
+    if (partial == 0) {
+      claimable = 0;
+    } else if (partial > 5) {
+      int type = buffer.get(buffer.position() + 5) & 0xFF;
+      claimable = type == Protocol.TYPE_OPENED ? 1 : 0;
+    } else {
+      claimable = Protocol.MAX_DESCRIPTORS_PER_REPLY;
+    }
+    if (descriptors.size() > claimable) {
+      throw new BrokerProtocolException(
+          descriptors.size() + " descriptor(s) arrived that no reply claims");
+    }
+  }
+
+  private void closeUnclaimed() {
+    FileDescriptor descriptor;
+    while ((descriptor = descriptors.poll()) != null) {
+      try {
+        Descriptors.close(descriptor);
+      } catch (IOException e) {
+        // Nothing else can be done with a descriptor that failed to close.
+      }
+    }
+  }
+}

@@ -1,0 +1,463 @@
+package dev.filebroker.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.filebroker.client.TestBroker.Answer;
+import dev.filebroker.protocol.ErrorCode;
+import dev.filebroker.protocol.ErrorReply;
+import dev.filebroker.protocol.OpenFlags;
+import dev.filebroker.protocol.OpenRequest;
+import dev.filebroker.protocol.OpenedReply;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.NonWritableChannelException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** FileBroker against a stand-in daemon on a real socket, passing real descriptors. */
+// The stand-in daemon is a resource only for its lifetime: most bodies never reference it.
+@SuppressWarnings("try")
+class FileBrokerTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  @TempDir Path dir;
+
+  private Path socket() {
+    return dir.resolve("broker.sock");
+  }
+
+  /** Serves every OPEN with the file at the requested path, opened read-write or to append. */
+  private static Function<OpenRequest, Answer> servingFiles() {
+    return request ->
+        Answer.file(
+            new OpenedReply(request.requestId(), 0100644),
+            Path.of(request.path()),
+            (request.flags() & OpenFlags.O_APPEND) != 0 ? "append" : "rw");
+  }
+
+  private Path file(String name, String content) throws IOException {
+    return Files.writeString(dir.resolve(name), content);
+  }
+
+  private static long openDescriptors() throws IOException {
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.count();
+    }
+  }
+
+  /** How many descriptors of this process refer to this file. */
+  private static long descriptorsOn(Path file) throws IOException {
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.filter(
+              fd -> {
+                try {
+                  return Files.readSymbolicLink(fd).equals(file);
+                } catch (IOException e) {
+                  return false;
+                }
+              })
+          .count();
+    }
+  }
+
+  @Test
+  void opensAFileAndReadsItsContent() throws Exception {
+    Path file = file("a.txt", "hello");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (TestBroker daemon = new TestBroker(socket(), servingFiles());
+              FileBroker broker = FileBroker.connect(socket());
+              BrokeredFile opened = broker.open(file, Access.READ);
+              InputStream in = opened.inputStream()) {
+            assertEquals("hello", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            assertEquals(0100644, opened.fileMode());
+            assertEquals(file.toString(), opened.path());
+          }
+        });
+  }
+
+  @Test
+  void readOnlyChannelRefusesWritesAndReadWriteChannelAllowsBoth() throws Exception {
+    Path file = file("b.txt", "abc");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (TestBroker daemon = new TestBroker(socket(), servingFiles());
+              FileBroker broker = FileBroker.connect(socket())) {
+            try (BrokeredFile readOnly = broker.open(file, Access.READ)) {
+              FileChannel channel = readOnly.channel();
+              assertThrows(
+                  NonWritableChannelException.class,
+                  () -> channel.write(ByteBuffer.wrap(new byte[] {1})),
+                  "a file opened READ must give a channel that refuses writes");
+            }
+            try (BrokeredFile readWrite = broker.open(file, Access.READ_WRITE)) {
+              FileChannel channel = readWrite.channel();
+              channel.write(ByteBuffer.wrap("XYZ!".getBytes(StandardCharsets.UTF_8)), 0);
+              ByteBuffer back = ByteBuffer.allocate(4);
+              channel.read(back, 0);
+              assertEquals("XYZ!", new String(back.array(), StandardCharsets.UTF_8));
+            }
+            try (BrokeredFile append = broker.open(file, Access.APPEND)) {
+              append.outputStream().write('+');
+            }
+            assertEquals("XYZ!+", Files.readString(file));
+          }
+        });
+  }
+
+  @Test
+  void pipelinedOpensFromManyThreadsEachGetTheirOwnFile() throws Exception {
+    int threads = 32;
+    int opensPerThread = 50;
+    List<Path> files = new ArrayList<>();
+    for (int i = 0; i < threads; i++) {
+      files.add(file("f" + i, "content of f" + i));
+    }
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (TestBroker daemon = new TestBroker(socket(), servingFiles());
+              FileBroker broker = FileBroker.connect(socket());
+              ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+              int thread = t;
+              results.add(
+                  pool.submit(
+                      () -> {
+                        start.await();
+                        int right = 0;
+                        for (int i = 0; i < opensPerThread; i++) {
+                          Path path = files.get((thread + i) % threads);
+                          try (BrokeredFile opened = broker.open(path, Access.READ);
+                              InputStream in = opened.inputStream()) {
+                            String content = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                            assertEquals(
+                                "content of " + path.getFileName(),
+                                content,
+                                "a reply must deliver the descriptor of its own request's file");
+                            right++;
+                          }
+                        }
+                        return right;
+                      }));
+            }
+            start.countDown();
+            for (Future<Integer> result : results) {
+              assertEquals(opensPerThread, result.get());
+            }
+            assertTrue(
+                daemon.reordered.get() > 0,
+                "the stand-in daemon should have answered some requests out of order");
+          }
+        });
+  }
+
+  @Test
+  void errorRepliesBecomeTheMatchingExceptionsNamingThePath() throws Exception {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Function<OpenRequest, Answer> errors =
+              request -> {
+                ErrorCode code = ErrorCode.valueOf(Path.of(request.path()).getFileName().toString());
+                return Answer.of(
+                    ErrorReply.of(request.requestId(), code, 2, "daemon says " + code.name()));
+              };
+          try (TestBroker daemon = new TestBroker(socket(), errors);
+              FileBroker broker = FileBroker.connect(socket())) {
+            assertFailure(broker, "DENIED", AccessDeniedException.class);
+            assertFailure(broker, "NOT_FOUND", NoSuchFileException.class);
+            assertFailure(broker, "ALREADY_EXISTS", FileAlreadyExistsException.class);
+            assertFailure(broker, "NOT_A_DIRECTORY", NotDirectoryException.class);
+            BrokerRequestException symlink =
+                assertFailure(broker, "SYMLINK_IN_PATH", BrokerRequestException.class);
+            assertEquals(ErrorCode.SYMLINK_IN_PATH, symlink.errorCode().orElseThrow());
+            assertEquals(2, symlink.errno());
+            BrokerRequestException io = assertFailure(broker, "IO_ERROR", BrokerRequestException.class);
+            assertEquals("/x/IO_ERROR: IO_ERROR: daemon says IO_ERROR (errno 2)", io.getMessage());
+            assertTrue(broker.isOpen(), "an ordinary error reply must leave the connection usable");
+          }
+        });
+  }
+
+  private static <T extends IOException> T assertFailure(
+      FileBroker broker, String name, Class<T> type) {
+    T thrown = assertThrows(type, () -> broker.open(Path.of("/x/" + name), Access.READ));
+    assertTrue(
+        thrown.getMessage().contains("/x/" + name) && thrown.getMessage().contains("daemon says"),
+        "the message must name the path and carry the daemon's message: " + thrown.getMessage());
+    return thrown;
+  }
+
+  @Test
+  void aReplyWithAnUnknownIdFailsTheConnection() throws Exception {
+    Path file = file("c.txt", "c");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Function<OpenRequest, Answer> wrongId =
+              request -> Answer.file(new OpenedReply(request.requestId() + 1000, 0100644), file, "r");
+          try (TestBroker daemon = new TestBroker(socket(), wrongId);
+              FileBroker broker = FileBroker.connect(socket())) {
+            BrokerProtocolException thrown =
+                assertThrows(BrokerProtocolException.class, () -> broker.open(file, Access.READ));
+            assertTrue(thrown.getMessage().contains("no request is waiting"), thrown.getMessage());
+            assertFalse(broker.isOpen());
+            assertThrows(BrokerProtocolException.class, () -> broker.open(file, Access.READ));
+            assertEquals(0, descriptorsOn(file), "a descriptor nobody waits for must be closed");
+          }
+        });
+  }
+
+  @Test
+  void aDescriptorAttachedToAnErrorReplyFailsTheConnection() throws Exception {
+    Path file = file("d.txt", "d");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Function<OpenRequest, Answer> stray =
+              request ->
+                  Answer.file(ErrorReply.of(request.requestId(), ErrorCode.DENIED, 0, "no"), file, "r");
+          try (TestBroker daemon = new TestBroker(socket(), stray);
+              FileBroker broker = FileBroker.connect(socket())) {
+            IOException thrown = assertThrows(IOException.class, () -> broker.open(file, Access.READ));
+            // The error may reach the caller before the reader sees the stray descriptor.
+            if (!(thrown instanceof AccessDeniedException)) {
+              assertInstanceOf(BrokerProtocolException.class, thrown);
+            }
+            assertThrows(BrokerProtocolException.class, () -> broker.open(file, Access.READ));
+          }
+        });
+  }
+
+  @Test
+  void aProtocolErrorCodeFailsTheConnection() throws Exception {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Function<OpenRequest, Answer> fatal =
+              request -> Answer.of(ErrorReply.of(0, ErrorCode.MALFORMED_FRAME, 0, "bad frame"));
+          try (TestBroker daemon = new TestBroker(socket(), fatal);
+              FileBroker broker = FileBroker.connect(socket())) {
+            BrokerProtocolException thrown =
+                assertThrows(BrokerProtocolException.class, () -> broker.open(Path.of("/a"), Access.READ));
+            assertTrue(thrown.getMessage().contains("MALFORMED_FRAME: bad frame"), thrown.getMessage());
+          }
+        });
+  }
+
+  @Test
+  void connectingToAMissingSocketSaysTheDaemonIsUnavailable() {
+    Path missing = dir.resolve("missing.sock");
+    BrokerUnavailableException thrown =
+        assertTimeoutPreemptively(
+            TIMEOUT,
+            () -> assertThrows(BrokerUnavailableException.class, () -> FileBroker.connect(missing)));
+    assertEquals(missing, thrown.socket());
+    assertTrue(thrown.getMessage().contains(missing.toString()), thrown.getMessage());
+  }
+
+  @Test
+  void connectingToAFileThatIsNotASocketSaysTheDaemonIsUnavailable() throws Exception {
+    Path notSocket = file("plain", "");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> assertThrows(BrokerUnavailableException.class, () -> FileBroker.connect(notSocket)));
+  }
+
+  @Test
+  void aThousandOpensAndClosesLeakNoDescriptor() throws Exception {
+    Path file = file("e.txt", "e");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (TestBroker daemon = new TestBroker(socket(), servingFiles());
+              FileBroker broker = FileBroker.connect(socket())) {
+            broker.open(file, Access.READ).close();
+            long baseline = openDescriptors();
+            for (int i = 0; i < 1000; i++) {
+              try (BrokeredFile opened = broker.open(file, i % 2 == 0 ? Access.READ : Access.WRITE)) {
+                opened.channel();
+              }
+            }
+            // The stand-in daemon closes its own copy of the last file just after sending it.
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (openDescriptors() > baseline && System.nanoTime() < deadline) {
+              Thread.sleep(10);
+            }
+            assertEquals(baseline, openDescriptors(), "every received descriptor must be closed");
+            assertEquals(0, descriptorsOn(file));
+          }
+        });
+  }
+
+  @Test
+  void theGarbageCollectorDoesNotCloseAnUnclosedFile() throws Exception {
+    Path file = file("g.txt", "g");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (TestBroker daemon = new TestBroker(socket(), servingFiles());
+              FileBroker broker = FileBroker.connect(socket())) {
+            openAndDrop(broker, file);
+            for (int i = 0; i < 5; i++) {
+              System.gc();
+              Thread.sleep(50);
+            }
+            assertEquals(
+                1,
+                descriptorsOn(file),
+                "an unreachable BrokeredFile must keep its descriptor: the GC closes nothing");
+          }
+        });
+  }
+
+  private static void openAndDrop(FileBroker broker, Path file) throws IOException {
+    broker.open(file, Access.READ).channel();
+  }
+
+  @Test
+  void filesStayOpenAfterTheBrokerIsClosed() throws Exception {
+    Path file = file("h.txt", "still here");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          BrokeredFile opened;
+          try (TestBroker daemon = new TestBroker(socket(), servingFiles());
+              FileBroker broker = FileBroker.connect(socket())) {
+            opened = broker.open(file, Access.READ);
+          }
+          try (opened;
+              InputStream in = opened.inputStream()) {
+            assertEquals("still here", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+          }
+        });
+  }
+
+  @Test
+  void closingTheBrokerFailsWaitingRequests() throws Exception {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          CountDownLatch received = new CountDownLatch(1);
+          CountDownLatch never = new CountDownLatch(1);
+          Function<OpenRequest, Answer> silent =
+              request -> {
+                received.countDown();
+                try {
+                  never.await();
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                return Answer.of(ErrorReply.of(request.requestId(), ErrorCode.DENIED, 0, "late"));
+              };
+          try (TestBroker daemon = new TestBroker(socket(), silent)) {
+            FileBroker broker = FileBroker.connect(socket());
+            CompletableFuture<BrokeredFile> waiting =
+                CompletableFuture.supplyAsync(
+                    () -> {
+                      try {
+                        return broker.open(Path.of("/slow"), Access.READ);
+                      } catch (IOException e) {
+                        throw new RuntimeException(e);
+                      }
+                    });
+            received.await();
+            broker.close();
+            ExecutionException thrown = assertThrows(ExecutionException.class, waiting::get);
+            assertInstanceOf(BrokerConnectionClosedException.class, thrown.getCause().getCause());
+            assertThrows(
+                BrokerConnectionClosedException.class, () -> broker.open(Path.of("/a"), Access.READ));
+          } finally {
+            never.countDown();
+          }
+        });
+  }
+
+  @Test
+  void aPathThatIsNotCanonicalFailsAsTheDaemonWouldWithoutSending() throws Exception {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (TestBroker daemon = new TestBroker(socket(), servingFiles());
+              FileBroker broker = FileBroker.connect(socket())) {
+            BrokerRequestException thrown =
+                assertThrows(
+                    BrokerRequestException.class, () -> broker.open(Path.of("/etc/../x"), Access.READ));
+            assertEquals(ErrorCode.INVALID_PATH, thrown.errorCode().orElseThrow());
+            assertEquals("/etc/../x: INVALID_PATH: path must not contain a '..' component", thrown.getMessage());
+            assertThrows(BrokerRequestException.class, () -> broker.open(Path.of("relative"), Access.READ));
+            assertTrue(broker.isOpen());
+          }
+        });
+  }
+
+  @Test
+  void refusedAccessCombinationsThrowBeforeSending() throws Exception {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (TestBroker daemon = new TestBroker(socket(), servingFiles());
+              FileBroker broker = FileBroker.connect(socket())) {
+            Path path = Path.of("/tmp/x");
+            assertEquals(
+                "O_CREAT needs O_WRONLY or O_RDWR (access [READ, CREATE], flags 0100)",
+                assertThrows(IllegalArgumentException.class, () -> broker.open(path, Access.READ, Access.CREATE))
+                    .getMessage());
+            assertThrows(IllegalArgumentException.class, () -> broker.open(path));
+            assertThrows(
+                IllegalArgumentException.class,
+                () -> broker.open(path, Access.WRITE, Access.DIRECTORY));
+            assertEquals(
+                "create mode 0644 given without O_CREAT",
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> broker.open(path, EnumSet.of(Access.WRITE), 0644))
+                    .getMessage());
+            assertTrue(broker.isOpen());
+          }
+        });
+  }
+
+  @Test
+  void accessesMapToTheirOpenFlags() {
+    assertEquals(OpenFlags.O_RDONLY, Access.toFlags(Set.of(Access.READ)));
+    assertEquals(OpenFlags.O_WRONLY | OpenFlags.O_APPEND, Access.toFlags(Set.of(Access.APPEND)));
+    assertEquals(OpenFlags.O_RDWR, Access.toFlags(Set.of(Access.READ, Access.WRITE)));
+    assertEquals(
+        OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_TRUNC,
+        Access.toFlags(Set.of(Access.WRITE, Access.CREATE, Access.EXCLUSIVE, Access.TRUNCATE)));
+    assertEquals(OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY, Access.toFlags(Set.of(Access.DIRECTORY)));
+  }
+}

@@ -1,0 +1,125 @@
+package dev.filebroker.client;
+
+import dev.filebroker.protocol.Decoded;
+import dev.filebroker.protocol.FrameCodec;
+import dev.filebroker.protocol.OpenRequest;
+import dev.filebroker.protocol.Protocol;
+import dev.filebroker.protocol.Reply;
+import dev.filebroker.protocol.Request;
+import java.io.Closeable;
+import java.io.File;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.newsclub.net.unix.AFUNIXServerSocketChannel;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
+
+/**
+ * A stand-in daemon on a real socket: decodes requests with the real codec, answers each with what
+ * the test's handler says, attaching a real descriptor of a real file to OPENED replies. Requests
+ * that arrive in one read are answered in reverse order, so pipelined replies come out of order.
+ */
+final class TestBroker implements AutoCloseable {
+  /** One answer: a reply and, for OPENED, the file and RandomAccessFile's mode or "append". */
+  record Answer(Reply reply, Optional<Path> file, String mode) {
+    static Answer of(Reply reply) {
+      return new Answer(reply, Optional.empty(), "r");
+    }
+
+    static Answer file(Reply reply, Path file, String mode) {
+      return new Answer(reply, Optional.of(file), mode);
+    }
+  }
+
+  final AtomicInteger reordered = new AtomicInteger();
+  private final AFUNIXServerSocketChannel server;
+  private final Function<OpenRequest, Answer> handler;
+  private final Thread thread;
+  private final List<AFUNIXSocketChannel> clients = Collections.synchronizedList(new ArrayList<>());
+
+  TestBroker(Path socket, Function<OpenRequest, Answer> handler) throws IOException {
+    this.server = AFUNIXServerSocketChannel.open();
+    server.bind(AFUNIXSocketAddress.of(socket));
+    this.handler = handler;
+    this.thread = new Thread(this::acceptLoop, "test-broker");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void acceptLoop() {
+    try {
+      while (true) {
+        AFUNIXSocketChannel client = server.accept();
+        clients.add(client);
+        Thread serve = new Thread(() -> serve(client), "test-broker-connection");
+        serve.setDaemon(true);
+        serve.start();
+      }
+    } catch (IOException e) {
+      // Closed by the test.
+    }
+  }
+
+  private void serve(AFUNIXSocketChannel client) {
+    ByteBuffer in = ByteBuffer.allocate(Protocol.MAX_FRAME_SIZE * 4);
+    try (client) {
+      while (client.read(in) >= 0) {
+        in.flip();
+        List<OpenRequest> batch = new ArrayList<>();
+        while (FrameCodec.decodeRequest(in) instanceof Decoded.Frame<Request> frame) {
+          batch.add((OpenRequest) frame.message());
+        }
+        in.compact();
+        if (batch.size() > 1) {
+          reordered.incrementAndGet();
+        }
+        Collections.reverse(batch);
+        for (OpenRequest request : batch) {
+          answer(client, handler.apply(request));
+        }
+      }
+    } catch (IOException e) {
+      // The client went away.
+    }
+  }
+
+  private static void answer(AFUNIXSocketChannel client, Answer answer) throws IOException {
+    ByteBuffer out = ByteBuffer.allocate(FrameCodec.encodedSize(answer.reply()));
+    FrameCodec.encode(answer.reply(), out);
+    out.flip();
+    if (answer.file().isPresent()) {
+      File file = answer.file().get().toFile();
+      try (Closeable opened =
+          answer.mode().equals("append")
+              ? new FileOutputStream(file, true)
+              : new RandomAccessFile(file, answer.mode())) {
+        client.setOutboundFileDescriptors(
+            opened instanceof FileOutputStream stream ? stream.getFD() : ((RandomAccessFile) opened).getFD());
+        client.write(out);
+        client.setOutboundFileDescriptors();
+      }
+    }
+    while (out.hasRemaining()) {
+      client.write(out);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+    synchronized (clients) {
+      for (AFUNIXSocketChannel client : clients) {
+        client.close();
+      }
+    }
+  }
+}
