@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       ServeCommand.class,
       CheckCommand.class,
+      OpenCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

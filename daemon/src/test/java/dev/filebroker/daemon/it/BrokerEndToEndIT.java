@@ -37,6 +37,70 @@ class BrokerEndToEndIT {
   private TestTree tree;
   private DaemonProcess daemon;
   private Path client;
+  private Path javaClient;
+
+  /** Copies the built jar and its libraries where an unprivileged user can read them. */
+  private static Path copyDaemonJar(Path target) throws Exception {
+    Path jar = DaemonProcess.jar();
+    Files.copy(jar, target.resolve(jar.getFileName()));
+    Path lib = Files.createDirectories(target.resolve("lib"));
+    try (var libs = Files.list(jar.resolveSibling("lib"))) {
+      for (Path l : libs.toList()) {
+        Files.copy(l, lib.resolve(l.getFileName()));
+      }
+    }
+    new ProcessBuilder("chmod", "-R", "a+rX", target.toString()).start().waitFor();
+    return target.resolve(jar.getFileName());
+  }
+
+  private Command javaClientAsNobody(String input, String... args) throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                DaemonProcess.java(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-jar",
+                javaClient.toString(),
+                "open",
+                "--socket",
+                daemon.socket().toString()));
+    cmd.addAll(List.of(args));
+    return Command.asUserWithInput(NOBODY, NOBODY, input, cmd.toArray(String[]::new));
+  }
+
+  @Test
+  void openCommandAsOtherUserCopiesGrantedFileToStdout() throws Exception {
+    Command r = javaClientAsNobody("", path("secret.txt"));
+    assertEquals(0, r.exitCode(), r.stderr());
+    assertEquals(SECRET, r.stdout());
+  }
+
+  @Test
+  void openCommandAsOtherUserCreatesAndWritesFile() throws Exception {
+    Command r =
+        javaClientAsNobody(
+            "written by nobody\n",
+            "--access",
+            "write",
+            "--create",
+            "--mode",
+            "0644",
+            "--truncate",
+            path("out/new.txt"));
+    assertEquals(0, r.exitCode(), r.stderr());
+    Path created = tree.root().resolve("out/new.txt");
+    assertEquals("written by nobody\n", Files.readString(created));
+    assertEquals(
+        "rw-r-----",
+        java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(created)));
+  }
+
+  @Test
+  void openCommandReportsDenialWithExitStatusTwo() throws Exception {
+    Command r = javaClientAsNobody("", "--access", "write", path("secret.txt"));
+    assertEquals(2, r.exitCode(), r.stderr());
+    assertTrue(r.stderr().contains("no allow rule grants"), r.stderr());
+  }
 
   @BeforeAll
   void startDaemon() throws Exception {
@@ -58,8 +122,17 @@ class BrokerEndToEndIT {
         users = [65534, 0]
         paths = ["%1$s/secret.txt", "%1$s/data/**"]
         access = ["read"]
+
+        [[allow]]
+        name = "nobody-writes-out"
+        users = [65534]
+        paths = ["%1$s/out/*.txt"]
+        access = ["write", "create", "truncate"]
+        create_mode = "0640"
         """
             .formatted(root));
+    tree.dir("out");
+    javaClient = copyDaemonJar(tree.dir("jar"));
     client = tree.executable(DaemonProcess.home().resolve("examples/python/fbopen.py"));
     Path config = root.resolve("filebroker.toml");
     // The idle-connection test holds 10,000 connections from one uid.

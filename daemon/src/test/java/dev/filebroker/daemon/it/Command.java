@@ -11,6 +11,12 @@ record Command(int exitCode, String stdout, String stderr) {
   /** Runs {@code command} as uid/gid with no supplementary groups. */
   static Command asUser(int uid, int gid, String... command)
       throws IOException, InterruptedException {
+    return asUserWithInput(uid, gid, "", command);
+  }
+
+  /** Runs {@code command} as uid/gid with no supplementary groups, feeding it {@code input}. */
+  static Command asUserWithInput(int uid, int gid, String input, String... command)
+      throws IOException, InterruptedException {
     List<String> full = new ArrayList<>();
     full.add("setpriv");
     full.add("--reuid=" + uid);
@@ -18,12 +24,15 @@ record Command(int exitCode, String stdout, String stderr) {
     full.add("--clear-groups");
     full.add("--");
     full.addAll(List.of(command));
-    return run(full);
+    return run(full, input);
   }
 
   /** Runs {@code command} as the test's own user. */
-  static Command run(List<String> command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+  static Command run(List<String> command, String input) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).start();
+    try (var stdin = p.getOutputStream()) {
+      stdin.write(input.getBytes(StandardCharsets.UTF_8));
+    }
     var out = p.getInputStream();
     var err = p.getErrorStream();
     var outText = new java.util.concurrent.CompletableFuture<String>();
