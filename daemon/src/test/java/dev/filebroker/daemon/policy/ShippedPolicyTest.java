@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -39,6 +41,29 @@ class ShippedPolicyTest {
         problems.add(invalid.errors().toString());
       }
     }
+    assertEquals(List.of(), problems);
+  }
+
+  @Test
+  void everyTomlExampleInTheDocumentationLoads() throws IOException {
+    String doc = Files.readString(RepositoryRoot.find().resolve("docs/policy.md"));
+    Matcher block = Pattern.compile("```toml\n(.*?)```", Pattern.DOTALL).matcher(doc);
+    List<String> problems = new ArrayList<>();
+    int count = 0;
+    Path directory = Files.createTempDirectory("policy-doc");
+    try {
+      while (block.find()) {
+        Path file = directory.resolve("example-" + ++count + ".toml");
+        Files.writeString(file, block.group(1));
+        if (PolicyLoader.load(file) instanceof PolicyLoad.Invalid invalid) {
+          problems.add(invalid.errors().toString());
+        }
+        Files.delete(file);
+      }
+    } finally {
+      Files.delete(directory);
+    }
+    assertTrue(count >= 2, "docs/policy.md should hold TOML examples");
     assertEquals(List.of(), problems);
   }
 
