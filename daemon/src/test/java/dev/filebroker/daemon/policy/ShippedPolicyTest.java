@@ -1,0 +1,116 @@
+package dev.filebroker.daemon.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** Every policy file shipped in config/ loads, and the example means what its comments say. */
+class ShippedPolicyTest {
+  private static final Path POLICY_DIR = RepositoryRoot.find().resolve("config/policy.d");
+
+  private static Policy shipped() {
+    PolicyLoad load = PolicyLoader.load(POLICY_DIR);
+    if (load instanceof PolicyLoad.Invalid invalid) {
+      throw new AssertionError("shipped policy must load: " + invalid.errors());
+    }
+    return ((PolicyLoad.Loaded) load).policy();
+  }
+
+  @Test
+  void everyTomlFileInConfigLoadsOnItsOwn() throws IOException {
+    List<Path> files;
+    try (Stream<Path> walk = Files.walk(RepositoryRoot.find().resolve("config"))) {
+      files = walk.filter(p -> p.toString().endsWith(".toml")).sorted().toList();
+    }
+    assertTrue(!files.isEmpty(), "config/ should ship at least one policy file");
+    List<String> problems = new ArrayList<>();
+    for (Path file : files) {
+      if (PolicyLoader.load(file) instanceof PolicyLoad.Invalid invalid) {
+        problems.add(invalid.errors().toString());
+      }
+    }
+    assertEquals(List.of(), problems);
+  }
+
+  @Test
+  void everyTomlExampleInTheDocumentationLoads() throws IOException {
+    String doc = Files.readString(RepositoryRoot.find().resolve("docs/policy.md"));
+    Matcher block = Pattern.compile("```toml\n(.*?)```", Pattern.DOTALL).matcher(doc);
+    List<String> problems = new ArrayList<>();
+    int count = 0;
+    Path directory = Files.createTempDirectory("policy-doc");
+    try {
+      while (block.find()) {
+        Path file = directory.resolve("example-" + ++count + ".toml");
+        Files.writeString(file, block.group(1));
+        if (PolicyLoader.load(file) instanceof PolicyLoad.Invalid invalid) {
+          problems.add(invalid.errors().toString());
+        }
+        Files.delete(file);
+      }
+    } finally {
+      Files.delete(directory);
+    }
+    assertTrue(count >= 2, "docs/policy.md should hold TOML examples");
+    assertEquals(List.of(), problems);
+  }
+
+  @Test
+  void exampleLetsAnyoneReadHostIdentityOnly() {
+    Policy policy = shipped();
+    Caller nobody = new Caller(1, 65534, 65534, List.of(), Optional.empty(), Optional.empty());
+    assertInstanceOf(
+        Decision.Allow.class,
+        policy.decide(nobody, new AccessRequest("/etc/hostname", EnumSet.of(Permission.READ), false)));
+    assertInstanceOf(
+        Decision.Allow.class,
+        policy.decide(
+            nobody, new AccessRequest("/etc/os-release", EnumSet.of(Permission.READ), false)));
+    assertInstanceOf(
+        Decision.Deny.class,
+        policy.decide(
+            nobody, new AccessRequest("/etc/hostname", EnumSet.of(Permission.WRITE), false)));
+    assertInstanceOf(
+        Decision.Deny.class,
+        policy.decide(nobody, new AccessRequest("/etc/shadow", EnumSet.of(Permission.READ), false)));
+    assertInstanceOf(
+        Decision.Deny.class,
+        policy.decide(
+            nobody,
+            new AccessRequest("/srv/filebroker/shared/a", EnumSet.of(Permission.READ), false)));
+  }
+
+  @Test
+  void exampleLetsGroupUsersReadTheSharedTreeExceptPrivate() {
+    Policy policy = shipped();
+    Caller member = new Caller(1, 1000, 1000, List.of(100), Optional.empty(), Optional.empty());
+    assertInstanceOf(
+        Decision.Allow.class,
+        policy.decide(
+            member,
+            new AccessRequest("/srv/filebroker/shared/a/b", EnumSet.of(Permission.READ), false)));
+    assertInstanceOf(
+        Decision.Deny.class,
+        policy.decide(
+            member,
+            new AccessRequest("/srv/filebroker/shared/a", EnumSet.of(Permission.WRITE), false)));
+    assertInstanceOf(
+        Decision.Deny.class,
+        policy.decide(
+            member,
+            new AccessRequest(
+                "/srv/filebroker/shared/private/k", EnumSet.of(Permission.READ), false)));
+  }
+}
