@@ -12,11 +12,17 @@ import dev.filebroker.daemon.server.PolicyHolder;
 import dev.filebroker.daemon.server.Server;
 import dev.filebroker.daemon.server.ServerSettings;
 import dev.filebroker.daemon.server.Statistics;
+import dev.filebroker.daemon.systemd.ActivatedSocket;
+import dev.filebroker.daemon.systemd.SocketActivation;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +39,8 @@ public final class Daemon {
   private final PrintStream console;
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private PolicyHolder policies;
+  private volatile ServiceManager manager = new ServiceManager(java.util.Optional.empty());
+  private volatile Statistics statistics = new Statistics();
 
   /** A daemon configured by {@code config}; {@code console} receives start-up errors. */
   public Daemon(DaemonConfig config, PrintStream console) {
@@ -55,23 +63,60 @@ public final class Daemon {
         new PolicyHolder(new PolicyHolder.Loaded(loaded.policy(), config.policy(), Instant.now()));
     ServerSettings settings = settings(config.limits());
     Statistics statistics = new Statistics();
-    try (FileOpener opener = FileOpener.create()) {
-      ListeningSocket listener = ListeningSocket.bind(config.socket(), config.socketMode());
+    this.statistics = statistics;
+    List<ListeningSocket> listeners = new ArrayList<>();
+    try (ServiceManager manager = ServiceManager.fromEnvironment();
+        FileOpener opener = FileOpener.create()) {
+      this.manager = manager;
+      List<ActivatedSocket> inherited = SocketActivation.inherit();
+      String where;
+      if (inherited.isEmpty()) {
+        listeners.add(ListeningSocket.bind(config.socket(), config.socketMode()));
+        where = config.socket().toString();
+      } else {
+        for (ActivatedSocket s : inherited) {
+          listeners.add(ListeningSocket.inherited(s.channel()));
+        }
+        where =
+            "socket-activated "
+                + String.join(", ", inherited.stream().map(ActivatedSocket::name).toList());
+      }
       Server server =
-          new Server(List.of(listener), settings, policies, opener, new AuditLog(), statistics);
+          new Server(listeners, settings, policies, opener, new AuditLog(), statistics);
       Signals.handle("HUP", this::reload);
       Signals.handle("TERM", stopRequested::countDown);
       Signals.handle("INT", stopRequested::countDown);
       server.start();
       log.info(
           "Listening on {} with {} rules from {}",
-          config.socket(),
+          where,
           loaded.policy().ruleCount(),
           config.policy());
-      console.println("filebroker: listening on " + config.socket());
+      console.println("filebroker: listening on " + where);
       console.flush();
-      stopRequested.await();
+      manager.ready(statistics.summary());
+      ScheduledExecutorService timers =
+          Executors.newSingleThreadScheduledExecutor(
+              Thread.ofPlatform().name("filebroker-timers").daemon(true).factory());
+      try {
+        if (manager.active()) {
+          timers.scheduleAtFixedRate(
+              () -> manager.status(statistics.summary()), 5, 5, TimeUnit.SECONDS);
+        }
+        manager
+            .watchdogInterval()
+            .ifPresent(
+                interval -> {
+                  long half = Math.max(1, interval.toMillis() / 2);
+                  timers.scheduleAtFixedRate(
+                      manager::watchdog, 0, half, TimeUnit.MILLISECONDS);
+                });
+        stopRequested.await();
+      } finally {
+        timers.shutdownNow();
+      }
       log.info("Stopping: {}", statistics.summary());
+      manager.stopping();
       server.stop(STOP_TIMEOUT);
     }
     return 0;
@@ -95,6 +140,15 @@ public final class Daemon {
 
   /** Re-reads the policy; a policy with errors is rejected and the old one stays in force. */
   void reload() {
+    manager.reloading();
+    try {
+      reloadPolicy();
+    } finally {
+      manager.ready(statistics.summary());
+    }
+  }
+
+  private void reloadPolicy() {
     PolicyLoad load = PolicyLoader.load(config.policy());
     switch (load) {
       case PolicyLoad.Invalid invalid -> {

@@ -77,7 +77,7 @@ class ShippedPolicyTest {
     assertInstanceOf(
         Decision.Allow.class,
         policy.decide(
-            nobody, new AccessRequest("/etc/os-release", EnumSet.of(Permission.READ), false)));
+            nobody, new AccessRequest("/usr/lib/os-release", EnumSet.of(Permission.READ), false)));
     assertInstanceOf(
         Decision.Deny.class,
         policy.decide(
