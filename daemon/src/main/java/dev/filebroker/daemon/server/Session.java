@@ -12,7 +12,6 @@ import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -44,7 +43,7 @@ final class Session {
   private final long uid;
   private final int maxRequestsInFlight;
   private final long id;
-  private SelectionKey key;
+  private Registration registration;
 
   /** Input received but not yet decoded (a partial frame, or frames held back by backpressure). */
   private byte[] pendingInput;
@@ -76,8 +75,12 @@ final class Session {
     this.lastActivityNanos = System.nanoTime();
   }
 
-  void attach(SelectionKey key) {
-    this.key = key;
+  void attach(Registration registration) {
+    this.registration = registration;
+  }
+
+  long id() {
+    return id;
   }
 
   AFUNIXSocketChannel channel() {
@@ -154,7 +157,7 @@ final class Session {
       process(in, out);
     }
     if (!closed && backlog == null) {
-      key.interestOps(SelectionKey.OP_READ);
+      registration.wantRead();
     }
   }
 
@@ -291,7 +294,7 @@ final class Session {
       return false;
     }
     if (backlog.hasRemaining()) {
-      key.interestOps(SelectionKey.OP_WRITE);
+      registration.wantWrite();
       return false;
     }
     backlog = null;
@@ -346,8 +349,8 @@ final class Session {
     backlog = null;
     pendingInput = null;
     limits.disconnect(uid);
-    if (key != null) {
-      key.cancel();
+    if (registration != null) {
+      registration.cancel();
     }
     try {
       channel.close();
