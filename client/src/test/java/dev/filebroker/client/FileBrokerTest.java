@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -305,21 +306,30 @@ class FileBrokerTest {
           try (TestBroker daemon = new TestBroker(socket(), servingFiles());
               FileBroker broker = FileBroker.connect(socket())) {
             broker.open(file, Access.READ).close();
+            awaitNoDescriptorOn(file);
             long baseline = openDescriptors();
             for (int i = 0; i < 1000; i++) {
-              try (BrokeredFile opened = broker.open(file, i % 2 == 0 ? Access.READ : Access.WRITE)) {
+              Access access = List.of(Access.READ, Access.WRITE, Access.READ_WRITE).get(i % 3);
+              try (BrokeredFile opened = broker.open(file, access)) {
                 opened.channel();
               }
             }
-            // The stand-in daemon closes its own copy of the last file just after sending it.
-            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (openDescriptors() > baseline && System.nanoTime() < deadline) {
-              Thread.sleep(10);
-            }
+            awaitNoDescriptorOn(file);
             assertEquals(baseline, openDescriptors(), "every received descriptor must be closed");
             assertEquals(0, descriptorsOn(file));
+            assertTrue(
+                Files.readAttributes(Path.of("/dev/null"), PosixFileAttributes.class).isOther(),
+                "read-write channels must leave /dev/null a device");
           }
         });
+  }
+
+  /** The stand-in daemon closes its own copy of a file just after sending it: wait for that. */
+  private static void awaitNoDescriptorOn(Path file) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (descriptorsOn(file) > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
   }
 
   @Test
