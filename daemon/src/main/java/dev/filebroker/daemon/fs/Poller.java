@@ -112,7 +112,9 @@ public final class Poller implements AutoCloseable {
   }
 
   private void control(int op, int fd, long token, int interest) throws IOException {
-    control.setInt(0, (interest & (READ | WRITE)) | EPOLLRDHUP);
+    // EPOLLRDHUP only while reading: a half-closed peer must not wake a loop that waits to write.
+    int bits = interest & (READ | WRITE);
+    control.setInt(0, (bits & READ) != 0 ? bits | EPOLLRDHUP : bits);
     control.setLong(DATA_OFFSET, token);
     if (epoll_ctl(epfd, op, fd, control) != 0) {
       throw new IOException("epoll_ctl on fd " + fd + " failed: " + Errno.name(Native.getLastError()));

@@ -6,7 +6,9 @@ import dev.filebroker.protocol.Protocol;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Queue;
@@ -37,6 +39,7 @@ final class EventLoop implements Runnable {
   private final long idleTimeoutNanos;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean running = true;
+  private volatile long drainDeadline;
   private long lastSweep = System.nanoTime();
 
   EventLoop(Duration partialFrameTimeout, Duration idleTimeout) throws IOException {
@@ -51,10 +54,45 @@ final class EventLoop implements Runnable {
     poller.wakeup();
   }
 
-  /** Asks the loop to close every session and stop; returns at once. */
-  void stop() {
+  /**
+   * Asks the loop to stop: it answers the requests its clients already sent, for at most {@code
+   * drainTimeout}, then closes every session. Returns at once.
+   */
+  void stop(Duration drainTimeout) {
+    this.drainDeadline = System.nanoTime() + drainTimeout.toNanos();
     running = false;
     poller.wakeup();
+  }
+
+  /** Answers what was already sent on every connection, then lets them close, until the deadline. */
+  private void drain() throws IOException {
+    registerIncoming();
+    for (Session s : sessions.values()) {
+      s.drain(in, out);
+    }
+    while (System.nanoTime() < drainDeadline
+        && sessions.values().stream().anyMatch(s -> !s.isClosed())) {
+      int n = poller.poll(tokens, ready, 50);
+      for (Session s : newlyRegistered()) {
+        s.drain(in, out);
+      }
+      for (int i = 0; i < n; i++) {
+        Session session = sessions.get(tokens[i]);
+        if (session == null || session.isClosed()) {
+          continue;
+        }
+        try {
+          if ((ready[i] & Poller.WRITE) != 0) {
+            session.onWritable(in, out);
+          } else {
+            session.drain(in, out);
+          }
+        } catch (RuntimeException e) {
+          log.error("Could not finish a connection while stopping; closing it", e);
+          session.close();
+        }
+      }
+    }
   }
 
   /** Waits until the loop has stopped. */
@@ -86,10 +124,14 @@ final class EventLoop implements Runnable {
         }
         sweep();
       }
+      drain();
     } catch (IOException | RuntimeException e) {
       log.error("Could not keep the event loop running", e);
     } finally {
-      registerIncoming();
+      for (Session s : incoming) {
+        s.close();
+      }
+      incoming.clear();
       for (Session s : sessions.values().toArray(Session[]::new)) {
         s.close();
       }
@@ -102,25 +144,39 @@ final class EventLoop implements Runnable {
   private void registerIncoming() {
     Session s;
     while ((s = incoming.poll()) != null) {
-      if (!running) {
-        s.close();
-        continue;
+      register(s);
+    }
+  }
+
+  private boolean register(Session s) {
+    try {
+      s.channel().configureBlocking(false);
+      int fd = Descriptors.fdOf(s.channel().getFileDescriptor());
+      if (fd < 0) {
+        throw new IOException("connection has no descriptor");
       }
-      try {
-        s.channel().configureBlocking(false);
-        int fd = Descriptors.fdOf(s.channel().getFileDescriptor());
-        if (fd < 0) {
-          throw new IOException("connection has no descriptor");
-        }
-        PollerRegistration r = new PollerRegistration(fd, s);
-        poller.add(fd, s.id(), Poller.READ);
-        s.attach(r);
-        sessions.put(s.id(), s);
-      } catch (IOException e) {
-        log.warn("Could not register a connection: {}", e.toString());
-        s.close();
+      PollerRegistration r = new PollerRegistration(fd, s);
+      poller.add(fd, s.id(), Poller.READ);
+      s.attach(r);
+      sessions.put(s.id(), s);
+      return true;
+    } catch (IOException e) {
+      log.warn("Could not register a connection: {}", e.toString());
+      s.close();
+      return false;
+    }
+  }
+
+  /** Registers sessions handed over while stopping, and returns them. */
+  private List<Session> newlyRegistered() {
+    List<Session> added = new ArrayList<>();
+    Session s;
+    while ((s = incoming.poll()) != null) {
+      if (register(s)) {
+        added.add(s);
       }
     }
+    return added;
   }
 
   /** Drops closed sessions and times out those stalled mid-frame or idle for too long. */

@@ -53,6 +53,8 @@ final class Session {
   private List<OpenedFile> backlogFiles = List.of();
   /** A protocol error was answered: close once the backlog is written. */
   private boolean closing;
+  /** The daemon is stopping: answer what was sent, then close. */
+  private boolean draining;
   private boolean closed;
   private long lastActivityNanos;
 
@@ -105,8 +107,14 @@ final class Session {
 
   /** Reads what the socket has and answers every complete request in it. */
   void onReadable(ByteBuffer in, ByteBuffer out) {
-    if (closed) {
-      return;
+    readOnce(in, out);
+  }
+
+  /** One read and everything it completes; returns the bytes read (0: none, -1: closed). */
+  private int readOnce(ByteBuffer in, ByteBuffer out) {
+    if (closed || backlog != null) {
+      // Backpressure: replies wait for the client; read nothing more until they are written.
+      return 0;
     }
     lastActivityNanos = System.nanoTime();
     in.clear();
@@ -120,21 +128,46 @@ final class Session {
     } catch (IOException e) {
       log.debug("Could not read from connection {}: {}", id, e.toString());
       close();
-      return;
+      return -1;
     }
     if (receivedDescriptors()) {
-      return;
+      return -1;
     }
     in.flip();
     if (n < 0) {
-      // The client half-closed or went away. Requests decoded so far were answered already.
+      // The client half-closed or went away: answer what it sent, then end the connection.
       if (in.hasRemaining()) {
-        log.debug("Connection {} closed mid-frame after {} bytes", id, in.remaining());
+        process(in, out);
       }
-      close();
-      return;
+      if (pendingInput != null) {
+        log.debug("Connection {} closed mid-frame after {} bytes", id, pendingInput.length);
+        pendingInput = null;
+      }
+      if (backlog == null) {
+        close();
+      } else {
+        closing = true;
+      }
+      return -1;
     }
     process(in, out);
+    return n;
+  }
+
+  /**
+   * Shutting down: answers every request the client already sent (reading until the socket has
+   * nothing more), then closes once the replies are written. The event loop bounds how long.
+   */
+  void drain(ByteBuffer in, ByteBuffer out) {
+    draining = true;
+    while (!closed && backlog == null && !closing) {
+      if (readOnce(in, out) <= 0) {
+        break;
+      }
+    }
+    if (!closed && backlog == null) {
+      close();
+    }
   }
 
   /** Writes what the socket did not take before, then goes back to processing input. */
@@ -157,7 +190,11 @@ final class Session {
       process(in, out);
     }
     if (!closed && backlog == null) {
-      registration.wantRead();
+      if (draining) {
+        drain(in, out);
+      } else {
+        registration.wantRead();
+      }
     }
   }
 

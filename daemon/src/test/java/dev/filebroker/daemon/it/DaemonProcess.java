@@ -45,7 +45,35 @@ final class DaemonProcess implements AutoCloseable {
 
   /** Starts {@code filebroker serve} with extra arguments and waits until it listens. */
   static DaemonProcess start(Path workDir, Path socket, String... args) throws IOException {
-    List<String> command = new ArrayList<>();
+    return start(workDir, socket, java.util.Map.of(), List.of(), args);
+  }
+
+  /**
+   * Starts {@code filebroker serve} with extra environment variables, behind {@code wrapper} (a
+   * command prefix such as {@code systemd-socket-activate -l SOCKET}, empty for none), and waits
+   * until it listens.
+   */
+  static DaemonProcess start(
+      Path workDir,
+      Path socket,
+      java.util.Map<String, String> environment,
+      List<String> wrapper,
+      String... args)
+      throws IOException {
+    DaemonProcess daemon = launch(workDir, socket, environment, wrapper, args);
+    daemon.awaitLine("listening on", Duration.ofSeconds(30));
+    return daemon;
+  }
+
+  /** Like {@link #start(Path, Path, java.util.Map, List, String...)}, without waiting. */
+  static DaemonProcess launch(
+      Path workDir,
+      Path socket,
+      java.util.Map<String, String> environment,
+      List<String> wrapper,
+      String... args)
+      throws IOException {
+    List<String> command = new ArrayList<>(wrapper);
     command.add(java());
     command.add("--enable-native-access=ALL-UNNAMED");
     command.add("--add-opens=java.base/java.io=ALL-UNNAMED");
@@ -57,14 +85,11 @@ final class DaemonProcess implements AutoCloseable {
     command.add(socket.toString());
     command.addAll(List.of(args));
     Path log = workDir.resolve("daemon-" + System.nanoTime() + ".log");
-    Process p =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
-    DaemonProcess daemon = new DaemonProcess(p, log, socket);
-    daemon.awaitLine("listening on", Duration.ofSeconds(30));
-    return daemon;
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().putAll(environment);
+    Process p = builder.start();
+    return new DaemonProcess(p, log, socket);
   }
 
   /** Waits until the daemon's output contains {@code text}; fails with the output otherwise. */
