@@ -18,15 +18,19 @@ class UidLimitsTest {
   }
 
   @Test
-  void refusesRequestsOverTheBurstUntilTheRateRefills() throws InterruptedException {
-    UidLimits limits = new UidLimits(10, 100, 5);
+  void refusesRequestsOverTheBurstUntilTheRateRefills() {
+    long[] now = {1_000_000_000L};
+    UidLimits limits = new UidLimits(10, 100, 5, () -> now[0]);
     for (int i = 0; i < 5; i++) {
       assertTrue(limits.tryRequest(7), "request " + i + " within the burst");
     }
     assertFalse(limits.tryRequest(7), "the sixth request at once is over the burst");
     assertTrue(limits.tryRequest(8), "another uid is not affected");
-    Thread.sleep(50); // 100 per second refills about 5 tokens in 50 ms
+    now[0] += 9_000_000L; // 9 ms at 100 per second: not yet one token
+    assertFalse(limits.tryRequest(7), "less than one token refilled");
+    now[0] += 2_000_000L; // 11 ms in all: one token
     assertTrue(limits.tryRequest(7), "the budget refills with time");
+    assertFalse(limits.tryRequest(7), "and only by what the rate allows");
   }
 
   @Test
