@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.control;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketException;
@@ -64,8 +65,13 @@ public final class ControlClient {
     }
     try (AFUNIXSocket s = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(socket))) {
       s.setSoTimeout((int) RESPONSE_TIMEOUT.toMillis());
-      s.getOutputStream().write(line.getBytes(StandardCharsets.UTF_8));
-      s.getOutputStream().flush();
+      try {
+        s.getOutputStream().write(line.getBytes(StandardCharsets.UTF_8));
+        s.getOutputStream().flush();
+      } catch (SocketException e) {
+        // The daemon answers a refused peer at once and may close before reading; its error
+        // line is still waiting to be read.
+      }
       String response = readAll(s.getInputStream());
       if (response.isBlank()) {
         return new Reply.Failed("the daemon closed the control connection without answering");
@@ -92,11 +98,31 @@ public final class ControlClient {
     }
   }
 
+  /** The response line (or everything up to end of stream). */
   private static String readAll(InputStream in) throws IOException {
-    byte[] bytes = in.readNBytes(MAX_RESPONSE_BYTES + 1);
-    if (bytes.length > MAX_RESPONSE_BYTES) {
-      throw new IOException("response longer than " + MAX_RESPONSE_BYTES + " bytes");
+    ByteArrayOutputStream response = new ByteArrayOutputStream(4096);
+    byte[] buffer = new byte[8192];
+    while (true) {
+      int n;
+      try {
+        n = in.read(buffer);
+      } catch (SocketException e) {
+        if (response.size() > 0) {
+          break; // reset after the daemon's whole answer: it closed without reading everything
+        }
+        throw e;
+      }
+      if (n < 0) {
+        break;
+      }
+      response.write(buffer, 0, n);
+      if (response.size() > MAX_RESPONSE_BYTES) {
+        throw new IOException("response longer than " + MAX_RESPONSE_BYTES + " bytes");
+      }
+      if (buffer[n - 1] == '\n') {
+        break; // one response line per connection
+      }
     }
-    return new String(bytes, StandardCharsets.UTF_8);
+    return response.toString(StandardCharsets.UTF_8);
   }
 }

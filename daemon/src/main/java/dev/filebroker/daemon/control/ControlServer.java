@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
 public final class ControlServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
   private static final String MODE = "rw-------";
+  private static final java.time.Duration REFUSED_DRAIN_TIMEOUT = java.time.Duration.ofSeconds(1);
 
   private final AFUNIXServerSocket server;
   private final Optional<Path> path;
@@ -145,6 +146,7 @@ public final class ControlServer implements AutoCloseable {
           out,
           ControlProtocol.error(
               "permission denied: the control socket serves root only, not uid " + uid));
+      discardRequest(connection);
       return;
     }
     connection.setSoTimeout((int) ControlProtocol.READ_TIMEOUT.toMillis());
@@ -177,6 +179,26 @@ public final class ControlServer implements AutoCloseable {
     log.info("Answered a control request from pid {}: {}", pid, commandOf(line));
     out.write((response + "\n").getBytes(StandardCharsets.UTF_8));
     out.flush();
+  }
+
+  /**
+   * Reads what a refused peer sent until it hangs up (at most 64 KiB, for at most a second of
+   * silence), so that the peer's request write does not fail with EPIPE before it has read its
+   * error line.
+   */
+  private static void discardRequest(AFUNIXSocket connection) {
+    try {
+      connection.setSoTimeout((int) REFUSED_DRAIN_TIMEOUT.toMillis());
+      InputStream in = connection.getInputStream();
+      byte[] buffer = new byte[4096];
+      long total = 0;
+      int n;
+      while (total < ControlProtocol.MAX_REQUEST_BYTES && (n = in.read(buffer)) >= 0) {
+        total += n;
+      }
+    } catch (IOException e) {
+      log.debug("Stopped reading from a refused control connection: {}", e.toString());
+    }
   }
 
   /** The request line up to its newline or end of stream; empty when it is too long. */
