@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
 public final class ControlServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
   private static final String MODE = "rw-------";
-  private static final java.time.Duration REFUSED_DRAIN_TIMEOUT = java.time.Duration.ofSeconds(1);
+  private static final java.time.Duration HANG_UP_TIMEOUT = java.time.Duration.ofSeconds(1);
 
   private final AFUNIXServerSocket server;
   private final Optional<Path> path;
@@ -129,6 +129,7 @@ public final class ControlServer implements AutoCloseable {
       }
       try (connection) {
         serve(connection, handler);
+        awaitHangUp(connection);
       } catch (IOException e) {
         log.warn("Could not answer a control request: {}", e.toString());
       }
@@ -146,7 +147,6 @@ public final class ControlServer implements AutoCloseable {
           out,
           ControlProtocol.error(
               "permission denied: the control socket serves root only, not uid " + uid));
-      discardRequest(connection);
       return;
     }
     connection.setSoTimeout((int) ControlProtocol.READ_TIMEOUT.toMillis());
@@ -182,13 +182,14 @@ public final class ControlServer implements AutoCloseable {
   }
 
   /**
-   * Reads what a refused peer sent until it hangs up (at most 64 KiB, for at most a second of
-   * silence), so that the peer's request write does not fail with EPIPE before it has read its
-   * error line.
+   * Reads and drops whatever the peer sent beyond its request line until it hangs up (at most
+   * 64 KiB, at most a second of silence). A refused or oversized request is answered before it
+   * is read, and Linux resets an AF_UNIX connection closed with unread data, which would destroy
+   * the answer before the peer read it.
    */
-  private static void discardRequest(AFUNIXSocket connection) {
+  private static void awaitHangUp(AFUNIXSocket connection) {
     try {
-      connection.setSoTimeout((int) REFUSED_DRAIN_TIMEOUT.toMillis());
+      connection.setSoTimeout((int) HANG_UP_TIMEOUT.toMillis());
       InputStream in = connection.getInputStream();
       byte[] buffer = new byte[4096];
       long total = 0;
@@ -197,7 +198,7 @@ public final class ControlServer implements AutoCloseable {
         total += n;
       }
     } catch (IOException e) {
-      log.debug("Stopped reading from a refused control connection: {}", e.toString());
+      log.debug("Stopped waiting for a control client to hang up: {}", e.toString());
     }
   }
 
