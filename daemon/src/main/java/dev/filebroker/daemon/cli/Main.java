@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       CheckCommand.class,
       OpenCommand.class,
+      ReloadCommand.class,
+      StatusCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

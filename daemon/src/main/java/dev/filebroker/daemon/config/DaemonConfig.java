@@ -11,8 +11,10 @@ import java.util.Objects;
  * @param socketMode permission bits of a socket the daemon binds itself
  * @param policy the policy file or directory
  * @param limits connection and request limits
+ * @param controlSocket the root-only control socket to bind when systemd passes none
  */
-public record DaemonConfig(Path socket, int socketMode, Path policy, Limits limits) {
+public record DaemonConfig(
+    Path socket, int socketMode, Path policy, Limits limits, Path controlSocket) {
   /** Where the packaged daemon reads its configuration. */
   public static final Path DEFAULT_FILE = Path.of("/etc/filebroker/filebroker.toml");
 
@@ -20,6 +22,15 @@ public record DaemonConfig(Path socket, int socketMode, Path policy, Limits limi
     Objects.requireNonNull(socket, "socket == null");
     Objects.requireNonNull(policy, "policy == null");
     Objects.requireNonNull(limits, "limits == null");
+    Objects.requireNonNull(controlSocket, "controlSocket == null");
+  }
+
+  /** Where the control socket is when the configuration does not say. */
+  public static final Path DEFAULT_CONTROL_SOCKET = Path.of("/run/filebroker/control.sock");
+
+  /** Settings with the default control socket. */
+  public DaemonConfig(Path socket, int socketMode, Path policy, Limits limits) {
+    this(socket, socketMode, policy, limits, DEFAULT_CONTROL_SOCKET);
   }
 
   /** The settings used when no configuration file exists. */
@@ -28,16 +39,22 @@ public record DaemonConfig(Path socket, int socketMode, Path policy, Limits limi
         Path.of("/run/filebroker/filebroker.sock"),
         0666,
         Path.of("/etc/filebroker/policy.d"),
-        Limits.defaults());
+        Limits.defaults(),
+        DEFAULT_CONTROL_SOCKET);
   }
 
   /** A copy listening on {@code socket}. */
   public DaemonConfig withSocket(Path socket) {
-    return new DaemonConfig(socket, socketMode, policy, limits);
+    return new DaemonConfig(socket, socketMode, policy, limits, controlSocket);
   }
 
   /** A copy reading its policy from {@code policy}. */
   public DaemonConfig withPolicy(Path policy) {
-    return new DaemonConfig(socket, socketMode, policy, limits);
+    return new DaemonConfig(socket, socketMode, policy, limits, controlSocket);
+  }
+
+  /** A copy whose control socket is {@code controlSocket}. */
+  public DaemonConfig withControlSocket(Path controlSocket) {
+    return new DaemonConfig(socket, socketMode, policy, limits, controlSocket);
   }
 }

@@ -18,7 +18,8 @@ import org.tomlj.TomlTable;
  * keys are errors, so a typo never silently leaves a default in force.
  */
 public final class DaemonConfigLoader {
-  private static final Set<String> TOP_KEYS = Set.of("socket", "socket_mode", "policy", "limits");
+  private static final Set<String> TOP_KEYS =
+      Set.of("socket", "socket_mode", "control_socket", "policy", "limits");
   private static final Set<String> LIMIT_KEYS =
       Set.of(
           "event_loops",
@@ -66,6 +67,7 @@ public final class DaemonConfigLoader {
     Path socket = path(file, toml, "socket", base, d.socket(), errors);
     int mode = (int) octal(file, toml, "socket_mode", d.socketMode(), 0777, errors);
     Path policy = path(file, toml, "policy", base, d.policy(), errors);
+    Path controlSocket = path(file, toml, "control_socket", base, d.controlSocket(), errors);
     Limits limits = d.limits();
     if (toml.contains("limits")) {
       if (!toml.isTable("limits")) {
@@ -77,7 +79,7 @@ public final class DaemonConfigLoader {
     if (!errors.isEmpty()) {
       return new Result.Invalid(errors);
     }
-    return new Result.Loaded(new DaemonConfig(socket, mode, policy, limits));
+    return new Result.Loaded(new DaemonConfig(socket, mode, policy, limits, controlSocket));
   }
 
   private static Limits limits(Path file, TomlTable t, Limits d, List<String> errors) {

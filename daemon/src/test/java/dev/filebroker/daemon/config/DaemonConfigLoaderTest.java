@@ -46,6 +46,7 @@ class DaemonConfigLoaderTest {
                 """
                 socket = "run/x.sock"
                 socket_mode = "0660"
+                control_socket = "run/control.sock"
                 [limits]
                 event_loops = 3
                 max_connections = 10
@@ -59,6 +60,7 @@ class DaemonConfigLoaderTest {
     DaemonConfig c = loaded.config();
     assertEquals(dir.resolve("run/x.sock"), c.socket(), "relative paths resolve against the file");
     assertEquals(0660, c.socketMode());
+    assertEquals(dir.resolve("run/control.sock"), c.controlSocket());
     assertEquals(
         new Limits(3, 10, 5, 100, 7, 4, Duration.ofSeconds(2), Duration.ofSeconds(30)),
         c.limits());
@@ -92,6 +94,19 @@ class DaemonConfigLoaderTest {
             dir.resolve("filebroker.toml")
                 + ":1:1: 'socket_mode' must be an octal string such as \"0666\""),
         errors("socket_mode = 666\n"));
+  }
+
+  @Test
+  void controlSocketDefaultsUnderRunFilebroker() throws IOException {
+    var loaded = assertInstanceOf(DaemonConfigLoader.Result.Loaded.class, load("socket = \"/x.sock\"\n"));
+    assertEquals(Path.of("/run/filebroker/control.sock"), loaded.config().controlSocket());
+  }
+
+  @Test
+  void controlSocketMustBeNonEmptyString() throws IOException {
+    assertEquals(
+        List.of(dir.resolve("filebroker.toml") + ":1:1: 'control_socket' must be a non-empty string"),
+        errors("control_socket = 5\n"));
   }
 
   @Test
