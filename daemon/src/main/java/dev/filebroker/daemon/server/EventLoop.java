@@ -76,22 +76,7 @@ final class EventLoop implements Runnable {
       for (Session s : newlyRegistered()) {
         s.drain(in, out);
       }
-      for (int i = 0; i < n; i++) {
-        Session session = sessions.get(tokens[i]);
-        if (session == null || session.isClosed()) {
-          continue;
-        }
-        try {
-          if ((ready[i] & Poller.WRITE) != 0) {
-            session.onWritable(in, out);
-          } else {
-            session.drain(in, out);
-          }
-        } catch (RuntimeException e) {
-          log.error("Could not finish a connection while stopping; closing it", e);
-          session.close();
-        }
-      }
+      dispatch(n, true);
     }
   }
 
@@ -106,22 +91,7 @@ final class EventLoop implements Runnable {
       while (running) {
         int n = poller.poll(tokens, ready, 500);
         registerIncoming();
-        for (int i = 0; i < n; i++) {
-          Session session = sessions.get(tokens[i]);
-          if (session == null || session.isClosed()) {
-            continue;
-          }
-          try {
-            if ((ready[i] & Poller.WRITE) != 0) {
-              session.onWritable(in, out);
-            } else {
-              session.onReadable(in, out);
-            }
-          } catch (RuntimeException e) {
-            log.error("Could not serve a connection; closing it", e);
-            session.close();
-          }
-        }
+        dispatch(n, false);
         sweep();
       }
       drain();
@@ -138,6 +108,28 @@ final class EventLoop implements Runnable {
       sessions.clear();
       poller.close();
       stopped.countDown();
+    }
+  }
+
+  /** Serves the {@code n} ready sessions of the last poll; while draining, reads to the end. */
+  private void dispatch(int n, boolean draining) {
+    for (int i = 0; i < n; i++) {
+      Session session = sessions.get(tokens[i]);
+      if (session == null || session.isClosed()) {
+        continue;
+      }
+      try {
+        if ((ready[i] & Poller.WRITE) != 0) {
+          session.onWritable(in, out);
+        } else if (draining) {
+          session.drain(in, out);
+        } else {
+          session.onReadable(in, out);
+        }
+      } catch (RuntimeException e) {
+        log.error("Could not serve a connection; closing it", e);
+        session.close();
+      }
     }
   }
 

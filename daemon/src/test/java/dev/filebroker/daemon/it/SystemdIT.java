@@ -67,23 +67,33 @@ class SystemdIT {
     return List.of(StandardCharsets.UTF_8.decode(b).toString().split("\n"));
   }
 
+  /** A NOTIFY_SOCKET for one daemon: the test plays the service manager. */
+  private AFUNIXDatagramChannel notifySocket(Path path) throws IOException {
+    AFUNIXDatagramChannel notify = AFUNIXDatagramChannel.open();
+    notify.bind(AFUNIXSocketAddress.of(path));
+    notify.socket().setSoTimeout(20_000);
+    return notify;
+  }
+
+  private DaemonProcess startNotifying(Path notifyPath) throws IOException {
+    return DaemonProcess.start(
+        tree.root(),
+        tree.root().resolve("broker.sock"),
+        Map.of("NOTIFY_SOCKET", notifyPath.toString()),
+        List.of(),
+        "--policy",
+        policyDir.toString());
+  }
+
   @Test
   void notifiesReadyReloadingAndStoppingInOrder() {
     assertTimeoutPreemptively(
         Duration.ofSeconds(60),
         () -> {
           Path notifyPath = tree.root().resolve("notify.sock");
-          try (AFUNIXDatagramChannel notify = AFUNIXDatagramChannel.open()) {
-            notify.bind(AFUNIXSocketAddress.of(notifyPath));
-            notify.socket().setSoTimeout(20_000);
-            try (DaemonProcess daemon =
-                DaemonProcess.start(
-                    tree.root(),
-                    tree.root().resolve("broker.sock"),
-                    Map.of("NOTIFY_SOCKET", notifyPath.toString()),
-                    List.of(),
-                    "--policy",
-                    policyDir.toString())) {
+          try (AFUNIXDatagramChannel notify = notifySocket(notifyPath);
+              DaemonProcess daemon = startNotifying(notifyPath)) {
+            {
               List<String> ready = next(notify);
               assertEquals("READY=1", ready.get(0), ready.toString());
               assertTrue(ready.get(1).startsWith("STATUS="), ready.toString());
@@ -118,17 +128,9 @@ class SystemdIT {
         Duration.ofSeconds(60),
         () -> {
           Path notifyPath = tree.root().resolve("notify.sock");
-          try (AFUNIXDatagramChannel notify = AFUNIXDatagramChannel.open()) {
-            notify.bind(AFUNIXSocketAddress.of(notifyPath));
-            notify.socket().setSoTimeout(20_000);
-            try (DaemonProcess daemon =
-                DaemonProcess.start(
-                    tree.root(),
-                    tree.root().resolve("broker.sock"),
-                    Map.of("NOTIFY_SOCKET", notifyPath.toString()),
-                    List.of(),
-                    "--policy",
-                    policyDir.toString())) {
+          try (AFUNIXDatagramChannel notify = notifySocket(notifyPath);
+              DaemonProcess daemon = startNotifying(notifyPath)) {
+            {
               next(notify);
               writePolicy("[[allow]]\nusers = [0]\npaths = [\"relative\"]\naccess = [\"read\"]\n");
               daemon.signal("HUP");
