@@ -93,7 +93,6 @@ class SystemdIT {
           Path notifyPath = tree.root().resolve("notify.sock");
           try (AFUNIXDatagramChannel notify = notifySocket(notifyPath);
               DaemonProcess daemon = startNotifying(notifyPath)) {
-            {
               List<String> ready = next(notify);
               assertEquals("READY=1", ready.get(0), ready.toString());
               assertTrue(ready.get(1).startsWith("STATUS="), ready.toString());
@@ -117,7 +116,6 @@ class SystemdIT {
               assertEquals(0, daemon.stop(), "exit status after SIGTERM");
               List<String> stopping = next(notify);
               assertEquals(List.of("STOPPING=1"), stopping.subList(0, 1), stopping.toString());
-            }
           }
         });
   }
@@ -130,7 +128,6 @@ class SystemdIT {
           Path notifyPath = tree.root().resolve("notify.sock");
           try (AFUNIXDatagramChannel notify = notifySocket(notifyPath);
               DaemonProcess daemon = startNotifying(notifyPath)) {
-            {
               next(notify);
               writePolicy("[[allow]]\nusers = [0]\npaths = [\"relative\"]\naccess = [\"read\"]\n");
               daemon.signal("HUP");
@@ -143,7 +140,6 @@ class SystemdIT {
                 RawClient.close(r.descriptors());
               }
               assertEquals(0, daemon.stop());
-            }
           }
         });
   }
