@@ -1,6 +1,8 @@
 package dev.filebroker.daemon.config;
 
+import dev.filebroker.daemon.endpoint.Endpoint;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -11,8 +13,11 @@ import java.util.Objects;
  * @param socketMode permission bits of a socket the daemon binds itself
  * @param policy the policy file or directory
  * @param limits connection and request limits
+ * @param endpoints fixed endpoints ({@code [[endpoint]]}): extra sockets that each hand out one
+ *     file
  */
-public record DaemonConfig(Path socket, int socketMode, Path policy, Limits limits) {
+public record DaemonConfig(
+    Path socket, int socketMode, Path policy, Limits limits, List<Endpoint> endpoints) {
   /** Where the packaged daemon reads its configuration. */
   public static final Path DEFAULT_FILE = Path.of("/etc/filebroker/filebroker.toml");
 
@@ -20,6 +25,12 @@ public record DaemonConfig(Path socket, int socketMode, Path policy, Limits limi
     Objects.requireNonNull(socket, "socket == null");
     Objects.requireNonNull(policy, "policy == null");
     Objects.requireNonNull(limits, "limits == null");
+    endpoints = List.copyOf(Objects.requireNonNull(endpoints, "endpoints == null"));
+  }
+
+  /** Settings without fixed endpoints. */
+  public DaemonConfig(Path socket, int socketMode, Path policy, Limits limits) {
+    this(socket, socketMode, policy, limits, List.of());
   }
 
   /** The settings used when no configuration file exists. */
@@ -33,11 +44,11 @@ public record DaemonConfig(Path socket, int socketMode, Path policy, Limits limi
 
   /** A copy listening on {@code socket}. */
   public DaemonConfig withSocket(Path socket) {
-    return new DaemonConfig(socket, socketMode, policy, limits);
+    return new DaemonConfig(socket, socketMode, policy, limits, endpoints);
   }
 
   /** A copy reading its policy from {@code policy}. */
   public DaemonConfig withPolicy(Path policy) {
-    return new DaemonConfig(socket, socketMode, policy, limits);
+    return new DaemonConfig(socket, socketMode, policy, limits, endpoints);
   }
 }

@@ -3,6 +3,8 @@ package dev.filebroker.daemon.lifecycle;
 import dev.filebroker.daemon.audit.AuditLog;
 import dev.filebroker.daemon.config.DaemonConfig;
 import dev.filebroker.daemon.config.Limits;
+import dev.filebroker.daemon.endpoint.EndpointBindException;
+import dev.filebroker.daemon.endpoint.Endpoints;
 import dev.filebroker.daemon.fs.FileOpener;
 import dev.filebroker.daemon.policy.PolicyError;
 import dev.filebroker.daemon.policy.PolicyLoad;
@@ -66,7 +68,8 @@ public final class Daemon {
     this.statistics = statistics;
     List<ListeningSocket> listeners = new ArrayList<>();
     try (ServiceManager manager = ServiceManager.fromEnvironment();
-        FileOpener opener = FileOpener.create()) {
+        FileOpener opener = FileOpener.create();
+        Endpoints endpoints = Endpoints.start(config.endpoints(), opener, new AuditLog())) {
       this.manager = manager;
       List<ActivatedSocket> inherited = SocketActivation.inherit();
       String where;
@@ -92,6 +95,7 @@ public final class Daemon {
           where,
           loaded.policy().ruleCount(),
           config.policy());
+      log.info("Serving {} fixed endpoints", endpoints.size());
       console.println("filebroker: listening on " + where);
       console.flush();
       manager.ready(statistics.summary());
@@ -118,6 +122,9 @@ public final class Daemon {
       log.info("Stopping: {}", statistics.summary());
       manager.stopping();
       server.stop(STOP_TIMEOUT);
+    } catch (EndpointBindException e) {
+      console.println("filebroker: refusing to start: " + e.getMessage());
+      return 1;
     }
     return 0;
   }
