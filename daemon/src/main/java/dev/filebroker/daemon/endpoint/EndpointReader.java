@@ -109,7 +109,7 @@ public final class EndpointReader {
     String path = requiredString(table, "path", position, "path = \"/etc/shadow\"");
     if (path != null) {
       RequestValidator.pathProblem(path)
-          .ifPresent(p -> error(table.inputPositionOf("path"), "'path' " + p));
+          .ifPresent(p -> error(table.inputPositionOf("path"), "'path' is not valid: " + p));
     }
     String accessName = requiredString(table, "access", position, "access = \"read\"");
     Optional<EndpointAccess> access = Optional.empty();
