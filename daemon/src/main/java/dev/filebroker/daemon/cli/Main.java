@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       OpenCommand.class,
       ReloadCommand.class,
       StatusCommand.class,
+      RunCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -1,5 +1,7 @@
 package dev.filebroker.daemon.config;
 
+import dev.filebroker.daemon.endpoint.Endpoint;
+import dev.filebroker.daemon.endpoint.EndpointReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +21,7 @@ import org.tomlj.TomlTable;
  */
 public final class DaemonConfigLoader {
   private static final Set<String> TOP_KEYS =
-      Set.of("socket", "socket_mode", "control_socket", "policy", "limits");
+      Set.of("socket", "socket_mode", "control_socket", "policy", "limits", EndpointReader.KEY);
   private static final Set<String> LIMIT_KEYS =
       Set.of(
           "event_loops",
@@ -76,10 +78,23 @@ public final class DaemonConfigLoader {
         limits = limits(file, toml.getTable("limits"), limits, errors);
       }
     }
+    List<Endpoint> endpoints = List.of();
+    if (toml.contains(EndpointReader.KEY)) {
+      endpoints =
+          EndpointReader.read(
+              file, toml.get(EndpointReader.KEY), toml.inputPositionOf(EndpointReader.KEY), errors);
+      endpoints.stream()
+          .filter(e -> e.socket().equals(socket))
+          .forEach(
+              e ->
+                  errors.add(
+                      e.source() + ": endpoint " + e.name() + " uses the daemon's own socket"));
+    }
     if (!errors.isEmpty()) {
       return new Result.Invalid(errors);
     }
-    return new Result.Loaded(new DaemonConfig(socket, mode, policy, limits, controlSocket));
+    return new Result.Loaded(
+        new DaemonConfig(socket, mode, policy, limits, controlSocket, endpoints));
   }
 
   private static Limits limits(Path file, TomlTable t, Limits d, List<String> errors) {

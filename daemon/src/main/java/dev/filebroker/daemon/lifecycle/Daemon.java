@@ -9,6 +9,8 @@ import dev.filebroker.daemon.control.ExplainQuery;
 import dev.filebroker.daemon.control.Explanation;
 import dev.filebroker.daemon.control.ReloadOutcome;
 import dev.filebroker.daemon.control.StatusReport;
+import dev.filebroker.daemon.endpoint.EndpointBindException;
+import dev.filebroker.daemon.endpoint.Endpoints;
 import dev.filebroker.daemon.fs.FileOpener;
 import dev.filebroker.daemon.policy.PolicyError;
 import dev.filebroker.daemon.policy.PolicyLoad;
@@ -77,7 +79,8 @@ public final class Daemon implements ControlHandler {
     this.statistics = statistics;
     List<ListeningSocket> listeners = new ArrayList<>();
     try (ServiceManager manager = ServiceManager.fromEnvironment();
-        FileOpener opener = FileOpener.create()) {
+        FileOpener opener = FileOpener.create();
+        Endpoints endpoints = Endpoints.start(config.endpoints(), opener, new AuditLog())) {
       this.manager = manager;
       List<ActivatedSocket> inherited = SocketActivation.inherit();
       // Control socket: systemd's socket named "control" if passed, else bound at control_socket.
@@ -113,6 +116,7 @@ public final class Daemon implements ControlHandler {
           where,
           loaded.policy().ruleCount(),
           config.policy());
+      log.info("Serving {} fixed endpoints", endpoints.size());
       console.println("filebroker: listening on " + where);
       console.flush();
       manager.ready(statistics.summary());
@@ -140,6 +144,9 @@ public final class Daemon implements ControlHandler {
       log.info("Stopping: {}", statistics.summary());
       manager.stopping();
       server.stop(STOP_TIMEOUT);
+    } catch (EndpointBindException e) {
+      console.println("filebroker: refusing to start: " + e.getMessage());
+      return 1;
     }
     return 0;
   }

@@ -130,4 +130,40 @@ class DaemonConfigLoaderTest {
     }
     return p;
   }
+
+  @Test
+  void readsFixedEndpoints() throws IOException {
+    var loaded =
+        assertInstanceOf(
+            DaemonConfigLoader.Result.Loaded.class,
+            load(
+                """
+                [[endpoint]]
+                name = "nobody-reads-hostname"
+                socket = "/tmp/hostname.sock"
+                path = "/etc/hostname"
+                access = "read"
+                users = [65534]
+                """));
+    assertEquals(1, loaded.config().endpoints().size());
+    assertEquals("nobody-reads-hostname", loaded.config().endpoints().getFirst().name());
+  }
+
+  @Test
+  void endpointOnTheDaemonSocketIsAnError() throws IOException {
+    assertEquals(
+        List.of(
+            dir.resolve("filebroker.toml")
+                + ":2:1: endpoint e uses the daemon's own socket"),
+        errors(
+            """
+            socket = "/tmp/x.sock"
+            [[endpoint]]
+            name = "e"
+            socket = "/tmp/x.sock"
+            path = "/etc/hostname"
+            access = "read"
+            any = true
+            """));
+  }
 }
