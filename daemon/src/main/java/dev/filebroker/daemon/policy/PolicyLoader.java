@@ -87,7 +87,7 @@ public final class PolicyLoader {
     for (RuleReader.Draft draft : drafts) {
       rules.add(draft.toRule(rules.size()));
     }
-    return new PolicyLoad.Loaded(new Policy(rules, files));
+    return new PolicyLoad.Loaded(new Policy(rules, files, accounts.accountsByUid()));
   }
 
   private static List<Path> policyFiles(Path fileOrDirectory, List<PolicyError> errors) {

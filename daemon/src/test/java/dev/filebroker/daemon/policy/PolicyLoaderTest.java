@@ -17,7 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** Loads the fixtures under src/test/resources/policy and checks every message exactly. */
 class PolicyLoaderTest {
   private static final String KEYS =
-      "name, users, groups, any, paths, access, types, create_mode";
+      "name, users, groups, uids, gids, any, executables, units, paths, access, types,"
+          + " create_mode, create_exclusive, create_owner, same_mount, max_links, owner,"
+          + " append_only_inode";
 
   static Path fixture(String name) {
     URL url = PolicyLoaderTest.class.getResource("/policy/" + name);
@@ -63,7 +65,7 @@ class PolicyLoaderTest {
     assertErrors(
         "unknown-key.toml",
         "1:1: [[allow]] rule has no 'access'; add access = [...] with some of: read, write,"
-            + " append, create, truncate",
+            + " append, create, truncate, directory",
         "4:1: unknown key 'acess' in [[allow]]; expected one of: "
             + KEYS
             + " (did you mean 'access'?)");
@@ -89,16 +91,17 @@ class PolicyLoaderTest {
   void rejectsRuleWithoutSubject() {
     assertErrors(
         "no-subject.toml",
-        "1:1: rule has no subject; add users = [...], groups = [...], or any = true to apply it"
-            + " to everyone");
+        "1:1: rule has no subject; add users = [...], groups = [...], uids = [...], gids = [...],"
+            + " or any = true to apply it to everyone (executables and units only narrow a"
+            + " subject)");
   }
 
   @Test
   void rejectsAnyTogetherWithUsers() {
     assertErrors(
         "any-with-users.toml",
-        "3:1: any = true cannot be combined with users or groups; remove 'any' to limit the rule"
-            + " to them, or remove users and groups to apply it to everyone");
+        "3:1: any = true cannot be combined with users, groups, uids or gids; remove 'any' to"
+            + " limit the rule to them, or remove them to apply it to everyone");
   }
 
   @Test
@@ -129,7 +132,8 @@ class PolicyLoaderTest {
   void rejectsUnknownAccessWord() {
     assertErrors(
         "bad-access.toml",
-        "4:19: unknown access 'execute'; expected one of: read, write, append, create, truncate");
+        "4:19: unknown access 'execute'; expected one of: read, write, append, create, truncate,"
+            + " directory");
   }
 
   @Test
@@ -224,10 +228,11 @@ class PolicyLoaderTest {
                 + " ...]",
             temp.resolve("a.toml")
                 + ":1:1: [[allow]] rule has no 'access'; add access = [...] with some of: read,"
-                + " write, append, create, truncate",
+                + " write, append, create, truncate, directory",
             temp.resolve("b.toml")
-                + ":1:1: rule has no subject; add users = [...], groups = [...], or any = true to"
-                + " apply it to everyone",
+                + ":1:1: rule has no subject; add users = [...], groups = [...], uids = [...],"
+                + " gids = [...], or any = true to apply it to everyone (executables and units"
+                + " only narrow a subject)",
             temp.resolve("b.toml") + ":2:10: path 'x' is not absolute; start it with '/'"),
         errorsOf(temp));
   }
@@ -266,7 +271,8 @@ class PolicyLoaderTest {
         List.of("/etc/myapp/app.conf", "/srv/data/*.csv", "/srv/shared/**"),
         app.paths().stream().map(PathPattern::text).toList());
     assertEquals(
-        EnumSet.of(Permission.READ, Permission.WRITE, Permission.CREATE), app.permissions());
+        EnumSet.of(Permission.READ, Permission.WRITE, Permission.CREATE, Permission.DIRECTORY),
+        app.permissions());
     assertEquals(EnumSet.of(FileType.REGULAR, FileType.DIRECTORY), app.fileTypes());
     assertEquals(0640, app.createModeMask());
 

@@ -288,7 +288,7 @@ class PolicyTest {
   }
 
   @Test
-  void directoryRequestNeedsDirectoryType() {
+  void directoryRequestNeedsDirectoryAccess() {
     Policy policy =
         policy(
             """
@@ -302,14 +302,14 @@ class PolicyTest {
             name = "dirs"
             users = [0]
             paths = ["/srv/d"]
-            access = ["read"]
+            access = ["read", "directory"]
             types = ["directory"]
             """);
     AccessRequest directory = new AccessRequest("/srv/d", Set.of(Permission.READ), true);
     assertEquals("dirs", allowedRule(policy.decide(caller(0, 0), directory)));
     assertEquals(
-        "no allow rule grants read on /srv/d as a directory to uid 1000 (rule files matches but"
-            + " grants only read and not directories)",
+        "no allow rule grants read,directory on /srv/d as a directory to uid 1000 (rule files"
+            + " matches but grants only read)",
         denied(policy.decide(caller(1000, 1000), directory)).reason());
     assertEquals(
         "files", allowedRule(policy.decide(caller(1000, 1000), request("/srv/d", Permission.READ))));
@@ -563,8 +563,7 @@ class PolicyTest {
       if (rule.effect() == Rule.Effect.ALLOW
           && rule.matchesCaller(caller)
           && rule.matchesPath(request.path())
-          && rule.grants(request.permissions())
-          && (!request.directory() || rule.fileTypes().contains(FileType.DIRECTORY))) {
+          && rule.grants(request.permissions())) {
         return "allow " + rule.id();
       }
     }
