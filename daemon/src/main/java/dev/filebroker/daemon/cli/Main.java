@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       CheckCommand.class,
       OpenCommand.class,
+      ExplainCommand.class,
+      TestCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
