@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds and runs the policy decision benchmarks (JMH); see docs/performance.md.
-# Usage: bench/policy-decisions.sh [JMH options, e.g. -f 1 -wi 1 -i 3]
+# Usage: bench/policy-decisions.sh   (about 2 minutes)
 set -eu
 cd "$(dirname "$0")/.."
 mvn -B -q -pl bench/jmh -am package -DskipTests
@@ -13,4 +13,4 @@ for candidate in "${JAVA_HOME:-}/bin/java" /usr/lib/jvm/*/bin/java; do
   fi
 done
 [ -n "$java" ] || { echo "policy-decisions.sh: needs a JDK >= 21 under /usr/lib/jvm or JAVA_HOME" >&2; exit 1; }
-exec "$java" -jar bench/jmh/target/filebroker-bench-jmh.jar "$@"
+exec "$java" -jar bench/jmh/target/filebroker-bench-jmh.jar
