@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
       ReloadCommand.class,
       StatusCommand.class,
       RunCommand.class,
+      ExplainCommand.class,
+      TestCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
