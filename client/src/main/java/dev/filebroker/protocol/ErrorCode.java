@@ -32,6 +32,11 @@ public enum ErrorCode {
   IO_ERROR(11),
   /** The daemon failed in a way it did not expect; it logged the details. */
   INTERNAL_ERROR(12),
+  /**
+   * The opened file does not meet the allowing rule's guards (link count, owner, append-only
+   * attribute, directory); it was closed, not handed out.
+   */
+  CONSTRAINT_FAILED(13),
 
   /** Protocol error: the frame's layout is inconsistent (lengths, reserved bits). */
   MALFORMED_FRAME(100),

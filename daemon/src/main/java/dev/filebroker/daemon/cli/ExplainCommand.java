@@ -1,5 +1,10 @@
 package dev.filebroker.daemon.cli;
 
+import dev.filebroker.daemon.control.ControlClient;
+import dev.filebroker.daemon.control.ControlRequest;
+import dev.filebroker.daemon.control.ExplainQuery;
+import dev.filebroker.daemon.control.Json;
+
 import dev.filebroker.daemon.policy.AccessRequest;
 import dev.filebroker.daemon.policy.Explainer;
 import dev.filebroker.daemon.policy.Explanation;
@@ -19,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -85,6 +91,16 @@ final class ExplainCommand implements Callable<Integer> {
       description = "text or json (default: ${DEFAULT-VALUE}).")
   String format;
 
+  @Option(
+      names = "--live",
+      description = {
+        "Ask the running daemon (root only, over its control socket) instead of reading",
+        "--policy: the answer reflects the policy in force, including a reload that failed."
+      })
+  boolean live;
+
+  @Mixin ControlSocketOption controlSocket;
+
   @Parameters(index = "0", paramLabel = "PATH", description = "The requested absolute path.")
   String path;
 
@@ -106,7 +122,7 @@ final class ExplainCommand implements Callable<Integer> {
       }
       permissions.add(permission.get());
     }
-    PolicyLoad load = PolicyLoader.load(policy);
+    PolicyLoad load = live ? null : PolicyLoader.load(policy);
     if (load instanceof PolicyLoad.Invalid invalid) {
       for (PolicyError error : invalid.errors()) {
         System.err.println(error);
@@ -133,6 +149,10 @@ final class ExplainCommand implements Callable<Integer> {
         System.err.println("filebroker explain: " + unresolved.message());
         yield 2;
       }
+      case Identities.Resolution.Resolved resolved when live ->
+          explainLive(
+              new ExplainQuery(
+                  resolved.caller(), new AccessRequest(path, permissions, directory, exclusive)));
       case Identities.Resolution.Resolved resolved -> {
         Explanation explanation =
             Explainer.explain(
@@ -142,6 +162,28 @@ final class ExplainCommand implements Callable<Integer> {
         System.out.print(
             format.equals("json") ? explanation.toJson() + "\n" : explanation.toText());
         yield explanation.allowed() ? 0 : 1;
+      }
+    };
+  }
+
+  /** Asks the running daemon; exit 0 allowed, 1 denied, 2 could not ask. */
+  private int explainLive(ExplainQuery query) {
+    return switch (ControlClient.exchange(controlSocket.resolve(), new ControlRequest.Explain(query))) {
+      case ControlClient.Reply.Failed failed -> {
+        System.err.println("filebroker explain: " + failed.message());
+        yield 2;
+      }
+      case ControlClient.Reply.Answered answer when !answer.ok() -> {
+        System.err.println("filebroker explain: " + answer.error());
+        yield 2;
+      }
+      case ControlClient.Reply.Answered answer -> {
+        if (format.equals("json")) {
+          System.out.println(Json.write(answer.body()));
+        } else {
+          System.out.print(String.valueOf(answer.body().get("explanation")));
+        }
+        yield "allow".equals(answer.body().get("decision")) ? 0 : 1;
       }
     };
   }

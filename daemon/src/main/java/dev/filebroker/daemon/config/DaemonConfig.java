@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.config;
 
+import dev.filebroker.daemon.audit.AuditConfig;
 import dev.filebroker.daemon.endpoint.Endpoint;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,6 +17,7 @@ import java.util.Objects;
  * @param controlSocket the root-only control socket to bind when systemd passes none
  * @param endpoints fixed endpoints ({@code [[endpoint]]}): extra sockets that each hand out one
  *     file
+ * @param audit where audit lines go ({@code [audit] destination})
  */
 public record DaemonConfig(
     Path socket,
@@ -23,7 +25,8 @@ public record DaemonConfig(
     Path policy,
     Limits limits,
     Path controlSocket,
-    List<Endpoint> endpoints) {
+    List<Endpoint> endpoints,
+    AuditConfig audit) {
   /** Where the packaged daemon reads its configuration. */
   public static final Path DEFAULT_FILE = Path.of("/etc/filebroker/filebroker.toml");
 
@@ -36,11 +39,19 @@ public record DaemonConfig(
     Objects.requireNonNull(limits, "limits == null");
     Objects.requireNonNull(controlSocket, "controlSocket == null");
     endpoints = List.copyOf(Objects.requireNonNull(endpoints, "endpoints == null"));
+    Objects.requireNonNull(audit, "audit == null");
   }
 
   /** Settings with the default control socket and no fixed endpoints. */
   public DaemonConfig(Path socket, int socketMode, Path policy, Limits limits) {
-    this(socket, socketMode, policy, limits, DEFAULT_CONTROL_SOCKET, List.of());
+    this(
+        socket,
+        socketMode,
+        policy,
+        limits,
+        DEFAULT_CONTROL_SOCKET,
+        List.of(),
+        AuditConfig.of(AuditConfig.STDOUT));
   }
 
   /** The settings used when no configuration file exists. */
@@ -54,16 +65,16 @@ public record DaemonConfig(
 
   /** A copy listening on {@code socket}. */
   public DaemonConfig withSocket(Path socket) {
-    return new DaemonConfig(socket, socketMode, policy, limits, controlSocket, endpoints);
+    return new DaemonConfig(socket, socketMode, policy, limits, controlSocket, endpoints, audit);
   }
 
   /** A copy reading its policy from {@code policy}. */
   public DaemonConfig withPolicy(Path policy) {
-    return new DaemonConfig(socket, socketMode, policy, limits, controlSocket, endpoints);
+    return new DaemonConfig(socket, socketMode, policy, limits, controlSocket, endpoints, audit);
   }
 
   /** A copy whose control socket is {@code controlSocket}. */
   public DaemonConfig withControlSocket(Path controlSocket) {
-    return new DaemonConfig(socket, socketMode, policy, limits, controlSocket, endpoints);
+    return new DaemonConfig(socket, socketMode, policy, limits, controlSocket, endpoints, audit);
   }
 }

@@ -2,6 +2,7 @@ package dev.filebroker.daemon.config;
 
 import dev.filebroker.daemon.endpoint.Endpoint;
 import dev.filebroker.daemon.endpoint.EndpointReader;
+import dev.filebroker.daemon.audit.AuditConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +22,15 @@ import org.tomlj.TomlTable;
  */
 public final class DaemonConfigLoader {
   private static final Set<String> TOP_KEYS =
-      Set.of("socket", "socket_mode", "control_socket", "policy", "limits", EndpointReader.KEY);
+      Set.of(
+          "socket",
+          "socket_mode",
+          "control_socket",
+          "policy",
+          "limits",
+          "audit",
+          EndpointReader.KEY);
+  private static final Set<String> AUDIT_KEYS = Set.of("destination");
   private static final Set<String> LIMIT_KEYS =
       Set.of(
           "event_loops",
@@ -78,6 +87,14 @@ public final class DaemonConfigLoader {
         limits = limits(file, toml.getTable("limits"), limits, errors);
       }
     }
+    AuditConfig audit = d.audit();
+    if (toml.contains("audit")) {
+      if (!toml.isTable("audit")) {
+        errors.add(at(file, toml.inputPositionOf("audit")) + ": 'audit' must be a table");
+      } else {
+        audit = audit(file, toml.getTable("audit"), audit, errors);
+      }
+    }
     List<Endpoint> endpoints = List.of();
     if (toml.contains(EndpointReader.KEY)) {
       endpoints =
@@ -94,7 +111,28 @@ public final class DaemonConfigLoader {
       return new Result.Invalid(errors);
     }
     return new Result.Loaded(
-        new DaemonConfig(socket, mode, policy, limits, controlSocket, endpoints));
+        new DaemonConfig(socket, mode, policy, limits, controlSocket, endpoints, audit));
+  }
+
+  private static AuditConfig audit(
+      Path file, TomlTable t, AuditConfig fallback, List<String> errors) {
+    unknownKeys(file, t, AUDIT_KEYS, "[audit]", errors);
+    if (!t.contains("destination")) {
+      return fallback;
+    }
+    if (!t.isString("destination")) {
+      errors.add(
+          at(file, t.inputPositionOf("destination"))
+              + ": 'destination' must be a string: \"stdout\" or an absolute file path");
+      return fallback;
+    }
+    String destination = t.getString("destination");
+    var problem = AuditConfig.problem(destination);
+    if (problem.isPresent()) {
+      errors.add(at(file, t.inputPositionOf("destination")) + ": " + problem.get());
+      return fallback;
+    }
+    return AuditConfig.of(destination);
   }
 
   private static Limits limits(Path file, TomlTable t, Limits d, List<String> errors) {

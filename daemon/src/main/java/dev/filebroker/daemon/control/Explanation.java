@@ -1,6 +1,7 @@
 package dev.filebroker.daemon.control;
 
 import dev.filebroker.daemon.policy.Decision;
+import dev.filebroker.daemon.policy.Explainer;
 import dev.filebroker.daemon.policy.Rule;
 import dev.filebroker.daemon.server.PolicyHolder;
 import java.util.LinkedHashMap;
@@ -15,17 +16,24 @@ import java.util.Objects;
  * @param query the described request
  * @param policy the snapshot it was decided against
  * @param decision the policy's decision
+ * @param detail the explainer's account: deciding rule and the rules that nearly matched
  */
-public record Explanation(ExplainQuery query, PolicyHolder.Loaded policy, Decision decision) {
+public record Explanation(
+    ExplainQuery query, PolicyHolder.Loaded policy, Decision decision, String detail) {
   public Explanation {
     Objects.requireNonNull(query, "query == null");
     Objects.requireNonNull(policy, "policy == null");
     Objects.requireNonNull(decision, "decision == null");
+    Objects.requireNonNull(detail, "detail == null");
   }
 
-  /** Decides {@code query} against {@code policy}. */
+  /** Decides {@code query} against {@code policy}, with the explainer's near misses. */
   public static Explanation evaluate(PolicyHolder.Loaded policy, ExplainQuery query) {
-    return new Explanation(query, policy, policy.policy().decide(query.caller(), query.request()));
+    return new Explanation(
+        query,
+        policy,
+        policy.policy().decide(query.caller(), query.request()),
+        Explainer.explain(policy.policy(), query.caller(), query.request()).toText());
   }
 
   /**
@@ -36,6 +44,7 @@ public record Explanation(ExplainQuery query, PolicyHolder.Loaded policy, Decisi
   public Map<String, Object> toJson() {
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("ok", true);
+    o.put("explanation", detail);
     switch (decision) {
       case Decision.Allow allow -> {
         o.put("decision", "allow");

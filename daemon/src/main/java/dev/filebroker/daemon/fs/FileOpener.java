@@ -198,7 +198,7 @@ public final class FileOpener implements AutoCloseable {
                 stat.linkCount(),
                 stat.size());
       }
-      OpenOutcome outcome = finish(fd, stat, spec);
+      OpenOutcome outcome = finish(fd, stat, spec, true);
       handedOut = outcome instanceof OpenOutcome.Opened;
       return outcome;
     } finally {
@@ -259,7 +259,7 @@ public final class FileOpener implements AutoCloseable {
           // Not the inode that was type-checked (e.g. /proc not what it should be): refuse.
           return new OpenOutcome.Failed(Errno.EXDEV, VERIFY);
         }
-        OpenOutcome outcome = finish(fd, stat, spec);
+        OpenOutcome outcome = finish(fd, stat, spec, false);
         handedOut = outcome instanceof OpenOutcome.Opened;
         return outcome;
       } finally {
@@ -273,7 +273,7 @@ public final class FileOpener implements AutoCloseable {
   }
 
   /** Restores blocking mode unless requested; wraps {@code fd}. The caller closes on failure. */
-  private OpenOutcome finish(int fd, FileStat stat, OpenSpec spec) {
+  private OpenOutcome finish(int fd, FileStat stat, OpenSpec spec, boolean created) {
     if ((spec.wireFlags() & OpenFlags.O_NONBLOCK) == 0) {
       int status = LibC.getStatusFlags(fd);
       if (status < 0) {
@@ -284,7 +284,7 @@ public final class FileOpener implements AutoCloseable {
         return new OpenOutcome.Failed(-result, FCNTL);
       }
     }
-    return new OpenOutcome.Opened(new OpenedFile(fd, stat));
+    return new OpenOutcome.Opened(new OpenedFile(fd, stat, created));
   }
 
   /**

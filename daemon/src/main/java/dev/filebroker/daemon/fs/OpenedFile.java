@@ -10,10 +10,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class OpenedFile implements AutoCloseable {
   private final int fd;
   private final FileStat stat;
+  private final boolean created;
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile FileDescriptor fileDescriptor;
 
-  OpenedFile(int fd, FileStat stat) {
+  OpenedFile(int fd, FileStat stat, boolean created) {
     if (fd < 0) {
       throw new IllegalArgumentException("fd < 0: " + fd);
     }
@@ -22,6 +23,12 @@ public final class OpenedFile implements AutoCloseable {
     }
     this.fd = fd;
     this.stat = stat;
+    this.created = created;
+  }
+
+  /** Whether this open created the file (O_CREAT on a name that did not exist). */
+  public boolean created() {
+    return created;
   }
 
   /** The raw descriptor number; meaningless after {@link #close()}. */

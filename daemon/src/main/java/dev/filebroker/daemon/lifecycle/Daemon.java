@@ -14,7 +14,6 @@ import dev.filebroker.daemon.endpoint.Endpoints;
 import dev.filebroker.daemon.fs.FileOpener;
 import dev.filebroker.daemon.policy.PolicyError;
 import dev.filebroker.daemon.policy.PolicyLoad;
-import dev.filebroker.daemon.policy.PolicyLoader;
 import dev.filebroker.daemon.server.ListeningSocket;
 import dev.filebroker.daemon.server.PolicyHolder;
 import dev.filebroker.daemon.server.Server;
@@ -63,7 +62,7 @@ public final class Daemon implements ControlHandler {
 
   /** Serves until SIGTERM or SIGINT; returns the process exit status. */
   public int run() throws IOException, InterruptedException {
-    PolicyLoad load = PolicyLoader.load(config.policy());
+    PolicyLoad load = CheckedPolicyLoader.load(config.policy());
     if (load instanceof PolicyLoad.Invalid invalid) {
       console.println("filebroker: refusing to start: the policy has errors");
       for (PolicyError e : invalid.errors()) {
@@ -79,8 +78,9 @@ public final class Daemon implements ControlHandler {
     this.statistics = statistics;
     List<ListeningSocket> listeners = new ArrayList<>();
     try (ServiceManager manager = ServiceManager.fromEnvironment();
+        AuditLog audit = config.audit().open();
         FileOpener opener = FileOpener.create();
-        Endpoints endpoints = Endpoints.start(config.endpoints(), opener, new AuditLog())) {
+        Endpoints endpoints = Endpoints.start(config.endpoints(), opener, audit)) {
       this.manager = manager;
       List<ActivatedSocket> inherited = SocketActivation.inherit();
       // Control socket: systemd's socket named "control" if passed, else bound at control_socket.
@@ -104,7 +104,7 @@ public final class Daemon implements ControlHandler {
               ? ControlServer.inherited(passedControl.get().channel())
               : ControlServer.bind(config.controlSocket());
       Server server =
-          new Server(listeners, settings, policies, opener, new AuditLog(), statistics);
+          new Server(listeners, settings, policies, opener, audit, statistics);
       Signals.handle("HUP", this::reload);
       Signals.handle("TERM", stopRequested::countDown);
       Signals.handle("INT", stopRequested::countDown);
@@ -194,7 +194,7 @@ public final class Daemon implements ControlHandler {
   }
 
   private ReloadOutcome reloadPolicy() {
-    PolicyLoad load = PolicyLoader.load(config.policy());
+    PolicyLoad load = CheckedPolicyLoader.load(config.policy());
     return switch (load) {
       case PolicyLoad.Invalid invalid -> {
         log.error(

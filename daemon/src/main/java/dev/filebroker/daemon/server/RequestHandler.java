@@ -4,11 +4,17 @@ import dev.filebroker.daemon.audit.AuditEvent;
 import dev.filebroker.daemon.audit.AuditLog;
 import dev.filebroker.daemon.fs.Errno;
 import dev.filebroker.daemon.fs.FileOpener;
+import dev.filebroker.daemon.fs.FileOwnership;
+import dev.filebroker.daemon.fs.FileStat;
+import dev.filebroker.daemon.fs.OpenedFile;
 import dev.filebroker.daemon.fs.OpenOutcome;
 import dev.filebroker.daemon.fs.OpenSpec;
 import dev.filebroker.daemon.policy.AccessRequest;
 import dev.filebroker.daemon.policy.Caller;
 import dev.filebroker.daemon.policy.Decision;
+import dev.filebroker.daemon.policy.FileType;
+import dev.filebroker.daemon.policy.Permission;
+import dev.filebroker.daemon.policy.RequiredOwner;
 import dev.filebroker.daemon.policy.Rule;
 import dev.filebroker.protocol.ErrorCode;
 import dev.filebroker.protocol.ErrorReply;
@@ -20,6 +26,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Answers one decoded request: validate, decide against the policy in force, open, audit. It
@@ -72,16 +79,28 @@ final class RequestHandler {
 
   private Response openAllowed(Caller caller, OpenRequest open, AccessRequest access, Rule rule) {
     OpenSpec spec =
-        new OpenSpec(open.flags(), open.mode() & rule.createModeMask(), rule.fileTypes(), false);
+        new OpenSpec(
+            open.flags(),
+            open.mode() & rule.createModeMask(),
+            rule.fileTypes(),
+            rule.noCrossMounts());
     OpenOutcome outcome = opener.open(open.path(), spec);
     Optional<Caller> who = Optional.of(caller);
     return switch (outcome) {
       case OpenOutcome.Opened opened -> {
+        OpenedFile file = opened.file();
+        Optional<Refusal> refusal = guard(caller, access, rule, file);
+        if (refusal.isPresent()) {
+          file.close();
+          Refusal r = refusal.get();
+          audit(who, access, "allow", Optional.of(rule), r.code().name(), r.reason());
+          statistics.failed();
+          yield error(open, r.code(), r.errno(), r.reason());
+        }
         audit(who, access, "allow", Optional.of(rule), "ok", "");
         statistics.granted(rule);
         yield new Response(
-            new OpenedReply(open.requestId(), opened.file().stat().mode()),
-            Optional.of(opened.file()));
+            new OpenedReply(open.requestId(), file.stat().mode()), Optional.of(file));
       }
       case OpenOutcome.WrongType wrong -> {
         String reason =
@@ -105,6 +124,67 @@ final class RequestHandler {
         yield error(open, code, failed.errno(), reason);
       }
     };
+  }
+
+  /** Why an opened file must not be handed out after all. */
+  private record Refusal(ErrorCode code, int errno, String reason) {}
+
+  /**
+   * The checks that need the opened file: a directory reached without O_DIRECTORY is decided again
+   * as a directory request (so a deny of directories cannot be dodged), a created file gets its
+   * owner, and the rule's alias guards (links, owner, append-only attribute) hold.
+   */
+  private Optional<Refusal> guard(Caller caller, AccessRequest access, Rule rule, OpenedFile file) {
+    FileStat stat = file.stat();
+    if (stat.type() == FileType.DIRECTORY && !access.directory()) {
+      Decision again = policies.current().policy().decide(caller, access.asDirectory());
+      if (again instanceof Decision.Deny deny) {
+        return Optional.of(new Refusal(ErrorCode.DENIED, Errno.EACCES, deny.reason()));
+      }
+    }
+    if (file.created() && rule.createOwner() == Rule.CreateOwner.REQUESTER) {
+      int errno = FileOwnership.changeOwner(file, caller.uid(), caller.gid());
+      if (errno != 0) {
+        return Optional.of(
+            new Refusal(ErrorCode.IO_ERROR, errno, "fchown failed: " + Errno.name(errno)));
+      }
+    }
+    int owner = file.created() && rule.createOwner() == Rule.CreateOwner.REQUESTER
+        ? caller.uid()
+        : stat.uid();
+    OptionalInt maxLinks = rule.maxLinks();
+    if (maxLinks.isPresent()
+        && stat.type() != FileType.DIRECTORY
+        && stat.linkCount() > maxLinks.getAsInt()) {
+      return Optional.of(
+          constraint(
+              "'%s' has %d hard links; rule %s allows at most %d"
+                  .formatted(access.path(), stat.linkCount(), rule.id(), maxLinks.getAsInt())));
+    }
+    Optional<RequiredOwner> required = rule.requiredOwner();
+    if (required.isPresent() && !required.get().accepts(owner, caller)) {
+      return Optional.of(
+          constraint(
+              "'%s' is owned by uid %s; rule %s requires owner %s"
+                  .formatted(
+                      access.path(),
+                      Integer.toUnsignedString(owner),
+                      rule.id(),
+                      required.get())));
+    }
+    if (rule.requiresAppendOnlyInode()
+        && access.permissions().contains(Permission.APPEND)
+        && !FileOwnership.isAppendOnly(file)) {
+      return Optional.of(
+          constraint(
+              "'%s' lacks the append-only attribute (chattr +a) that rule %s requires for append"
+                  .formatted(access.path(), rule.id())));
+    }
+    return Optional.empty();
+  }
+
+  private static Refusal constraint(String reason) {
+    return new Refusal(ErrorCode.CONSTRAINT_FAILED, 0, reason);
   }
 
   /** The error code a client sees for an errno from opening an allowed path. */

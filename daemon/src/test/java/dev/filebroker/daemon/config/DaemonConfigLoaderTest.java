@@ -79,6 +79,24 @@ class DaemonConfigLoaderTest {
   }
 
   @Test
+  void auditDestinationIsStdoutOrAnAbsoluteFile() throws IOException {
+    var loaded =
+        assertInstanceOf(
+            DaemonConfigLoader.Result.Loaded.class,
+            load("[audit]\ndestination = \"/var/log/filebroker/audit.log\"\n"));
+    assertEquals(
+        java.util.Optional.of(Path.of("/var/log/filebroker/audit.log")),
+        loaded.config().audit().file());
+    List<String> errors = errors("[audit]\ndestination = \"audit.log\"\n");
+    assertEquals(1, errors.size());
+    assertEquals(
+        dir.resolve("filebroker.toml")
+            + ":2:1: audit destination 'audit.log' must be \"stdout\" or an absolute file path"
+            + " such as \"/var/log/filebroker/audit.log\"",
+        errors.get(0));
+  }
+
+  @Test
   void outOfRangeLimitIsAnError() throws IOException {
     assertEquals(
         List.of(

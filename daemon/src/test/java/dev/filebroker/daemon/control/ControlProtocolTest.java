@@ -151,7 +151,7 @@ class ControlProtocolTest {
     assertTrue(((String) answer("reload").get("error")).startsWith("malformed request: "));
     assertEquals(
         "malformed request: 'access' has unknown permission 'execute'; expected: read, write,"
-            + " append, create, truncate",
+            + " append, create, truncate, directory",
         answer(
                 "{\"command\":\"explain\",\"uid\":1,\"gid\":1,\"path\":\"/x\","
                     + "\"access\":[\"execute\"]}")

@@ -42,16 +42,67 @@ class RequestHandlerTest {
     granted = Files.writeString(dir.resolve("granted.txt"), "granted");
     Files.writeString(dir.resolve("other.txt"), "other");
     Path policy = dir.resolve("policy.toml");
+    Path real = dir.toRealPath();
+    Files.createDirectories(dir.resolve("out"));
+    Files.createDirectories(dir.resolve("sub"));
     Files.writeString(
         policy,
         """
         [[allow]]
         name = "alice-reads"
         users = [1000]
-        paths = ["%s"]
+        paths = ["%1$s/granted.txt"]
         access = ["read"]
+
+        [[allow]]
+        name = "alice-creates"
+        users = [1000]
+        paths = ["%1$s/out/*"]
+        access = ["write", "create"]
+        create_mode = "0640"
+
+        [[allow]]
+        name = "root-creates"
+        users = [1000]
+        paths = ["%1$s/rootout/*"]
+        access = ["write", "create"]
+        create_owner = "root"
+
+        [[allow]]
+        name = "single-link"
+        users = [1000]
+        paths = ["%1$s/linked/*"]
+        access = ["read"]
+        max_links = 1
+
+        [[allow]]
+        name = "own-files"
+        users = [1000]
+        paths = ["%1$s/owned/*"]
+        access = ["read"]
+        owner = "requester"
+
+        [[allow]]
+        name = "append-log"
+        users = [1000]
+        paths = ["%1$s/log"]
+        access = ["append"]
+        append_only_inode = true
+
+        [[allow]]
+        name = "anything-below"
+        users = [1000]
+        paths = ["%1$s/tree/**"]
+        access = ["read", "directory"]
+        types = ["regular", "directory"]
+
+        [[deny]]
+        name = "no-directory-listing"
+        users = [1000]
+        paths = ["%1$s/tree/**"]
+        access = ["directory"]
         """
-            .formatted(granted.toRealPath()));
+            .formatted(real));
     var loaded = assertInstanceOf(PolicyLoad.Loaded.class, PolicyLoader.load(policy));
     opener = FileOpener.create();
     statistics = new Statistics();
@@ -74,7 +125,8 @@ class RequestHandlerTest {
 
   @Test
   void grantsWhatTheRuleAllowsWithTheDescriptor() throws IOException {
-    try (Response r = open(Optional.of(ALICE), OpenFlags.O_RDONLY, granted.toRealPath().toString())) {
+    try (Response r =
+        open(Optional.of(ALICE), OpenFlags.O_RDONLY, granted.toRealPath().toString())) {
       OpenedReply reply = assertInstanceOf(OpenedReply.class, r.reply());
       assertEquals(9, reply.requestId());
       assertEquals(0100000, reply.fileMode() & 0170000, "a regular file");
@@ -119,6 +171,106 @@ class RequestHandlerTest {
     try (Response r = open(Optional.of(ALICE), 0x40000000, granted.toRealPath().toString())) {
       assertEquals(
           ErrorCode.INVALID_FLAGS.code(), assertInstanceOf(ErrorReply.class, r.reply()).code());
+    }
+  }
+
+  private ErrorReply refused(Response r, ErrorCode expected) {
+    ErrorReply error = assertInstanceOf(ErrorReply.class, r.reply());
+    assertEquals(expected.code(), error.code(), error.message());
+    assertTrue(r.file().isEmpty());
+    return error;
+  }
+
+  @Test
+  void createsFilesOwnedByTheRequesterWithTheRuleMode() throws IOException {
+    String path = dir.toRealPath().resolve("out/new.txt").toString();
+    try (Response r =
+        handler.handle(
+            Optional.of(ALICE),
+            new OpenRequest(1, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 0666, path))) {
+      assertInstanceOf(OpenedReply.class, r.reply());
+    }
+    Path created = Path.of(path);
+    assertEquals(1000, Files.getAttribute(created, "unix:uid"));
+    assertEquals(1000, Files.getAttribute(created, "unix:gid"));
+    assertEquals(0640, (int) Files.getAttribute(created, "unix:mode") & 07777);
+  }
+
+  @Test
+  void createOwnerRootLeavesTheFileToRoot() throws IOException {
+    Files.createDirectories(dir.resolve("rootout"));
+    String path = dir.toRealPath().resolve("rootout/new.txt").toString();
+    try (Response r =
+        handler.handle(
+            Optional.of(ALICE),
+            new OpenRequest(1, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 0600, path))) {
+      assertInstanceOf(OpenedReply.class, r.reply());
+    }
+    assertEquals(0, Files.getAttribute(Path.of(path), "unix:uid"));
+  }
+
+  @Test
+  void refusesAHardLinkedFileUnderMaxLinks() throws IOException {
+    Path linked = Files.createDirectories(dir.resolve("linked"));
+    Path one = Files.writeString(linked.resolve("one"), "1");
+    Files.createLink(linked.resolve("alias"), one);
+    try (Response r = open(Optional.of(ALICE), OpenFlags.O_RDONLY, one.toRealPath().toString())) {
+      ErrorReply e = refused(r, ErrorCode.CONSTRAINT_FAILED);
+      assertTrue(e.message().contains("2 hard links"), e.message());
+    }
+    Path single = Files.writeString(linked.resolve("single"), "s");
+    try (Response r =
+        open(Optional.of(ALICE), OpenFlags.O_RDONLY, single.toRealPath().toString())) {
+      assertInstanceOf(OpenedReply.class, r.reply());
+    }
+  }
+
+  @Test
+  void refusesAFileNotOwnedByTheRequester() throws IOException {
+    Path owned = Files.createDirectories(dir.resolve("owned"));
+    Path rootFile = Files.writeString(owned.resolve("root"), "r");
+    Path aliceFile = Files.writeString(owned.resolve("alice"), "a");
+    Files.setAttribute(aliceFile, "unix:uid", 1000);
+    try (Response r =
+        open(Optional.of(ALICE), OpenFlags.O_RDONLY, rootFile.toRealPath().toString())) {
+      refused(r, ErrorCode.CONSTRAINT_FAILED);
+    }
+    try (Response r =
+        open(Optional.of(ALICE), OpenFlags.O_RDONLY, aliceFile.toRealPath().toString())) {
+      assertInstanceOf(OpenedReply.class, r.reply());
+    }
+  }
+
+  @Test
+  void appendNeedsTheAppendOnlyAttributeWhenTheRuleSaysSo() throws Exception {
+    Path log = Files.writeString(dir.resolve("log"), "line\n");
+    String path = log.toRealPath().toString();
+    try (Response r =
+        open(Optional.of(ALICE), OpenFlags.O_WRONLY | OpenFlags.O_APPEND, path)) {
+      ErrorReply e = refused(r, ErrorCode.CONSTRAINT_FAILED);
+      assertTrue(e.message().contains("append-only"), e.message());
+    }
+    assertEquals(0, new ProcessBuilder("chattr", "+a", path).start().waitFor());
+    try {
+      try (Response r =
+          open(Optional.of(ALICE), OpenFlags.O_WRONLY | OpenFlags.O_APPEND, path)) {
+        assertInstanceOf(OpenedReply.class, r.reply());
+      }
+    } finally {
+      new ProcessBuilder("chattr", "-a", path).start().waitFor();
+    }
+  }
+
+  @Test
+  void aDirectoryReachedWithoutODirectoryIsDecidedAsADirectoryRequest() throws IOException {
+    Path sub = Files.createDirectories(dir.resolve("tree/sub"));
+    Path file = Files.writeString(dir.resolve("tree/file"), "f");
+    try (Response r = open(Optional.of(ALICE), OpenFlags.O_RDONLY, sub.toRealPath().toString())) {
+      refused(r, ErrorCode.DENIED);
+    }
+    try (Response r =
+        open(Optional.of(ALICE), OpenFlags.O_RDONLY, file.toRealPath().toString())) {
+      assertInstanceOf(OpenedReply.class, r.reply());
     }
   }
 

@@ -1,0 +1,62 @@
+package dev.filebroker.daemon.lifecycle;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.filebroker.daemon.policy.PolicyLoad;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CheckedPolicyLoaderTest {
+  @TempDir Path dir;
+
+  private void policy() throws IOException {
+    Files.writeString(
+        dir.resolve("10-a.toml"),
+        """
+        [[allow]]
+        name = "hostname"
+        any = true
+        paths = ["/etc/hostname"]
+        access = ["read"]
+        """);
+    Files.createDirectories(dir.resolve("tests"));
+  }
+
+  @Test
+  void acceptsAPolicyWhoseCasesPass() throws IOException {
+    policy();
+    Files.writeString(
+        dir.resolve("tests/cases.toml"),
+        "[[case]]\nuid = 65534\npath = \"/etc/hostname\"\naccess = [\"read\"]\nexpect = \"allow\"\n");
+    assertInstanceOf(PolicyLoad.Loaded.class, CheckedPolicyLoader.load(dir));
+  }
+
+  @Test
+  void rejectsAPolicyThatFailsItsOwnCasesAndSaysWhere() throws IOException {
+    policy();
+    Files.writeString(
+        dir.resolve("tests/cases.toml"),
+        "# the admin expects a denial\n"
+            + "[[case]]\nuid = 65534\npath = \"/etc/hostname\"\naccess = [\"read\"]\nexpect = \"deny\"\n");
+    var invalid = assertInstanceOf(PolicyLoad.Invalid.class, CheckedPolicyLoader.load(dir));
+    assertEquals(1, invalid.errors().size());
+    String error = invalid.errors().get(0).toString();
+    assertTrue(error.startsWith(dir.resolve("tests/cases.toml") + ":2:"), error);
+    assertTrue(error.contains("policy test case failed"), error);
+  }
+
+  @Test
+  void theShippedExampleRunsItsShippedCases() {
+    Path shipped = Path.of("").toAbsolutePath();
+    while (!Files.exists(shipped.resolve("config/policy.d"))) {
+      shipped = shipped.getParent();
+    }
+    assertInstanceOf(
+        PolicyLoad.Loaded.class, CheckedPolicyLoader.load(shipped.resolve("config/policy.d")));
+  }
+}
