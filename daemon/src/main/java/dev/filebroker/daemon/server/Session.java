@@ -13,6 +13,7 @@ import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -48,10 +49,8 @@ final class Session {
 
   /** Input received but not yet decoded (a partial frame, or frames held back by backpressure). */
   private byte[] pendingInput;
-  /** Output the socket did not take yet. */
-  private ByteBuffer backlog;
-  /** Descriptors to attach to the first byte of {@link #backlog} when none of it was sent yet. */
-  private List<OpenedFile> backlogFiles = List.of();
+  /** Output the socket did not take yet, in order; null when there is none. */
+  private ArrayDeque<Chunk> backlog;
   /** A protocol error was answered: close once the backlog is written. */
   private boolean closing;
   private boolean closed;
@@ -178,20 +177,9 @@ final class Session {
           flushOrHoldBack(replies, in, out);
           return;
         }
-        case Decoded.Frame<Request> frame -> {
-          if (limits.tryRequest(uid)) {
-            replies.add(handler.handle(caller, frame.message()));
-          } else {
-            statistics.limited();
-            replies.add(
-                Response.of(
-                    ErrorReply.of(
-                        frame.message().requestId(),
-                        ErrorCode.LIMIT_EXCEEDED,
-                        0,
-                        "uid " + uid + " is over its request rate; retry later")));
-          }
-        }
+        case Decoded.Frame<Request> frame ->
+            // Every path counts against the rate: one for OPEN, one per entry of OPEN_MANY.
+            replies.add(handler.handle(caller, frame.message(), () -> limits.tryRequest(uid)));
         case Decoded.Rejected<Request> rejected -> {
           statistics.rejected();
           replies.add(
@@ -239,26 +227,96 @@ final class Session {
   }
 
   /**
-   * Encodes and sends {@code replies}; the descriptors of all of them travel with the first byte.
-   * Returns whether everything was written; otherwise the rest waits in the backlog and the
-   * session waits for the socket to become writable.
+   * Encodes and sends {@code replies}. Replies go out in chunks of as many frames as fit {@code
+   * out} and carry at most {@link Protocol#MAX_DESCRIPTORS_PER_REPLY} descriptors together; each
+   * chunk's descriptors travel with its first byte, so a client's control buffer sized for one
+   * full OPENED_MANY never truncates. Returns whether everything was written; otherwise the rest
+   * waits in the backlog and the session waits for the socket to become writable.
    */
   private boolean write(List<Response> replies, ByteBuffer out) {
-    if (replies.isEmpty()) {
-      return true;
+    int i = 0;
+    int n = replies.size();
+    while (i < n) {
+      out.clear();
+      List<OpenedFile> files = List.of();
+      int descriptors = 0;
+      while (i < n) {
+        Response r = replies.get(i);
+        int fds = r.files().size();
+        if (out.position() > 0
+            && (descriptors + fds > Protocol.MAX_DESCRIPTORS_PER_REPLY
+                || out.remaining() < FrameCodec.encodedSize(r.reply()))) {
+          break;
+        }
+        FrameCodec.encode(r.reply(), out);
+        if (fds > 0) {
+          if (files.isEmpty()) {
+            files = new ArrayList<>(r.files());
+          } else {
+            files.addAll(r.files());
+          }
+          descriptors += fds;
+        }
+        i++;
+      }
+      out.flip();
+      if (backlog == null) {
+        try {
+          send(out, files);
+        } catch (IOException e) {
+          closeAll(files);
+          for (int j = i; j < n; j++) {
+            replies.get(j).close();
+          }
+          log.debug("Could not write to connection {}: {}", id, e.toString());
+          close();
+          return false;
+        }
+        if (!out.hasRemaining()) {
+          continue;
+        }
+        // Sent in part: the descriptors went with the first byte; the rest waits.
+        files = out.position() > 0 ? List.of() : files;
+      }
+      ByteBuffer rest = ByteBuffer.allocate(out.remaining());
+      rest.put(out).flip();
+      if (backlog == null) {
+        backlog = new ArrayDeque<>();
+      }
+      backlog.add(new Chunk(rest, files));
     }
-    out.clear();
-    List<OpenedFile> files = new ArrayList<>(replies.size());
-    for (Response r : replies) {
-      FrameCodec.encode(r.reply(), out);
-      r.file().ifPresent(files::add);
+    if (backlog != null) {
+      key.interestOps(SelectionKey.OP_WRITE);
+      return false;
     }
-    out.flip();
-    ByteBuffer bytes = ByteBuffer.allocate(out.remaining());
-    bytes.put(out).flip();
-    backlog = bytes;
-    backlogFiles = files;
-    return flushBacklog();
+    return true;
+  }
+
+  /**
+   * One {@code sendmsg}: the bytes of {@code bytes} the socket takes, with {@code files} attached
+   * to the first byte. The files are closed once any byte went out (the kernel holds its own
+   * references from then on).
+   */
+  private void send(ByteBuffer bytes, List<OpenedFile> files) throws IOException {
+    int n;
+    if (files.isEmpty()) {
+      n = channel.write(bytes);
+    } else {
+      FileDescriptor[] fds = new FileDescriptor[files.size()];
+      for (int k = 0; k < fds.length; k++) {
+        fds[k] = files.get(k).fileDescriptor();
+      }
+      channel.setOutboundFileDescriptors(fds);
+      try {
+        n = channel.write(bytes);
+      } finally {
+        // Never let descriptors linger for a later write: they may be closed and reused by then.
+        channel.setOutboundFileDescriptors();
+      }
+    }
+    if (n > 0) {
+      closeAll(files);
+    }
   }
 
   /** Sends the backlog; returns whether it is now empty. Closes on a write error. */
@@ -266,36 +324,38 @@ final class Session {
     if (backlog == null) {
       return true;
     }
-    try {
-      if (!backlogFiles.isEmpty()) {
-        FileDescriptor[] fds = new FileDescriptor[backlogFiles.size()];
-        for (int i = 0; i < fds.length; i++) {
-          fds[i] = backlogFiles.get(i).fileDescriptor();
-        }
-        channel.setOutboundFileDescriptors(fds);
-      }
-      int n;
+    while (!backlog.isEmpty()) {
+      Chunk chunk = backlog.peek();
+      int before = chunk.bytes.remaining();
       try {
-        n = channel.write(backlog);
-      } finally {
-        // Never let descriptors linger for a later write: they may be closed and reused by then.
-        channel.setOutboundFileDescriptors();
+        send(chunk.bytes, chunk.files);
+      } catch (IOException e) {
+        log.debug("Could not write to connection {}: {}", id, e.toString());
+        close();
+        return false;
       }
-      if (n > 0) {
-        closeAll(backlogFiles);
-        backlogFiles = List.of();
+      if (chunk.bytes.remaining() < before) {
+        chunk.files = List.of();
       }
-    } catch (IOException e) {
-      log.debug("Could not write to connection {}: {}", id, e.toString());
-      close();
-      return false;
-    }
-    if (backlog.hasRemaining()) {
-      key.interestOps(SelectionKey.OP_WRITE);
-      return false;
+      if (chunk.bytes.hasRemaining()) {
+        key.interestOps(SelectionKey.OP_WRITE);
+        return false;
+      }
+      backlog.poll();
     }
     backlog = null;
     return true;
+  }
+
+  /** Output the socket did not take yet, with the descriptors its first byte still owes. */
+  private static final class Chunk {
+    final ByteBuffer bytes;
+    List<OpenedFile> files;
+
+    Chunk(ByteBuffer bytes, List<OpenedFile> files) {
+      this.bytes = bytes;
+      this.files = files;
+    }
   }
 
   /** A client that attaches descriptors breaks the protocol: close them, answer, hang up. */
@@ -341,9 +401,12 @@ final class Session {
       return;
     }
     closed = true;
-    closeAll(backlogFiles);
-    backlogFiles = List.of();
-    backlog = null;
+    if (backlog != null) {
+      for (Chunk c : backlog) {
+        closeAll(c.files);
+      }
+      backlog = null;
+    }
     pendingInput = null;
     limits.disconnect(uid);
     if (key != null) {
