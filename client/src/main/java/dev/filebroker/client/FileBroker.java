@@ -73,9 +73,9 @@ public final class FileBroker implements AutoCloseable {
   public static final int DEFAULT_CREATE_MODE = 0600;
 
   // Ancillary buffer per read. junixsocket receives no descriptor at all unless this is set
-  // before reading. One read carries at most MAX_DESCRIPTORS_PER_REPLY (64) descriptors, which
-  // need CMSG_SPACE(64 * 4) = 272 bytes.
-  private static final int ANCILLARY_BUFFER_SIZE = 512;
+  // before reading, and caps it at 256 bytes (60 descriptors); one read carries at most
+  // MAX_DESCRIPTORS_PER_MESSAGE (32), which need CMSG_SPACE(32 * 4) = 144 bytes.
+  private static final int ANCILLARY_BUFFER_SIZE = 256;
 
   private static final long READER_STOP_MILLIS = 5_000;
 

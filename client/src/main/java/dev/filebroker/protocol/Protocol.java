@@ -35,12 +35,16 @@ public final class Protocol {
   /** Longest human-readable message carried by an ERROR reply, in bytes of UTF-8. */
   public static final int MAX_MESSAGE_LENGTH = 1024;
 
-  /**
-   * Most descriptors attached to one reply frame (an OPENED_MANY with every path opened), and to
-   * one {@code sendmsg(2)} of the daemon: a receiver's control buffer of {@code CMSG_SPACE(64 *
-   * sizeof(int))} bytes never truncates.
-   */
+  /** Most descriptors one reply frame carries: an OPENED_MANY with every path opened. */
   public static final int MAX_DESCRIPTORS_PER_REPLY = 64;
+
+  /**
+   * Most descriptors the daemon attaches to one {@code sendmsg(2)}, so one {@code recvmsg(2)}
+   * never needs a control buffer larger than {@code CMSG_SPACE(32 * sizeof(int))} (144 bytes).
+   * An OPENED_MANY reply with more descriptors carries the first 32 on its first byte and the
+   * rest on its second byte. (junixsocket, under the Java client, receives at most 60.)
+   */
+  public static final int MAX_DESCRIPTORS_PER_MESSAGE = 32;
 
   /** Most paths one OPEN_MANY request may name. */
   public static final int MAX_PATHS_PER_REQUEST = 64;

@@ -228,68 +228,85 @@ final class Session {
 
   /**
    * Encodes and sends {@code replies}. Replies go out in chunks of as many frames as fit {@code
-   * out} and carry at most {@link Protocol#MAX_DESCRIPTORS_PER_REPLY} descriptors together; each
-   * chunk's descriptors travel with its first byte, so a client's control buffer sized for one
-   * full OPENED_MANY never truncates. Returns whether everything was written; otherwise the rest
-   * waits in the backlog and the session waits for the socket to become writable.
+   * out} and carry at most {@link Protocol#MAX_DESCRIPTORS_PER_MESSAGE} descriptors together; each
+   * chunk's descriptors travel with its first byte. A reply with more descriptors than that (a
+   * large OPENED_MANY) goes alone: its first byte carries the first {@code
+   * MAX_DESCRIPTORS_PER_MESSAGE}, its second byte the rest. Returns whether everything was
+   * written; otherwise the rest waits in the backlog and the session waits for the socket to
+   * become writable.
    */
   private boolean write(List<Response> replies, ByteBuffer out) {
     int i = 0;
     int n = replies.size();
-    while (i < n) {
-      out.clear();
-      List<OpenedFile> files = List.of();
-      int descriptors = 0;
+    int perMessage = Protocol.MAX_DESCRIPTORS_PER_MESSAGE;
+    try {
       while (i < n) {
-        Response r = replies.get(i);
-        int fds = r.files().size();
-        if (out.position() > 0
-            && (descriptors + fds > Protocol.MAX_DESCRIPTORS_PER_REPLY
-                || out.remaining() < FrameCodec.encodedSize(r.reply()))) {
-          break;
-        }
-        FrameCodec.encode(r.reply(), out);
-        if (fds > 0) {
-          if (files.isEmpty()) {
-            files = new ArrayList<>(r.files());
-          } else {
-            files.addAll(r.files());
-          }
-          descriptors += fds;
-        }
-        i++;
-      }
-      out.flip();
-      if (backlog == null) {
-        try {
-          send(out, files);
-        } catch (IOException e) {
-          closeAll(files);
-          for (int j = i; j < n; j++) {
-            replies.get(j).close();
-          }
-          log.debug("Could not write to connection {}: {}", id, e.toString());
-          close();
-          return false;
-        }
-        if (!out.hasRemaining()) {
+        out.clear();
+        List<OpenedFile> files = new ArrayList<>(0);
+        Response first = replies.get(i);
+        if (first.files().size() > perMessage) {
+          FrameCodec.encode(first.reply(), out);
+          out.flip();
+          List<OpenedFile> all = first.files();
+          i++;
+          emit(out.duplicate().limit(1), all.subList(0, perMessage));
+          emit(out.duplicate().position(1), all.subList(perMessage, all.size()));
           continue;
         }
-        // Sent in part: the descriptors went with the first byte; the rest waits.
-        files = out.position() > 0 ? List.of() : files;
+        while (i < n) {
+          Response r = replies.get(i);
+          int fds = r.files().size();
+          if (out.position() > 0
+              && (files.size() + fds > perMessage
+                  || out.remaining() < FrameCodec.encodedSize(r.reply()))) {
+            break;
+          }
+          FrameCodec.encode(r.reply(), out);
+          files.addAll(r.files());
+          i++;
+        }
+        out.flip();
+        emit(out, files);
       }
-      ByteBuffer rest = ByteBuffer.allocate(out.remaining());
-      rest.put(out).flip();
-      if (backlog == null) {
-        backlog = new ArrayDeque<>();
+    } catch (IOException e) {
+      for (int j = i; j < n; j++) {
+        replies.get(j).close();
       }
-      backlog.add(new Chunk(rest, files));
+      log.debug("Could not write to connection {}: {}", id, e.toString());
+      close();
+      return false;
     }
     if (backlog != null) {
       key.interestOps(SelectionKey.OP_WRITE);
       return false;
     }
     return true;
+  }
+
+  /**
+   * Sends {@code bytes} with {@code files} on their first byte now if nothing waits before them,
+   * and keeps what the socket did not take in the backlog. Closes the files on a write error.
+   */
+  private void emit(ByteBuffer bytes, List<OpenedFile> files) throws IOException {
+    if (backlog == null) {
+      try {
+        send(bytes, files);
+      } catch (IOException e) {
+        closeAll(files);
+        throw e;
+      }
+      if (!bytes.hasRemaining()) {
+        return;
+      }
+      if (bytes.position() > 0) {
+        // Sent in part: the descriptors went with the first byte.
+        files = List.of();
+      }
+      backlog = new ArrayDeque<>();
+    }
+    ByteBuffer rest = ByteBuffer.allocate(bytes.remaining());
+    rest.put(bytes).flip();
+    backlog.add(new Chunk(rest, List.copyOf(files)));
   }
 
   /**
