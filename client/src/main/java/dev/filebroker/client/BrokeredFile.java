@@ -13,12 +13,12 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.util.Objects;
-import org.newsclub.net.unix.FileDescriptorCast;
 
 /**
- * A file the daemon opened for this process. It owns the one descriptor the daemon passed: the
- * descriptor stays open until {@link #close()} is called, however long that is and whether or not
- * the {@link FileBroker} it came from is still open.
+ * A file the daemon opened for this process, or a descriptor received with {@link
+ * FileBroker#receiveFrom}. It owns the one descriptor that was passed: the descriptor stays open
+ * until {@link #close()} is called, however long that is and whether or not the {@link FileBroker}
+ * or connection it came from is still open.
  *
  * <p>The garbage collector never closes the descriptor: a {@code BrokeredFile} that becomes
  * unreachable without being closed leaks its descriptor for the life of the process. Use
@@ -46,7 +46,11 @@ public final class BrokeredFile implements AutoCloseable {
     this.fileMode = fileMode;
   }
 
-  /** The path this file was opened as, exactly as it was sent to the daemon. */
+  /**
+   * The path this file was opened as, exactly as it was sent to the daemon. For a descriptor from
+   * {@link FileBroker#receiveFrom}, the socket path it was received from: the sender never says
+   * which file it opened.
+   */
   public String path() {
     return path;
   }
@@ -54,25 +58,37 @@ public final class BrokeredFile implements AutoCloseable {
   /**
    * The {@code st_mode} the daemon saw when it checked the opened file: file type bits ({@code
    * S_IFREG} is {@code 0100000}, {@code S_IFDIR} {@code 0040000}) and permission bits. Read it
-   * with a mask, for example {@code fileMode() & 07777} for the permissions.
+   * with a mask, for example {@code fileMode() & 07777} for the permissions. For a descriptor from
+   * {@link FileBroker#receiveFrom}, what {@code stat(2)} said on receipt.
    */
   public int fileMode() {
     return fileMode;
   }
 
-  /** The open flags the file was requested with, as {@link OpenFlags} values. */
+  /**
+   * The open flags the file was requested with, as {@link OpenFlags} values. For a descriptor from
+   * {@link FileBroker#receiveFrom}, the flags the kernel reported for it on receipt ({@code
+   * /proc/self/fdinfo}), limited to the access mode, {@code O_APPEND}, {@code O_NONBLOCK}, {@code
+   * O_DIRECTORY} and {@code O_PATH}.
+   */
   public int openFlags() {
     return flags;
   }
 
-  /** Whether the descriptor was opened for reading ({@code O_RDONLY} or {@code O_RDWR}). */
+  /**
+   * Whether the descriptor was opened for reading ({@code O_RDONLY} or {@code O_RDWR}, without
+   * {@code O_PATH}).
+   */
   public boolean isReadable() {
-    return (flags & OpenFlags.O_ACCMODE) != OpenFlags.O_WRONLY;
+    return (flags & OpenFlags.O_PATH) == 0 && (flags & OpenFlags.O_ACCMODE) != OpenFlags.O_WRONLY;
   }
 
-  /** Whether the descriptor was opened for writing ({@code O_WRONLY} or {@code O_RDWR}). */
+  /**
+   * Whether the descriptor was opened for writing ({@code O_WRONLY} or {@code O_RDWR}, without
+   * {@code O_PATH}).
+   */
   public boolean isWritable() {
-    return (flags & OpenFlags.O_ACCMODE) != OpenFlags.O_RDONLY;
+    return (flags & OpenFlags.O_PATH) == 0 && (flags & OpenFlags.O_ACCMODE) != OpenFlags.O_RDONLY;
   }
 
   /**
@@ -81,10 +97,12 @@ public final class BrokeredFile implements AutoCloseable {
    * throw {@link NonWritableChannelException}, a write-only file one whose reads throw {@link
    * NonReadableChannelException}.
    *
-   * <p>Closing the channel closes the channel; the descriptor is released at the latest by {@link
-   * #close()}, which also closes the channel. For a read-write file the channel comes from
-   * junixsocket's {@code FileDescriptorCast}, which holds an extra descriptor on {@code /dev/null}
-   * until the channel is garbage-collected.
+   * <p>Closing the channel closes the descriptor; {@link #close()} closes both, and neither ever
+   * closes a descriptor twice. No other descriptor is opened for the channel. For a read-write
+   * file the channel is a {@code FileChannel} made of a {@code FileInputStream}'s channel for
+   * reads and a {@code FileOutputStream}'s for writes on the same descriptor, so they share one
+   * offset; on it {@link FileChannel#map} supports {@code READ_ONLY} only and throws {@link
+   * UnsupportedOperationException} for the other modes.
    *
    * <p>The channel's position is the descriptor's file offset, shared with the streams of this
    * object. For a directory ({@link Access#DIRECTORY}) reads fail with {@code EISDIR}; use {@link
@@ -98,7 +116,7 @@ public final class BrokeredFile implements AutoCloseable {
     }
     if (channel == null) {
       if (isReadable() && isWritable()) {
-        channel = FileDescriptorCast.using(descriptor).as(FileChannel.class);
+        channel = new ReadWriteFileChannel(descriptor);
       } else if (isWritable()) {
         channel = new FileOutputStream(descriptor).getChannel();
       } else {

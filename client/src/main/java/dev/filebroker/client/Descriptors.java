@@ -3,11 +3,16 @@ package dev.filebroker.client;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.InaccessibleObjectException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.newsclub.net.unix.FileDescriptorCast;
 
 /**
- * Taking ownership of received descriptors and closing them, for the reply reader and {@link
- * BrokeredFile}.
+ * Taking ownership of received descriptors, closing them, and reading what the kernel says about
+ * them, for the reply reader, {@link FileBroker#receiveFrom} and {@link BrokeredFile}.
  */
 final class Descriptors {
   private Descriptors() {}
@@ -16,9 +21,14 @@ final class Descriptors {
    * Returns a duplicate of a descriptor junixsocket received, and closes the original.
    *
    * <p>Two junixsocket behaviours make this necessary. It receives without {@code
-   * MSG_CMSG_CLOEXEC}; the duplicate is made with {@code F_DUPFD_CLOEXEC}. And it remembers every
-   * received descriptor and closes those still open when the socket closes or is collected; the
-   * duplicate is not remembered, so a file outlives the connection it came on.
+   * MSG_CMSG_CLOEXEC}; the duplicate is made close-on-exec. And it remembers every received
+   * descriptor and closes those still open when the socket closes or is collected; the duplicate is
+   * not remembered, so a file outlives the connection it came on.
+   *
+   * <p>{@code FileDescriptorCast.duplicating} touches no path: in junixsocket 2.11.1 it is {@code
+   * dup(2)}, {@code fcntl(F_SETFD, FD_CLOEXEC)} and a {@code getsockname(2)} probe (checked with
+   * {@code javap -c} and {@code strace}). Linux caveat: a {@code fork} and {@code exec} by another
+   * thread between the two calls inherits the duplicate, as it would the original.
    */
   static FileDescriptor takeOwnership(FileDescriptor received) throws IOException {
     try {
@@ -47,5 +57,57 @@ final class Descriptors {
     } catch (IOException e) {
       into.addSuppressed(e);
     }
+  }
+
+  /**
+   * The descriptor's number. The JDK has no API for it: this reads {@code FileDescriptor.fd},
+   * which needs {@code --add-opens=java.base/java.io=ALL-UNNAMED}.
+   *
+   * @throws IOException naming the missing JVM option if the field cannot be read
+   */
+  static int number(FileDescriptor descriptor) throws IOException {
+    try {
+      Field fd = FileDescriptor.class.getDeclaredField("fd");
+      fd.setAccessible(true);
+      int number = fd.getInt(descriptor);
+      if (number < 0) {
+        throw new IOException("The descriptor is closed");
+      }
+      return number;
+    } catch (NoSuchFieldException | IllegalAccessException | InaccessibleObjectException e) {
+      throw new IOException(
+          "Could not read the descriptor's number: start the JVM with"
+              + " --add-opens=java.base/java.io=ALL-UNNAMED",
+          e);
+    }
+  }
+
+  /**
+   * The descriptor's file status flags and access mode, as {@code fcntl(F_GETFL)} would return
+   * them: the octal {@code flags:} line of {@code /proc/self/fdinfo/<fd>}. Linux caveat: that line
+   * also carries {@code O_CLOEXEC}, a descriptor flag, and {@code O_LARGEFILE} on 64-bit kernels.
+   */
+  static int statusFlags(FileDescriptor descriptor) throws IOException {
+    Path info = Path.of("/proc/self/fdinfo", Integer.toString(number(descriptor)));
+    for (String line : Files.readAllLines(info, StandardCharsets.US_ASCII)) {
+      if (line.startsWith("flags:")) {
+        try {
+          return Integer.parseInt(line.substring("flags:".length()).strip(), 8);
+        } catch (NumberFormatException e) {
+          throw new IOException("Could not parse the flags line of " + info + ": " + line, e);
+        }
+      }
+    }
+    throw new IOException("Could not find a flags line in " + info);
+  }
+
+  /**
+   * The {@code st_mode} of the file the descriptor refers to. {@code stat(2)} through the {@code
+   * /proc/self/fd} magic link reaches the open file itself, whatever the permissions on the path
+   * it was opened by, and also works for pipes, sockets and deleted files.
+   */
+  static int fileMode(FileDescriptor descriptor) throws IOException {
+    Path link = Path.of("/proc/self/fd", Integer.toString(number(descriptor)));
+    return (Integer) Files.getAttribute(link, "unix:mode");
   }
 }

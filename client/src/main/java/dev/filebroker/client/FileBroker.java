@@ -3,6 +3,7 @@ package dev.filebroker.client;
 import dev.filebroker.protocol.ErrorCode;
 import dev.filebroker.protocol.ErrorReply;
 import dev.filebroker.protocol.FrameCodec;
+import dev.filebroker.protocol.OpenFlags;
 import dev.filebroker.protocol.OpenManyRequest;
 import dev.filebroker.protocol.OpenRequest;
 import dev.filebroker.protocol.OpenedManyReply;
@@ -13,8 +14,10 @@ import dev.filebroker.protocol.Request;
 import dev.filebroker.protocol.RequestValidator;
 import java.io.FileDescriptor;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -22,6 +25,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -35,6 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 
@@ -78,6 +83,18 @@ public final class FileBroker implements AutoCloseable {
   private static final int ANCILLARY_BUFFER_SIZE = 256;
 
   private static final long READER_STOP_MILLIS = 5_000;
+
+  /** How long {@link #receiveFrom(Path)} waits for a descriptor. */
+  public static final Duration DEFAULT_RECEIVE_TIMEOUT = Duration.ofSeconds(30);
+
+  // The status flags receiveFrom reports as openFlags(); the rest of /proc's flags line is noise
+  // (O_CLOEXEC, O_LARGEFILE) or does not survive open(2) (O_CREAT, O_TRUNC).
+  private static final int RECEIVED_FLAGS =
+      OpenFlags.O_ACCMODE
+          | OpenFlags.O_APPEND
+          | OpenFlags.O_NONBLOCK
+          | OpenFlags.O_DIRECTORY
+          | OpenFlags.O_PATH;
 
   private final Path socket;
   private final AFUNIXSocketChannel channel;
@@ -154,6 +171,137 @@ public final class FileBroker implements AutoCloseable {
     FileBroker broker = new FileBroker(socket, channel);
     broker.reader.start();
     return broker;
+  }
+
+  /**
+   * Receives one descriptor from a program that passes descriptors the classic way, without the
+   * filebroker protocol: connects to its {@code SOCK_STREAM} socket and reads until a descriptor
+   * arrives as {@code SCM_RIGHTS} attached to at least one byte, or the sender closes the
+   * connection. Waits at most {@link #DEFAULT_RECEIVE_TIMEOUT}.
+   *
+   * @param socketPath the sender's {@code AF_UNIX} socket
+   * @return the received file, which the caller must close
+   * @throws IOException as {@link #receiveFrom(Path, Duration)} does
+   */
+  public static BrokeredFile receiveFrom(Path socketPath) throws IOException {
+    return receiveFrom(socketPath, DEFAULT_RECEIVE_TIMEOUT);
+  }
+
+  /**
+   * Receives one descriptor from a program that passes descriptors the classic way, without the
+   * filebroker protocol: connects to its {@code SOCK_STREAM} socket and reads, discarding the
+   * bytes, until a descriptor arrives as {@code SCM_RIGHTS} attached to at least one byte, or the
+   * sender closes the connection. Nothing is sent. The connection is closed before this returns.
+   *
+   * <p>The returned file owns a close-on-exec duplicate of the received descriptor. Its {@link
+   * BrokeredFile#path()} is {@code socketPath}; its {@link BrokeredFile#openFlags()} (and so
+   * {@link BrokeredFile#isReadable()} and {@link BrokeredFile#isWritable()}) are read from the
+   * {@code flags:} line of {@code /proc/self/fdinfo/<fd>}, its {@link BrokeredFile#fileMode()}
+   * from {@code stat(2)} on {@code /proc/self/fd/<fd>}.
+   *
+   * <p>Linux caveats: finding the descriptor's number needs the JVM option {@code
+   * --add-opens=java.base/java.io=ALL-UNNAMED}. Descriptors that arrive beyond what the 256-byte
+   * ancillary buffer holds (about 60) are closed by the kernel ({@code MSG_CTRUNC}); more than one
+   * is refused either way. A descriptor sent in a later message than the first one that carried
+   * descriptors is never read.
+   *
+   * @param socketPath the sender's {@code AF_UNIX} socket
+   * @param timeout how long to wait for the connection and for the descriptor, in all; positive
+   * @return the received file, which the caller must close
+   * @throws BrokerUnavailableException if the connection cannot be made ({@code ENOENT}, {@code
+   *     ECONNREFUSED}, {@code EACCES}, or no connection within the timeout)
+   * @throws AccessDeniedException if the sender closed the connection without sending a
+   *     descriptor, which is how such programs usually refuse
+   * @throws BrokerProtocolException if more than one descriptor arrived; all of them are closed
+   * @throws SocketTimeoutException if no descriptor arrived within the timeout
+   * @throws IllegalArgumentException if the timeout is zero or negative
+   */
+  public static BrokeredFile receiveFrom(Path socketPath, Duration timeout) throws IOException {
+    Objects.requireNonNull(socketPath, "socketPath == null");
+    Objects.requireNonNull(timeout, "timeout == null");
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout must be positive: " + timeout);
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    AFUNIXSocketAddress address = AFUNIXSocketAddress.of(socketPath);
+    try (AFUNIXSocket socket = AFUNIXSocket.newInstance()) {
+      socket.setAncillaryReceiveBufferSize(ANCILLARY_BUFFER_SIZE);
+      try {
+        socket.connect(address, remainingMillis(deadline, socketPath, timeout));
+      } catch (IOException e) {
+        throw new BrokerUnavailableException(
+            socketPath,
+            "Could not connect to the descriptor sender at "
+                + socketPath
+                + ": "
+                + e.getMessage()
+                + ". Check that the sender is running and that this user may write to the socket",
+            e);
+      }
+      FileDescriptor received = readOneDescriptor(socket, socketPath, timeout, deadline);
+      FileDescriptor owned = Descriptors.takeOwnership(received);
+      try {
+        int flags = Descriptors.statusFlags(owned) & RECEIVED_FLAGS;
+        return new BrokeredFile(owned, socketPath.toString(), flags, Descriptors.fileMode(owned));
+      } catch (IOException | RuntimeException e) {
+        Descriptors.closeQuietly(owned, e);
+        throw e;
+      }
+    }
+  }
+
+  private static FileDescriptor readOneDescriptor(
+      AFUNIXSocket socket, Path socketPath, Duration timeout, long deadline) throws IOException {
+    InputStream in = socket.getInputStream();
+    byte[] discard = new byte[256];
+    while (true) {
+      socket.setSoTimeout(remainingMillis(deadline, socketPath, timeout));
+      int read;
+      try {
+        read = in.read(discard);
+      } catch (SocketTimeoutException e) {
+        SocketTimeoutException timedOut = timedOut(socketPath, timeout);
+        timedOut.initCause(e);
+        throw timedOut;
+      }
+      FileDescriptor[] descriptors = socket.getReceivedFileDescriptors();
+      if (descriptors != null && descriptors.length == 1) {
+        return descriptors[0];
+      }
+      if (descriptors != null && descriptors.length > 1) {
+        BrokerProtocolException surplus =
+            new BrokerProtocolException(
+                socketPath
+                    + " sent "
+                    + descriptors.length
+                    + " descriptors at once; exactly one was expected. All were closed");
+        for (FileDescriptor descriptor : descriptors) {
+          Descriptors.closeQuietly(descriptor, surplus);
+        }
+        throw surplus;
+      }
+      if (read < 0) {
+        throw new AccessDeniedException(
+            socketPath.toString(),
+            null,
+            "the endpoint closed the connection without sending a descriptor (denied?)");
+      }
+    }
+  }
+
+  /** Milliseconds left until the deadline, at least 1: 0 means "forever" to SO_TIMEOUT. */
+  private static int remainingMillis(long deadline, Path socketPath, Duration timeout)
+      throws SocketTimeoutException {
+    long left = Duration.ofNanos(deadline - System.nanoTime()).toMillis();
+    if (left <= 0) {
+      throw timedOut(socketPath, timeout);
+    }
+    return (int) Math.min(Integer.MAX_VALUE, left);
+  }
+
+  private static SocketTimeoutException timedOut(Path socketPath, Duration timeout) {
+    return new SocketTimeoutException(
+        "No descriptor arrived from " + socketPath + " within " + timeout);
   }
 
   /** The socket path this connection was made to. */

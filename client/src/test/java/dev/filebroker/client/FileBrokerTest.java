@@ -13,8 +13,13 @@ import dev.filebroker.protocol.ErrorReply;
 import dev.filebroker.protocol.OpenFlags;
 import dev.filebroker.protocol.OpenRequest;
 import dev.filebroker.protocol.OpenedReply;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.NonWritableChannelException;
@@ -25,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -39,6 +45,9 @@ import java.util.concurrent.Future;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.newsclub.net.unix.AFUNIXServerSocket;
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.junit.jupiter.api.io.TempDir;
 
 /** FileBroker against a stand-in daemon on a real socket, passing real descriptors. */
@@ -69,6 +78,22 @@ class FileBrokerTest {
   private static long openDescriptors() throws IOException {
     try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
       return fds.count();
+    }
+  }
+
+  private static List<String> descriptorTargets() {
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.map(
+              fd -> {
+                try {
+                  return fd.getFileName() + "->" + Files.readSymbolicLink(fd);
+                } catch (IOException e) {
+                  return fd.getFileName() + "->?";
+                }
+              })
+          .toList();
+    } catch (IOException e) {
+      return List.of(e.toString());
     }
   }
 
@@ -305,21 +330,30 @@ class FileBrokerTest {
           try (TestBroker daemon = new TestBroker(socket(), servingFiles());
               FileBroker broker = FileBroker.connect(socket())) {
             broker.open(file, Access.READ).close();
+            awaitNoDescriptorOn(file);
             long baseline = openDescriptors();
             for (int i = 0; i < 1000; i++) {
-              try (BrokeredFile opened = broker.open(file, i % 2 == 0 ? Access.READ : Access.WRITE)) {
+              Access access = List.of(Access.READ, Access.WRITE, Access.READ_WRITE).get(i % 3);
+              try (BrokeredFile opened = broker.open(file, access)) {
                 opened.channel();
               }
             }
-            // The stand-in daemon closes its own copy of the last file just after sending it.
-            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (openDescriptors() > baseline && System.nanoTime() < deadline) {
-              Thread.sleep(10);
-            }
+            awaitNoDescriptorOn(file);
             assertEquals(baseline, openDescriptors(), "every received descriptor must be closed");
             assertEquals(0, descriptorsOn(file));
+            assertTrue(
+                Files.readAttributes(Path.of("/dev/null"), PosixFileAttributes.class).isOther(),
+                "read-write channels must leave /dev/null a device");
           }
         });
+  }
+
+  /** The stand-in daemon closes its own copy of a file just after sending it: wait for that. */
+  private static void awaitNoDescriptorOn(Path file) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (descriptorsOn(file) > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
   }
 
   @Test
@@ -459,5 +493,181 @@ class FileBrokerTest {
         OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_TRUNC,
         Access.toFlags(Set.of(Access.WRITE, Access.CREATE, Access.EXCLUSIVE, Access.TRUNCATE)));
     assertEquals(OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY, Access.toFlags(Set.of(Access.DIRECTORY)));
+  }
+  /**
+   * A one-shot classic descriptor sender: accepts one connection, writes what {@code send} says,
+   * closes it.
+   */
+  private Thread sender(Path socket, SendAction send) throws IOException {
+    AFUNIXServerSocket server = AFUNIXServerSocket.newInstance();
+    server.bind(AFUNIXSocketAddress.of(socket));
+    Thread thread =
+        new Thread(
+            () -> {
+              try (server;
+                  AFUNIXSocket client = server.accept()) {
+                send.to(client);
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            },
+            "test-sender");
+    thread.setDaemon(true);
+    thread.start();
+    return thread;
+  }
+
+  @FunctionalInterface
+  private interface SendAction {
+    void to(AFUNIXSocket client) throws IOException;
+  }
+
+  private static void sendWithDescriptors(AFUNIXSocket client, FileDescriptor... descriptors)
+      throws IOException {
+    client.setOutboundFileDescriptors(descriptors);
+    client.getOutputStream().write('x');
+  }
+
+  @Test
+  void receivesOneDescriptorFromAClassicSender() throws Exception {
+    Path file = file("r.txt", "sent");
+    Path socket = dir.resolve("sender.sock");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          // junixsocket opens a descriptor of its own on first use: count after one round.
+          Thread warmUp = sender(dir.resolve("warm-up.sock"), client -> {});
+          assertThrows(
+              AccessDeniedException.class, () -> FileBroker.receiveFrom(dir.resolve("warm-up.sock")));
+          warmUp.join();
+          long before = openDescriptors();
+          Thread thread =
+              sender(
+                  socket,
+                  client -> {
+                    try (RandomAccessFile opened = new RandomAccessFile(file.toFile(), "rw")) {
+                      client.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+                      sendWithDescriptors(client, opened.getFD());
+                    }
+                  });
+          try (BrokeredFile received = FileBroker.receiveFrom(socket)) {
+            assertEquals(socket.toString(), received.path());
+            assertTrue(received.isReadable() && received.isWritable(), received.toString());
+            assertEquals(OpenFlags.O_RDWR, received.openFlags());
+            assertEquals(0100000, received.fileMode() & 0170000, "a regular file");
+            assertEquals(
+                "sent", new String(received.inputStream().readAllBytes(), StandardCharsets.UTF_8));
+            thread.join();
+            assertEquals(1, descriptorsOn(file), "the file must hold exactly one descriptor");
+          }
+          assertEquals(0, descriptorsOn(file));
+          assertEquals(before, openDescriptors(), () -> "the connection must be closed too: " + descriptorTargets());
+        });
+  }
+
+  @Test
+  void aReceivedReadOnlyDescriptorIsNotWritable() throws Exception {
+    Path file = file("ro.txt", "ro");
+    Path socket = dir.resolve("sender.sock");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          sender(
+              socket,
+              client -> {
+                try (FileInputStream opened = new FileInputStream(file.toFile())) {
+                  sendWithDescriptors(client, opened.getFD());
+                }
+              });
+          try (BrokeredFile received = FileBroker.receiveFrom(socket, Duration.ofSeconds(10))) {
+            assertTrue(received.isReadable());
+            assertFalse(received.isWritable());
+            assertThrows(
+                NonWritableChannelException.class,
+                () -> received.channel().write(ByteBuffer.wrap(new byte[] {1})));
+          }
+        });
+  }
+
+  @Test
+  void aSenderThatClosesWithoutADescriptorDenies() throws Exception {
+    Path socket = dir.resolve("sender.sock");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          sender(socket, client -> client.getOutputStream().write("no".getBytes(StandardCharsets.US_ASCII)));
+          AccessDeniedException thrown =
+              assertThrows(AccessDeniedException.class, () -> FileBroker.receiveFrom(socket));
+          assertEquals(socket.toString(), thrown.getFile());
+          assertEquals(
+              "the endpoint closed the connection without sending a descriptor (denied?)",
+              thrown.getReason());
+        });
+  }
+
+  @Test
+  void aSenderOfTwoDescriptorsBreaksTheProtocolAndBothAreClosed() throws Exception {
+    Path first = file("one.txt", "1");
+    Path second = file("two.txt", "2");
+    Path socket = dir.resolve("sender.sock");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Thread thread =
+              sender(
+                  socket,
+                  client -> {
+                    try (FileInputStream one = new FileInputStream(first.toFile());
+                        FileInputStream two = new FileInputStream(second.toFile())) {
+                      sendWithDescriptors(client, one.getFD(), two.getFD());
+                    }
+                  });
+          BrokerProtocolException thrown =
+              assertThrows(BrokerProtocolException.class, () -> FileBroker.receiveFrom(socket));
+          assertTrue(thrown.getMessage().contains("sent 2 descriptors"), thrown.getMessage());
+          thread.join();
+          assertEquals(0, descriptorsOn(first), "every surplus descriptor must be closed");
+          assertEquals(0, descriptorsOn(second), "every surplus descriptor must be closed");
+        });
+  }
+
+  @Test
+  void aSilentSenderTimesOut() throws Exception {
+    Path socket = dir.resolve("sender.sock");
+    CountDownLatch release = new CountDownLatch(1);
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          sender(
+              socket,
+              client -> {
+                try {
+                  release.await();
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              });
+          try {
+            SocketTimeoutException thrown =
+                assertThrows(
+                    SocketTimeoutException.class,
+                    () -> FileBroker.receiveFrom(socket, Duration.ofMillis(300)));
+            assertTrue(thrown.getMessage().contains(socket.toString()), thrown.getMessage());
+          } finally {
+            release.countDown();
+          }
+        });
+  }
+
+  @Test
+  void receivingFromAMissingSocketSaysTheSenderIsUnavailable() {
+    Path missing = dir.resolve("missing.sock");
+    BrokerUnavailableException thrown =
+        assertTimeoutPreemptively(
+            TIMEOUT,
+            () -> assertThrows(BrokerUnavailableException.class, () -> FileBroker.receiveFrom(missing)));
+    assertEquals(missing, thrown.socket());
+    assertThrows(
+        IllegalArgumentException.class, () -> FileBroker.receiveFrom(missing, Duration.ZERO));
   }
 }

@@ -13,6 +13,11 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       CheckCommand.class,
       OpenCommand.class,
+      ReloadCommand.class,
+      StatusCommand.class,
+      RunCommand.class,
+      ExplainCommand.class,
+      TestCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

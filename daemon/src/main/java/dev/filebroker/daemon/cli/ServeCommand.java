@@ -27,6 +27,12 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--socket", paramLabel = "PATH", description = "Socket to listen on.")
   Path socket;
 
+  @Option(
+      names = "--control-socket",
+      paramLabel = "PATH",
+      description = "Root-only control socket for reload and status.")
+  Path controlSocket;
+
   @Override
   public Integer call() throws Exception {
     DaemonConfig settings = DaemonConfig.defaults();
@@ -46,6 +52,9 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (socket != null) {
       settings = settings.withSocket(socket.toAbsolutePath());
+    }
+    if (controlSocket != null) {
+      settings = settings.withControlSocket(controlSocket.toAbsolutePath());
     }
     return new Daemon(settings, System.err).run();
   }

@@ -1,6 +1,8 @@
 package dev.filebroker.daemon.config;
 
+import dev.filebroker.daemon.endpoint.Endpoint;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -11,15 +13,34 @@ import java.util.Objects;
  * @param socketMode permission bits of a socket the daemon binds itself
  * @param policy the policy file or directory
  * @param limits connection and request limits
+ * @param controlSocket the root-only control socket to bind when systemd passes none
+ * @param endpoints fixed endpoints ({@code [[endpoint]]}): extra sockets that each hand out one
+ *     file
  */
-public record DaemonConfig(Path socket, int socketMode, Path policy, Limits limits) {
+public record DaemonConfig(
+    Path socket,
+    int socketMode,
+    Path policy,
+    Limits limits,
+    Path controlSocket,
+    List<Endpoint> endpoints) {
   /** Where the packaged daemon reads its configuration. */
   public static final Path DEFAULT_FILE = Path.of("/etc/filebroker/filebroker.toml");
+
+  /** Where the control socket is when the configuration does not say. */
+  public static final Path DEFAULT_CONTROL_SOCKET = Path.of("/run/filebroker/control.sock");
 
   public DaemonConfig {
     Objects.requireNonNull(socket, "socket == null");
     Objects.requireNonNull(policy, "policy == null");
     Objects.requireNonNull(limits, "limits == null");
+    Objects.requireNonNull(controlSocket, "controlSocket == null");
+    endpoints = List.copyOf(Objects.requireNonNull(endpoints, "endpoints == null"));
+  }
+
+  /** Settings with the default control socket and no fixed endpoints. */
+  public DaemonConfig(Path socket, int socketMode, Path policy, Limits limits) {
+    this(socket, socketMode, policy, limits, DEFAULT_CONTROL_SOCKET, List.of());
   }
 
   /** The settings used when no configuration file exists. */
@@ -33,11 +54,16 @@ public record DaemonConfig(Path socket, int socketMode, Path policy, Limits limi
 
   /** A copy listening on {@code socket}. */
   public DaemonConfig withSocket(Path socket) {
-    return new DaemonConfig(socket, socketMode, policy, limits);
+    return new DaemonConfig(socket, socketMode, policy, limits, controlSocket, endpoints);
   }
 
   /** A copy reading its policy from {@code policy}. */
   public DaemonConfig withPolicy(Path policy) {
-    return new DaemonConfig(socket, socketMode, policy, limits);
+    return new DaemonConfig(socket, socketMode, policy, limits, controlSocket, endpoints);
+  }
+
+  /** A copy whose control socket is {@code controlSocket}. */
+  public DaemonConfig withControlSocket(Path controlSocket) {
+    return new DaemonConfig(socket, socketMode, policy, limits, controlSocket, endpoints);
   }
 }

@@ -1,5 +1,7 @@
 package dev.filebroker.daemon.config;
 
+import dev.filebroker.daemon.endpoint.Endpoint;
+import dev.filebroker.daemon.endpoint.EndpointReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +20,8 @@ import org.tomlj.TomlTable;
  * keys are errors, so a typo never silently leaves a default in force.
  */
 public final class DaemonConfigLoader {
-  private static final Set<String> TOP_KEYS = Set.of("socket", "socket_mode", "policy", "limits");
+  private static final Set<String> TOP_KEYS =
+      Set.of("socket", "socket_mode", "control_socket", "policy", "limits", EndpointReader.KEY);
   private static final Set<String> LIMIT_KEYS =
       Set.of(
           "event_loops",
@@ -66,6 +69,7 @@ public final class DaemonConfigLoader {
     Path socket = path(file, toml, "socket", base, d.socket(), errors);
     int mode = (int) octal(file, toml, "socket_mode", d.socketMode(), 0777, errors);
     Path policy = path(file, toml, "policy", base, d.policy(), errors);
+    Path controlSocket = path(file, toml, "control_socket", base, d.controlSocket(), errors);
     Limits limits = d.limits();
     if (toml.contains("limits")) {
       if (!toml.isTable("limits")) {
@@ -74,10 +78,23 @@ public final class DaemonConfigLoader {
         limits = limits(file, toml.getTable("limits"), limits, errors);
       }
     }
+    List<Endpoint> endpoints = List.of();
+    if (toml.contains(EndpointReader.KEY)) {
+      endpoints =
+          EndpointReader.read(
+              file, toml.get(EndpointReader.KEY), toml.inputPositionOf(EndpointReader.KEY), errors);
+      endpoints.stream()
+          .filter(e -> e.socket().equals(socket))
+          .forEach(
+              e ->
+                  errors.add(
+                      e.source() + ": endpoint " + e.name() + " uses the daemon's own socket"));
+    }
     if (!errors.isEmpty()) {
       return new Result.Invalid(errors);
     }
-    return new Result.Loaded(new DaemonConfig(socket, mode, policy, limits));
+    return new Result.Loaded(
+        new DaemonConfig(socket, mode, policy, limits, controlSocket, endpoints));
   }
 
   private static Limits limits(Path file, TomlTable t, Limits d, List<String> errors) {

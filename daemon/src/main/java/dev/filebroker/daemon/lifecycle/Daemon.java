@@ -3,6 +3,14 @@ package dev.filebroker.daemon.lifecycle;
 import dev.filebroker.daemon.audit.AuditLog;
 import dev.filebroker.daemon.config.DaemonConfig;
 import dev.filebroker.daemon.config.Limits;
+import dev.filebroker.daemon.control.ControlHandler;
+import dev.filebroker.daemon.control.ControlServer;
+import dev.filebroker.daemon.control.ExplainQuery;
+import dev.filebroker.daemon.control.Explanation;
+import dev.filebroker.daemon.control.ReloadOutcome;
+import dev.filebroker.daemon.control.StatusReport;
+import dev.filebroker.daemon.endpoint.EndpointBindException;
+import dev.filebroker.daemon.endpoint.Endpoints;
 import dev.filebroker.daemon.fs.FileOpener;
 import dev.filebroker.daemon.policy.PolicyError;
 import dev.filebroker.daemon.policy.PolicyLoad;
@@ -20,6 +28,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -29,11 +38,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs the daemon from start to exit: load and check the policy (refusing to start on any error),
- * listen, serve, reload on SIGHUP, and stop on SIGTERM after answering the requests in flight.
+ * listen, serve, reload on SIGHUP or {@code filebroker reload}, and stop on SIGTERM after
+ * answering the requests in flight.
  */
-public final class Daemon {
+public final class Daemon implements ControlHandler {
   private static final Logger log = LoggerFactory.getLogger(Daemon.class);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(4);
+  /** The {@code FileDescriptorName=} of a socket unit's control socket. */
+  private static final String CONTROL_SOCKET_NAME = "control";
 
   private final DaemonConfig config;
   private final PrintStream console;
@@ -41,6 +53,7 @@ public final class Daemon {
   private PolicyHolder policies;
   private volatile ServiceManager manager = new ServiceManager(java.util.Optional.empty());
   private volatile Statistics statistics = new Statistics();
+  private final Instant startedAt = Instant.now();
 
   /** A daemon configured by {@code config}; {@code console} receives start-up errors. */
   public Daemon(DaemonConfig config, PrintStream console) {
@@ -66,9 +79,14 @@ public final class Daemon {
     this.statistics = statistics;
     List<ListeningSocket> listeners = new ArrayList<>();
     try (ServiceManager manager = ServiceManager.fromEnvironment();
-        FileOpener opener = FileOpener.create()) {
+        FileOpener opener = FileOpener.create();
+        Endpoints endpoints = Endpoints.start(config.endpoints(), opener, new AuditLog())) {
       this.manager = manager;
       List<ActivatedSocket> inherited = SocketActivation.inherit();
+      // Control socket: systemd's socket named "control" if passed, else bound at control_socket.
+      Optional<ActivatedSocket> passedControl =
+          inherited.stream().filter(s -> s.name().equals(CONTROL_SOCKET_NAME)).findFirst();
+      inherited = inherited.stream().filter(s -> !s.name().equals(CONTROL_SOCKET_NAME)).toList();
       String where;
       if (inherited.isEmpty()) {
         listeners.add(ListeningSocket.bind(config.socket(), config.socketMode()));
@@ -81,17 +99,24 @@ public final class Daemon {
             "socket-activated "
                 + String.join(", ", inherited.stream().map(ActivatedSocket::name).toList());
       }
+      ControlServer control =
+          passedControl.isPresent()
+              ? ControlServer.inherited(passedControl.get().channel())
+              : ControlServer.bind(config.controlSocket());
       Server server =
           new Server(listeners, settings, policies, opener, new AuditLog(), statistics);
       Signals.handle("HUP", this::reload);
       Signals.handle("TERM", stopRequested::countDown);
       Signals.handle("INT", stopRequested::countDown);
       server.start();
+      control.start(this);
+      log.info("Control socket on {}", control.where());
       log.info(
           "Listening on {} with {} rules from {}",
           where,
           loaded.policy().ruleCount(),
           config.policy());
+      log.info("Serving {} fixed endpoints", endpoints.size());
       console.println("filebroker: listening on " + where);
       console.flush();
       manager.ready(statistics.summary());
@@ -114,10 +139,14 @@ public final class Daemon {
         stopRequested.await();
       } finally {
         timers.shutdownNow();
+        control.close();
       }
       log.info("Stopping: {}", statistics.summary());
       manager.stopping();
       server.stop(STOP_TIMEOUT);
+    } catch (EndpointBindException e) {
+      console.println("filebroker: refusing to start: " + e.getMessage());
+      return 1;
     }
     return 0;
   }
@@ -138,19 +167,35 @@ public final class Daemon {
         limits.idleTimeout());
   }
 
-  /** Re-reads the policy; a policy with errors is rejected and the old one stays in force. */
-  void reload() {
+  /**
+   * Re-reads the policy (SIGHUP and {@code filebroker reload}); a policy with errors is rejected
+   * and the old one stays in force.
+   */
+  @Override
+  public synchronized ReloadOutcome reload() {
     manager.reloading();
     try {
-      reloadPolicy();
+      return reloadPolicy();
     } finally {
       manager.ready(statistics.summary());
     }
   }
 
-  private void reloadPolicy() {
+  /** The figures {@code filebroker status} shows. */
+  @Override
+  public StatusReport status() {
+    return StatusReport.of(statistics, policies.current(), startedAt);
+  }
+
+  /** Decides a described request against the policy in force. */
+  @Override
+  public Explanation explain(ExplainQuery query) {
+    return Explanation.evaluate(policies.current(), query);
+  }
+
+  private ReloadOutcome reloadPolicy() {
     PolicyLoad load = PolicyLoader.load(config.policy());
-    switch (load) {
+    return switch (load) {
       case PolicyLoad.Invalid invalid -> {
         log.error(
             "Could not reload the policy from {}: {} errors; the previous policy stays in force",
@@ -159,12 +204,14 @@ public final class Daemon {
         for (PolicyError e : invalid.errors()) {
           log.error("Could not reload the policy: {}", e);
         }
+        yield new ReloadOutcome.Rejected(config.policy(), invalid.errors());
       }
       case PolicyLoad.Loaded loaded -> {
         policies.replace(new PolicyHolder.Loaded(loaded.policy(), config.policy(), Instant.now()));
         log.info(
             "Reloaded the policy from {}: {} rules", config.policy(), loaded.policy().ruleCount());
+        yield new ReloadOutcome.Reloaded(config.policy(), loaded.policy().ruleCount());
       }
-    }
+    };
   }
 }

@@ -1,7 +1,7 @@
 package dev.filebroker.daemon.policy;
 
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The running state of one decision: the first matching deny rule, the first allow rule that
@@ -12,26 +12,37 @@ import java.util.Set;
  */
 final class Evaluation {
   private final String[] path;
-  private final Set<Permission> requested;
-  private final boolean directory;
-  // Null until found; these fields never leave this class as null.
+  private final AccessRequest request;
+  private final Caller caller;
+  private final Map<Integer, Accounts.Account> accounts;
+  // Null until needed or found; these fields never leave this class as null.
+  private CallerVariables variables;
   private Rule deny;
   private Rule allow;
   private Rule shortfall;
 
-  Evaluation(String[] path, Set<Permission> requested, boolean directory) {
+  Evaluation(
+      String[] path,
+      AccessRequest request,
+      Caller caller,
+      Map<Integer, Accounts.Account> accounts) {
     this.path = path;
-    this.requested = requested;
-    this.directory = directory;
+    this.request = request;
+    this.caller = caller;
+    this.accounts = accounts;
   }
 
-  /** Takes one candidate into account; {@code exact} means its pattern is known to match. */
+  /**
+   * Takes one candidate into account; its subject is known to be the caller, and {@code exact}
+   * means its pattern is known to match.
+   */
   void consider(RuleIndex.Entry entry, boolean exact) {
     Rule rule = entry.rule();
     if (rule.effect() == Rule.Effect.DENY) {
       if ((deny == null || rule.order() < deny.order())
-          && rule.refusesAny(requested)
-          && (exact || entry.pattern().matchesComponents(path))) {
+          && rule.refusesAny(request.permissions())
+          && rule.matchesProcess(caller)
+          && (exact || pathMatches(entry.pattern(), true))) {
         deny = rule;
       }
       return;
@@ -39,16 +50,32 @@ final class Evaluation {
     if (allow != null && allow.order() < rule.order()) {
       return;
     }
-    boolean sufficient =
-        rule.grants(requested) && (!directory || rule.fileTypes().contains(FileType.DIRECTORY));
-    if (sufficient) {
-      if (exact || entry.pattern().matchesComponents(path)) {
+    if (!rule.matchesProcess(caller)) {
+      return;
+    }
+    if (rule.grants(request)) {
+      if (exact || pathMatches(entry.pattern(), false)) {
         allow = rule;
       }
     } else if ((shortfall == null || rule.order() < shortfall.order())
-        && (exact || entry.pattern().matchesComponents(path))) {
+        && (exact || pathMatches(entry.pattern(), false))) {
       shortfall = rule;
     }
+  }
+
+  /** Whether the pattern matches; an unresolvable variable matches for deny rules only. */
+  private boolean pathMatches(PathPattern pattern, boolean forDeny) {
+    if (!pattern.hasVariables()) {
+      return pattern.matchesComponents(path);
+    }
+    if (variables == null) {
+      variables = CallerVariables.of(caller, accounts);
+    }
+    return switch (pattern.match(path, variables)) {
+      case MATCH -> true;
+      case NO_MATCH -> false;
+      case UNRESOLVED -> forDeny;
+    };
   }
 
   /** The first matching deny rule that refuses part of the request. */

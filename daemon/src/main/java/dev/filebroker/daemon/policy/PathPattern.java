@@ -8,33 +8,61 @@ import java.util.Optional;
 /**
  * A path pattern of a rule: an absolute, canonical path whose components may hold {@code *}
  * (any characters within one component, including a leading dot) or be exactly {@code **} (any
- * number of whole components; at the end of a pattern, one or more).
+ * number of whole components; at the end of a pattern, one or more), and the per-caller
+ * variables {@code ${user}}, {@code ${uid}}, {@code ${gid}} (within components) and {@code
+ * ${home}} (only as the whole leading prefix).
  *
  * <p>Exists so that patterns are checked once when the policy loads and matched without
- * allocation afterwards. Instances are immutable and thread-safe.
+ * allocation afterwards (patterns with variables allocate their expansion). Instances are
+ * immutable and thread-safe.
  */
 public final class PathPattern {
+  /** The outcome of matching a path against a pattern for one caller. */
+  enum Match {
+    /** The path matches. */
+    MATCH,
+    /** The path does not match. */
+    NO_MATCH,
+    /**
+     * A variable of the pattern has no safe value for this caller (unknown uid, or a value
+     * holding '/', '*', NUL, or being '.' or '..'): allow rules do not match, deny rules do.
+     */
+    UNRESOLVED
+  }
+
   private static final String GLOBSTAR = "**";
   private static final String STAR = "*";
+  static final String HOME = "${home}";
+  private static final List<String> COMPONENT_VARIABLES = List.of("${user}", "${uid}", "${gid}");
 
   private final String text;
   /** Components to match; a trailing {@code **} is stored as {@code *}, {@code **}. */
   private final String[] components;
   private final int literalPrefixLength;
+  private final boolean home;
+  private final boolean variables;
 
   private PathPattern(String text) {
     this.text = text;
-    List<String> parts = new ArrayList<>(split(text));
+    this.home = text.startsWith(HOME);
+    String rest = home ? text.substring(HOME.length()) : text;
+    List<String> parts = new ArrayList<>(rest.isEmpty() ? List.of() : split(rest));
     if (!parts.isEmpty() && parts.get(parts.size() - 1).equals(GLOBSTAR)) {
       // "/a/**" means everything below /a but not /a itself: one component, then any number.
       parts.add(parts.size() - 1, STAR);
     }
     this.components = parts.toArray(String[]::new);
     int prefix = 0;
-    while (prefix < components.length && !isGlob(components[prefix])) {
+    while (!home && prefix < components.length && !isGlob(components[prefix])
+        && !isTemplate(components[prefix])) {
       prefix++;
     }
     this.literalPrefixLength = prefix;
+    boolean templates = home;
+    for (String component : components) {
+      templates |= isTemplate(component);
+    }
+    this.variables = templates;
   }
 
   /**
@@ -61,6 +89,18 @@ public final class PathPattern {
     if (text.isEmpty()) {
       return Optional.of("path is empty; write an absolute path such as \"/srv/data/**\"");
     }
+    if (text.startsWith(HOME)) {
+      String rest = text.substring(HOME.length());
+      if (rest.isEmpty()) {
+        return Optional.empty();
+      }
+      if (rest.charAt(0) != '/') {
+        return Optional.of(
+            "path '" + text + "': ${home} must be followed by '/' or end the pattern, as in"
+                + " \"${home}/.config/app/**\"");
+      }
+      return problem(rest).map(p -> p.replace("'" + rest + "'", "'" + text + "'"));
+    }
     if (text.charAt(0) != '/') {
       return Optional.of("path '" + text + "' is not absolute; start it with '/'");
     }
@@ -81,8 +121,16 @@ public final class PathPattern {
             "path '" + text + "' contains a '" + component + "' component; write the canonical"
                 + " path without '.' or '..'");
       }
+      Optional<String> variable = variableProblem(text, component);
+      if (variable.isPresent()) {
+        return variable;
+      }
+      String withoutVariables = component;
+      for (String name : COMPONENT_VARIABLES) {
+        withoutVariables = withoutVariables.replace(name, "");
+      }
       for (char c : new char[] {'?', '[', ']', '{', '}'}) {
-        if (component.indexOf(c) >= 0) {
+        if (withoutVariables.indexOf(c) >= 0) {
           return Optional.of(
               "path '" + text + "' uses '" + c + "', which is not supported; only '*' (within one"
                   + " component) and '**' (whole components) are; list the paths separately");
@@ -102,19 +150,22 @@ public final class PathPattern {
     return text;
   }
 
-  /** Whether the pattern has no wildcard and so matches exactly one path. */
+  /** Whether the pattern has no wildcard and no variable, and so matches exactly one path. */
   public boolean isLiteral() {
-    return literalPrefixLength == components.length;
+    return !variables && literalPrefixLength == components.length;
   }
 
-  /** The leading components that hold no wildcard (all components when {@link #isLiteral()}). */
+  /**
+   * The leading components that hold no wildcard or variable (all components when {@link
+   * #isLiteral()}; none for a pattern starting with {@code ${home}}).
+   */
   public List<String> literalPrefix() {
     return List.of(components).subList(0, literalPrefixLength);
   }
 
   /**
    * Whether {@code path} matches. {@code path} should be absolute and canonical; anything else
-   * never matches.
+   * never matches. A pattern with variables never matches here: it needs a caller.
    */
   public boolean matches(String path) {
     Objects.requireNonNull(path, "path == null");
@@ -126,6 +177,13 @@ public final class PathPattern {
 
   /** Whether the components of a canonical absolute path match; used by the policy index. */
   boolean matchesComponents(String[] path) {
+    if (variables) {
+      return false; // needs a caller: see match()
+    }
+    return matches(components, path);
+  }
+
+  private static boolean matches(String[] components, String[] path) {
     // Greedy matching with backtracking to the last '**', as for '*' in a string: each other
     // pattern component matches exactly one path component.
     int p = 0;
@@ -150,6 +208,49 @@ public final class PathPattern {
       p++;
     }
     return p == components.length;
+  }
+
+  /** Whether the pattern uses per-caller variables ({@code ${user}}, {@code ${home}}...). */
+  public boolean hasVariables() {
+    return variables;
+  }
+
+  /**
+   * Matches the components of a canonical absolute path for one caller, expanding variables
+   * with {@code values}; see {@link Match#UNRESOLVED}.
+   */
+  Match match(String[] path, CallerVariables values) {
+    if (!variables) {
+      return matchesComponents(path) ? Match.MATCH : Match.NO_MATCH;
+    }
+    List<String> expanded = new ArrayList<>(components.length + 8);
+    if (home) {
+      Optional<List<String>> homeComponents = values.home();
+      if (homeComponents.isEmpty()) {
+        return Match.UNRESOLVED;
+      }
+      expanded.addAll(homeComponents.get());
+    }
+    for (String component : components) {
+      if (!isTemplate(component)) {
+        expanded.add(component);
+        continue;
+      }
+      Optional<String> user = values.user();
+      if (component.contains("${user}") && user.isEmpty()) {
+        return Match.UNRESOLVED;
+      }
+      String value =
+          component
+              .replace("${user}", user.orElse(""))
+              .replace("${uid}", values.uid())
+              .replace("${gid}", values.gid());
+      if (value.equals(".") || value.equals("..")) {
+        return Match.UNRESOLVED;
+      }
+      expanded.add(value);
+    }
+    return matches(expanded.toArray(String[]::new), path) ? Match.MATCH : Match.NO_MATCH;
   }
 
   /** Whether one pattern component (possibly holding '*') matches one path component. */
@@ -225,6 +326,36 @@ public final class PathPattern {
 
   private static boolean isGlob(String component) {
     return component.indexOf('*') >= 0;
+  }
+
+  private static boolean isTemplate(String component) {
+    return component.contains("${");
+  }
+
+  /** What is wrong with the variables of one component of {@code text}, if anything. */
+  private static Optional<String> variableProblem(String text, String component) {
+    int start = component.indexOf("${");
+    while (start >= 0) {
+      int end = component.indexOf('}', start);
+      if (end < 0) {
+        return Optional.of(
+            "path '" + text + "' has '${' without a closing '}'; variables are ${user}, ${uid},"
+                + " ${gid} and ${home}");
+      }
+      String variable = component.substring(start, end + 1);
+      if (variable.equals(HOME)) {
+        return Optional.of(
+            "path '" + text + "' uses ${home} inside the pattern; ${home} can only begin a"
+                + " pattern, as in \"${home}/.config/**\"");
+      }
+      if (!COMPONENT_VARIABLES.contains(variable)) {
+        return Optional.of(
+            "path '" + text + "' uses the unknown variable '" + variable + "'; variables are"
+                + " ${user}, ${uid}, ${gid} and ${home}");
+      }
+      start = component.indexOf("${", end + 1);
+    }
+    return Optional.empty();
   }
 
   @Override

@@ -6,7 +6,12 @@ public enum Permission {
   WRITE("write"),
   APPEND("append"),
   CREATE("create"),
-  TRUNCATE("truncate");
+  TRUNCATE("truncate"),
+  /**
+   * A read-only directory descriptor. A request with O_DIRECTORY needs it, and so does any request
+   * whose opened file turns out to be a directory.
+   */
+  DIRECTORY("directory");
 
   private final String policyName;
 

@@ -3,6 +3,7 @@ package dev.filebroker.daemon.policy;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -19,11 +20,22 @@ public final class Policy {
   private final List<Rule> rules;
   private final List<Path> sources;
   private final RuleIndex index;
+  private final Map<Integer, Accounts.Account> accounts;
 
   /**
-   * A snapshot of {@code rules}, which must be in policy order (their {@code order} 0, 1, 2...).
+   * A snapshot of {@code rules}, which must be in policy order (their {@code order} 0, 1, 2...),
+   * without passwd entries (so {@code ${user}} and {@code ${home}} never resolve).
    */
   Policy(List<Rule> rules, List<Path> sources) {
+    this(rules, sources, Map.of());
+  }
+
+  /**
+   * A snapshot of {@code rules}, which must be in policy order, with the passwd entries that
+   * {@code ${user}} and {@code ${home}} expand from (read with the policy).
+   */
+  Policy(List<Rule> rules, List<Path> sources, Map<Integer, Accounts.Account> accounts) {
+    this.accounts = Map.copyOf(accounts);
     this.rules = List.copyOf(rules);
     this.sources = List.copyOf(sources);
     for (int i = 0; i < this.rules.size(); i++) {
@@ -40,8 +52,11 @@ public final class Policy {
    *
    * <p>The result is {@link Decision.Deny} naming the first matching deny rule that refuses part
    * of the request, else {@link Decision.Allow} naming the first allow rule that grants all of it
-   * (and, for a directory request, allows directories), else {@link Decision.Deny} with no rule
-   * and a reason saying what no rule granted.
+   * (for a directory request, {@code directory} too; for a create under a rule with {@code
+   * create_exclusive}, only with O_EXCL), else {@link Decision.Deny} with no rule and a reason
+   * saying what no rule granted. A rule matches when its identity subject and process
+   * constraints match the caller and one of its patterns matches the path; see {@link
+   * Rule#matchesProcess(Caller)} and docs/policy.md for how unknown values fail closed.
    */
   public Decision decide(Caller caller, AccessRequest request) {
     Objects.requireNonNull(caller, "caller == null");
@@ -52,8 +67,7 @@ public final class Policy {
           Optional.empty(), "path '" + path + "' is not absolute and canonical");
     }
     String[] components = PathPattern.split(path).toArray(String[]::new);
-    Evaluation evaluation =
-        new Evaluation(components, request.permissions(), request.directory());
+    Evaluation evaluation = new Evaluation(components, request, caller, accounts);
     index.lookup(components, caller, evaluation);
     Optional<Rule> deny = evaluation.deny();
     if (deny.isPresent()) {
@@ -93,14 +107,20 @@ public final class Policy {
         .shortfall()
         .ifPresent(
             rule -> {
-              reason.append(" (rule ").append(rule.id()).append(" matches but grants only ");
-              reason.append(names(rule.permissions()));
-              if (request.directory() && !rule.fileTypes().contains(FileType.DIRECTORY)) {
-                reason.append(" and not directories");
+              reason.append(" (rule ").append(rule.id()).append(" matches but ");
+              if (rule.grants(request.permissions())) {
+                reason.append("requires O_EXCL to create");
+              } else {
+                reason.append("grants only ").append(names(rule.permissions()));
               }
               reason.append(')');
             });
     return new Decision.Deny(Optional.empty(), reason.toString());
+  }
+
+  /** The passwd entries the policy was loaded with, by uid. */
+  Map<Integer, Accounts.Account> accounts() {
+    return accounts;
   }
 
   /** How many rules the policy holds. */

@@ -53,30 +53,10 @@ public final class PolicyLoader {
     List<PolicyError> errors = new ArrayList<>();
     List<Path> files = policyFiles(fileOrDirectory, errors);
     List<RuleReader.Draft> drafts = new ArrayList<>();
-    for (Path file : files) {
-      String text;
-      try {
-        text =
-            StandardCharsets.UTF_8
-                .newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT)
-                .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
-                .toString();
-      } catch (CharacterCodingException e) {
-        errors.add(
-            new PolicyError(SourceLocation.wholeFile(file), "not valid UTF-8; save it as UTF-8"));
-        continue;
-      } catch (IOException e) {
-        errors.add(new PolicyError(SourceLocation.wholeFile(file), "could not read: " + e));
-        continue;
-      }
-      RuleReader.Result result = RuleReader.read(file, text, accounts);
-      List<PolicyError> fileErrors = new ArrayList<>(result.errors());
-      fileErrors.sort(
-          Comparator.comparingInt((PolicyError e) -> e.location().line())
-              .thenComparingInt(e -> e.location().column()));
-      errors.addAll(fileErrors);
+    // Files are parsed independently, so in parallel; results are merged in name order.
+    List<FileResult> results = files.parallelStream().map(file -> readFile(file, accounts)).toList();
+    for (FileResult result : results) {
+      errors.addAll(result.errors());
       drafts.addAll(result.drafts());
     }
     checkNamesUnique(drafts, errors);
@@ -87,7 +67,36 @@ public final class PolicyLoader {
     for (RuleReader.Draft draft : drafts) {
       rules.add(draft.toRule(rules.size()));
     }
-    return new PolicyLoad.Loaded(new Policy(rules, files));
+    return new PolicyLoad.Loaded(new Policy(rules, files, accounts.accountsByUid()));
+  }
+
+  private record FileResult(List<RuleReader.Draft> drafts, List<PolicyError> errors) {}
+
+  private static FileResult readFile(Path file, Accounts accounts) {
+    String text;
+    try {
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
+              .toString();
+    } catch (CharacterCodingException e) {
+      return new FileResult(
+          List.of(),
+          List.of(
+              new PolicyError(SourceLocation.wholeFile(file), "not valid UTF-8; save it as UTF-8")));
+    } catch (IOException e) {
+      return new FileResult(
+          List.of(), List.of(new PolicyError(SourceLocation.wholeFile(file), "could not read: " + e)));
+    }
+    RuleReader.Result result = RuleReader.read(file, text, accounts);
+    List<PolicyError> fileErrors = new ArrayList<>(result.errors());
+    fileErrors.sort(
+        Comparator.comparingInt((PolicyError e) -> e.location().line())
+            .thenComparingInt(e -> e.location().column()));
+    return new FileResult(result.drafts(), fileErrors);
   }
 
   private static List<Path> policyFiles(Path fileOrDirectory, List<PolicyError> errors) {

@@ -5,6 +5,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
@@ -22,9 +23,19 @@ public final class Rule {
     DENY
   }
 
+  /** Who owns a file created under an allow rule ({@code create_owner}). */
+  public enum CreateOwner {
+    /** The caller's uid and primary gid, as if it had created the file itself (the default). */
+    REQUESTER,
+    /** root:root, so that the caller cannot chmod the file beyond {@code create_mode}. */
+    ROOT
+  }
+
   /** The permissions a deny rule without {@code access} refuses, and the set of all of them. */
   static final Set<Permission> ALL_PERMISSIONS =
       Collections.unmodifiableSet(EnumSet.allOf(Permission.class));
+
+  private static final String DELETED_SUFFIX = " (deleted)";
 
   private final String id;
   private final Optional<String> name;
@@ -36,6 +47,7 @@ public final class Rule {
   private final Set<Permission> effective;
   private final Set<FileType> fileTypes;
   private final int createModeMask;
+  private final RuleOptions options;
   private final int order;
 
   /**
@@ -53,6 +65,36 @@ public final class Rule {
       Set<FileType> fileTypes,
       int createModeMask,
       int order) {
+    this(
+        name,
+        effect,
+        source,
+        subjects,
+        paths,
+        permissions,
+        fileTypes,
+        createModeMask,
+        RuleOptions.DEFAULT,
+        order);
+  }
+
+  /**
+   * A rule as the loader checked it, with process constraints, create options and guards.
+   *
+   * @param order the rule's position in the policy (file name order, then line), from 0
+   */
+  Rule(
+      Optional<String> name,
+      Effect effect,
+      SourceLocation source,
+      List<Subject> subjects,
+      List<PathPattern> paths,
+      Set<Permission> permissions,
+      Set<FileType> fileTypes,
+      int createModeMask,
+      RuleOptions options,
+      int order) {
+    this.options = Objects.requireNonNull(options, "options == null");
     this.name = Objects.requireNonNull(name, "name == null");
     this.effect = Objects.requireNonNull(effect, "effect == null");
     this.source = Objects.requireNonNull(source, "source == null");
@@ -149,8 +191,78 @@ public final class Rule {
     return createModeMask;
   }
 
-  /** Whether {@code caller} is one of the rule's subjects. */
+  /**
+   * The executables ({@code executables = [...]}) one of which the caller must run, compared
+   * exactly with the path the daemon read through the caller's pidfd; empty when the rule has no
+   * such constraint.
+   */
+  public Set<String> executables() {
+    return options.executables();
+  }
+
+  /**
+   * The systemd units ({@code units = [...]}) one of which the caller must run in; empty when the
+   * rule has no such constraint.
+   */
+  public Set<String> units() {
+    return options.units();
+  }
+
+  /**
+   * Whether a create under this allow rule must be exclusive ({@code create_exclusive = true}):
+   * a request with O_CREAT but without O_EXCL is not granted by this rule.
+   */
+  public boolean requiresExclusiveCreate() {
+    return options.exclusiveCreate();
+  }
+
+  /** Who owns a file created under this rule ({@code create_owner}); requester by default. */
+  public CreateOwner createOwner() {
+    return options.createOwner();
+  }
+
+  /**
+   * Whether the path must be resolved without crossing a mount point ({@code same_mount =
+   * true}): the daemon opens with RESOLVE_NO_XDEV, so a bind mount cannot alias another tree.
+   */
+  public boolean noCrossMounts() {
+    return options.noCrossMounts();
+  }
+
+  /**
+   * The most hard links the opened file may have ({@code max_links}); the daemon compares it with
+   * {@code st_nlink} after opening. Empty when the rule sets no limit.
+   */
+  public OptionalInt maxLinks() {
+    return options.maxLinks();
+  }
+
+  /**
+   * Who must own the opened file ({@code owner}); the daemon compares it with {@code st_uid}
+   * after opening. Empty when the rule does not care.
+   */
+  public Optional<RequiredOwner> requiredOwner() {
+    return options.owner();
+  }
+
+  /**
+   * Whether the opened file must carry the append-only inode attribute ({@code
+   * append_only_inode = true}, {@code chattr +a}); the daemon checks it with FS_IOC_GETFLAGS.
+   */
+  public boolean requiresAppendOnlyInode() {
+    return options.appendOnlyInode();
+  }
+
+  /**
+   * Whether {@code caller} is one of the rule's subjects and meets its process constraints (see
+   * {@link #matchesIdentity(Caller)} and {@link #matchesProcess(Caller)}).
+   */
   public boolean matchesCaller(Caller caller) {
+    return matchesIdentity(caller) && matchesProcess(caller);
+  }
+
+  /** Whether {@code caller} is one of the rule's identity subjects (users, groups, ranges, any). */
+  public boolean matchesIdentity(Caller caller) {
     Objects.requireNonNull(caller, "caller == null");
     for (Subject subject : subjects) {
       if (subject.matches(caller)) {
@@ -160,7 +272,38 @@ public final class Rule {
     return false;
   }
 
-  /** Whether {@code path} matches one of the rule's patterns. */
+  /**
+   * Whether {@code caller} meets the rule's process constraints: it runs one of {@link
+   * #executables()} (when listed) and in one of {@link #units()} (when listed).
+   *
+   * <p>Fails closed when the caller's executable or unit is unknown: an allow rule with that
+   * constraint does not match, and a deny rule with it does, so that hiding one's executable
+   * never dodges a deny.
+   */
+  public boolean matchesProcess(Caller caller) {
+    Objects.requireNonNull(caller, "caller == null");
+    // The kernel shows a replaced or deleted executable as "<path> (deleted)": such a path no
+    // longer identifies a program, so it counts as unknown.
+    Optional<String> executable =
+        caller.executable().filter(path -> !path.endsWith(DELETED_SUFFIX));
+    return constraintHolds(options.executables(), executable)
+        && constraintHolds(options.units(), caller.unit());
+  }
+
+  private boolean constraintHolds(Set<String> allowed, Optional<String> actual) {
+    if (allowed.isEmpty()) {
+      return true;
+    }
+    if (actual.isEmpty()) {
+      return effect == Effect.DENY;
+    }
+    return allowed.contains(actual.get());
+  }
+
+  /**
+   * Whether {@code path} matches one of the rule's patterns. Patterns with variables ({@code
+   * ${user}}...) never match here, since they need a caller; decisions expand them.
+   */
   public boolean matchesPath(String path) {
     Objects.requireNonNull(path, "path == null");
     for (PathPattern pattern : paths) {
@@ -177,6 +320,17 @@ public final class Rule {
    */
   public boolean grants(Set<Permission> requested) {
     return effect == Effect.ALLOW && effective.containsAll(requested);
+  }
+
+  /**
+   * Whether this allow rule grants the whole of {@code request} by itself: its permissions (see
+   * {@link #grants(Set)}), and, for a create, O_EXCL when the rule requires an exclusive create.
+   */
+  public boolean grants(AccessRequest request) {
+    return grants(request.permissions())
+        && (!options.exclusiveCreate()
+            || !request.permissions().contains(Permission.CREATE)
+            || request.exclusive());
   }
 
   /**

@@ -12,7 +12,10 @@ import java.util.Map;
  * <p>Patterns live in a trie of their literal leading components: a fully literal pattern sits
  * at its last component, a pattern with a wildcard hangs at the deepest literal component before
  * it. A lookup walks the request path down the trie (one step per component) and, at each node,
- * reads only the entries for the caller's uid, primary and supplementary gids, and {@code any}.
+ * reads only the entries for the caller's uid, primary and supplementary gids, and {@code any},
+ * plus the entries whose subject is a uid or gid range (checked one by one: keep ranges few).
+ * Patterns with variables hang at the deepest literal component before the first variable
+ * ({@code ${home}} patterns at the root).
  * The cost grows with path depth and with how many rules share one node and one subject, not
  * with the total number of rules. Built once, never changed: safe to share between threads.
  */
@@ -66,6 +69,11 @@ final class RuleIndex {
       return;
     }
     offerAll(bucket.anyone, evaluation, exact);
+    for (Ranged ranged : bucket.ranged) {
+      if (ranged.subject.matches(caller)) {
+        evaluation.consider(ranged.entry, exact);
+      }
+    }
     offerAll(bucket.byUid.getOrDefault(caller.uid(), NONE), evaluation, exact);
     offerAll(bucket.byGid.getOrDefault(caller.gid(), NONE), evaluation, exact);
     for (Integer gid : caller.groups()) {
@@ -83,8 +91,14 @@ final class RuleIndex {
 
   private record Node(Map<String, Node> children, Bucket exact, Bucket hanging) {}
 
+  private record Ranged(Subject subject, Entry entry) {}
+
   private record Bucket(
-      Map<Integer, Entry[]> byUid, Map<Integer, Entry[]> byGid, Entry[] anyone, boolean empty) {}
+      Map<Integer, Entry[]> byUid,
+      Map<Integer, Entry[]> byGid,
+      Entry[] anyone,
+      Ranged[] ranged,
+      boolean empty) {}
 
   private static final class NodeBuilder {
     final Map<String, NodeBuilder> children = new HashMap<>();
@@ -102,6 +116,7 @@ final class RuleIndex {
     final Map<Integer, List<Entry>> byUid = new HashMap<>();
     final Map<Integer, List<Entry>> byGid = new HashMap<>();
     final List<Entry> anyone = new ArrayList<>();
+    final List<Ranged> ranged = new ArrayList<>();
 
     void add(Subject subject, Entry entry) {
       switch (subject) {
@@ -110,6 +125,8 @@ final class RuleIndex {
         case Subject.Group group ->
             byGid.computeIfAbsent(group.gid(), k -> new ArrayList<>()).add(entry);
         case Subject.Anyone anyoneSubject -> anyone.add(entry);
+        case Subject.UidRange range -> ranged.add(new Ranged(range, entry));
+        case Subject.GidRange range -> ranged.add(new Ranged(range, entry));
       }
     }
 
@@ -118,7 +135,8 @@ final class RuleIndex {
           freeze(byUid),
           freeze(byGid),
           anyone.toArray(Entry[]::new),
-          byUid.isEmpty() && byGid.isEmpty() && anyone.isEmpty());
+          ranged.toArray(Ranged[]::new),
+          byUid.isEmpty() && byGid.isEmpty() && anyone.isEmpty() && ranged.isEmpty());
     }
 
     private static Map<Integer, Entry[]> freeze(Map<Integer, List<Entry>> lists) {

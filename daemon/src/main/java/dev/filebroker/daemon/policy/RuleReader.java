@@ -38,22 +38,40 @@ final class RuleReader {
       List<PathPattern> paths,
       Set<Permission> permissions,
       Set<FileType> fileTypes,
-      int createModeMask) {
+      int createModeMask,
+      RuleOptions options) {
     Rule toRule(int order) {
       return new Rule(
-          name, effect, source, subjects, paths, permissions, fileTypes, createModeMask, order);
+          name,
+          effect,
+          source,
+          subjects,
+          paths,
+          permissions,
+          fileTypes,
+          createModeMask,
+          options,
+          order);
     }
   }
 
   /** What one file holds: its rules in line order, or problems (then the rules are partial). */
   record Result(List<Draft> drafts, List<PolicyError> errors) {}
 
+  static final List<String> DENY_KEYS =
+      List.of(
+          "name", "users", "groups", "uids", "gids", "any", "executables", "units", "paths",
+          "access");
   static final List<String> ALLOW_KEYS =
-      List.of("name", "users", "groups", "any", "paths", "access", "types", "create_mode");
-  static final List<String> DENY_KEYS = List.of("name", "users", "groups", "any", "paths", "access");
+      List.of(
+          "name", "users", "groups", "uids", "gids", "any", "executables", "units", "paths",
+          "access", "types", "create_mode", "create_exclusive", "create_owner", "same_mount",
+          "max_links", "owner", "append_only_inode");
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Pattern MODE = Pattern.compile("[0-7]{3,4}");
+  private static final Pattern RANGE = Pattern.compile("([0-9]{1,10})-([0-9]{1,10})");
+  private static final Pattern UNIT = Pattern.compile("[A-Za-z0-9:_.\\\\@-]{1,255}");
   private static final int DEFAULT_CREATE_MODE = 0600;
   private static final String PERMISSION_NAMES =
       EnumSet.allOf(Permission.class).stream()
@@ -149,7 +167,10 @@ final class RuleReader {
             "'"
                 + key
                 + "' is not allowed in [[deny]]; a deny rule applies to every file type and"
-                + " creates nothing: remove it");
+                + " creates nothing"
+                + (key.equals("types") || key.startsWith("create") ? "" : ", and '" + key
+                    + "' only limits what an allow rule hands out")
+                + ": remove it");
       } else {
         error(
             at,
@@ -167,10 +188,13 @@ final class RuleReader {
     List<Subject> subjects = readSubjects(table, position);
     List<PathPattern> paths = readPaths(table, position);
     Set<Permission> permissions = readAccess(table, position, effect);
+    List<String> executables = readExecutables(table);
+    List<String> units = readUnits(table);
     Set<FileType> types = EnumSet.allOf(FileType.class);
     int createMode = 0;
+    RuleOptions options = RuleOptions.processes(executables, units);
     if (effect == Rule.Effect.ALLOW) {
-      types = readTypes(table);
+      types = readTypes(table, permissions);
       createMode = readCreateMode(table, permissions);
       if (permissions.contains(Permission.CREATE) && !types.contains(FileType.REGULAR)) {
         error(
@@ -178,6 +202,13 @@ final class RuleReader {
             "access \"create\" creates regular files, but types does not include \"regular\";"
                 + " add it or remove \"create\"");
       }
+      if (permissions.contains(Permission.DIRECTORY) && !permissions.contains(Permission.READ)) {
+        error(
+            table.inputPositionOf(List.of("access")),
+            "access \"directory\" hands out read-only directory descriptors, which need \"read\";"
+                + " add \"read\"");
+      }
+      options = readAllowOptions(table, permissions, executables, units);
     }
     if (errors.size() > errorsBefore) {
       return Optional.empty();
@@ -191,7 +222,8 @@ final class RuleReader {
             paths,
             permissions,
             types,
-            createMode));
+            createMode,
+            options));
   }
 
   private Optional<String> readName(TomlTable table) {
@@ -219,6 +251,14 @@ final class RuleReader {
   private List<Subject> readSubjects(TomlTable table, TomlPosition rulePosition) {
     List<Subject> subjects = new ArrayList<>();
     boolean listed = false;
+    for (String key : List.of("uids", "gids")) {
+      Object value = table.get(List.of(key));
+      if (value == null) {
+        continue;
+      }
+      listed = true;
+      readRanges(key, value, table.inputPositionOf(List.of(key))).forEach(subjects::add);
+    }
     for (String key : List.of("users", "groups")) {
       Object value = table.get(List.of(key));
       if (value == null) {
@@ -251,8 +291,8 @@ final class RuleReader {
       if (everyone && listed) {
         error(
             at,
-            "any = true cannot be combined with users or groups; remove 'any' to limit the rule"
-                + " to them, or remove users and groups to apply it to everyone");
+            "any = true cannot be combined with users, groups, uids or gids; remove 'any' to"
+                + " limit the rule to them, or remove them to apply it to everyone");
       } else if (everyone) {
         subjects.add(new Subject.Anyone());
       }
@@ -263,8 +303,9 @@ final class RuleReader {
     if (!listed) {
       error(
           rulePosition,
-          "rule has no subject; add users = [...], groups = [...], or any = true to apply it to"
-              + " everyone");
+          "rule has no subject; add users = [...], groups = [...], uids = [...], gids = [...],"
+              + " or any = true to apply it to everyone (executables and units only narrow a"
+              + " subject)");
     }
     return subjects;
   }
@@ -391,7 +432,32 @@ final class RuleReader {
     return permissions;
   }
 
-  private Set<FileType> readTypes(TomlTable table) {
+  private Set<FileType> readTypes(TomlTable table, Set<Permission> permissions) {
+    Set<FileType> types = readTypeList(table);
+    Object value = table.get(List.of("types"));
+    boolean directoryAccess = permissions.contains(Permission.DIRECTORY);
+    if (value == null) {
+      if (directoryAccess) {
+        types.add(FileType.DIRECTORY);
+      }
+      return types;
+    }
+    TomlPosition at = table.inputPositionOf(List.of("types"));
+    if (directoryAccess && !types.contains(FileType.DIRECTORY)) {
+      error(
+          at,
+          "access \"directory\" needs \"directory\" in types; add it, or remove types to allow"
+              + " regular files and directories");
+    } else if (!directoryAccess && types.contains(FileType.DIRECTORY)) {
+      error(
+          at,
+          "types includes \"directory\" but access does not; directory descriptors are granted"
+              + " only by access \"directory\": add it to access");
+    }
+    return types;
+  }
+
+  private Set<FileType> readTypeList(TomlTable table) {
     Object value = table.get(List.of("types"));
     if (value == null) {
       return EnumSet.of(FileType.REGULAR);
@@ -425,6 +491,249 @@ final class RuleReader {
       }
     }
     return types.isEmpty() ? EnumSet.of(FileType.REGULAR) : types;
+  }
+
+  private List<Subject> readRanges(String key, Object value, TomlPosition at) {
+    boolean uids = key.equals("uids");
+    String example = uids ? "uids = [\"1000-59999\"]" : "gids = [\"2000-2999\"]";
+    if (!(value instanceof TomlArray array)) {
+      error(at, "'" + key + "' must be an array such as " + example + "; found " + kind(value));
+      return List.of();
+    }
+    if (array.isEmpty()) {
+      error(at, "'" + key + "' is empty; list at least one range, as in " + example
+          + ", or remove it");
+      return List.of();
+    }
+    List<Subject> ranges = new ArrayList<>();
+    for (int i = 0; i < array.size(); i++) {
+      Object element = array.get(i);
+      TomlPosition elementAt = source.valueAt(array.inputPositionOf(i));
+      long first;
+      long last;
+      if (element instanceof Long number) {
+        first = number;
+        last = number;
+      } else if (element instanceof String text && RANGE.matcher(text).matches()) {
+        java.util.regex.Matcher m = RANGE.matcher(text);
+        m.matches();
+        first = Long.parseLong(m.group(1));
+        last = Long.parseLong(m.group(2));
+      } else {
+        error(
+            elementAt,
+            (element instanceof String text ? "'" + text + "' is not a range" : "a range must be a"
+                    + " string; found " + kind(element))
+                + "; write ranges as \"FIRST-LAST\", as in " + example);
+        continue;
+      }
+      if (first > Subject.MAX_ID || last > Subject.MAX_ID) {
+        error(elementAt, "range " + first + "-" + last + " is out of range; use 0 to "
+            + Subject.MAX_ID);
+      } else if (first > last) {
+        error(elementAt, "range " + first + "-" + last + " is empty; write the lower id first");
+      } else {
+        ranges.add(
+            uids
+                ? new Subject.UidRange((int) first, (int) last)
+                : new Subject.GidRange((int) first, (int) last));
+      }
+    }
+    return ranges;
+  }
+
+  private List<String> readExecutables(TomlTable table) {
+    return readStrings(
+        table,
+        "executables",
+        "executables = [\"/usr/bin/myapp\"]",
+        text -> {
+          if (text.indexOf('*') >= 0) {
+            return Optional.of(
+                "executable '" + text + "' has '*'; executables are matched exactly: list each"
+                    + " program's absolute path");
+          }
+          if (text.startsWith("${")) {
+            return Optional.of("executable '" + text + "' uses a variable; write the path");
+          }
+          return PathPattern.problem(text)
+              .map(problem -> problem.replaceFirst("^path", "executable"));
+        });
+  }
+
+  private List<String> readUnits(TomlTable table) {
+    return readStrings(
+        table,
+        "units",
+        "units = [\"myapp.service\"]",
+        text ->
+            UNIT.matcher(text).matches() && text.lastIndexOf('.') > 0
+                ? Optional.empty()
+                : Optional.of(
+                    "unit '" + text + "' is not a systemd unit name; write the full name with"
+                        + " its type, as in \"myapp.service\" or \"session-2.scope\""));
+  }
+
+  private List<String> readStrings(
+      TomlTable table,
+      String key,
+      String example,
+      java.util.function.Function<String, Optional<String>> problem) {
+    Object value = table.get(List.of(key));
+    if (value == null) {
+      return List.of();
+    }
+    TomlPosition at = table.inputPositionOf(List.of(key));
+    if (!(value instanceof TomlArray array)) {
+      error(at, "'" + key + "' must be an array such as " + example + "; found " + kind(value));
+      return List.of();
+    }
+    if (array.isEmpty()) {
+      error(at, "'" + key + "' is empty; list at least one, as in " + example + ", or remove it");
+      return List.of();
+    }
+    List<String> values = new ArrayList<>();
+    for (int i = 0; i < array.size(); i++) {
+      Object element = array.get(i);
+      TomlPosition elementAt = source.valueAt(array.inputPositionOf(i));
+      if (!(element instanceof String text)) {
+        error(elementAt, "each of '" + key + "' must be a string; found " + kind(element));
+        continue;
+      }
+      Optional<String> wrong = problem.apply(text);
+      if (wrong.isPresent()) {
+        error(elementAt, wrong.get());
+      } else {
+        values.add(text);
+      }
+    }
+    return values;
+  }
+
+  private RuleOptions readAllowOptions(
+      TomlTable table, Set<Permission> permissions, List<String> executables, List<String> units) {
+    boolean creates = permissions.contains(Permission.CREATE);
+    boolean exclusive = readFlag(table, "create_exclusive");
+    if (exclusive && !creates) {
+      error(
+          table.inputPositionOf(List.of("create_exclusive")),
+          "create_exclusive has no effect without \"create\" in access; add \"create\" or"
+              + " remove create_exclusive");
+    }
+    Rule.CreateOwner createOwner = Rule.CreateOwner.REQUESTER;
+    Object createOwnerValue = table.get(List.of("create_owner"));
+    if (createOwnerValue != null) {
+      TomlPosition at = table.inputPositionOf(List.of("create_owner"));
+      if ("requester".equals(createOwnerValue)) {
+        createOwner = Rule.CreateOwner.REQUESTER;
+      } else if ("root".equals(createOwnerValue)) {
+        createOwner = Rule.CreateOwner.ROOT;
+      } else {
+        error(at, "create_owner must be \"requester\" or \"root\"; found "
+            + (createOwnerValue instanceof String text ? "\"" + text + "\"" : kind(createOwnerValue)));
+      }
+      if (!creates) {
+        error(at, "create_owner has no effect without \"create\" in access; add \"create\" or"
+            + " remove create_owner");
+      }
+    }
+    boolean sameMount = readFlag(table, "same_mount");
+    OptionalInt maxLinks = OptionalInt.empty();
+    Object maxLinksValue = table.get(List.of("max_links"));
+    if (maxLinksValue != null) {
+      TomlPosition at = table.inputPositionOf(List.of("max_links"));
+      if (maxLinksValue instanceof Long number && number >= 1 && number <= Integer.MAX_VALUE) {
+        maxLinks = OptionalInt.of((int) number.longValue());
+      } else {
+        error(at, "max_links must be a whole number of at least 1, such as max_links = 1; found "
+            + (maxLinksValue instanceof Long number ? number.toString() : kind(maxLinksValue)));
+      }
+    }
+    Optional<RequiredOwner> owner = readOwner(table);
+    if (owner.isPresent() && creates) {
+      boolean consistent =
+          switch (owner.get()) {
+            case RequiredOwner.Requester requester -> true;
+            case RequiredOwner.User user -> user.uid() == 0;
+          };
+      boolean wantsRoot = owner.get() instanceof RequiredOwner.User;
+      if (!consistent || wantsRoot != (createOwner == Rule.CreateOwner.ROOT)) {
+        error(
+            table.inputPositionOf(List.of("owner")),
+            "owner = \"" + owner.get() + "\" would refuse the files this rule creates (owned by "
+                + (createOwner == Rule.CreateOwner.ROOT ? "root" : "the requester")
+                + "); make owner and create_owner agree (\"requester\" with \"requester\","
+                + " \"root\" with \"root\")");
+      }
+    }
+    boolean appendOnly = readFlag(table, "append_only_inode");
+    if (appendOnly
+        && (!permissions.contains(Permission.APPEND) || permissions.contains(Permission.WRITE))) {
+      error(
+          table.inputPositionOf(List.of("append_only_inode")),
+          "append_only_inode needs \"append\" and no \"write\" in access: the kernel refuses"
+              + " to open an append-only file for writing without O_APPEND");
+    }
+    return new RuleOptions(
+        Set.copyOf(executables),
+        Set.copyOf(units),
+        exclusive,
+        createOwner,
+        sameMount,
+        maxLinks,
+        owner,
+        appendOnly);
+  }
+
+  private Optional<RequiredOwner> readOwner(TomlTable table) {
+    Object value = table.get(List.of("owner"));
+    if (value == null) {
+      return Optional.empty();
+    }
+    TomlPosition at = table.inputPositionOf(List.of("owner"));
+    if (value instanceof Long number) {
+      if (number < 0 || number > Subject.MAX_ID) {
+        error(at, "owner uid " + number + " is out of range; use 0 to " + Subject.MAX_ID);
+        return Optional.empty();
+      }
+      return Optional.of(new RequiredOwner.User((int) number.longValue(), Optional.empty()));
+    }
+    if (!(value instanceof String name)) {
+      error(at, "owner must be \"requester\", \"root\", a user name or a uid; found "
+          + kind(value));
+      return Optional.empty();
+    }
+    if (name.equals("requester")) {
+      return Optional.of(new RequiredOwner.Requester());
+    }
+    if (name.equals("root")) {
+      return Optional.of(new RequiredOwner.User(0, Optional.of("root")));
+    }
+    if (!name.isEmpty() && name.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      error(at, "owner '" + name + "' is a number in quotes; write the uid without quotes: "
+          + name);
+      return Optional.empty();
+    }
+    OptionalInt uid = accounts.uid(name);
+    if (uid.isEmpty()) {
+      error(at, "unknown user '" + name + "' in owner: not in " + accounts.passwdFile()
+          + "; check the spelling, or write the numeric uid");
+      return Optional.empty();
+    }
+    return Optional.of(new RequiredOwner.User(uid.getAsInt(), Optional.of(name)));
+  }
+
+  private boolean readFlag(TomlTable table, String key) {
+    Object value = table.get(List.of(key));
+    if (value == null) {
+      return false;
+    }
+    if (value instanceof Boolean flag) {
+      return flag;
+    }
+    error(table.inputPositionOf(List.of(key)), "'" + key + "' must be true or false; found "
+        + kind(value));
+    return false;
   }
 
   private int readCreateMode(TomlTable table, Set<Permission> permissions) {

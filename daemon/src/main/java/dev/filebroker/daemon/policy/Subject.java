@@ -4,7 +4,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Whom a rule applies to: one user, one group (primary or supplementary), or anyone.
+ * Whom a rule applies to: one user, one group (primary or supplementary), a range of uids or of
+ * gids, or anyone.
  *
  * <p>Ids are unsigned 32-bit values held in an {@code int}, as the kernel reports them; names are
  * kept only to show the rule as the admin wrote it.
@@ -68,6 +69,74 @@ public sealed interface Subject {
       String id = Integer.toUnsignedString(gid);
       return name.map(n -> "group " + n + " (" + id + ")").orElse("group " + id);
     }
+  }
+
+  /**
+   * A range of uids, both ends included ({@code uids = ["1000-59999"]}).
+   *
+   * @param first the lowest uid (unsigned)
+   * @param last the highest uid (unsigned), not below {@code first}
+   */
+  record UidRange(int first, int last) implements Subject {
+    public UidRange {
+      checkRange(first, last);
+    }
+
+    @Override
+    public boolean matches(Caller caller) {
+      return inRange(caller.uid(), first, last);
+    }
+
+    /** {@code uids 1000-59999}. */
+    @Override
+    public String toString() {
+      return "uids " + Integer.toUnsignedString(first) + "-" + Integer.toUnsignedString(last);
+    }
+  }
+
+  /**
+   * A range of gids, both ends included, matched against the caller's primary and supplementary
+   * groups ({@code gids = ["2000-2999"]}).
+   *
+   * @param first the lowest gid (unsigned)
+   * @param last the highest gid (unsigned), not below {@code first}
+   */
+  record GidRange(int first, int last) implements Subject {
+    public GidRange {
+      checkRange(first, last);
+    }
+
+    @Override
+    public boolean matches(Caller caller) {
+      if (inRange(caller.gid(), first, last)) {
+        return true;
+      }
+      for (int gid : caller.groups()) {
+        if (inRange(gid, first, last)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** {@code gids 2000-2999}. */
+    @Override
+    public String toString() {
+      return "gids " + Integer.toUnsignedString(first) + "-" + Integer.toUnsignedString(last);
+    }
+  }
+
+  private static void checkRange(int first, int last) {
+    if (first == -1 || last == -1) {
+      throw new IllegalArgumentException("4294967295 is not a valid id");
+    }
+    if (Integer.compareUnsigned(first, last) > 0) {
+      throw new IllegalArgumentException("first must not be above last");
+    }
+  }
+
+  private static boolean inRange(int id, int first, int last) {
+    return Integer.compareUnsigned(id, first) >= 0 && Integer.compareUnsigned(id, last) <= 0;
   }
 
   /** Every caller ({@code any = true}). */

@@ -1,43 +1,49 @@
 package dev.filebroker.daemon.server;
 
+import dev.filebroker.daemon.fs.Descriptors;
+import dev.filebroker.daemon.fs.Poller;
 import dev.filebroker.protocol.Protocol;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
-import org.newsclub.net.unix.AFUNIXSelectorProvider;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One thread, one selector, many sessions. Requests are answered on this thread: opening a file
- * never blocks (O_NONBLOCK) and a hand-off to another thread would cost more than the work
- * itself. See docs/decisions/0003-threading.md.
+ * One thread, one epoll set, many sessions. Requests are answered on this thread: opening a file
+ * never blocks (O_PATH first, then O_NONBLOCK) and a hand-off to another thread would cost more
+ * than the work itself. See docs/decisions/0003-threading.md.
  */
 final class EventLoop implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
   private static final long SWEEP_INTERVAL_NANOS = Duration.ofMillis(500).toNanos();
+  private static final int MAX_EVENTS = 256;
 
-  private final Selector selector;
+  private final Poller poller;
   private final Queue<Session> incoming = new ConcurrentLinkedQueue<>();
-  private final List<Session> sessions = new ArrayList<>();
+  private final Map<Long, Session> sessions = new HashMap<>();
   private final ByteBuffer in = ByteBuffer.allocateDirect(2 * Protocol.MAX_FRAME_SIZE);
   private final ByteBuffer out = ByteBuffer.allocate(4 * Protocol.MAX_FRAME_SIZE);
+  private final long[] tokens = new long[MAX_EVENTS];
+  private final int[] ready = new int[MAX_EVENTS];
   private final long partialFrameTimeoutNanos;
   private final long idleTimeoutNanos;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean running = true;
+  private volatile long drainDeadline;
   private long lastSweep = System.nanoTime();
 
   EventLoop(Duration partialFrameTimeout, Duration idleTimeout) throws IOException {
-    this.selector = AFUNIXSelectorProvider.provider().openSelector();
+    this.poller = Poller.open(MAX_EVENTS);
     this.partialFrameTimeoutNanos = partialFrameTimeout.toNanos();
     this.idleTimeoutNanos = idleTimeout.toNanos();
   }
@@ -45,84 +51,124 @@ final class EventLoop implements Runnable {
   /** Hands a new session to this loop; safe from any thread. */
   void add(Session session) {
     incoming.add(session);
-    selector.wakeup();
+    poller.wakeup();
   }
 
-  /** Asks the loop to close every session and stop; returns at once. */
-  void stop() {
+  /**
+   * Asks the loop to stop: it answers the requests its clients already sent, for at most {@code
+   * drainTimeout}, then closes every session. Returns at once.
+   */
+  void stop(Duration drainTimeout) {
+    this.drainDeadline = System.nanoTime() + drainTimeout.toNanos();
     running = false;
-    selector.wakeup();
+    poller.wakeup();
+  }
+
+  /** Answers what was already sent on every connection, then lets them close, until the deadline. */
+  private void drain() throws IOException {
+    registerIncoming();
+    for (Session s : sessions.values()) {
+      s.drain(in, out);
+    }
+    while (System.nanoTime() < drainDeadline
+        && sessions.values().stream().anyMatch(s -> !s.isClosed())) {
+      int n = poller.poll(tokens, ready, 50);
+      for (Session s : newlyRegistered()) {
+        s.drain(in, out);
+      }
+      dispatch(n, true);
+    }
   }
 
   /** Waits until the loop has stopped. */
   boolean awaitStopped(Duration timeout) throws InterruptedException {
-    return stopped.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   @Override
   public void run() {
     try {
       while (running) {
-        selector.select(500);
+        int n = poller.poll(tokens, ready, 500);
         registerIncoming();
-        Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
-        while (keys.hasNext()) {
-          SelectionKey key = keys.next();
-          keys.remove();
-          Session session = (Session) key.attachment();
-          if (!key.isValid()) {
-            // The peer hung up: junixsocket's selector reports the cancelled key with the
-            // channel still open. Close it here, or it leaks.
-            session.close();
-            continue;
-          }
-          try {
-            if (key.isReadable()) {
-              session.onReadable(in, out);
-            } else if (key.isWritable()) {
-              session.onWritable(in, out);
-            }
-          } catch (RuntimeException e) {
-            log.error("Could not serve a connection; closing it", e);
-            session.close();
-          }
-        }
+        dispatch(n, false);
         sweep();
       }
+      drain();
     } catch (IOException | RuntimeException e) {
       log.error("Could not keep the event loop running", e);
     } finally {
-      registerIncoming();
-      for (Session s : sessions) {
+      for (Session s : incoming) {
+        s.close();
+      }
+      incoming.clear();
+      for (Session s : sessions.values().toArray(Session[]::new)) {
         s.close();
       }
       sessions.clear();
-      try {
-        selector.close();
-      } catch (IOException e) {
-        log.debug("Could not close selector: {}", e.toString());
-      }
+      poller.close();
       stopped.countDown();
+    }
+  }
+
+  /** Serves the {@code n} ready sessions of the last poll; while draining, reads to the end. */
+  private void dispatch(int n, boolean draining) {
+    for (int i = 0; i < n; i++) {
+      Session session = sessions.get(tokens[i]);
+      if (session == null || session.isClosed()) {
+        continue;
+      }
+      try {
+        if ((ready[i] & Poller.WRITE) != 0) {
+          session.onWritable(in, out);
+        } else if (draining) {
+          session.drain(in, out);
+        } else {
+          session.onReadable(in, out);
+        }
+      } catch (RuntimeException e) {
+        log.error("Could not serve a connection; closing it", e);
+        session.close();
+      }
     }
   }
 
   private void registerIncoming() {
     Session s;
     while ((s = incoming.poll()) != null) {
-      if (!running) {
-        s.close();
-        continue;
+      register(s);
+    }
+  }
+
+  private boolean register(Session s) {
+    try {
+      s.channel().configureBlocking(false);
+      int fd = Descriptors.fdOf(s.channel().getFileDescriptor());
+      if (fd < 0) {
+        throw new IOException("connection has no descriptor");
       }
-      try {
-        s.channel().configureBlocking(false);
-        SelectionKey key = s.channel().register(selector, SelectionKey.OP_READ, s);
-        s.attach(key);
-        sessions.add(s);
-      } catch (IOException e) {
-        log.warn("Could not register a connection: {}", e.toString());
-        s.close();
+      PollerRegistration r = new PollerRegistration(fd, s);
+      poller.add(fd, s.id(), Poller.READ);
+      s.attach(r);
+      sessions.put(s.id(), s);
+      return true;
+    } catch (IOException e) {
+      log.warn("Could not register a connection: {}", e.toString());
+      s.close();
+      return false;
+    }
+  }
+
+  /** Registers sessions handed over while stopping, and returns them. */
+  private List<Session> newlyRegistered() {
+    List<Session> added = new ArrayList<>();
+    Session s;
+    while ((s = incoming.poll()) != null) {
+      if (register(s)) {
+        added.add(s);
       }
     }
+    return added;
   }
 
   /** Drops closed sessions and times out those stalled mid-frame or idle for too long. */
@@ -132,7 +178,7 @@ final class EventLoop implements Runnable {
       return;
     }
     lastSweep = now;
-    Iterator<Session> it = sessions.iterator();
+    Iterator<Session> it = sessions.values().iterator();
     while (it.hasNext()) {
       Session s = it.next();
       if (!s.isClosed()) {
@@ -145,6 +191,49 @@ final class EventLoop implements Runnable {
       }
       if (s.isClosed()) {
         it.remove();
+      }
+    }
+  }
+
+  /** A session's registration in this loop's epoll set. */
+  private final class PollerRegistration implements Registration {
+    private final int fd;
+    private final Session session;
+    private boolean cancelled;
+
+    PollerRegistration(int fd, Session session) {
+      this.fd = fd;
+      this.session = session;
+    }
+
+    @Override
+    public void wantRead() {
+      change(Poller.READ);
+    }
+
+    @Override
+    public void wantWrite() {
+      change(Poller.WRITE);
+    }
+
+    private void change(int interest) {
+      if (cancelled) {
+        return;
+      }
+      try {
+        poller.modify(fd, session.id(), interest);
+      } catch (IOException e) {
+        log.warn("Could not change what connection {} waits for: {}", session.id(), e.toString());
+        session.close();
+      }
+    }
+
+    @Override
+    public void cancel() {
+      if (!cancelled) {
+        cancelled = true;
+        // Before the channel closes, so a reused descriptor number never inherits this entry.
+        poller.remove(fd);
       }
     }
   }

@@ -32,6 +32,8 @@ public record ListeningSocket(AFUNIXServerSocketChannel channel, Optional<Path> 
 
   /** Wraps a socket inherited through socket activation. */
   public static ListeningSocket inherited(AFUNIXServerSocketChannel channel) {
+    // The socket file belongs to the service manager, which keeps listening across restarts.
+    channel.setDeleteOnClose(false);
     return new ListeningSocket(channel, Optional.empty());
   }
 

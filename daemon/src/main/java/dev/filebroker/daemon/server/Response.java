@@ -4,6 +4,7 @@ import dev.filebroker.daemon.fs.OpenedFile;
 import dev.filebroker.protocol.Reply;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A reply ready to send, with the descriptors it carries. Whoever holds a Response owns its files
@@ -29,6 +30,11 @@ record Response(Reply reply, List<OpenedFile> files) implements AutoCloseable {
 
   static Response of(Reply reply, OpenedFile file) {
     return new Response(reply, List.of(file));
+  }
+
+  /** The one descriptor of an OPENED reply; empty for replies that carry none or several. */
+  Optional<OpenedFile> file() {
+    return files.size() == 1 ? Optional.of(files.get(0)) : Optional.empty();
   }
 
   @Override

@@ -9,7 +9,6 @@ import dev.filebroker.protocol.FrameCodec;
 import dev.filebroker.protocol.Protocol;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +31,7 @@ public final class Server implements AutoCloseable {
   private final Statistics statistics;
   private final RequestHandler handler;
   private final List<EventLoop> loops = new ArrayList<>();
+  private final List<Acceptor> acceptors = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicLong nextSession = new AtomicLong();
   private final UidLimits limits;
@@ -72,36 +72,9 @@ public final class Server implements AutoCloseable {
       threads.add(t);
     }
     for (int i = 0; i < listeners.size(); i++) {
-      ListeningSocket listener = listeners.get(i);
-      Thread t =
-          Thread.ofPlatform()
-              .name("filebroker-accept-" + i)
-              .daemon(true)
-              .start(() -> acceptLoop(listener));
-      threads.add(t);
-    }
-  }
-
-  private void acceptLoop(ListeningSocket listener) {
-    while (running) {
-      AFUNIXSocketChannel channel;
-      try {
-        channel = listener.channel().accept();
-      } catch (ClosedChannelException e) {
-        return;
-      } catch (IOException e) {
-        if (!running) {
-          return;
-        }
-        // EMFILE and friends: back off briefly instead of spinning, then keep serving.
-        log.warn("Could not accept a connection: {}", e.toString());
-        sleepQuietly(Duration.ofMillis(50));
-        continue;
-      }
-      if (channel == null) {
-        continue;
-      }
-      admit(channel);
+      Acceptor acceptor = new Acceptor(listeners.get(i), this::admit);
+      acceptors.add(acceptor);
+      threads.add(Thread.ofPlatform().name("filebroker-accept-" + i).daemon(true).start(acceptor));
     }
   }
 
@@ -149,6 +122,18 @@ public final class Server implements AutoCloseable {
       return;
     }
     running = false;
+    long deadline = System.nanoTime() + timeout.toNanos();
+    // Accept what already waits in the backlog, then stop listening.
+    for (Acceptor a : acceptors) {
+      a.stop();
+    }
+    try {
+      for (Acceptor a : acceptors) {
+        a.awaitStopped(timeout.dividedBy(4));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     for (ListeningSocket l : listeners) {
       try {
         l.close();
@@ -157,9 +142,8 @@ public final class Server implements AutoCloseable {
       }
     }
     for (EventLoop loop : loops) {
-      loop.stop();
+      loop.stop(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())).multipliedBy(3).dividedBy(4));
     }
-    long deadline = System.nanoTime() + timeout.toNanos();
     for (EventLoop loop : loops) {
       try {
         loop.awaitStopped(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
@@ -180,11 +164,4 @@ public final class Server implements AutoCloseable {
     stop(Duration.ofSeconds(5));
   }
 
-  private static void sleepQuietly(Duration d) {
-    try {
-      Thread.sleep(d);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
 }

@@ -12,7 +12,6 @@ import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +44,7 @@ final class Session {
   private final long uid;
   private final int maxRequestsInFlight;
   private final long id;
-  private SelectionKey key;
+  private Registration registration;
 
   /** Input received but not yet decoded (a partial frame, or frames held back by backpressure). */
   private byte[] pendingInput;
@@ -53,6 +52,8 @@ final class Session {
   private ArrayDeque<Chunk> backlog;
   /** A protocol error was answered: close once the backlog is written. */
   private boolean closing;
+  /** The daemon is stopping: answer what was sent, then close. */
+  private boolean draining;
   private boolean closed;
   private long lastActivityNanos;
 
@@ -75,8 +76,12 @@ final class Session {
     this.lastActivityNanos = System.nanoTime();
   }
 
-  void attach(SelectionKey key) {
-    this.key = key;
+  void attach(Registration registration) {
+    this.registration = registration;
+  }
+
+  long id() {
+    return id;
   }
 
   AFUNIXSocketChannel channel() {
@@ -101,8 +106,14 @@ final class Session {
 
   /** Reads what the socket has and answers every complete request in it. */
   void onReadable(ByteBuffer in, ByteBuffer out) {
-    if (closed) {
-      return;
+    readOnce(in, out);
+  }
+
+  /** One read and everything it completes; returns the bytes read (0: none, -1: closed). */
+  private int readOnce(ByteBuffer in, ByteBuffer out) {
+    if (closed || backlog != null) {
+      // Backpressure: replies wait for the client; read nothing more until they are written.
+      return 0;
     }
     lastActivityNanos = System.nanoTime();
     in.clear();
@@ -116,21 +127,46 @@ final class Session {
     } catch (IOException e) {
       log.debug("Could not read from connection {}: {}", id, e.toString());
       close();
-      return;
+      return -1;
     }
     if (receivedDescriptors()) {
-      return;
+      return -1;
     }
     in.flip();
     if (n < 0) {
-      // The client half-closed or went away. Requests decoded so far were answered already.
+      // The client half-closed or went away: answer what it sent, then end the connection.
       if (in.hasRemaining()) {
-        log.debug("Connection {} closed mid-frame after {} bytes", id, in.remaining());
+        process(in, out);
       }
-      close();
-      return;
+      if (pendingInput != null) {
+        log.debug("Connection {} closed mid-frame after {} bytes", id, pendingInput.length);
+        pendingInput = null;
+      }
+      if (backlog == null) {
+        close();
+      } else {
+        closing = true;
+      }
+      return -1;
     }
     process(in, out);
+    return n;
+  }
+
+  /**
+   * Shutting down: answers every request the client already sent (reading until the socket has
+   * nothing more), then closes once the replies are written. The event loop bounds how long.
+   */
+  void drain(ByteBuffer in, ByteBuffer out) {
+    draining = true;
+    while (!closed && backlog == null && !closing) {
+      if (readOnce(in, out) <= 0) {
+        break;
+      }
+    }
+    if (!closed && backlog == null) {
+      close();
+    }
   }
 
   /** Writes what the socket did not take before, then goes back to processing input. */
@@ -153,7 +189,11 @@ final class Session {
       process(in, out);
     }
     if (!closed && backlog == null) {
-      key.interestOps(SelectionKey.OP_READ);
+      if (draining) {
+        drain(in, out);
+      } else {
+        registration.wantRead();
+      }
     }
   }
 
@@ -277,7 +317,7 @@ final class Session {
       return false;
     }
     if (backlog != null) {
-      key.interestOps(SelectionKey.OP_WRITE);
+      registration.wantWrite();
       return false;
     }
     return true;
@@ -355,7 +395,7 @@ final class Session {
         chunk.files = List.of();
       }
       if (chunk.bytes.hasRemaining()) {
-        key.interestOps(SelectionKey.OP_WRITE);
+        registration.wantWrite();
         return false;
       }
       backlog.poll();
@@ -426,8 +466,8 @@ final class Session {
     }
     pendingInput = null;
     limits.disconnect(uid);
-    if (key != null) {
-      key.cancel();
+    if (registration != null) {
+      registration.cancel();
     }
     try {
       channel.close();

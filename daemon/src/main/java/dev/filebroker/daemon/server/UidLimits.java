@@ -2,6 +2,7 @@ package dev.filebroker.daemon.server;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.LongSupplier;
 
 /**
  * Per-uid connection counts and request rates, shared by every event loop. A uid that floods the
@@ -15,16 +16,23 @@ final class UidLimits {
   private final double tokensPerNano;
   private final double burst;
   private final ConcurrentMap<Long, UidState> states = new ConcurrentHashMap<>();
+  private final LongSupplier clock;
 
   UidLimits(int maxConnectionsPerUid, int requestsPerSecond, int burst) {
+    this(maxConnectionsPerUid, requestsPerSecond, burst, System::nanoTime);
+  }
+
+  /** With {@code clock} as the source of nanosecond time (tests pass their own). */
+  UidLimits(int maxConnectionsPerUid, int requestsPerSecond, int burst, LongSupplier clock) {
     this.maxConnectionsPerUid = maxConnectionsPerUid;
     this.tokensPerNano = requestsPerSecond / 1e9;
     this.burst = burst;
+    this.clock = clock;
   }
 
   /** Counts a new connection for {@code uid}; false (and nothing counted) when over the limit. */
   boolean tryConnect(long uid) {
-    UidState s = states.computeIfAbsent(uid, k -> new UidState(burst));
+    UidState s = states.computeIfAbsent(uid, k -> new UidState(burst, clock.getAsLong()));
     synchronized (s) {
       if (s.connections >= maxConnectionsPerUid) {
         return false;
@@ -50,8 +58,8 @@ final class UidLimits {
 
   /** Takes one request from {@code uid}'s budget; false when the uid is over its rate. */
   boolean tryRequest(long uid) {
-    UidState s = states.computeIfAbsent(uid, k -> new UidState(burst));
-    long now = System.nanoTime();
+    UidState s = states.computeIfAbsent(uid, k -> new UidState(burst, clock.getAsLong()));
+    long now = clock.getAsLong();
     synchronized (s) {
       s.tokens = Math.min(burst, s.tokens + (now - s.refilledAt) * tokensPerNano);
       s.refilledAt = now;
@@ -66,10 +74,11 @@ final class UidLimits {
   private static final class UidState {
     int connections;
     double tokens;
-    long refilledAt = System.nanoTime();
+    long refilledAt;
 
-    UidState(double tokens) {
+    UidState(double tokens, long now) {
       this.tokens = tokens;
+      this.refilledAt = now;
     }
   }
 }

@@ -46,6 +46,7 @@ class DaemonConfigLoaderTest {
                 """
                 socket = "run/x.sock"
                 socket_mode = "0660"
+                control_socket = "run/control.sock"
                 [limits]
                 event_loops = 3
                 max_connections = 10
@@ -59,6 +60,7 @@ class DaemonConfigLoaderTest {
     DaemonConfig c = loaded.config();
     assertEquals(dir.resolve("run/x.sock"), c.socket(), "relative paths resolve against the file");
     assertEquals(0660, c.socketMode());
+    assertEquals(dir.resolve("run/control.sock"), c.controlSocket());
     assertEquals(
         new Limits(3, 10, 5, 100, 7, 4, Duration.ofSeconds(2), Duration.ofSeconds(30)),
         c.limits());
@@ -95,6 +97,19 @@ class DaemonConfigLoaderTest {
   }
 
   @Test
+  void controlSocketDefaultsUnderRunFilebroker() throws IOException {
+    var loaded = assertInstanceOf(DaemonConfigLoader.Result.Loaded.class, load("socket = \"/x.sock\"\n"));
+    assertEquals(Path.of("/run/filebroker/control.sock"), loaded.config().controlSocket());
+  }
+
+  @Test
+  void controlSocketMustBeNonEmptyString() throws IOException {
+    assertEquals(
+        List.of(dir.resolve("filebroker.toml") + ":1:1: 'control_socket' must be a non-empty string"),
+        errors("control_socket = 5\n"));
+  }
+
+  @Test
   void syntaxErrorCarriesPosition() throws IOException {
     List<String> errors = errors("socket = \n");
     assertEquals(1, errors.size());
@@ -114,5 +129,41 @@ class DaemonConfigLoaderTest {
       throw new IllegalStateException("repository root not found from " + Path.of("").toAbsolutePath());
     }
     return p;
+  }
+
+  @Test
+  void readsFixedEndpoints() throws IOException {
+    var loaded =
+        assertInstanceOf(
+            DaemonConfigLoader.Result.Loaded.class,
+            load(
+                """
+                [[endpoint]]
+                name = "nobody-reads-hostname"
+                socket = "/tmp/hostname.sock"
+                path = "/etc/hostname"
+                access = "read"
+                users = [65534]
+                """));
+    assertEquals(1, loaded.config().endpoints().size());
+    assertEquals("nobody-reads-hostname", loaded.config().endpoints().getFirst().name());
+  }
+
+  @Test
+  void endpointOnTheDaemonSocketIsAnError() throws IOException {
+    assertEquals(
+        List.of(
+            dir.resolve("filebroker.toml")
+                + ":2:1: endpoint e uses the daemon's own socket"),
+        errors(
+            """
+            socket = "/tmp/x.sock"
+            [[endpoint]]
+            name = "e"
+            socket = "/tmp/x.sock"
+            path = "/etc/hostname"
+            access = "read"
+            any = true
+            """));
   }
 }

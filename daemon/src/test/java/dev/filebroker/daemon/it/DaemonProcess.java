@@ -19,11 +19,13 @@ final class DaemonProcess implements AutoCloseable {
   private final Process process;
   private final Path log;
   private final Path socket;
+  private final Path controlSocket;
 
-  private DaemonProcess(Process process, Path log, Path socket) {
+  private DaemonProcess(Process process, Path log, Path socket, Path controlSocket) {
     this.process = process;
     this.log = log;
     this.socket = socket;
+    this.controlSocket = controlSocket;
   }
 
   /** The repository root (system property filebroker.home, set by the build). */
@@ -43,9 +45,41 @@ final class DaemonProcess implements AutoCloseable {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
-  /** Starts {@code filebroker serve} with extra arguments and waits until it listens. */
+  /**
+   * Starts {@code filebroker serve} with extra arguments and waits until it listens. Without a
+   * {@code --control-socket} argument the control socket goes into {@code workDir}, so that test
+   * daemons never touch /run/filebroker.
+   */
   static DaemonProcess start(Path workDir, Path socket, String... args) throws IOException {
-    List<String> command = new ArrayList<>();
+    return start(workDir, socket, java.util.Map.of(), List.of(), args);
+  }
+
+  /**
+   * Starts {@code filebroker serve} with extra environment variables, behind {@code wrapper} (a
+   * command prefix such as {@code systemd-socket-activate -l SOCKET}, empty for none), and waits
+   * until it listens.
+   */
+  static DaemonProcess start(
+      Path workDir,
+      Path socket,
+      java.util.Map<String, String> environment,
+      List<String> wrapper,
+      String... args)
+      throws IOException {
+    DaemonProcess daemon = launch(workDir, socket, environment, wrapper, args);
+    daemon.awaitLine("listening on", Duration.ofSeconds(30));
+    return daemon;
+  }
+
+  /** Like {@link #start(Path, Path, java.util.Map, List, String...)}, without waiting. */
+  static DaemonProcess launch(
+      Path workDir,
+      Path socket,
+      java.util.Map<String, String> environment,
+      List<String> wrapper,
+      String... args)
+      throws IOException {
+    List<String> command = new ArrayList<>(wrapper);
     command.add(java());
     command.add("--enable-native-access=ALL-UNNAMED");
     command.add("--add-opens=java.base/java.io=ALL-UNNAMED");
@@ -56,15 +90,21 @@ final class DaemonProcess implements AutoCloseable {
     command.add("--socket");
     command.add(socket.toString());
     command.addAll(List.of(args));
+    int given = List.of(args).indexOf("--control-socket");
+    Path control;
+    if (given >= 0) {
+      control = Path.of(args[given + 1]);
+    } else {
+      control = workDir.resolve("control-" + System.nanoTime() + ".sock");
+      command.add("--control-socket");
+      command.add(control.toString());
+    }
     Path log = workDir.resolve("daemon-" + System.nanoTime() + ".log");
-    Process p =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
-    DaemonProcess daemon = new DaemonProcess(p, log, socket);
-    daemon.awaitLine("listening on", Duration.ofSeconds(30));
-    return daemon;
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().putAll(environment);
+    Process p = builder.start();
+    return new DaemonProcess(p, log, socket, control);
   }
 
   /** Waits until the daemon's output contains {@code text}; fails with the output otherwise. */
@@ -99,6 +139,23 @@ final class DaemonProcess implements AutoCloseable {
 
   Path socket() {
     return socket;
+  }
+
+  /** The daemon's root-only control socket. */
+  Path controlSocket() {
+    return controlSocket;
+  }
+
+  /** Runs {@code filebroker ARGS} from the built jar as the test's own user (root). */
+  static Command command(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(java());
+    command.add("--enable-native-access=ALL-UNNAMED");
+    command.add("--add-opens=java.base/java.io=ALL-UNNAMED");
+    command.add("-jar");
+    command.add(jar().toString());
+    command.addAll(List.of(args));
+    return Command.run(command, "");
   }
 
   /** How many descriptors the daemon holds open right now. */

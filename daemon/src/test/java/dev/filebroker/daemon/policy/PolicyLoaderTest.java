@@ -17,7 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** Loads the fixtures under src/test/resources/policy and checks every message exactly. */
 class PolicyLoaderTest {
   private static final String KEYS =
-      "name, users, groups, any, paths, access, types, create_mode";
+      "name, users, groups, uids, gids, any, executables, units, paths, access, types,"
+          + " create_mode, create_exclusive, create_owner, same_mount, max_links, owner,"
+          + " append_only_inode";
 
   static Path fixture(String name) {
     URL url = PolicyLoaderTest.class.getResource("/policy/" + name);
@@ -63,7 +65,7 @@ class PolicyLoaderTest {
     assertErrors(
         "unknown-key.toml",
         "1:1: [[allow]] rule has no 'access'; add access = [...] with some of: read, write,"
-            + " append, create, truncate",
+            + " append, create, truncate, directory",
         "4:1: unknown key 'acess' in [[allow]]; expected one of: "
             + KEYS
             + " (did you mean 'access'?)");
@@ -89,16 +91,17 @@ class PolicyLoaderTest {
   void rejectsRuleWithoutSubject() {
     assertErrors(
         "no-subject.toml",
-        "1:1: rule has no subject; add users = [...], groups = [...], or any = true to apply it"
-            + " to everyone");
+        "1:1: rule has no subject; add users = [...], groups = [...], uids = [...], gids = [...],"
+            + " or any = true to apply it to everyone (executables and units only narrow a"
+            + " subject)");
   }
 
   @Test
   void rejectsAnyTogetherWithUsers() {
     assertErrors(
         "any-with-users.toml",
-        "3:1: any = true cannot be combined with users or groups; remove 'any' to limit the rule"
-            + " to them, or remove users and groups to apply it to everyone");
+        "3:1: any = true cannot be combined with users, groups, uids or gids; remove 'any' to"
+            + " limit the rule to them, or remove them to apply it to everyone");
   }
 
   @Test
@@ -129,7 +132,8 @@ class PolicyLoaderTest {
   void rejectsUnknownAccessWord() {
     assertErrors(
         "bad-access.toml",
-        "4:19: unknown access 'execute'; expected one of: read, write, append, create, truncate");
+        "4:19: unknown access 'execute'; expected one of: read, write, append, create, truncate,"
+            + " directory");
   }
 
   @Test
@@ -224,10 +228,11 @@ class PolicyLoaderTest {
                 + " ...]",
             temp.resolve("a.toml")
                 + ":1:1: [[allow]] rule has no 'access'; add access = [...] with some of: read,"
-                + " write, append, create, truncate",
+                + " write, append, create, truncate, directory",
             temp.resolve("b.toml")
-                + ":1:1: rule has no subject; add users = [...], groups = [...], or any = true to"
-                + " apply it to everyone",
+                + ":1:1: rule has no subject; add users = [...], groups = [...], uids = [...],"
+                + " gids = [...], or any = true to apply it to everyone (executables and units"
+                + " only narrow a subject)",
             temp.resolve("b.toml") + ":2:10: path 'x' is not absolute; start it with '/'"),
         errorsOf(temp));
   }
@@ -266,7 +271,8 @@ class PolicyLoaderTest {
         List.of("/etc/myapp/app.conf", "/srv/data/*.csv", "/srv/shared/**"),
         app.paths().stream().map(PathPattern::text).toList());
     assertEquals(
-        EnumSet.of(Permission.READ, Permission.WRITE, Permission.CREATE), app.permissions());
+        EnumSet.of(Permission.READ, Permission.WRITE, Permission.CREATE, Permission.DIRECTORY),
+        app.permissions());
     assertEquals(EnumSet.of(FileType.REGULAR, FileType.DIRECTORY), app.fileTypes());
     assertEquals(0640, app.createModeMask());
 
@@ -283,6 +289,94 @@ class PolicyLoaderTest {
     assertEquals(0600, hostname.createModeMask());
 
     assertEquals(0600, policy.rules().get(3).createModeMask());
+  }
+
+  @Test
+  void reportsEveryProblemOfTheNewKeysWithPositions() {
+    assertErrors(
+        "new-keys.toml",
+        "2:9: range 59999-1000 is empty; write the lower id first",
+        "2:23: 'x' is not a range; write ranges as \"FIRST-LAST\", as in uids = [\"1000-59999\"]",
+        "3:16: executable '/usr/bin/*' has '*'; executables are matched exactly: list each"
+            + " program's absolute path",
+        "3:30: executable 'bin/app' is not absolute; start it with '/'",
+        "4:10: unit 'app' is not a systemd unit name; write the full name with its type, as in"
+            + " \"myapp.service\" or \"session-2.scope\"",
+        "5:10: path '/srv/${who}/x' uses the unknown variable '${who}'; variables are ${user},"
+            + " ${uid}, ${gid} and ${home}",
+        "5:27: path '/srv/a${home}' uses ${home} inside the pattern; ${home} can only begin a"
+            + " pattern, as in \"${home}/.config/**\"",
+        "5:44: path '${home}x': ${home} must be followed by '/' or end the pattern, as in"
+            + " \"${home}/.config/app/**\"",
+        "6:1: access \"directory\" hands out read-only directory descriptors, which need"
+            + " \"read\"; add \"read\"",
+        "7:1: access \"directory\" needs \"directory\" in types; add it, or remove types to"
+            + " allow regular files and directories",
+        "8:1: create_exclusive has no effect without \"create\" in access; add \"create\" or"
+            + " remove create_exclusive",
+        "9:1: create_owner must be \"requester\" or \"root\"; found \"nobody\"",
+        "9:1: create_owner has no effect without \"create\" in access; add \"create\" or remove"
+            + " create_owner",
+        "10:1: max_links must be a whole number of at least 1, such as max_links = 1; found 0",
+        "12:1: 'append_only_inode' must be true or false; found a string",
+        "17:1: 'max_links' is not allowed in [[deny]]; a deny rule applies to every file type and"
+            + " creates nothing, and 'max_links' only limits what an allow rule hands out: remove"
+            + " it");
+  }
+
+  @Test
+  void loadsProcessConstraintsCreateOptionsAndGuards() {
+    Policy policy = loaded(fixture("valid/options.toml"));
+    Rule guarded = policy.rules().get(0);
+    assertEquals(
+        List.of(new Subject.UidRange(1000, 59999), new Subject.GidRange(44, 44)),
+        guarded.subjects());
+    assertEquals(java.util.Set.of("/usr/bin/app"), guarded.executables());
+    assertEquals(java.util.Set.of("app.service"), guarded.units());
+    assertEquals(EnumSet.of(FileType.REGULAR, FileType.DIRECTORY), guarded.fileTypes());
+    assertEquals(true, guarded.requiresExclusiveCreate());
+    assertEquals(Rule.CreateOwner.ROOT, guarded.createOwner());
+    assertEquals(true, guarded.noCrossMounts());
+    assertEquals(java.util.OptionalInt.of(1), guarded.maxLinks());
+    assertEquals(
+        Optional.of(new RequiredOwner.User(0, Optional.of("root"))), guarded.requiredOwner());
+    assertEquals(false, guarded.requiresAppendOnlyInode());
+
+    Rule log = policy.rules().get(1);
+    assertEquals(true, log.requiresAppendOnlyInode());
+    assertEquals(Rule.CreateOwner.REQUESTER, log.createOwner());
+    assertEquals(false, log.noCrossMounts());
+    assertEquals(java.util.OptionalInt.empty(), log.maxLinks());
+    assertEquals(Optional.of(new RequiredOwner.User(0, Optional.empty())), log.requiredOwner());
+    assertEquals(java.util.Set.of(), log.executables());
+  }
+
+  @Test
+  void rejectsOwnerThatWouldRefuseCreatedFiles(@TempDir Path temp) throws Exception {
+    Path file = temp.resolve("p.toml");
+    Files.writeString(
+        file,
+        """
+        [[allow]]
+        any = true
+        paths = ["/srv/x"]
+        access = ["write", "create"]
+        owner = "root"
+
+        [[allow]]
+        any = true
+        paths = ["/srv/y"]
+        access = ["append", "write"]
+        append_only_inode = true
+        """);
+    assertEquals(
+        List.of(
+            file + ":5:1: owner = \"root (0)\" would refuse the files this rule creates (owned by"
+                + " the requester); make owner and create_owner agree (\"requester\" with"
+                + " \"requester\", \"root\" with \"root\")",
+            file + ":11:1: append_only_inode needs \"append\" and no \"write\" in access: the"
+                + " kernel refuses to open an append-only file for writing without O_APPEND"),
+        errorsOf(file));
   }
 
   @Test

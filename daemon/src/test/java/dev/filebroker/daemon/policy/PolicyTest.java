@@ -288,7 +288,7 @@ class PolicyTest {
   }
 
   @Test
-  void directoryRequestNeedsDirectoryType() {
+  void directoryRequestNeedsDirectoryAccess() {
     Policy policy =
         policy(
             """
@@ -302,14 +302,14 @@ class PolicyTest {
             name = "dirs"
             users = [0]
             paths = ["/srv/d"]
-            access = ["read"]
+            access = ["read", "directory"]
             types = ["directory"]
             """);
     AccessRequest directory = new AccessRequest("/srv/d", Set.of(Permission.READ), true);
     assertEquals("dirs", allowedRule(policy.decide(caller(0, 0), directory)));
     assertEquals(
-        "no allow rule grants read on /srv/d as a directory to uid 1000 (rule files matches but"
-            + " grants only read and not directories)",
+        "no allow rule grants read,directory on /srv/d as a directory to uid 1000 (rule files"
+            + " matches but grants only read)",
         denied(policy.decide(caller(1000, 1000), directory)).reason());
     assertEquals(
         "files", allowedRule(policy.decide(caller(1000, 1000), request("/srv/d", Permission.READ))));
@@ -482,6 +482,239 @@ class PolicyTest {
     assertEquals(List.of(), mismatches);
   }
 
+  static Caller process(int uid, Optional<String> exe, Optional<String> unit) {
+    return new Caller(4242, uid, uid, List.of(), exe, unit);
+  }
+
+  @Test
+  void uidAndGidRangesMatchBothEndsInclusive() {
+    Policy policy =
+        policy(
+            """
+            [[allow]]
+            name = "staff"
+            uids = ["1000-59999"]
+            gids = ["2000-2999", 7]
+            paths = ["/srv/r"]
+            access = ["read"]
+            """);
+    AccessRequest read = request("/srv/r", Permission.READ);
+    assertEquals("staff", allowedRule(policy.decide(caller(1000, 1), read)));
+    assertEquals("staff", allowedRule(policy.decide(caller(59999, 1), read)));
+    assertEquals("staff", allowedRule(policy.decide(caller(60000, 1, 2999), read)));
+    assertEquals("staff", allowedRule(policy.decide(caller(60000, 7), read)));
+    assertInstanceOf(Decision.Deny.class, policy.decide(caller(999, 1), read));
+    assertInstanceOf(Decision.Deny.class, policy.decide(caller(60000, 3000, 1999), read));
+  }
+
+  @Test
+  void executableAndUnitConstraintsNarrowAnAllow() {
+    Policy policy =
+        policy(
+            """
+            [[allow]]
+            name = "app"
+            any = true
+            executables = ["/usr/bin/app"]
+            units = ["app.service"]
+            paths = ["/srv/app/**"]
+            access = ["read"]
+            """);
+    AccessRequest read = request("/srv/app/x", Permission.READ);
+    Optional<String> app = Optional.of("/usr/bin/app");
+    Optional<String> unit = Optional.of("app.service");
+    assertEquals("app", allowedRule(policy.decide(process(1000, app, unit), read)));
+    assertInstanceOf(
+        Decision.Deny.class,
+        policy.decide(process(1000, Optional.of("/usr/bin/other"), unit), read));
+    assertInstanceOf(
+        Decision.Deny.class, policy.decide(process(1000, app, Optional.of("x.service")), read));
+  }
+
+  @Test
+  void unknownExecutableOrUnitFailsClosed() {
+    Policy policy =
+        policy(
+            """
+            [[allow]]
+            name = "app"
+            any = true
+            executables = ["/usr/bin/app"]
+            paths = ["/srv/app/**"]
+            access = ["read"]
+
+            [[allow]]
+            name = "all"
+            any = true
+            paths = ["/srv/**"]
+            access = ["read"]
+
+            [[deny]]
+            name = "no-browser"
+            any = true
+            executables = ["/usr/bin/browser"]
+            units = ["browser.scope"]
+            paths = ["/srv/secret/**"]
+            """);
+    Optional<String> unknown = Optional.empty();
+    // Allow: an unknown executable does not meet executables = [...].
+    assertEquals(
+        "all",
+        allowedRule(
+            policy.decide(process(1000, unknown, unknown), request("/srv/app/x", Permission.READ))));
+    AccessRequest secret = request("/srv/secret/k", Permission.READ);
+    // Deny: hiding the executable or unit does not dodge it.
+    assertEquals(
+        "no-browser", denied(policy.decide(process(1000, unknown, unknown), secret)).rule()
+            .orElseThrow().id());
+    assertEquals(
+        "no-browser",
+        denied(policy.decide(
+                process(1000, Optional.of("/usr/bin/browser"), unknown), secret))
+            .rule().orElseThrow().id());
+    assertEquals(
+        "no-browser",
+        denied(policy.decide(
+                process(1000, Optional.of("/usr/bin/browser (deleted)"),
+                    Optional.of("browser.scope")), secret))
+            .rule().orElseThrow().id());
+    // A known, different executable is not the denied one.
+    assertEquals(
+        "all",
+        allowedRule(policy.decide(
+            process(1000, Optional.of("/usr/bin/cat"), Optional.of("browser.scope")), secret)));
+  }
+
+  @Test
+  void pathVariablesExpandPerCaller() {
+    // root (uid 0, home /root) is in every /etc/passwd; uid 123456 is in none here.
+    Policy policy =
+        policy(
+            """
+            [[allow]]
+            name = "own"
+            any = true
+            paths = ["/srv/users/${user}/**", "/run/user/${uid}/app-${gid}", "${home}/.config/**"]
+            access = ["read", "write"]
+            """);
+    Caller root = caller(0, 0);
+    assertEquals(
+        "own",
+        allowedRule(policy.decide(root, request("/srv/users/root/a", Permission.READ))));
+    assertEquals(
+        "own", allowedRule(policy.decide(root, request("/run/user/0/app-0", Permission.READ))));
+    assertEquals(
+        "own", allowedRule(policy.decide(root, request("/root/.config/x", Permission.WRITE))));
+    assertInstanceOf(
+        Decision.Deny.class, policy.decide(root, request("/srv/users/alice/a", Permission.READ)));
+    assertInstanceOf(
+        Decision.Deny.class, policy.decide(root, request("/run/user/1/app-0", Permission.READ)));
+    assertInstanceOf(
+        Decision.Deny.class, policy.decide(root, request("/home/x/.config/x", Permission.READ)));
+    Caller stranger = caller(123456, 123456);
+    assertInstanceOf(
+        Decision.Deny.class,
+        policy.decide(stranger, request("/srv/users/123456/a", Permission.READ)));
+    assertEquals(
+        "own",
+        allowedRule(policy.decide(stranger, request("/run/user/123456/app-123456",
+            Permission.READ))));
+  }
+
+  @Test
+  void unresolvableVariableMakesDenyRulesMatch() {
+    Policy policy =
+        policy(
+            """
+            [[allow]]
+            name = "all"
+            any = true
+            paths = ["/srv/**"]
+            access = ["read"]
+
+            [[deny]]
+            name = "others-homes"
+            any = true
+            paths = ["/srv/home/${user}/private/**"]
+
+            [[deny]]
+            name = "home-secrets"
+            any = true
+            paths = ["${home}/.ssh/**"]
+            """);
+    // A caller without a passwd entry: neither ${user} nor ${home} resolves, so both deny rules
+    // match every path their literal part reaches.
+    Caller stranger = caller(123456, 123456);
+    assertEquals(
+        "others-homes",
+        denied(policy.decide(stranger, request("/srv/home/x/y", Permission.READ))).rule()
+            .orElseThrow().id());
+    assertEquals(
+        "home-secrets",
+        denied(policy.decide(stranger, request("/srv/a", Permission.READ))).rule().orElseThrow()
+            .id());
+    // nobody's home is /nonexistent: it resolves, and the rules match only their own paths.
+    Caller nobody = caller(NOBODY, NOBODY);
+    assertEquals("all", allowedRule(policy.decide(nobody, request("/srv/a", Permission.READ))));
+    assertEquals(
+        "home-secrets",
+        denied(policy.decide(nobody, request("/nonexistent/.ssh/id", Permission.READ))).rule()
+            .orElseThrow().id());
+  }
+
+  @Test
+  void exclusiveCreateNeedsOExcl() {
+    Policy policy =
+        policy(
+            """
+            [[allow]]
+            name = "drop"
+            any = true
+            paths = ["/srv/drop/*"]
+            access = ["write", "create"]
+            create_exclusive = true
+            """);
+    int flags =
+        dev.filebroker.protocol.OpenFlags.O_WRONLY | dev.filebroker.protocol.OpenFlags.O_CREAT;
+    AccessRequest plain = AccessRequest.fromOpenFlags("/srv/drop/a", flags);
+    AccessRequest exclusive =
+        AccessRequest.fromOpenFlags("/srv/drop/a", flags | dev.filebroker.protocol.OpenFlags.O_EXCL);
+    assertEquals("drop", allowedRule(policy.decide(caller(1000, 1000), exclusive)));
+    assertEquals(
+        "no allow rule grants write,create on /srv/drop/a to uid 1000 (rule drop matches but"
+            + " requires O_EXCL to create)",
+        denied(policy.decide(caller(1000, 1000), plain)).reason());
+    assertEquals(
+        "drop",
+        allowedRule(
+            policy.decide(caller(1000, 1000), request("/srv/drop/a", Permission.WRITE))));
+  }
+
+  @Test
+  void directoryDenyRefusesADirectoryOpenedWithoutODirectory() {
+    Policy policy =
+        policy(
+            """
+            [[allow]]
+            name = "tree"
+            any = true
+            paths = ["/srv/t/**"]
+            access = ["read", "directory"]
+
+            [[deny]]
+            name = "no-listing"
+            any = true
+            paths = ["/srv/t/hidden"]
+            access = ["directory"]
+            """);
+    AccessRequest plain = request("/srv/t/hidden", Permission.READ);
+    assertEquals("tree", allowedRule(policy.decide(caller(1000, 1000), plain)));
+    // The server decides again with asDirectory() once it sees a directory.
+    assertEquals(
+        "no-listing",
+        denied(policy.decide(caller(1000, 1000), plain.asDirectory())).rule().orElseThrow().id());
+  }
+
   @Property(tries = 300)
   void indexDecidesLikeALinearScan(
       @ForAll("smallPolicies") List<Rule> rules, @ForAll("requests") AccessRequest request,
@@ -563,8 +796,7 @@ class PolicyTest {
       if (rule.effect() == Rule.Effect.ALLOW
           && rule.matchesCaller(caller)
           && rule.matchesPath(request.path())
-          && rule.grants(request.permissions())
-          && (!request.directory() || rule.fileTypes().contains(FileType.DIRECTORY))) {
+          && rule.grants(request.permissions())) {
         return "allow " + rule.id();
       }
     }

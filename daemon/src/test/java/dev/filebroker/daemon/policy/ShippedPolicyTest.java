@@ -33,7 +33,11 @@ class ShippedPolicyTest {
     // config/filebroker.toml is the daemon configuration, checked by DaemonConfigLoaderTest.
     List<Path> files;
     try (Stream<Path> walk = Files.walk(RepositoryRoot.find().resolve("config/policy.d"))) {
-      files = walk.filter(p -> p.toString().endsWith(".toml")).sorted().toList();
+      files =
+          walk.filter(p -> p.toString().endsWith(".toml"))
+              .filter(p -> !p.getParent().getFileName().toString().equals(PolicyTests.TESTS_DIRECTORY))
+              .sorted()
+              .toList();
     }
     assertTrue(!files.isEmpty(), "config/ should ship at least one policy file");
     List<String> problems = new ArrayList<>();
@@ -66,6 +70,40 @@ class ShippedPolicyTest {
     }
     assertTrue(count >= 2, "docs/policy.md should hold TOML examples");
     assertEquals(List.of(), problems);
+  }
+
+  @Test
+  void shippedCasesPassAgainstTheShippedPolicy() {
+    PolicyTests tests = PolicyTests.discover(POLICY_DIR);
+    assertTrue(tests.cases().size() >= 5, "config/policy.d/tests should ship example cases");
+    PolicyTests.Report report = tests.run(shipped());
+    assertTrue(report.passed(), () -> report.errors() + "\n" + report.failures());
+  }
+
+  @Test
+  void loadsAHundredThousandRulesCorrectly(@org.junit.jupiter.api.io.TempDir Path temp)
+      throws IOException {
+    // 100 files of 1,000 rules each; each rule grants one user one directory.
+    for (int f = 0; f < 100; f++) {
+      StringBuilder text = new StringBuilder();
+      for (int r = 0; r < 1000; r++) {
+        int n = f * 1000 + r;
+        text.append("[[allow]]\nname = \"r").append(n).append("\"\nusers = [")
+            .append(100_000 + n).append("]\npaths = [\"/srv/u").append(n)
+            .append("/**\"]\naccess = [\"read\"]\n\n");
+      }
+      Files.writeString(temp.resolve(String.format("%03d.toml", f)), text);
+    }
+    PolicyLoad load = PolicyLoader.load(temp);
+    Policy policy = assertInstanceOf(PolicyLoad.Loaded.class, load, load::toString).policy();
+    assertEquals(100_000, policy.ruleCount());
+    Caller last = new Caller(1, 199_999, 1, List.of(), Optional.empty(), Optional.empty());
+    Decision decision =
+        policy.decide(last, new AccessRequest("/srv/u99999/a", EnumSet.of(Permission.READ), false));
+    assertEquals("r99999", assertInstanceOf(Decision.Allow.class, decision).rule().id());
+    assertInstanceOf(
+        Decision.Deny.class,
+        policy.decide(last, new AccessRequest("/srv/u99998/a", EnumSet.of(Permission.READ), false)));
   }
 
   @Test

@@ -1,0 +1,124 @@
+package dev.filebroker.daemon.audit;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+
+/**
+ * Collapses bursts of identical denials so that a client cannot flood the audit log by repeating
+ * a denied request: the first of a burst is written, the rest are counted, and one summary line
+ * follows when the burst's window closes.
+ *
+ * <p>At most {@link #MAX_BURSTS} bursts are tracked; beyond that the oldest is closed early. All
+ * methods are synchronized: the work under the lock is a map lookup.
+ */
+final class DenialCollapser {
+  /** How many distinct bursts are tracked at once. */
+  static final int MAX_BURSTS = 4096;
+
+  private record Key(long uid, String path, String access, Optional<String> rule, String result) {}
+
+  private static final class Burst {
+    final AuditEvent first;
+    final long startNanos;
+    long suppressed;
+    Instant last;
+
+    Burst(AuditEvent first, long startNanos) {
+      this.first = first;
+      this.startNanos = startNanos;
+      this.last = first.time();
+    }
+  }
+
+  private final long windowNanos;
+  private final LongSupplier nanoClock;
+  // Insertion order is start order, so expired bursts are found at the head.
+  private final Map<Key, Burst> bursts = new LinkedHashMap<>();
+
+  DenialCollapser(long windowNanos, LongSupplier nanoClock) {
+    this.windowNanos = windowNanos;
+    this.nanoClock = nanoClock;
+  }
+
+  /** The lines to write for {@code event}: none when it is suppressed. */
+  synchronized List<String> offer(AuditEvent event, Instant now) {
+    long nanos = nanoClock.getAsLong();
+    List<String> lines = expireAt(nanos, now, false);
+    if (!event.decision().equals("deny")) {
+      lines.add(event.toJson());
+      return lines;
+    }
+    Key key = new Key(event.uid(), event.path(), event.access(), event.rule(), event.result());
+    Burst burst = bursts.get(key);
+    if (burst != null) {
+      burst.suppressed++;
+      burst.last = event.time();
+      return lines;
+    }
+    if (bursts.size() >= MAX_BURSTS) {
+      Iterator<Burst> oldest = bursts.values().iterator();
+      summary(oldest.next(), now).ifPresent(lines::add);
+      oldest.remove();
+    }
+    bursts.put(key, new Burst(event, nanos));
+    lines.add(event.toJson());
+    return lines;
+  }
+
+  /** Summary lines of bursts whose window has closed, or of all bursts when {@code all}. */
+  synchronized List<String> expire(Instant now, boolean all) {
+    return expireAt(nanoClock.getAsLong(), now, all);
+  }
+
+  private List<String> expireAt(long nanos, Instant now, boolean all) {
+    List<String> lines = new ArrayList<>(1);
+    Iterator<Burst> iterator = bursts.values().iterator();
+    while (iterator.hasNext()) {
+      Burst burst = iterator.next();
+      if (!all && nanos - burst.startNanos < windowNanos) {
+        break;
+      }
+      summary(burst, now).ifPresent(lines::add);
+      iterator.remove();
+    }
+    return lines;
+  }
+
+  private static Optional<String> summary(Burst burst, Instant now) {
+    if (burst.suppressed == 0) {
+      return Optional.empty();
+    }
+    AuditEvent first = burst.first;
+    StringBuilder b = new StringBuilder(256);
+    b.append("{\"event\":\"suppressed\",\"time\":");
+    AuditEvent.string(b, now.toString());
+    b.append(",\"count\":").append(burst.suppressed);
+    b.append(",\"since\":");
+    AuditEvent.string(b, first.time().toString());
+    b.append(",\"last\":");
+    AuditEvent.string(b, burst.last.toString());
+    b.append(",\"uid\":").append(first.uid());
+    b.append(",\"path\":");
+    AuditEvent.string(b, first.path());
+    b.append(",\"access\":");
+    AuditEvent.string(b, first.access());
+    b.append(",\"decision\":\"deny\"");
+    if (first.rule().isPresent()) {
+      b.append(",\"rule\":");
+      AuditEvent.string(b, first.rule().get());
+    }
+    if (first.source().isPresent()) {
+      b.append(",\"source\":");
+      AuditEvent.string(b, first.source().get());
+    }
+    b.append(",\"result\":");
+    AuditEvent.string(b, first.result());
+    return Optional.of(b.append('}').toString());
+  }
+}

@@ -1,0 +1,145 @@
+package dev.filebroker.daemon.audit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Appends audit lines to a file from a background thread, so that recording an event is a queue
+ * insertion, never a system call.
+ *
+ * <p>The writer polls the bounded queue (no producer ever wakes it, which would be a futex call
+ * per event), writes whatever accumulated in one {@code write}, and sleeps {@value #POLL_MILLIS}
+ * ms when the queue is empty. Lines that find the queue full are dropped and counted; the count
+ * is written as an {@code "event":"dropped"} line with the next batch.
+ */
+final class FileSink implements AuditLog.Sink {
+  static final int DEFAULT_CAPACITY = 65_536;
+  static final int POLL_MILLIS = 10;
+  private static final Logger LOG = LoggerFactory.getLogger(FileSink.class);
+
+  private final Path file;
+  private final FileChannel channel;
+  private final ArrayBlockingQueue<String> queue;
+  private final AtomicLong dropped = new AtomicLong();
+  private final Thread writer;
+  private volatile boolean closing;
+
+  private FileSink(Path file, FileChannel channel, int capacity) {
+    this.file = file;
+    this.channel = channel;
+    this.queue = new ArrayBlockingQueue<>(capacity);
+    this.writer = new Thread(this::run, "filebroker-audit-writer");
+    this.writer.setDaemon(true);
+  }
+
+  /** Opens {@code file} for appending (creating it with mode 0640); the writer is not started. */
+  static FileSink open(Path file, int capacity) throws IOException {
+    FileChannel channel =
+        FileChannel.open(
+            file,
+            java.util.Set.of(
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----")));
+    return new FileSink(file, channel, capacity);
+  }
+
+  /** Starts the writer thread. */
+  void start() {
+    writer.start();
+  }
+
+  @Override
+  public void write(String line) {
+    if (!queue.offer(line)) {
+      dropped.incrementAndGet();
+    }
+  }
+
+  /** How many lines were dropped and not yet reported. */
+  long dropped() {
+    return dropped.get();
+  }
+
+  /** Writes what is queued, then stops the writer and closes the file. */
+  @Override
+  public void close() {
+    closing = true;
+    if (writer.isAlive()) {
+      LockSupport.unpark(writer);
+      try {
+        writer.join(TimeUnit.SECONDS.toMillis(10));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    } else {
+      drainOnce(new ArrayList<>());
+    }
+    try {
+      channel.close();
+    } catch (IOException e) {
+      LOG.warn("Could not close audit file {}: {}", file, e.toString());
+    }
+  }
+
+  private void run() {
+    List<String> batch = new ArrayList<>(1024);
+    while (true) {
+      boolean wrote = drainOnce(batch);
+      if (!wrote) {
+        if (closing) {
+          return;
+        }
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS));
+      }
+    }
+  }
+
+  /** Writes one batch; false when there was nothing to write. */
+  private boolean drainOnce(List<String> batch) {
+    batch.clear();
+    queue.drainTo(batch, 4096);
+    long lost = dropped.getAndSet(0);
+    if (batch.isEmpty() && lost == 0) {
+      return false;
+    }
+    StringBuilder text = new StringBuilder(batch.size() * 256 + 64);
+    for (String line : batch) {
+      text.append(line).append('\n');
+    }
+    if (lost > 0) {
+      text.append("{\"event\":\"dropped\",\"time\":\"")
+          .append(Instant.now())
+          .append("\",\"count\":")
+          .append(lost)
+          .append("}\n");
+    }
+    ByteBuffer bytes = StandardCharsets.UTF_8.encode(text.toString());
+    try {
+      while (bytes.hasRemaining()) {
+        channel.write(bytes);
+      }
+    } catch (IOException e) {
+      dropped.addAndGet(batch.size());
+      LOG.error("Could not write audit file {}: {}", file, e.toString());
+      if (closing) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return true;
+  }
+}

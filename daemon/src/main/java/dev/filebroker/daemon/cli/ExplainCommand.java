@@ -1,0 +1,148 @@
+package dev.filebroker.daemon.cli;
+
+import dev.filebroker.daemon.policy.AccessRequest;
+import dev.filebroker.daemon.policy.Explainer;
+import dev.filebroker.daemon.policy.Explanation;
+import dev.filebroker.daemon.policy.Identities;
+import dev.filebroker.daemon.policy.Permission;
+import dev.filebroker.daemon.policy.PolicyError;
+import dev.filebroker.daemon.policy.PolicyLoad;
+import dev.filebroker.daemon.policy.PolicyLoader;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code filebroker explain}: how a policy decides one request, offline, and why. */
+@Command(
+    name = "explain",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Explain how a policy decides a request: the decision, the deciding rule with file:line,",
+      "and the rules that nearly applied with why they did not. Works on the policy files;",
+      "the running daemon is not asked. Groups of --user are those of a login session",
+      "(/etc/passwd primary group plus /etc/group memberships), plus any --group.",
+      "Exits 0 when allowed, 1 when denied, 2 on an error."
+    })
+final class ExplainCommand implements Callable<Integer> {
+  static final class Who {
+    @Option(names = "--user", paramLabel = "NAME", description = "The user asking.")
+    String user;
+
+    @Option(names = "--uid", paramLabel = "N", description = "The uid asking.")
+    Long uid;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Who who;
+
+  @Option(names = "--gid", paramLabel = "N", description = "Primary gid (default: from passwd).")
+  Long gid;
+
+  @Option(names = "--group", paramLabel = "G", description = "An extra group (name or gid).")
+  List<String> groups = new ArrayList<>();
+
+  @Option(names = "--exe", paramLabel = "PATH", description = "The caller's executable.")
+  String exe;
+
+  @Option(names = "--unit", paramLabel = "NAME", description = "The caller's systemd unit.")
+  String unit;
+
+  @Option(
+      names = "--access",
+      paramLabel = "MODE",
+      split = ",",
+      required = true,
+      description = "read, write, append, create, truncate, directory (comma-separated).")
+  List<String> access;
+
+  @Option(names = "--directory", description = "The request asks for a directory (O_DIRECTORY).")
+  boolean directory;
+
+  @Option(names = "--exclusive", description = "The request carries O_EXCL.")
+  boolean exclusive;
+
+  @Option(
+      names = "--policy",
+      paramLabel = "PATH",
+      defaultValue = "/etc/filebroker/policy.d",
+      description = "Policy file or directory (default: ${DEFAULT-VALUE}).")
+  Path policy;
+
+  @Option(
+      names = "--format",
+      paramLabel = "FORMAT",
+      defaultValue = "text",
+      description = "text or json (default: ${DEFAULT-VALUE}).")
+  String format;
+
+  @Parameters(index = "0", paramLabel = "PATH", description = "The requested absolute path.")
+  String path;
+
+  @Override
+  public Integer call() {
+    if (!format.equals("text") && !format.equals("json")) {
+      System.err.println("filebroker explain: --format must be text or json");
+      return 2;
+    }
+    Set<Permission> permissions = EnumSet.noneOf(Permission.class);
+    for (String word : access) {
+      Optional<Permission> permission =
+          EnumSet.allOf(Permission.class).stream()
+              .filter(p -> p.policyName().equals(word.strip()))
+              .findFirst();
+      if (permission.isEmpty()) {
+        System.err.println("filebroker explain: unknown access '" + word + "'");
+        return 2;
+      }
+      permissions.add(permission.get());
+    }
+    PolicyLoad load = PolicyLoader.load(policy);
+    if (load instanceof PolicyLoad.Invalid invalid) {
+      for (PolicyError error : invalid.errors()) {
+        System.err.println(error);
+      }
+      return 2;
+    }
+    Identities identities;
+    try {
+      identities = Identities.system();
+    } catch (IOException e) {
+      System.err.println("filebroker explain: could not read the account databases: " + e);
+      return 2;
+    }
+    Identities.Resolution resolution =
+        identities.resolve(
+            Optional.ofNullable(who.user),
+            who.uid == null ? OptionalInt.empty() : OptionalInt.of((int) who.uid.longValue()),
+            gid == null ? OptionalInt.empty() : OptionalInt.of((int) gid.longValue()),
+            groups,
+            Optional.ofNullable(exe),
+            Optional.ofNullable(unit));
+    return switch (resolution) {
+      case Identities.Resolution.Unresolved unresolved -> {
+        System.err.println("filebroker explain: " + unresolved.message());
+        yield 2;
+      }
+      case Identities.Resolution.Resolved resolved -> {
+        Explanation explanation =
+            Explainer.explain(
+                ((PolicyLoad.Loaded) load).policy(),
+                resolved.caller(),
+                new AccessRequest(path, permissions, directory, exclusive));
+        System.out.print(
+            format.equals("json") ? explanation.toJson() + "\n" : explanation.toText());
+        yield explanation.allowed() ? 0 : 1;
+      }
+    };
+  }
+}

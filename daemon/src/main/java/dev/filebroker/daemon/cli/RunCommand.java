@@ -1,0 +1,192 @@
+package dev.filebroker.daemon.cli;
+
+import dev.filebroker.client.Access;
+import dev.filebroker.client.BrokerRequestException;
+import dev.filebroker.client.BrokeredFile;
+import dev.filebroker.client.FileBroker;
+import dev.filebroker.daemon.fs.Exec;
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code filebroker run}: obtains descriptors through the daemon, places them at chosen numbers
+ * and replaces itself with a command, so that programs that know nothing of filebroker can use
+ * brokered files (as {@code cat <&3} or as their standard input and output).
+ */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Open files through the daemon, place them at the given descriptor numbers, and execute",
+      "COMMAND in place of this process (its exit status is the command's). If any file cannot be",
+      "had, say which and why and exit 2 without running COMMAND; 127 if COMMAND is not found,",
+      "126 if it cannot be executed."
+    })
+final class RunCommand implements Callable<Integer> {
+  /** One requested descriptor. */
+  record Placement(int number, Path path, String accessName, Access access) {}
+
+  @Option(
+      names = "--fd",
+      paramLabel = "N=PATH[:ACCESS]",
+      description = {
+        "Open PATH and place it at descriptor N; ACCESS is read (default), write, append or",
+        "read-write. Repeatable."
+      })
+  List<String> fds = new ArrayList<>();
+
+  @Option(names = "--stdin", paramLabel = "PATH", description = "Same as --fd 0=PATH:read.")
+  String stdin;
+
+  @Option(names = "--stdout", paramLabel = "PATH", description = "Same as --fd 1=PATH:write.")
+  String stdout;
+
+  @Option(
+      names = "--socket",
+      paramLabel = "PATH",
+      description = "Daemon socket (default: $FILEBROKER_SOCKET, else /run/filebroker/filebroker.sock).")
+  Path socket;
+
+  @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments.")
+  List<String> command;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    List<String> specs = new ArrayList<>(fds);
+    if (stdin != null) {
+      specs.add("0=" + stdin + ":read");
+    }
+    if (stdout != null) {
+      specs.add("1=" + stdout + ":write");
+    }
+    Map<Integer, Placement> placements = new LinkedHashMap<>();
+    for (String s : specs) {
+      Placement p = parse(s);
+      if (placements.putIfAbsent(p.number(), p) != null) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "descriptor " + p.number() + " is given twice");
+      }
+    }
+    Map<Integer, BrokeredFile> files = new LinkedHashMap<>();
+    try {
+      try (FileBroker broker = socket == null ? FileBroker.connect() : FileBroker.connect(socket)) {
+        for (Placement p : placements.values()) {
+          try {
+            files.put(p.number(), broker.open(p.path(), p.access()));
+          } catch (IOException e) {
+            System.err.println(
+                "filebroker: could not open descriptor "
+                    + p.number()
+                    + " ("
+                    + p.path()
+                    + ", "
+                    + p.accessName()
+                    + "): "
+                    + describe(e));
+            return 2;
+          }
+        }
+      } catch (IOException e) {
+        System.err.println("filebroker: could not reach the daemon: " + e.getMessage());
+        return 2;
+      }
+      Map<Integer, FileDescriptor> descriptors = new LinkedHashMap<>();
+      files.forEach((n, f) -> descriptors.put(n, f.fileDescriptor()));
+      System.out.flush();
+      System.err.flush();
+      try {
+        Exec.exec(command.getFirst(), command.subList(1, command.size()), descriptors);
+      } catch (IOException e) {
+        System.err.println("filebroker: " + e.getMessage());
+        return e.getMessage().endsWith("ENOENT") ? 127 : 126;
+      }
+      throw new IllegalStateException("exec returned without an error");
+    } finally {
+      for (BrokeredFile f : files.values()) {
+        try {
+          f.close();
+        } catch (IOException ignored) {
+          // exiting anyway
+        }
+      }
+    }
+  }
+
+  private Placement parse(String text) {
+    int equals = text.indexOf('=');
+    if (equals <= 0) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--fd must be N=PATH[:ACCESS], e.g. 3=/etc/app.conf:read: " + text);
+    }
+    int number;
+    try {
+      number = Integer.parseInt(text.substring(0, equals));
+    } catch (NumberFormatException e) {
+      number = -1;
+    }
+    if (number < 0 || number > 1023) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "descriptor number must be 0 to 1023: " + text);
+    }
+    String rest = text.substring(equals + 1);
+    String accessName = "read";
+    int colon = rest.lastIndexOf(':');
+    if (colon >= 0 && access(rest.substring(colon + 1)).isPresent()) {
+      accessName = rest.substring(colon + 1);
+      rest = rest.substring(0, colon);
+    }
+    if (rest.isEmpty()) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "no path in --fd " + text);
+    }
+    return new Placement(
+        number, Path.of(rest).toAbsolutePath().normalize(), accessName, access(accessName).orElseThrow());
+  }
+
+  private static Optional<Access> access(String name) {
+    return switch (name) {
+      case "read" -> Optional.of(Access.READ);
+      case "write" -> Optional.of(Access.WRITE);
+      case "append" -> Optional.of(Access.APPEND);
+      case "read-write" -> Optional.of(Access.READ_WRITE);
+      default -> Optional.empty();
+    };
+  }
+
+  /** "CODE: message", the daemon's error code as the wire names it. */
+  static String describe(IOException e) {
+    String code =
+        switch (e) {
+          case BrokerRequestException b -> b.codeName();
+          case AccessDeniedException a -> "DENIED";
+          case NoSuchFileException n -> "NOT_FOUND";
+          case FileAlreadyExistsException f -> "ALREADY_EXISTS";
+          case NotDirectoryException n -> "NOT_A_DIRECTORY";
+          default -> "";
+        };
+    if (e instanceof BrokerRequestException b) {
+      return code + ": " + b.daemonMessage() + (b.errno() == 0 ? "" : " (errno " + b.errno() + ")");
+    }
+    if (e instanceof FileSystemException f && !code.isEmpty()) {
+      return code + ": " + f.getReason();
+    }
+    return e.getMessage();
+  }
+}

@@ -1,0 +1,281 @@
+package dev.filebroker.daemon.endpoint;
+
+import dev.filebroker.daemon.policy.FileType;
+import dev.filebroker.daemon.policy.SourceLocation;
+import dev.filebroker.daemon.policy.Subject;
+import dev.filebroker.protocol.RequestValidator;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeSet;
+import org.tomlj.TomlArray;
+import org.tomlj.TomlPosition;
+import org.tomlj.TomlTable;
+
+/**
+ * Reads the {@code [[endpoint]]} tables of the daemon configuration. Every problem is reported as
+ * "file:line:column: message", like the rest of the configuration; unknown keys are errors.
+ */
+public final class EndpointReader {
+  /** The configuration key whose array of tables declares endpoints. */
+  public static final String KEY = "endpoint";
+
+  private static final Set<String> KEYS =
+      Set.of("name", "socket", "socket_mode", "path", "access", "users", "groups", "any", "types");
+  private static final String NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
+  private static final int DEFAULT_SOCKET_MODE = 0666;
+
+  private final Path file;
+  private final Path base;
+  private final List<String> errors;
+  private final AccountNames accounts = AccountNames.read();
+
+  private EndpointReader(Path file, List<String> errors) {
+    this.file = file;
+    Path parent = file.toAbsolutePath().getParent();
+    this.base = parent != null ? parent : Path.of("/");
+    this.errors = errors;
+  }
+
+  /**
+   * Reads the value of the {@code endpoint} key of {@code file}; problems are appended to {@code
+   * errors}.
+   *
+   * @param value what the configuration holds under {@link #KEY}
+   * @param at where that key is
+   * @return the valid endpoints (complete only when no error was added)
+   */
+  public static List<Endpoint> read(Path file, Object value, TomlPosition at, List<String> errors) {
+    return new EndpointReader(file, errors).readAll(value, at);
+  }
+
+  private List<Endpoint> readAll(Object value, TomlPosition at) {
+    if (!(value instanceof TomlArray array)
+        || array.toList().stream().anyMatch(e -> !(e instanceof TomlTable))) {
+      error(at, "'endpoint' must be an array of tables: write each as [[endpoint]]");
+      return List.of();
+    }
+    List<Endpoint> endpoints = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    Set<Path> sockets = new HashSet<>();
+    for (int i = 0; i < array.size(); i++) {
+      TomlTable table = array.getTable(i);
+      TomlPosition position = array.inputPositionOf(i);
+      readOne(table, position)
+          .ifPresent(
+              e -> {
+                if (!names.add(e.name())) {
+                  error(position, "endpoint name '" + e.name() + "' is used twice; names are unique");
+                } else if (!sockets.add(e.socket())) {
+                  error(position, "socket " + e.socket() + " is used by two endpoints");
+                } else {
+                  endpoints.add(e);
+                }
+              });
+    }
+    return List.copyOf(endpoints);
+  }
+
+  private Optional<Endpoint> readOne(TomlTable table, TomlPosition position) {
+    int before = errors.size();
+    for (String key : table.keySet()) {
+      if (!KEYS.contains(key)) {
+        error(
+            table.inputPositionOf(key),
+            "unknown key '"
+                + key
+                + "' in [[endpoint]]; expected one of: "
+                + String.join(", ", new TreeSet<>(KEYS)));
+      }
+    }
+    String name = requiredString(table, "name", position, "name = \"backup-reads-shadow\"");
+    if (name != null && !name.matches(NAME_PATTERN)) {
+      error(
+          table.inputPositionOf("name"),
+          "name '"
+              + name
+              + "' is not valid; use 1 to 64 letters, digits, '.', '_' or '-', starting with a"
+              + " letter or digit");
+    }
+    String socketText = requiredString(table, "socket", position, "socket = \"/run/x.sock\"");
+    Path socket = socketText == null ? null : base.resolve(socketText).normalize();
+    int mode = socketMode(table);
+    String path = requiredString(table, "path", position, "path = \"/etc/shadow\"");
+    if (path != null) {
+      RequestValidator.pathProblem(path)
+          .ifPresent(p -> error(table.inputPositionOf("path"), "'path' is not valid: " + p));
+    }
+    String accessName = requiredString(table, "access", position, "access = \"read\"");
+    Optional<EndpointAccess> access = Optional.empty();
+    if (accessName != null) {
+      access = EndpointAccess.ofConfigName(accessName);
+      if (access.isEmpty()) {
+        error(
+            table.inputPositionOf("access"),
+            "access '" + accessName + "' is not one of " + EndpointAccess.names());
+      }
+    }
+    List<Subject> subjects = subjects(table, position);
+    Set<FileType> types = types(table);
+    if (errors.size() != before) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new Endpoint(
+            name,
+            socket,
+            mode,
+            path,
+            access.orElseThrow(),
+            subjects,
+            types,
+            new SourceLocation(file, position.line(), position.column())));
+  }
+
+  private String requiredString(TomlTable table, String key, TomlPosition position, String example) {
+    if (!table.contains(key)) {
+      error(position, "endpoint has no '" + key + "'; add " + example);
+      return null;
+    }
+    if (!table.isString(key) || table.getString(key).isEmpty()) {
+      error(table.inputPositionOf(key), "'" + key + "' must be a non-empty string, as in " + example);
+      return null;
+    }
+    return table.getString(key);
+  }
+
+  private int socketMode(TomlTable table) {
+    if (!table.contains("socket_mode")) {
+      return DEFAULT_SOCKET_MODE;
+    }
+    String text = table.isString("socket_mode") ? table.getString("socket_mode") : "";
+    if (!text.matches("0[0-7]{1,3}")) {
+      error(
+          table.inputPositionOf("socket_mode"),
+          "'socket_mode' must be an octal string of at most 0777, such as \"0660\"");
+      return DEFAULT_SOCKET_MODE;
+    }
+    return Integer.parseInt(text, 8);
+  }
+
+  private Set<FileType> types(TomlTable table) {
+    if (!table.contains("types")) {
+      return Set.of(FileType.REGULAR);
+    }
+    TomlPosition at = table.inputPositionOf("types");
+    String names =
+        String.join(
+            ", ",
+            Arrays.stream(FileType.values())
+                .filter(t -> t != FileType.SYMLINK && t != FileType.UNKNOWN)
+                .map(t -> "\"" + t.policyName() + "\"")
+                .toList());
+    if (!table.isArray("types") || table.getArray("types").isEmpty()) {
+      error(at, "'types' must be a non-empty array of " + names);
+      return Set.of();
+    }
+    TomlArray array = table.getArray("types");
+    Set<FileType> types = EnumSet.noneOf(FileType.class);
+    for (int i = 0; i < array.size(); i++) {
+      Object value = array.get(i);
+      Optional<FileType> type =
+          Arrays.stream(FileType.values())
+              .filter(t -> t != FileType.SYMLINK && t != FileType.UNKNOWN)
+              .filter(t -> t.policyName().equals(value))
+              .findFirst();
+      if (type.isEmpty()) {
+        error(at, "file type " + value + " is not one of " + names);
+      } else {
+        types.add(type.get());
+      }
+    }
+    return types;
+  }
+
+  private List<Subject> subjects(TomlTable table, TomlPosition position) {
+    List<Subject> subjects = new ArrayList<>();
+    boolean listed = false;
+    for (String key : List.of("users", "groups")) {
+      if (!table.contains(key)) {
+        continue;
+      }
+      listed = true;
+      boolean user = key.equals("users");
+      String example = user ? "users = [\"alice\", 1000]" : "groups = [\"video\", 44]";
+      TomlPosition at = table.inputPositionOf(key);
+      if (!table.isArray(key) || table.getArray(key).isEmpty()) {
+        error(at, "'" + key + "' must be a non-empty array such as " + example);
+        continue;
+      }
+      TomlArray array = table.getArray(key);
+      for (int i = 0; i < array.size(); i++) {
+        subject(user, array.get(i), at).ifPresent(subjects::add);
+      }
+    }
+    if (table.contains("any")) {
+      TomlPosition at = table.inputPositionOf("any");
+      if (!table.isBoolean("any")) {
+        error(at, "'any' must be true or false");
+      } else if (table.getBoolean("any") && listed) {
+        error(at, "any = true cannot be combined with users or groups; keep one of them");
+      } else if (table.getBoolean("any")) {
+        subjects.add(new Subject.Anyone());
+        listed = true;
+      }
+    }
+    if (!listed) {
+      error(
+          position,
+          "endpoint has no subject; add users = [...], groups = [...], or any = true to hand the"
+              + " file to everyone who can connect");
+    }
+    return subjects;
+  }
+
+  private Optional<Subject> subject(boolean user, Object value, TomlPosition at) {
+    String what = user ? "user" : "group";
+    if (value instanceof Long number) {
+      if (number < 0 || number > Subject.MAX_ID) {
+        error(at, what + " id " + number + " is out of range; use 0 to " + Subject.MAX_ID);
+        return Optional.empty();
+      }
+      int id = (int) number.longValue();
+      return Optional.of(
+          user ? new Subject.User(id, Optional.empty()) : new Subject.Group(id, Optional.empty()));
+    }
+    if (!(value instanceof String name) || name.isEmpty()) {
+      error(at, what + " must be a name in quotes or a number");
+      return Optional.empty();
+    }
+    OptionalInt id = user ? accounts.uid(name) : accounts.gid(name);
+    if (id.isEmpty()) {
+      error(
+          at,
+          "unknown "
+              + what
+              + " '"
+              + name
+              + "': not in "
+              + (user ? AccountNames.PASSWD : AccountNames.GROUP)
+              + "; check the spelling, or write the numeric id");
+      return Optional.empty();
+    }
+    return Optional.of(
+        user
+            ? new Subject.User(id.getAsInt(), Optional.of(name))
+            : new Subject.Group(id.getAsInt(), Optional.of(name)));
+  }
+
+  private void error(TomlPosition position, String message) {
+    errors.add(
+        (position == null ? file.toString() : file + ":" + position.line() + ":" + position.column())
+            + ": "
+            + message);
+  }
+}

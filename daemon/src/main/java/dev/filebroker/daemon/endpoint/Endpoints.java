@@ -1,0 +1,90 @@
+package dev.filebroker.daemon.endpoint;
+
+import dev.filebroker.daemon.audit.AuditLog;
+import dev.filebroker.daemon.fs.FileOpener;
+import dev.filebroker.daemon.server.ListeningSocket;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fixed endpoints of a running daemon: binds every endpoint socket at start (refusing to
+ * start if one cannot be bound), serves each on its own thread, and removes the sockets on close.
+ */
+public final class Endpoints implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Endpoints.class);
+
+  private final List<EndpointServer> servers;
+
+  private Endpoints(List<EndpointServer> servers) {
+    this.servers = List.copyOf(servers);
+  }
+
+  /**
+   * Binds and starts serving {@code endpoints}. A stale socket file is replaced; a socket another
+   * process listens on, or a path that is not a socket, is an error, and then no endpoint stays
+   * bound.
+   *
+   * @param opener opens each endpoint's file per connection; must outlive the returned object
+   * @param audit receives one event per connection
+   * @throws EndpointBindException when a socket cannot be bound
+   */
+  public static Endpoints start(List<Endpoint> endpoints, FileOpener opener, AuditLog audit)
+      throws EndpointBindException {
+    List<ListeningSocket> bound = new ArrayList<>();
+    try {
+      for (Endpoint e : endpoints) {
+        try {
+          bound.add(ListeningSocket.bind(e.socket(), e.socketMode()));
+        } catch (IOException x) {
+          throw new EndpointBindException(
+              "Could not bind endpoint " + e.name() + " (" + e.source() + "): " + x.getMessage(),
+              x);
+        }
+      }
+    } catch (EndpointBindException e) {
+      for (ListeningSocket s : bound) {
+        try {
+          s.close();
+        } catch (IOException ignored) {
+          // already failing; the first error is the one to report
+        }
+      }
+      throw e;
+    }
+    List<EndpointServer> servers = new ArrayList<>();
+    for (int i = 0; i < endpoints.size(); i++) {
+      EndpointServer server = new EndpointServer(endpoints.get(i), bound.get(i), opener, audit);
+      server.start();
+      servers.add(server);
+      log.info(
+          "Endpoint {} on {} hands out {} ({})",
+          endpoints.get(i).name(),
+          endpoints.get(i).socket(),
+          endpoints.get(i).path(),
+          endpoints.get(i).access().configName());
+    }
+    return new Endpoints(servers);
+  }
+
+  /** How many endpoints are served. */
+  public int size() {
+    return servers.size();
+  }
+
+  /** Stops every endpoint and removes its socket file. */
+  @Override
+  public void close() {
+    for (EndpointServer s : servers) {
+      try {
+        s.stop();
+      } catch (IOException e) {
+        log.warn("Could not remove an endpoint socket: {}", e.toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+package dev.filebroker.daemon.fs;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import java.util.OptionalInt;
+
+/**
+ * Inode attributes and ownership changes on descriptors the daemon holds: the append-only
+ * attribute (chattr +a), which is what actually enforces an "append" grant, and fchown for files
+ * created on a requester's behalf.
+ */
+public final class FileOwnership {
+  /** FS_IOC_GETFLAGS: _IOR('f', 1, long) on 64-bit Linux. */
+  private static final long FS_IOC_GETFLAGS = 0x80086601L;
+  /** FS_APPEND_FL: writes only at the end; O_APPEND cannot be cleared, ftruncate fails. */
+  public static final int FS_APPEND_FL = 0x00000020;
+  /** FS_IMMUTABLE_FL: no change at all. */
+  public static final int FS_IMMUTABLE_FL = 0x00000010;
+
+  static {
+    Native.register(FileOwnership.class, "c");
+  }
+
+  private static native int ioctl(int fd, long request, Pointer argument);
+
+  private static native int fchown(int fd, int uid, int gid);
+
+  private FileOwnership() {}
+
+  /**
+   * The inode flags of {@code fd} (FS_IOC_GETFLAGS), or empty when the file system does not
+   * support them (ENOTTY, EOPNOTSUPP) or the call failed.
+   */
+  public static OptionalInt inodeFlags(OpenedFile file) {
+    try (Memory flags = new Memory(8)) {
+      flags.setLong(0, 0);
+      if (ioctl(file.fd(), FS_IOC_GETFLAGS, flags) != 0) {
+        return OptionalInt.empty();
+      }
+      return OptionalInt.of(flags.getInt(0));
+    }
+  }
+
+  /** Whether the file carries the append-only attribute; false when it cannot be read. */
+  public static boolean isAppendOnly(OpenedFile file) {
+    OptionalInt flags = inodeFlags(file);
+    return flags.isPresent() && (flags.getAsInt() & FS_APPEND_FL) != 0;
+  }
+
+  /** fchown(2) on the open file: 0 on success, else the errno. */
+  public static int changeOwner(OpenedFile file, int uid, int gid) {
+    return fchown(file.fd(), uid, gid) == 0 ? 0 : Native.getLastError();
+  }
+}

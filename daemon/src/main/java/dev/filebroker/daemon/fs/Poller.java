@@ -1,0 +1,170 @@
+package dev.filebroker.daemon.fs;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
+import java.io.IOException;
+
+/**
+ * Readiness of many descriptors through epoll(7), for the daemon's event loops. Unlike
+ * junixsocket's selector, which hands the kernel every registered descriptor on each call (poll),
+ * a wait here costs the number of ready descriptors, so ten thousand idle connections cost
+ * nothing while one client is active.
+ *
+ * <p>Level-triggered. Each registration carries a caller-chosen {@code long} token that comes
+ * back with its events. One thread waits; {@link #wakeup()} may be called from any thread. Not
+ * otherwise thread-safe.
+ */
+public final class Poller implements AutoCloseable {
+  /** Interest in, and readiness for, reading (EPOLLIN; hang-ups are reported as readable). */
+  public static final int READ = 0x001;
+  /** Interest in, and readiness for, writing (EPOLLOUT). */
+  public static final int WRITE = 0x004;
+
+  private static final int EPOLLERR = 0x008;
+  private static final int EPOLLHUP = 0x010;
+  private static final int EPOLLRDHUP = 0x2000;
+  private static final int EPOLL_CTL_ADD = 1;
+  private static final int EPOLL_CTL_DEL = 2;
+  private static final int EPOLL_CTL_MOD = 3;
+  private static final int EPOLL_CLOEXEC = 02000000;
+  private static final int EFD_CLOEXEC = 02000000;
+  private static final int EFD_NONBLOCK = 04000;
+  private static final long WAKEUP_TOKEN = Long.MIN_VALUE;
+
+  // struct epoll_event is packed on x86-64 (12 bytes) and naturally aligned elsewhere (16).
+  private static final int EVENT_SIZE = Platform.isIntel() && Platform.is64Bit() ? 12 : 16;
+  private static final int DATA_OFFSET = EVENT_SIZE == 12 ? 4 : 8;
+
+  static {
+    Native.register(Poller.class, "c");
+  }
+
+  private static native int epoll_create1(int flags);
+
+  private static native int epoll_ctl(int epfd, int op, int fd, Pointer event);
+
+  private static native int epoll_wait(int epfd, Pointer events, int maxEvents, int timeout);
+
+  private static native int eventfd(int initval, int flags);
+
+  private static native long write(int fd, Pointer buffer, long count);
+
+  private static native long read(int fd, Pointer buffer, long count);
+
+  private static native int close(int fd);
+
+  private final int epfd;
+  private final int wakeFd;
+  private final int capacity;
+  private final Memory events;
+  private final Memory control = new Memory(16);
+  private final Memory counter = new Memory(8);
+  private final Memory wakeValue = new Memory(8);
+
+  private Poller(int epfd, int wakeFd, int capacity) {
+    this.epfd = epfd;
+    this.wakeFd = wakeFd;
+    this.capacity = capacity;
+    this.events = new Memory((long) EVENT_SIZE * capacity);
+    this.wakeValue.setLong(0, 1);
+  }
+
+  /** A poller returning at most {@code capacity} ready descriptors per wait. */
+  public static Poller open(int capacity) throws IOException {
+    if (capacity < 1) {
+      throw new IllegalArgumentException("capacity must be positive: " + capacity);
+    }
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) {
+      throw new IOException("epoll_create1 failed: " + Errno.name(Native.getLastError()));
+    }
+    int wakeFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wakeFd < 0) {
+      int errno = Native.getLastError();
+      close(epfd);
+      throw new IOException("eventfd failed: " + Errno.name(errno));
+    }
+    Poller poller = new Poller(epfd, wakeFd, capacity);
+    try {
+      poller.control(EPOLL_CTL_ADD, wakeFd, WAKEUP_TOKEN, READ);
+    } catch (IOException e) {
+      poller.close();
+      throw e;
+    }
+    return poller;
+  }
+
+  /** Watches {@code fd} for {@code interest} ({@link #READ} and/or {@link #WRITE}). */
+  public void add(int fd, long token, int interest) throws IOException {
+    control(EPOLL_CTL_ADD, fd, token, interest);
+  }
+
+  /** Changes what {@code fd} is watched for. */
+  public void modify(int fd, long token, int interest) throws IOException {
+    control(EPOLL_CTL_MOD, fd, token, interest);
+  }
+
+  /** Stops watching {@code fd}; call before closing it. Unknown descriptors are ignored. */
+  public void remove(int fd) {
+    epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+  }
+
+  private void control(int op, int fd, long token, int interest) throws IOException {
+    // EPOLLRDHUP only while reading: a half-closed peer must not wake a loop that waits to write.
+    int bits = interest & (READ | WRITE);
+    control.setInt(0, (bits & READ) != 0 ? bits | EPOLLRDHUP : bits);
+    control.setLong(DATA_OFFSET, token);
+    if (epoll_ctl(epfd, op, fd, control) != 0) {
+      throw new IOException("epoll_ctl on fd " + fd + " failed: " + Errno.name(Native.getLastError()));
+    }
+  }
+
+  /**
+   * Waits up to {@code timeoutMillis} (-1: forever) and fills {@code tokens}/{@code ready} with
+   * the ready registrations; returns how many. A {@link #wakeup()} ends the wait early and is not
+   * reported as an event. Errors, hang-ups and peer shutdowns are reported as {@link #READ}, so
+   * the owner's next read sees them.
+   */
+  public int poll(long[] tokens, int[] ready, int timeoutMillis) throws IOException {
+    int max = Math.min(capacity, Math.min(tokens.length, ready.length));
+    int n = epoll_wait(epfd, events, max, timeoutMillis);
+    if (n < 0) {
+      int errno = Native.getLastError();
+      if (errno == 4) { // EINTR: a signal arrived; nothing is ready.
+        return 0;
+      }
+      throw new IOException("epoll_wait failed: " + Errno.name(errno));
+    }
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+      long offset = (long) i * EVENT_SIZE;
+      int bits = events.getInt(offset);
+      long token = events.getLong(offset + DATA_OFFSET);
+      if (token == WAKEUP_TOKEN) {
+        read(wakeFd, counter, 8);
+        continue;
+      }
+      int mapped = bits & (READ | WRITE);
+      if ((bits & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != 0) {
+        mapped |= READ;
+      }
+      tokens[count] = token;
+      ready[count] = mapped;
+      count++;
+    }
+    return count;
+  }
+
+  /** Ends a {@link #poll} in progress, or the next one, at once. Safe from any thread. */
+  public void wakeup() {
+    write(wakeFd, wakeValue, 8);
+  }
+
+  @Override
+  public void close() {
+    close(wakeFd);
+    close(epfd);
+  }
+}

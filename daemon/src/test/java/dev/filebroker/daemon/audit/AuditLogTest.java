@@ -1,0 +1,185 @@
+package dev.filebroker.daemon.audit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Audit lines: burst collapsing of identical denials, and the file destination. */
+class AuditLogTest {
+  private static final Instant T0 = Instant.parse("2025-01-02T03:04:05Z");
+
+  @TempDir Path temp;
+
+  private static AuditEvent event(String decision, String path, long uid) {
+    return new AuditEvent(
+        T0,
+        42,
+        uid,
+        uid,
+        List.of(),
+        Optional.empty(),
+        Optional.empty(),
+        path,
+        "read",
+        decision,
+        decision.equals("deny") ? Optional.of("secret") : Optional.of("open"),
+        Optional.of("/etc/filebroker/policy.d/10.toml:3"),
+        decision.equals("deny") ? "DENIED" : "ok",
+        "");
+  }
+
+  /** A sink that keeps lines in memory. */
+  private static final class Lines implements AuditLog.Sink {
+    final List<String> lines = new ArrayList<>();
+
+    @Override
+    public synchronized void write(String line) {
+      lines.add(line);
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void collapsesAHundredThousandIdenticalDenialsIntoTwoLines() {
+    Lines sink = new Lines();
+    AtomicLong nanos = new AtomicLong();
+    AuditLog log = new AuditLog(sink, nanos::get, () -> T0, false);
+    for (int i = 0; i < 100_000; i++) {
+      log.record(event("deny", "/srv/secret", 1000));
+    }
+    assertEquals(1, sink.lines.size(), "only the first denial of the burst is written");
+    nanos.set(AuditLog.BURST_WINDOW.toNanos());
+    log.flush();
+    assertEquals(
+        List.of(
+            event("deny", "/srv/secret", 1000).toJson(),
+            "{\"event\":\"suppressed\",\"time\":\"2025-01-02T03:04:05Z\",\"count\":99999,"
+                + "\"since\":\"2025-01-02T03:04:05Z\",\"last\":\"2025-01-02T03:04:05Z\","
+                + "\"uid\":1000,\"path\":\"/srv/secret\",\"access\":\"read\",\"decision\":\"deny\","
+                + "\"rule\":\"secret\",\"source\":\"/etc/filebroker/policy.d/10.toml:3\","
+                + "\"result\":\"DENIED\"}"),
+        sink.lines);
+  }
+
+  @Test
+  void floodOverRealTimeStaysBounded() {
+    Lines sink = new Lines();
+    long start = System.nanoTime();
+    try (AuditLog log = new AuditLog(sink, System::nanoTime, Instant::now, false)) {
+      for (int i = 0; i < 100_000; i++) {
+        log.record(event("deny", "/srv/secret", 1000));
+      }
+    }
+    long windows = (System.nanoTime() - start) / AuditLog.BURST_WINDOW.toNanos() + 1;
+    assertTrue(
+        sink.lines.size() <= 2 * windows,
+        "at most a first line and a summary per window, got " + sink.lines.size());
+  }
+
+  @Test
+  void grantsAndDistinctDenialsAreNeverCollapsed() {
+    Lines sink = new Lines();
+    AuditLog log = new AuditLog(sink, () -> 0L, () -> T0, false);
+    log.record(event("allow", "/srv/a", 1000));
+    log.record(event("allow", "/srv/a", 1000));
+    log.record(event("deny", "/srv/a", 1000));
+    log.record(event("deny", "/srv/b", 1000));
+    log.record(event("deny", "/srv/a", 1001));
+    assertEquals(5, sink.lines.size());
+  }
+
+  @Test
+  void nextEventAfterTheWindowClosesTheBurst() {
+    Lines sink = new Lines();
+    AtomicLong nanos = new AtomicLong();
+    AuditLog log = new AuditLog(sink, nanos::get, () -> T0, false);
+    log.record(event("deny", "/srv/a", 1000));
+    log.record(event("deny", "/srv/a", 1000));
+    nanos.set(AuditLog.BURST_WINDOW.toNanos() + 1);
+    log.record(event("deny", "/srv/a", 1000));
+    assertEquals(3, sink.lines.size());
+    assertTrue(sink.lines.get(1).startsWith("{\"event\":\"suppressed\""), sink.lines.get(1));
+    assertTrue(sink.lines.get(1).contains("\"count\":1,"), sink.lines.get(1));
+    assertEquals(event("deny", "/srv/a", 1000).toJson(), sink.lines.get(2));
+  }
+
+  @Test
+  void closeWritesPendingSummaries() {
+    Lines sink = new Lines();
+    AuditLog log = new AuditLog(sink, () -> 0L, () -> T0, false);
+    log.record(event("deny", "/srv/a", 1000));
+    log.record(event("deny", "/srv/a", 1000));
+    log.close();
+    assertEquals(2, sink.lines.size());
+  }
+
+  @Test
+  void manyDistinctBurstsAreBoundedByClosingTheOldest() {
+    Lines sink = new Lines();
+    AuditLog log = new AuditLog(sink, () -> 0L, () -> T0, false);
+    for (int i = 0; i <= DenialCollapser.MAX_BURSTS; i++) {
+      log.record(event("deny", "/srv/" + i, 1000));
+      log.record(event("deny", "/srv/" + i, 1000));
+    }
+    // Every first line, plus the summary of the oldest burst, closed early to make room.
+    assertEquals(DenialCollapser.MAX_BURSTS + 2, sink.lines.size());
+  }
+
+  @Test
+  void fileDestinationAppendsOneLinePerEvent() throws Exception {
+    Path file = temp.resolve("audit.log");
+    Files.writeString(file, "earlier\n");
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(10),
+        () -> {
+          try (AuditLog log = AuditLog.toFile(file)) {
+            log.record(event("allow", "/srv/a", 1000));
+            log.record(event("deny", "/srv/b", 1000));
+          }
+        });
+    assertEquals(
+        List.of(
+            "earlier",
+            event("allow", "/srv/a", 1000).toJson(),
+            event("deny", "/srv/b", 1000).toJson()),
+        Files.readAllLines(file));
+  }
+
+  @Test
+  void fileDestinationIsCreatedReadableByOwnerAndGroupOnly() throws Exception {
+    Path file = temp.resolve("new.log");
+    AuditLog.toFile(file).close();
+    assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+  }
+
+  @Test
+  void fullQueueDropsLinesAndReportsTheCount() throws Exception {
+    Path file = temp.resolve("drops.log");
+    FileSink sink = FileSink.open(file, 3);
+    for (int i = 0; i < 10; i++) {
+      sink.write("{\"n\":" + i + "}");
+    }
+    assertEquals(7, sink.dropped());
+    sink.start();
+    assertTimeoutPreemptively(Duration.ofSeconds(10), sink::close);
+    List<String> lines = Files.readAllLines(file);
+    assertEquals(List.of("{\"n\":0}", "{\"n\":1}", "{\"n\":2}"), lines.subList(0, 3));
+    assertEquals(4, lines.size());
+    assertTrue(lines.get(3).startsWith("{\"event\":\"dropped\",\"time\":\""), lines.get(3));
+    assertTrue(lines.get(3).endsWith("\",\"count\":7}"), lines.get(3));
+  }
+}

@@ -1,0 +1,61 @@
+package dev.filebroker.daemon.fs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.filebroker.daemon.policy.FileType;
+import dev.filebroker.protocol.OpenFlags;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Needs root (chattr +a and fchown to another uid). */
+class FileOwnershipTest {
+  @TempDir Path dir;
+
+  private OpenedFile open(Path p, int flags) throws IOException {
+    try (FileOpener opener = FileOpener.create()) {
+      var o =
+          opener.open(
+              p.toRealPath().toString(), new OpenSpec(flags, 0, Set.of(FileType.REGULAR), false));
+      return assertInstanceOf(OpenOutcome.Opened.class, o, o.toString()).file();
+    }
+  }
+
+  private static int run(String... command) throws IOException, InterruptedException {
+    return new ProcessBuilder(command).inheritIO().start().waitFor();
+  }
+
+  @Test
+  void seesTheAppendOnlyAttribute() throws Exception {
+    Path log = Files.writeString(dir.resolve("log"), "x");
+    try (OpenedFile f = open(log, OpenFlags.O_RDONLY)) {
+      assumeTrue(FileOwnership.inodeFlags(f).isPresent(), "file system without inode flags");
+      assertFalse(FileOwnership.isAppendOnly(f));
+    }
+    assertEquals(0, run("chattr", "+a", log.toString()));
+    try {
+      try (OpenedFile f = open(log, OpenFlags.O_RDONLY)) {
+        assertTrue(FileOwnership.isAppendOnly(f));
+      }
+    } finally {
+      run("chattr", "-a", log.toString());
+    }
+  }
+
+  @Test
+  void changesTheOwnerOfAnOpenFile() throws IOException {
+    Path f = Files.writeString(dir.resolve("owned"), "x");
+    try (OpenedFile file = open(f, OpenFlags.O_RDONLY)) {
+      assertEquals(0, FileOwnership.changeOwner(file, 65534, 65534));
+    }
+    assertEquals(65534, Files.getAttribute(f, "unix:uid"));
+    assertEquals(65534, Files.getAttribute(f, "unix:gid"));
+  }
+}

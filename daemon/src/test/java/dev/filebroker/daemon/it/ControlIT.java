@@ -1,0 +1,258 @@
+package dev.filebroker.daemon.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.filebroker.daemon.control.Json;
+import dev.filebroker.protocol.OpenFlags;
+import dev.filebroker.protocol.OpenedReply;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * {@code filebroker reload} and {@code filebroker status} against a real daemon over its control
+ * socket. Needs root: the daemon and the commands run as root, and the refusal test runs the
+ * command as uid 65534 with setpriv.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ControlIT {
+  private static final int NOBODY = 65534;
+  private static final Duration TIMEOUT = Duration.ofSeconds(120);
+  private static final Pattern SAMPLE =
+      Pattern.compile(
+          "filebroker_[a-zA-Z0-9_:]*(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\\\n]|\\\\[\\\\\"n])*\",?)*\\})? -?[0-9]+");
+
+  private TestTree tree;
+  private Path policy;
+  private DaemonProcess daemon;
+
+  private String rules(String... files) {
+    StringBuilder b = new StringBuilder();
+    for (String f : files) {
+      b.append(
+          """
+          [[allow]]
+          name = "root-reads-%1$s"
+          users = [0]
+          paths = ["%2$s/%1$s"]
+          access = ["read"]
+
+          """
+              .formatted(f, tree.root()));
+    }
+    return b.toString();
+  }
+
+  private String path(String relative) {
+    return tree.root().resolve(relative).toString();
+  }
+
+  private boolean granted(String relative) throws Exception {
+    try (RawClient c = new RawClient(daemon.socket())) {
+      RawClient.Received r = c.open(1, OpenFlags.O_RDONLY, path(relative));
+      RawClient.close(r.descriptors());
+      return r.reply() instanceof OpenedReply;
+    }
+  }
+
+  private Command control(String... args) throws Exception {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.add("--control-socket");
+    all.add(daemon.controlSocket().toString());
+    return DaemonProcess.command(all.toArray(String[]::new));
+  }
+
+  private Map<String, Object> statusJson() throws Exception {
+    Command r = control("status", "--format=json");
+    assertEquals(0, r.exitCode(), r.stderr());
+    return Json.parseObject(r.stdout().strip());
+  }
+
+  @BeforeAll
+  void startDaemon() throws Exception {
+    tree = new TestTree("filebroker-control-");
+    tree.file("a.txt", "a\n", "rw-------");
+    tree.file("b.txt", "b\n", "rw-------");
+    policy = tree.dir("policy.d");
+    Files.writeString(policy.resolve("10-test.toml"), rules("a.txt"));
+    daemon =
+        DaemonProcess.start(
+            tree.root(),
+            tree.root().resolve("broker.sock"),
+            "--policy",
+            policy.toString(),
+            "--control-socket",
+            tree.root().resolve("control.sock").toString());
+  }
+
+  @AfterAll
+  void stopDaemon() throws Exception {
+    if (daemon != null) {
+      assertEquals(0, daemon.stop(), daemon.output());
+      assertFalse(
+          Files.exists(daemon.controlSocket()), "the daemon removes the control socket it bound");
+    }
+    if (tree != null) {
+      tree.close();
+    }
+  }
+
+  @Test
+  void statusCountersMoveAfterAGrant() throws Exception {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Map<String, Object> before = statusJson();
+          assertEquals(daemon.pid(), before.get("pid"));
+          assertEquals(policy.toString(), before.get("policy_source"));
+          assertTrue(granted("a.txt"), "the policy grants a.txt");
+          Map<String, Object> after = statusJson();
+          assertEquals((Long) before.get("grants") + 1, after.get("grants"));
+          assertEquals(
+              (Long) before.get("connections_accepted") + 1, after.get("connections_accepted"));
+          Map<?, ?> byRule = assertInstanceOf(Map.class, after.get("grants_by_rule"));
+          assertTrue((Long) byRule.get("root-reads-a.txt") >= 1, after.toString());
+          assertTrue((Long) after.get("open_descriptors") > 0, after.toString());
+
+          Command text = control("status");
+          assertEquals(0, text.exitCode(), text.stderr());
+          assertTrue(text.stdout().contains("pid " + daemon.pid()), text.stdout());
+          assertTrue(text.stdout().contains("root-reads-a.txt"), text.stdout());
+        });
+  }
+
+  @Test
+  void prometheusOutputIsCommentsAndSamples() throws Exception {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          assertTrue(granted("a.txt"));
+          Command r = control("status", "--format=prometheus");
+          assertEquals(0, r.exitCode(), r.stderr());
+          for (String line : r.stdout().split("\n")) {
+            assertTrue(
+                line.startsWith("# HELP filebroker_")
+                    || line.startsWith("# TYPE filebroker_")
+                    || SAMPLE.matcher(line).matches(),
+                "not a comment or a sample: " + line);
+          }
+          assertTrue(
+              r.stdout().contains("filebroker_rule_grants_total{rule=\"root-reads-a.txt\"} "),
+              r.stdout());
+        });
+  }
+
+  @Test
+  void reloadRejectsABrokenPolicyAndAppliesAFixedOne() throws Exception {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Path broken = policy.resolve("20-broken.toml");
+          Files.writeString(broken, "[[allow]]\nname = \"x\"\nusers = [0]\naccess = [\"read\"\n");
+          Command rejected = control("reload");
+          assertEquals(1, rejected.exitCode(), rejected.stdout() + rejected.stderr());
+          assertTrue(
+              Pattern.compile("(?m)^" + Pattern.quote(broken.toString()) + ":\\d+:\\d+: ")
+                  .matcher(rejected.stderr())
+                  .find(),
+              "errors as file:line:column: " + rejected.stderr());
+          assertTrue(granted("a.txt"), "the old policy stays in force");
+          assertFalse(granted("b.txt"));
+
+          Files.delete(broken);
+          Files.writeString(policy.resolve("10-test.toml"), rules("a.txt", "b.txt"));
+          Command reloaded = control("reload");
+          assertEquals(0, reloaded.exitCode(), reloaded.stderr());
+          assertTrue(reloaded.stdout().contains("reloaded 2 rule(s)"), reloaded.stdout());
+          assertTrue(granted("b.txt"), "the new rule is in force");
+          assertEquals(2L, statusJson().get("rules"));
+
+          // SIGHUP with a broken policy: logged, and the policy in force keeps serving.
+          Files.writeString(broken, "this is not toml\n");
+          daemon.signal("HUP");
+          daemon.awaitLine("Could not reload the policy: " + broken, Duration.ofSeconds(20));
+          assertTrue(granted("b.txt"), "the policy in force survives a broken SIGHUP reload");
+          Files.delete(broken);
+        });
+  }
+
+  @Test
+  void nonRootCallerIsRefusedByTheDaemonItself() throws Exception {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          // Widen the file mode so the connection reaches the daemon: the uid check, not the
+          // file permission, must refuse it.
+          Path jar = tree.dir("jar").resolve("filebroker-daemon.jar");
+          Files.copy(DaemonProcess.jar(), jar);
+          Path lib = tree.dir("jar/lib");
+          try (var libs = Files.list(DaemonProcess.jar().resolveSibling("lib"))) {
+            for (Path l : libs.toList()) {
+              Files.copy(l, lib.resolve(l.getFileName()));
+            }
+          }
+          new ProcessBuilder("chmod", "-R", "a+rX", tree.root().resolve("jar").toString())
+              .start()
+              .waitFor();
+          new ProcessBuilder("chmod", "0666", daemon.controlSocket().toString()).start().waitFor();
+          try {
+            Command r =
+                Command.asUser(
+                    NOBODY,
+                    NOBODY,
+                    DaemonProcess.java(),
+                    "--enable-native-access=ALL-UNNAMED",
+                    "-jar",
+                    jar.toString(),
+                    "reload",
+                    "--control-socket",
+                    daemon.controlSocket().toString());
+            assertEquals(1, r.exitCode(), r.stdout() + r.stderr());
+            assertTrue(
+                r.stderr().contains("permission denied: the control socket serves root only"),
+                r.stderr());
+            daemon.awaitLine("Refused a control connection from uid 65534", Duration.ofSeconds(10));
+          } finally {
+            new ProcessBuilder("chmod", "0600", daemon.controlSocket().toString())
+                .start()
+                .waitFor();
+          }
+          Command denied =
+              Command.asUser(
+                  NOBODY,
+                  NOBODY,
+                  DaemonProcess.java(),
+                  "--enable-native-access=ALL-UNNAMED",
+                  "-jar",
+                  jar.toString(),
+                  "status",
+                  "--control-socket",
+                  daemon.controlSocket().toString());
+          assertEquals(1, denied.exitCode(), denied.stderr());
+          assertTrue(
+              denied.stderr().contains("permission denied: only root may use the control socket"),
+              denied.stderr());
+        });
+  }
+
+  @Test
+  void commandsSayWhenTheDaemonIsNotRunning() throws Exception {
+    Command r =
+        DaemonProcess.command(
+            "status", "--control-socket", tree.root().resolve("nothing.sock").toString());
+    assertEquals(1, r.exitCode());
+    assertTrue(r.stderr().contains("the daemon is not running"), r.stderr());
+  }
+}

@@ -1,0 +1,166 @@
+package dev.filebroker.daemon.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * {@code filebroker run} as another user against a real daemon: descriptors placed at the asked
+ * numbers, the JVM replaced by the command. Needs root (daemon, setpriv).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RunCommandIT {
+  private static final int NOBODY = 65534;
+  private static final String SECRET = "run secret\n";
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+  private TestTree tree;
+  private DaemonProcess daemon;
+  private Path jar;
+
+  @BeforeAll
+  void start() throws Exception {
+    tree = new TestTree("filebroker-run-");
+    Path root = tree.root();
+    tree.file("secret.txt", SECRET, "rw-------");
+    tree.file("out.txt", "", "rw-------");
+    tree.dir("markers");
+    new ProcessBuilder("chmod", "777", root.resolve("markers").toString()).start().waitFor();
+    Path policy = tree.dir("policy");
+    Files.writeString(
+        policy.resolve("10-run.toml"),
+        """
+        [[allow]]
+        name = "nobody-reads-secret"
+        users = [65534]
+        paths = ["%1$s/secret.txt"]
+        access = ["read"]
+
+        [[allow]]
+        name = "nobody-writes-out"
+        users = [65534]
+        paths = ["%1$s/out.txt"]
+        access = ["write"]
+        """
+            .formatted(root));
+    Path jarDir = tree.dir("jar");
+    Path built = DaemonProcess.jar();
+    Files.copy(built, jarDir.resolve(built.getFileName()));
+    Path lib = Files.createDirectories(jarDir.resolve("lib"));
+    try (var libs = Files.list(built.resolveSibling("lib"))) {
+      for (Path l : libs.toList()) {
+        Files.copy(l, lib.resolve(l.getFileName()));
+      }
+    }
+    new ProcessBuilder("chmod", "-R", "a+rX", jarDir.toString()).start().waitFor();
+    jar = jarDir.resolve(built.getFileName());
+    daemon = DaemonProcess.start(root, root.resolve("broker.sock"), "--policy", policy.toString());
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    try {
+      if (daemon != null) {
+        assertEquals(0, daemon.stop(), "daemon exit status after SIGTERM");
+      }
+    } finally {
+      if (daemon != null) {
+        daemon.close();
+      }
+      if (tree != null) {
+        tree.close();
+      }
+    }
+  }
+
+  private Command run(String... args) {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                DaemonProcess.java(),
+                "-XX:+UseSerialGC",
+                "--enable-native-access=ALL-UNNAMED",
+                "--add-opens=java.base/java.io=ALL-UNNAMED",
+                "-Djna.tmpdir=" + tree.root().resolve("markers"),
+                "-jar",
+                jar.toString(),
+                "run",
+                "--socket",
+                daemon.socket().toString()));
+    cmd.addAll(Arrays.asList(args));
+    return assertTimeoutPreemptively(
+        TIMEOUT, () -> Command.asUser(NOBODY, NOBODY, cmd.toArray(String[]::new)));
+  }
+
+  private String path(String relative) {
+    return tree.root().resolve(relative).toString();
+  }
+
+  @Test
+  void placesGrantedRootOnlyFileAtDescriptorThree() {
+    Command r = run("--fd", "3=" + path("secret.txt"), "--", "sh", "-c", "cat <&3");
+    assertEquals(0, r.exitCode(), r.stderr());
+    assertEquals(SECRET, r.stdout());
+  }
+
+  @Test
+  void stdoutGoesToGrantedWritableFile() throws Exception {
+    Command r = run("--stdout", path("out.txt"), "--", "echo", "hello");
+    assertEquals(0, r.exitCode(), r.stderr());
+    assertEquals("hello\n", Files.readString(tree.root().resolve("out.txt")));
+  }
+
+  @Test
+  void deniedDescriptorExitsTwoWithoutRunningTheCommand() {
+    Path marker = tree.root().resolve("markers/ran");
+    Command r =
+        run(
+            "--fd",
+            "3=" + path("not-granted.txt"),
+            "--",
+            "sh",
+            "-c",
+            "touch " + marker);
+    assertEquals(2, r.exitCode(), r.stderr());
+    assertTrue(r.stderr().contains("descriptor 3"), r.stderr());
+    assertTrue(r.stderr().contains("DENIED"), r.stderr());
+    assertFalse(Files.exists(marker), "the command must not have run");
+  }
+
+  @Test
+  void exitStatusIsTheCommands() {
+    Command r = run("--", "sh", "-c", "exit 7");
+    assertEquals(7, r.exitCode(), r.stderr());
+  }
+
+  @Test
+  void noOtherDescriptorLeaksIntoTheCommand() {
+    Command r = run("--fd", "3=" + path("secret.txt"), "--", "ls", "/proc/self/fd");
+    assertEquals(0, r.exitCode(), r.stderr());
+    Set<String> fds = new TreeSet<>(r.stdout().lines().toList());
+    assertTrue(fds.containsAll(Set.of("0", "1", "2", "3")), fds.toString());
+    fds.removeAll(Set.of("0", "1", "2", "3"));
+    assertTrue(fds.size() <= 1, "only ls's own directory descriptor may remain: " + fds);
+  }
+
+  @Test
+  void missingCommandExits127() {
+    Command r = run("--", "no-such-command-here");
+    assertEquals(127, r.exitCode(), r.stderr());
+    assertTrue(r.stderr().contains("ENOENT"), r.stderr());
+  }
+}

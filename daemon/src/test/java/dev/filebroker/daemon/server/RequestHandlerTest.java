@@ -1,0 +1,137 @@
+package dev.filebroker.daemon.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.filebroker.daemon.audit.AuditLog;
+import dev.filebroker.daemon.fs.Errno;
+import dev.filebroker.daemon.fs.FileOpener;
+import dev.filebroker.daemon.policy.Caller;
+import dev.filebroker.daemon.policy.PolicyLoad;
+import dev.filebroker.daemon.policy.PolicyLoader;
+import dev.filebroker.protocol.ErrorCode;
+import dev.filebroker.protocol.ErrorReply;
+import dev.filebroker.protocol.OpenFlags;
+import dev.filebroker.protocol.OpenRequest;
+import dev.filebroker.protocol.OpenedReply;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Decisions and opens for single requests, with a real policy and real files. Needs root. */
+class RequestHandlerTest {
+  private static final Caller ALICE =
+      new Caller(42, 1000, 1000, List.of(100), Optional.empty(), Optional.empty());
+
+  @TempDir Path dir;
+  private FileOpener opener;
+  private RequestHandler handler;
+  private Statistics statistics;
+  private Path granted;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    granted = Files.writeString(dir.resolve("granted.txt"), "granted");
+    Files.writeString(dir.resolve("other.txt"), "other");
+    Path policy = dir.resolve("policy.toml");
+    Files.writeString(
+        policy,
+        """
+        [[allow]]
+        name = "alice-reads"
+        users = [1000]
+        paths = ["%s"]
+        access = ["read"]
+        """
+            .formatted(granted.toRealPath()));
+    var loaded = assertInstanceOf(PolicyLoad.Loaded.class, PolicyLoader.load(policy));
+    opener = FileOpener.create();
+    statistics = new Statistics();
+    handler =
+        new RequestHandler(
+            new PolicyHolder(new PolicyHolder.Loaded(loaded.policy(), policy, Instant.now())),
+            opener,
+            new AuditLog(),
+            statistics);
+  }
+
+  @AfterEach
+  void tearDown() {
+    opener.close();
+  }
+
+  private Response open(Optional<Caller> caller, int flags, String path) {
+    return handler.handle(caller, new OpenRequest(9, flags, 0, path));
+  }
+
+  @Test
+  void grantsWhatTheRuleAllowsWithTheDescriptor() throws IOException {
+    try (Response r = open(Optional.of(ALICE), OpenFlags.O_RDONLY, granted.toRealPath().toString())) {
+      OpenedReply reply = assertInstanceOf(OpenedReply.class, r.reply());
+      assertEquals(9, reply.requestId());
+      assertEquals(0100000, reply.fileMode() & 0170000, "a regular file");
+      assertTrue(r.file().isPresent());
+      assertEquals(Files.size(granted), r.file().get().stat().size());
+    }
+    assertEquals(1, statistics.grants());
+  }
+
+  @Test
+  void deniesEveryRequestWhenCredentialsAreUnknown() throws IOException {
+    try (Response r = open(Optional.empty(), OpenFlags.O_RDONLY, granted.toRealPath().toString())) {
+      ErrorReply error = assertInstanceOf(ErrorReply.class, r.reply());
+      assertEquals(ErrorCode.DENIED.code(), error.code());
+      assertEquals(Errno.EACCES, error.errno());
+      assertTrue(error.message().contains("credentials"), error.message());
+      assertTrue(r.file().isEmpty());
+    }
+  }
+
+  @Test
+  void deniesWriteOnAReadRule() throws IOException {
+    try (Response r = open(Optional.of(ALICE), OpenFlags.O_WRONLY, granted.toRealPath().toString())) {
+      assertEquals(
+          ErrorCode.DENIED.code(), assertInstanceOf(ErrorReply.class, r.reply()).code());
+    }
+    assertEquals("granted", Files.readString(granted));
+  }
+
+  @Test
+  void refusesInvalidPathBeforeThePolicy() {
+    try (Response r = open(Optional.of(ALICE), OpenFlags.O_RDONLY, "relative/path")) {
+      ErrorReply error = assertInstanceOf(ErrorReply.class, r.reply());
+      assertEquals(ErrorCode.INVALID_PATH.code(), error.code());
+      assertEquals("path must be absolute (start with /)", error.message());
+    }
+    assertEquals(1, statistics.rejections());
+  }
+
+  @Test
+  void refusesUnknownFlagBits() throws IOException {
+    try (Response r = open(Optional.of(ALICE), 0x40000000, granted.toRealPath().toString())) {
+      assertEquals(
+          ErrorCode.INVALID_FLAGS.code(), assertInstanceOf(ErrorReply.class, r.reply()).code());
+    }
+  }
+
+  @Test
+  void mapsErrnosToStableCodes() {
+    assertEquals(ErrorCode.NOT_FOUND, RequestHandler.codeFor(Errno.ENOENT));
+    assertEquals(ErrorCode.SYMLINK_IN_PATH, RequestHandler.codeFor(Errno.ELOOP));
+    assertEquals(ErrorCode.NOT_A_DIRECTORY, RequestHandler.codeFor(Errno.ENOTDIR));
+    assertEquals(ErrorCode.ALREADY_EXISTS, RequestHandler.codeFor(Errno.EEXIST));
+    assertEquals(ErrorCode.CROSSES_MOUNT, RequestHandler.codeFor(Errno.EXDEV));
+    assertEquals(ErrorCode.WRONG_FILE_TYPE, RequestHandler.codeFor(Errno.EISDIR));
+    assertEquals(ErrorCode.LIMIT_EXCEEDED, RequestHandler.codeFor(Errno.EMFILE));
+    assertEquals(ErrorCode.LIMIT_EXCEEDED, RequestHandler.codeFor(Errno.ENFILE));
+    assertEquals(ErrorCode.IO_ERROR, RequestHandler.codeFor(Errno.EACCES));
+  }
+}
