@@ -4,10 +4,13 @@ import dev.filebroker.protocol.ErrorCode;
 import dev.filebroker.protocol.ErrorReply;
 import dev.filebroker.protocol.FrameCodec;
 import dev.filebroker.protocol.OpenFlags;
+import dev.filebroker.protocol.OpenManyRequest;
 import dev.filebroker.protocol.OpenRequest;
+import dev.filebroker.protocol.OpenedManyReply;
 import dev.filebroker.protocol.OpenedReply;
 import dev.filebroker.protocol.Protocol;
 import dev.filebroker.protocol.Reply;
+import dev.filebroker.protocol.Request;
 import dev.filebroker.protocol.RequestValidator;
 import java.io.FileDescriptor;
 import java.io.IOException;
@@ -23,6 +26,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
@@ -74,7 +78,8 @@ public final class FileBroker implements AutoCloseable {
   public static final int DEFAULT_CREATE_MODE = 0600;
 
   // Ancillary buffer per read. junixsocket receives no descriptor at all unless this is set
-  // before reading; 256 bytes hold dozens of descriptors, far more than one read can carry here.
+  // before reading, and caps it at 256 bytes (60 descriptors); one read carries at most
+  // MAX_DESCRIPTORS_PER_MESSAGE (32), which need CMSG_SPACE(32 * 4) = 144 bytes.
   private static final int ANCILLARY_BUFFER_SIZE = 256;
 
   private static final long READER_STOP_MILLIS = 5_000;
@@ -102,6 +107,19 @@ public final class FileBroker implements AutoCloseable {
 
   /** One request waiting for its reply: what the reply needs to build a result. */
   private record PendingOpen(String path, int flags, CompletableFuture<BrokeredFile> result) {}
+
+  private final ConcurrentHashMap<Integer, PendingMany> pendingMany = new ConcurrentHashMap<>();
+
+  /**
+   * One OPEN_MANY waiting for its reply: the caller's paths, which of them were sent (in order),
+   * the results of those refused before sending, and where the whole answer goes.
+   */
+  private record PendingMany(
+      List<Path> paths,
+      int[] sent,
+      OpenResult[] results,
+      int flags,
+      CompletableFuture<List<OpenResult>> result) {}
 
   private FileBroker(Path socket, AFUNIXSocketChannel channel) {
     this.socket = socket;
@@ -356,7 +374,7 @@ public final class FileBroker implements AutoCloseable {
     int id;
     do {
       id = lastRequestId.incrementAndGet();
-    } while (id == 0 || pending.putIfAbsent(id, open) != null);
+    } while (id == 0 || pendingMany.containsKey(id) || pending.putIfAbsent(id, open) != null);
     // fail() may have swept the map before this entry was added: check again.
     IOException failed = failure.get();
     if (failed != null && pending.remove(id, open)) {
@@ -365,7 +383,7 @@ public final class FileBroker implements AutoCloseable {
     return id;
   }
 
-  private void send(OpenRequest request) {
+  private void send(Request request) {
     synchronized (sendLock) {
       try {
         sendBuffer.clear();
@@ -408,6 +426,202 @@ public final class FileBroker implements AutoCloseable {
     }
   }
 
+  /**
+   * Asks the daemon to open several files in one round trip (one OPEN_MANY request), and waits for
+   * its answer. Each path is decided, opened and audited on its own: the result for each path is
+   * the opened file or the exception {@link #open(Path, Access...)} would have thrown for it, so
+   * one denied or missing path does not fail the others. Paths that are not absolute and
+   * canonical fail here without being sent.
+   *
+   * @param paths 1 to {@link Protocol#MAX_PATHS_PER_REQUEST} (64) paths; the same path may appear
+   *     more than once
+   * @param access what the caller wants to do with every file; at least one
+   * @return one result per path, in the order of {@code paths}; the caller closes every opened
+   *     file
+   * @throws IllegalArgumentException if there are no paths or more than 64, or the accesses form
+   *     a combination the daemon refuses
+   * @throws BrokerProtocolException if the daemon broke the protocol; the connection is closed
+   * @throws BrokerConnectionClosedException if the connection is closed or was lost
+   * @throws InterruptedIOException if the thread was interrupted while waiting; descriptors that
+   *     arrive later are closed
+   */
+  public List<OpenResult> openAll(List<Path> paths, Access... access) throws IOException {
+    Objects.requireNonNull(paths, "paths == null");
+    if (paths.isEmpty() || paths.size() > Protocol.MAX_PATHS_PER_REQUEST) {
+      throw new IllegalArgumentException(
+          "paths must number 1 to " + Protocol.MAX_PATHS_PER_REQUEST + ": " + paths.size());
+    }
+    Set<Access> set = EnumSet.noneOf(Access.class);
+    set.addAll(List.of(access));
+    int createMode = set.contains(Access.CREATE) ? DEFAULT_CREATE_MODE : 0;
+    int flags = Access.toFlags(set);
+    Optional<String> flagProblem = RequestValidator.flagProblem(flags, createMode);
+    if (flagProblem.isPresent()) {
+      throw new IllegalArgumentException(flagProblem.get());
+    }
+    List<Path> copy = List.copyOf(paths);
+    OpenResult[] results = new OpenResult[copy.size()];
+    List<OpenManyRequest.Entry> entries = new ArrayList<>(copy.size());
+    int[] sent = new int[copy.size()];
+    for (int i = 0; i < copy.size(); i++) {
+      Path path = copy.get(i);
+      if (path.getFileSystem() != FileSystems.getDefault()) {
+        throw new IllegalArgumentException("path must belong to the default file system: " + path);
+      }
+      String text = path.toString();
+      Optional<String> pathProblem = RequestValidator.pathProblem(text);
+      if (pathProblem.isPresent()) {
+        results[i] =
+            new OpenResult.Failed(
+                path,
+                new BrokerRequestException(
+                    text, ErrorReply.of(0, ErrorCode.INVALID_PATH, 0, pathProblem.get())));
+      } else {
+        sent[entries.size()] = i;
+        entries.add(new OpenManyRequest.Entry(flags, createMode, text));
+      }
+    }
+    if (entries.isEmpty()) {
+      return List.of(results);
+    }
+    PendingMany many =
+        new PendingMany(
+            copy,
+            java.util.Arrays.copyOf(sent, entries.size()),
+            results,
+            flags,
+            new CompletableFuture<>());
+    int id = registerMany(many);
+    send(new OpenManyRequest(id, entries));
+    return awaitMany(many);
+  }
+
+  private int registerMany(PendingMany many) throws IOException {
+    throwIfFailed();
+    int id;
+    do {
+      id = lastRequestId.incrementAndGet();
+    } while (id == 0 || pending.containsKey(id) || pendingMany.putIfAbsent(id, many) != null);
+    IOException failed = failure.get();
+    if (failed != null && pendingMany.remove(id, many)) {
+      throw failed;
+    }
+    return id;
+  }
+
+  private static List<OpenResult> awaitMany(PendingMany many) throws IOException {
+    try {
+      return many.result().get();
+    } catch (InterruptedException e) {
+      if (!many.result().cancel(false)) {
+        try {
+          closeOpened(many.result().join());
+        } catch (CompletionException | CancellationException ignored) {
+          // It failed instead: nothing to close.
+        }
+      }
+      Thread.currentThread().interrupt();
+      InterruptedIOException interrupted =
+          new InterruptedIOException(
+              "Interrupted while waiting for the daemon to open " + many.paths().size() + " files");
+      interrupted.initCause(e);
+      throw interrupted;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IllegalStateException("Unexpected failure opening files", e.getCause());
+    }
+  }
+
+  private static void closeOpened(List<OpenResult> results) {
+    for (OpenResult r : results) {
+      if (r instanceof OpenResult.Opened opened) {
+        try {
+          opened.file().close();
+        } catch (IOException e) {
+          // Nothing else can be done with a descriptor that failed to close.
+        }
+      }
+    }
+  }
+
+  /**
+   * Hands a decoded reply and the descriptors that travelled with it to the request it answers.
+   * The reader calls this for every reply; replies to OPEN_MANY are handled here.
+   */
+  void deliverAll(Reply reply, List<FileDescriptor> descriptors) throws IOException {
+    if (reply instanceof OpenedManyReply many) {
+      deliverMany(many, descriptors);
+      return;
+    }
+    if (reply instanceof ErrorReply error && error.code() < 100) {
+      PendingMany many = pendingMany.remove(error.requestId());
+      if (many != null) {
+        // The whole request was refused (over a limit, undecodable path): every sent path fails.
+        OpenResult[] results = many.results().clone();
+        for (int index : many.sent()) {
+          Path path = many.paths().get(index);
+          results[index] =
+              new OpenResult.Failed(path, ErrorReplies.toException(path.toString(), error));
+        }
+        many.result().complete(List.of(results));
+        return;
+      }
+    }
+    deliver(reply, descriptors.isEmpty() ? Optional.empty() : Optional.of(descriptors.get(0)));
+  }
+
+  private void deliverMany(OpenedManyReply reply, List<FileDescriptor> descriptors)
+      throws IOException {
+    PendingMany many = pendingMany.remove(reply.requestId());
+    if (many == null) {
+      throw new BrokerProtocolException(
+          "The daemon answered request id "
+              + Integer.toUnsignedString(reply.requestId())
+              + ", which no request is waiting for");
+    }
+    if (reply.results().size() != many.sent().length) {
+      BrokerProtocolException e =
+          new BrokerProtocolException(
+              "The daemon answered "
+                  + reply.results().size()
+                  + " paths of an OPEN_MANY that named "
+                  + many.sent().length);
+      many.result().completeExceptionally(e);
+      throw e;
+    }
+    OpenResult[] results = many.results().clone();
+    int next = 0;
+    for (int k = 0; k < many.sent().length; k++) {
+      int index = many.sent()[k];
+      Path path = many.paths().get(index);
+      OpenedManyReply.Result r = reply.results().get(k);
+      if (r.isOpened()) {
+        results[index] =
+            new OpenResult.Opened(
+                path,
+                new BrokeredFile(
+                    descriptors.get(next++), path.toString(), many.flags(), r.fileMode()));
+      } else {
+        ErrorReply error =
+            new ErrorReply(
+                reply.requestId(),
+                r.code(),
+                r.errno(),
+                ErrorCode.fromCode(r.code()).map(Enum::name).orElse("UNKNOWN(" + r.code() + ")")
+                    + (r.errno() != 0 ? " (errno " + r.errno() + ")" : ""));
+        results[index] =
+            new OpenResult.Failed(path, ErrorReplies.toException(path.toString(), error));
+      }
+    }
+    List<OpenResult> list = List.of(results);
+    if (!many.result().complete(list)) {
+      // The caller gave up waiting (interrupted): the descriptors are nobody's.
+      closeOpened(list);
+    }
+  }
+
   /** Hands a decoded reply and its descriptor, if it carries one, to the request it answers. */
   void deliver(Reply reply, Optional<FileDescriptor> descriptor) throws IOException {
     switch (reply) {
@@ -431,6 +645,7 @@ public final class FileBroker implements AutoCloseable {
         PendingOpen open = claim(reply);
         open.result().completeExceptionally(ErrorReplies.toException(open.path(), error));
       }
+      case OpenedManyReply many -> deliverMany(many, descriptor.stream().toList());
     }
   }
 
@@ -456,6 +671,12 @@ public final class FileBroker implements AutoCloseable {
       PendingOpen open = pending.remove(id);
       if (open != null) {
         open.result().completeExceptionally(failed);
+      }
+    }
+    for (Integer id : pendingMany.keySet()) {
+      PendingMany many = pendingMany.remove(id);
+      if (many != null) {
+        many.result().completeExceptionally(failed);
       }
     }
     try {

@@ -8,7 +8,8 @@ import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.Optional;
+import java.util.ArrayList;
+import java.util.List;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
@@ -103,21 +104,27 @@ final class ReplyReader implements Runnable {
   }
 
   private void deliver(Reply reply) throws IOException {
-    if (descriptors.size() < reply.descriptorCount()) {
+    int count = reply.descriptorCount();
+    if (descriptors.size() < count) {
       throw new BrokerProtocolException(
           "Reply "
               + Integer.toUnsignedString(reply.requestId())
               + " should carry "
-              + reply.descriptorCount()
-              + " descriptor(s) but none arrived with it");
+              + count
+              + " descriptor(s) but only "
+              + descriptors.size()
+              + " arrived with it");
     }
-    // MAX_DESCRIPTORS_PER_REPLY is 1: a reply carries no descriptor or exactly one.
-    Optional<FileDescriptor> descriptor =
-        reply.descriptorCount() == 1 ? Optional.of(descriptors.poll()) : Optional.empty();
+    List<FileDescriptor> mine = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      mine.add(descriptors.poll());
+    }
     try {
-      broker.deliver(reply, descriptor);
+      broker.deliverAll(reply, mine);
     } catch (IOException | RuntimeException e) {
-      descriptor.ifPresent(d -> Descriptors.closeQuietly(d, e));
+      for (FileDescriptor d : mine) {
+        Descriptors.closeQuietly(d, e);
+      }
       throw e;
     }
   }
@@ -134,7 +141,18 @@ final class ReplyReader implements Runnable {
       claimable = 0;
     } else if (partial > 5) {
       int type = buffer.get(buffer.position() + 5) & 0xFF;
-      claimable = type == Protocol.TYPE_OPENED ? 1 : 0;
+      if (type == Protocol.TYPE_OPENED) {
+        claimable = 1;
+      } else if (type == Protocol.TYPE_OPENED_MANY) {
+        // The descriptor count is in band at offset 14, once that much of the frame is here.
+        claimable =
+            partial >= 16
+                ? (buffer.get(buffer.position() + 14) & 0xFF)
+                    | (buffer.get(buffer.position() + 15) & 0xFF) << 8
+                : Protocol.MAX_DESCRIPTORS_PER_REPLY;
+      } else {
+        claimable = 0;
+      }
     } else {
       claimable = Protocol.MAX_DESCRIPTORS_PER_REPLY;
     }

@@ -4,6 +4,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Encodes and decodes filebroker frames. The daemon and the client library both use this class,
@@ -28,6 +31,7 @@ public final class FrameCodec {
     int size = header.frameSize;
     return switch (header.type) {
       case Protocol.TYPE_OPEN -> decodeOpen(in, base, header.requestId, size);
+      case Protocol.TYPE_OPEN_MANY -> decodeOpenMany(in, base, header.requestId, size);
       default ->
           new Decoded.Fatal<>(
               header.requestId,
@@ -56,6 +60,9 @@ public final class FrameCodec {
         int mode = u32(in, p);
         in.position(base + size);
         return new Decoded.Frame<>(new OpenedReply(header.requestId, mode), size);
+      }
+      case Protocol.TYPE_OPENED_MANY -> {
+        return decodeOpenedMany(in, base, header.requestId, size);
       }
       case Protocol.TYPE_ERROR -> {
         if (payload < Protocol.ERROR_FIXED_SIZE) {
@@ -100,6 +107,32 @@ public final class FrameCodec {
         out.put(p + Protocol.OPEN_FIXED_SIZE, path);
         out.position(out.position() + size);
       }
+      case OpenManyRequest many -> {
+        byte[][] paths = new byte[many.entries().size()][];
+        int size = Protocol.HEADER_SIZE + Protocol.OPEN_MANY_FIXED_SIZE;
+        for (int i = 0; i < paths.length; i++) {
+          paths[i] = many.entries().get(i).path().getBytes(StandardCharsets.UTF_8);
+          if (paths[i].length > 0xFFFF) {
+            throw new IllegalArgumentException(
+                "path " + i + " does not fit a u16 length: " + paths[i].length);
+          }
+          size += Protocol.OPEN_FIXED_SIZE + paths[i].length;
+        }
+        checkFits(size, out);
+        int p = writeHeader(out, size, Protocol.TYPE_OPEN_MANY, many.requestId());
+        putU16(out, p, paths.length);
+        putU16(out, p + 2, 0);
+        int q = p + Protocol.OPEN_MANY_FIXED_SIZE;
+        for (int i = 0; i < paths.length; i++) {
+          OpenManyRequest.Entry e = many.entries().get(i);
+          putU32(out, q, e.flags());
+          putU16(out, q + 4, e.mode());
+          putU16(out, q + 6, paths[i].length);
+          out.put(q + Protocol.OPEN_FIXED_SIZE, paths[i]);
+          q += Protocol.OPEN_FIXED_SIZE + paths[i].length;
+        }
+        out.position(out.position() + size);
+      }
     }
   }
 
@@ -111,6 +144,22 @@ public final class FrameCodec {
         checkFits(size, out);
         int p = writeHeader(out, size, Protocol.TYPE_OPENED, opened.requestId());
         putU32(out, p, opened.fileMode());
+        out.position(out.position() + size);
+      }
+      case OpenedManyReply many -> {
+        int size = encodedSize(many);
+        checkFits(size, out);
+        int p = writeHeader(out, size, Protocol.TYPE_OPENED_MANY, many.requestId());
+        putU16(out, p, many.results().size());
+        putU16(out, p + 2, many.descriptorCount());
+        int q = p + Protocol.OPENED_MANY_FIXED_SIZE;
+        for (OpenedManyReply.Result r : many.results()) {
+          putU16(out, q, r.code());
+          putU16(out, q + 2, 0);
+          putU32(out, q + 4, r.errno());
+          putU32(out, q + 8, r.fileMode());
+          q += Protocol.OPENED_MANY_ENTRY_SIZE;
+        }
         out.position(out.position() + size);
       }
       case ErrorReply error -> {
@@ -131,6 +180,10 @@ public final class FrameCodec {
   public static int encodedSize(Reply reply) {
     return switch (reply) {
       case OpenedReply opened -> Protocol.HEADER_SIZE + Protocol.OPENED_PAYLOAD_SIZE;
+      case OpenedManyReply many ->
+          Protocol.HEADER_SIZE
+              + Protocol.OPENED_MANY_FIXED_SIZE
+              + many.results().size() * Protocol.OPENED_MANY_ENTRY_SIZE;
       case ErrorReply error ->
           Protocol.HEADER_SIZE
               + Protocol.ERROR_FIXED_SIZE
@@ -164,21 +217,134 @@ public final class FrameCodec {
           "path is " + pathLength + " bytes; the limit is " + Protocol.MAX_PATH_LENGTH,
           size);
     }
-    ByteBuffer pathBytes = in.duplicate().position(p + Protocol.OPEN_FIXED_SIZE).limit(base + size);
-    String path;
+    Optional<String> path = utf8(in, p + Protocol.OPEN_FIXED_SIZE, pathLength);
+    if (path.isEmpty()) {
+      return new Decoded.Rejected<>(
+          requestId, ErrorCode.INVALID_PATH, "path is not valid UTF-8", size);
+    }
+    return new Decoded.Frame<>(new OpenRequest(requestId, flags, mode, path.get()), size);
+  }
+
+  private static Decoded<Request> decodeOpenMany(
+      ByteBuffer in, int base, int requestId, int size) {
+    int payload = size - Protocol.HEADER_SIZE;
+    if (payload < Protocol.OPEN_MANY_FIXED_SIZE) {
+      return malformed(requestId, "OPEN_MANY payload is " + payload + " bytes, shorter than 4");
+    }
+    int p = base + Protocol.HEADER_SIZE;
+    int count = u16(in, p);
+    int reserved = u16(in, p + 2);
+    if (reserved != 0) {
+      return malformed(requestId, "OPEN_MANY reserved bits are set: " + reserved);
+    }
+    if (count < 1 || count > Protocol.MAX_PATHS_PER_REQUEST) {
+      return malformed(
+          requestId,
+          "OPEN_MANY count " + count + " is outside 1.." + Protocol.MAX_PATHS_PER_REQUEST);
+    }
+    int end = base + size;
+    int q = p + Protocol.OPEN_MANY_FIXED_SIZE;
+    List<OpenManyRequest.Entry> entries = new ArrayList<>(count);
+    String refusal = "";
+    for (int i = 0; i < count; i++) {
+      if (end - q < Protocol.OPEN_FIXED_SIZE) {
+        return malformed(requestId, "OPEN_MANY entry " + i + " is cut short by the frame's end");
+      }
+      int flags = u32(in, q);
+      int mode = u16(in, q + 4);
+      int pathLength = u16(in, q + 6);
+      if (end - q - Protocol.OPEN_FIXED_SIZE < pathLength) {
+        return malformed(
+            requestId,
+            "OPEN_MANY entry " + i + " path length " + pathLength + " runs past the frame's end");
+      }
+      if (refusal.isEmpty()) {
+        if (pathLength > Protocol.MAX_PATH_LENGTH) {
+          refusal =
+              "path "
+                  + i
+                  + " is "
+                  + pathLength
+                  + " bytes; the limit is "
+                  + Protocol.MAX_PATH_LENGTH;
+        } else {
+          Optional<String> path = utf8(in, q + Protocol.OPEN_FIXED_SIZE, pathLength);
+          if (path.isEmpty()) {
+            refusal = "path " + i + " is not valid UTF-8";
+          } else {
+            entries.add(new OpenManyRequest.Entry(flags, mode, path.get()));
+          }
+        }
+      }
+      q += Protocol.OPEN_FIXED_SIZE + pathLength;
+    }
+    if (q != end) {
+      return malformed(
+          requestId, "OPEN_MANY has " + (end - q) + " bytes after its " + count + " entries");
+    }
+    in.position(end);
+    if (!refusal.isEmpty()) {
+      return new Decoded.Rejected<>(requestId, ErrorCode.INVALID_PATH, refusal, size);
+    }
+    return new Decoded.Frame<>(new OpenManyRequest(requestId, entries), size);
+  }
+
+  private static Decoded<Reply> decodeOpenedMany(
+      ByteBuffer in, int base, int requestId, int size) {
+    int payload = size - Protocol.HEADER_SIZE;
+    if (payload < Protocol.OPENED_MANY_FIXED_SIZE) {
+      return malformed(requestId, "OPENED_MANY payload is " + payload + " bytes, shorter than 4");
+    }
+    int p = base + Protocol.HEADER_SIZE;
+    int count = u16(in, p);
+    int descriptors = u16(in, p + 2);
+    if (count < 1 || count > Protocol.MAX_PATHS_PER_REQUEST) {
+      return malformed(
+          requestId,
+          "OPENED_MANY count " + count + " is outside 1.." + Protocol.MAX_PATHS_PER_REQUEST);
+    }
+    if (payload != Protocol.OPENED_MANY_FIXED_SIZE + count * Protocol.OPENED_MANY_ENTRY_SIZE) {
+      return malformed(
+          requestId,
+          "OPENED_MANY payload is " + payload + " bytes, expected " + (4 + 12 * count));
+    }
+    List<OpenedManyReply.Result> results = new ArrayList<>(count);
+    int opened = 0;
+    int q = p + Protocol.OPENED_MANY_FIXED_SIZE;
+    for (int i = 0; i < count; i++, q += Protocol.OPENED_MANY_ENTRY_SIZE) {
+      if (u16(in, q + 2) != 0) {
+        return malformed(requestId, "OPENED_MANY entry " + i + " has reserved bits set");
+      }
+      OpenedManyReply.Result r =
+          new OpenedManyReply.Result(u16(in, q), u32(in, q + 4), u32(in, q + 8));
+      if (r.isOpened()) {
+        opened++;
+      }
+      results.add(r);
+    }
+    if (opened != descriptors) {
+      return malformed(
+          requestId,
+          "OPENED_MANY states " + descriptors + " descriptors but " + opened + " entries opened");
+    }
+    in.position(base + size);
+    return new Decoded.Frame<>(new OpenedManyReply(requestId, results), size);
+  }
+
+  /** The UTF-8 text of {@code length} bytes at {@code from}, or empty when it is not valid. */
+  private static Optional<String> utf8(ByteBuffer in, int from, int length) {
+    ByteBuffer bytes = in.duplicate().position(from).limit(from + length);
     try {
-      path =
+      return Optional.of(
           StandardCharsets.UTF_8
               .newDecoder()
               .onMalformedInput(CodingErrorAction.REPORT)
               .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(pathBytes)
-              .toString();
+              .decode(bytes)
+              .toString());
     } catch (CharacterCodingException e) {
-      return new Decoded.Rejected<>(
-          requestId, ErrorCode.INVALID_PATH, "path is not valid UTF-8", size);
+      return Optional.empty();
     }
-    return new Decoded.Frame<>(new OpenRequest(requestId, flags, mode, path), size);
   }
 
   /**

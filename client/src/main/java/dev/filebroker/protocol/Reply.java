@@ -1,7 +1,7 @@
 package dev.filebroker.protocol;
 
 /** A message the daemon sends in answer to a request. */
-public sealed interface Reply permits OpenedReply, ErrorReply {
+public sealed interface Reply permits OpenedReply, OpenedManyReply, ErrorReply {
   /** The id of the request this answers, or 0 when the request's id could not be read. */
   int requestId();
 

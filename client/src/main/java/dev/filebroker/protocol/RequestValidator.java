@@ -16,7 +16,17 @@ public final class RequestValidator {
   public static Optional<ErrorReply> validate(Request request) {
     return switch (request) {
       case OpenRequest open -> validateOpen(open);
+      // Each entry is validated on its own (validateEntry), so one bad path fails only itself.
+      case OpenManyRequest many -> Optional.empty();
     };
+  }
+
+  /**
+   * Returns the refusal for entry {@code index} of an OPEN_MANY request, or empty when it may
+   * proceed to policy. The refusal carries the request's id.
+   */
+  public static Optional<ErrorReply> validateEntry(OpenManyRequest request, int index) {
+    return validateOpen(request.entries().get(index).asOpenRequest(request.requestId()));
   }
 
   private static Optional<ErrorReply> validateOpen(OpenRequest open) {

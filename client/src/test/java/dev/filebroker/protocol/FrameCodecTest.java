@@ -11,6 +11,7 @@ import java.util.Arrays;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
+import net.jqwik.api.From;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
@@ -42,6 +43,38 @@ class FrameCodecTest {
     0x00, 0x00, // reserved
     0x01, 0x00, 0x00, 0x00, // request id 1
     (byte) 0xa4, (byte) 0x81, 0x00, 0x00 // st_mode 0100644 = 0x81a4
+  };
+
+  /** OPEN_MANY "/etc/hostname" and "/etc/shadow", O_RDONLY, request id 2: docs/protocol.md. */
+  static final byte[] OPEN_MANY_TWO = {
+    0x34, 0x00, 0x00, 0x00, // body length 52
+    0x01, // version 1
+    0x02, // type OPEN_MANY
+    0x00, 0x00, // reserved
+    0x02, 0x00, 0x00, 0x00, // request id 2
+    0x02, 0x00, // count 2
+    0x00, 0x00, // reserved
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0d, 0x00, // O_RDONLY, mode 0, path length 13
+    0x2f, 0x65, 0x74, 0x63, 0x2f, 0x68, 0x6f, 0x73, 0x74, 0x6e, 0x61, 0x6d, 0x65, // "/etc/hostname"
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0b, 0x00, // O_RDONLY, mode 0, path length 11
+    0x2f, 0x65, 0x74, 0x63, 0x2f, 0x73, 0x68, 0x61, 0x64, 0x6f, 0x77 // "/etc/shadow"
+  };
+
+  /** OPENED_MANY answering OPEN_MANY_TWO: the first opened, the second DENIED (EACCES). */
+  static final byte[] OPENED_MANY_TWO = {
+    0x24, 0x00, 0x00, 0x00, // body length 36
+    0x01, // version 1
+    (byte) 0x82, // type OPENED_MANY
+    0x00, 0x00, // reserved
+    0x02, 0x00, 0x00, 0x00, // request id 2
+    0x02, 0x00, // count 2
+    0x01, 0x00, // descriptors 1
+    0x00, 0x00, 0x00, 0x00, // code 0 (opened), reserved
+    0x00, 0x00, 0x00, 0x00, // errno 0
+    (byte) 0xa4, (byte) 0x81, 0x00, 0x00, // st_mode 0100644
+    0x01, 0x00, 0x00, 0x00, // code 1 DENIED, reserved
+    0x0d, 0x00, 0x00, 0x00, // errno 13 EACCES
+    0x00, 0x00, 0x00, 0x00 // st_mode 0
   };
 
   private static byte[] encode(Request request) {
@@ -310,5 +343,169 @@ class FrameCodecTest {
     if (StandardCharsets.UTF_8.newEncoder().canEncode(message)) {
       assertEquals(message, back.message());
     }
+  }
+
+  private static OpenManyRequest twoPaths() {
+    return new OpenManyRequest(
+        2,
+        java.util.List.of(
+            new OpenManyRequest.Entry(OpenFlags.O_RDONLY, 0, "/etc/hostname"),
+            new OpenManyRequest.Entry(OpenFlags.O_RDONLY, 0, "/etc/shadow")));
+  }
+
+  private static OpenedManyReply twoResults() {
+    return new OpenedManyReply(
+        2,
+        java.util.List.of(
+            OpenedManyReply.Result.opened(0100644),
+            OpenedManyReply.Result.failed(ErrorCode.DENIED, 13)));
+  }
+
+  @Test
+  void encodesAnOpenManyRequestExactlyAsTheProtocolDocumentShows() {
+    assertArrayEquals(OPEN_MANY_TWO, encode(twoPaths()));
+    assertEquals(new Decoded.Frame<>(twoPaths(), OPEN_MANY_TWO.length), decodeRequest(OPEN_MANY_TWO));
+  }
+
+  @Test
+  void encodesAnOpenedManyReplyExactlyAsTheProtocolDocumentShows() {
+    assertArrayEquals(OPENED_MANY_TWO, encode(twoResults()));
+    assertEquals(new Decoded.Frame<>(twoResults(), OPENED_MANY_TWO.length), decodeReply(OPENED_MANY_TWO));
+    assertEquals(1, twoResults().descriptorCount(), "one descriptor per opened entry");
+  }
+
+  @Test
+  void refusesAnOpenManyCountOutsideTheLimits() {
+    byte[] none = OPEN_MANY_TWO.clone();
+    none[12] = 0;
+    Decoded.Fatal<Request> zero = assertInstanceOf(Decoded.Fatal.class, decodeRequest(none));
+    assertEquals(ErrorCode.MALFORMED_FRAME, zero.code());
+    assertEquals("OPEN_MANY count 0 is outside 1..64", zero.message());
+    byte[] many = OPEN_MANY_TWO.clone();
+    many[12] = 65;
+    Decoded.Fatal<Request> tooMany = assertInstanceOf(Decoded.Fatal.class, decodeRequest(many));
+    assertEquals("OPEN_MANY count 65 is outside 1..64", tooMany.message());
+  }
+
+  @Test
+  void refusesOpenManyEntriesThatDoNotFillTheFrame() {
+    byte[] three = OPEN_MANY_TWO.clone();
+    three[12] = 3;
+    Decoded.Fatal<Request> cut = assertInstanceOf(Decoded.Fatal.class, decodeRequest(three));
+    assertEquals(ErrorCode.MALFORMED_FRAME, cut.code());
+    assertEquals("OPEN_MANY entry 2 is cut short by the frame's end", cut.message());
+    byte[] one = OPEN_MANY_TWO.clone();
+    one[12] = 1;
+    Decoded.Fatal<Request> extra = assertInstanceOf(Decoded.Fatal.class, decodeRequest(one));
+    assertEquals("OPEN_MANY has 19 bytes after its 1 entries", extra.message());
+    byte[] longPath = OPEN_MANY_TWO.clone();
+    longPath[22] = 0x40;
+    Decoded.Fatal<Request> past = assertInstanceOf(Decoded.Fatal.class, decodeRequest(longPath));
+    assertEquals("OPEN_MANY entry 0 path length 64 runs past the frame's end", past.message());
+    byte[] reserved = OPEN_MANY_TWO.clone();
+    reserved[14] = 1;
+    Decoded.Fatal<Request> bits = assertInstanceOf(Decoded.Fatal.class, decodeRequest(reserved));
+    assertEquals("OPEN_MANY reserved bits are set: 1", bits.message());
+    byte[] shortPayload = frame(8 + 2, 1, Protocol.TYPE_OPEN_MANY, 0, new byte[] {1, 0});
+    Decoded.Fatal<Request> tiny = assertInstanceOf(Decoded.Fatal.class, decodeRequest(shortPayload));
+    assertEquals("OPEN_MANY payload is 2 bytes, shorter than 4", tiny.message());
+  }
+
+  @Test
+  void rejectsAnOpenManyWithAPathThatIsNotUtf8ButKeepsTheStream() {
+    byte[] bytes = OPEN_MANY_TWO.clone();
+    bytes[OPEN_MANY_TWO.length - 1] = (byte) 0xff;
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    Decoded.Rejected<Request> rejected = assertInstanceOf(Decoded.Rejected.class, FrameCodec.decodeRequest(in));
+    assertEquals(ErrorCode.INVALID_PATH, rejected.code());
+    assertEquals("path 1 is not valid UTF-8", rejected.message());
+    assertEquals(2, rejected.requestId());
+    assertEquals(bytes.length, in.position(), "the whole frame is consumed");
+  }
+
+  @Test
+  void refusesMalformedOpenedManyReplies() {
+    byte[] wrongCount = OPENED_MANY_TWO.clone();
+    wrongCount[14] = 2;
+    Decoded.Fatal<Reply> count = assertInstanceOf(Decoded.Fatal.class, decodeReply(wrongCount));
+    assertEquals("OPENED_MANY states 2 descriptors but 1 entries opened", count.message());
+    byte[] reserved = OPENED_MANY_TWO.clone();
+    reserved[18] = 1;
+    Decoded.Fatal<Reply> bits = assertInstanceOf(Decoded.Fatal.class, decodeReply(reserved));
+    assertEquals("OPENED_MANY entry 0 has reserved bits set", bits.message());
+    byte[] size = OPENED_MANY_TWO.clone();
+    size[12] = 3;
+    Decoded.Fatal<Reply> payload = assertInstanceOf(Decoded.Fatal.class, decodeReply(size));
+    assertEquals("OPENED_MANY payload is 28 bytes, expected 40", payload.message());
+  }
+
+  @Test
+  void openManyIsNotAReplyAndOpenedManyIsNotARequest() {
+    assertEquals(ErrorCode.UNKNOWN_TYPE, ((Decoded.Fatal<Reply>) decodeReply(OPEN_MANY_TWO)).code());
+    assertEquals(ErrorCode.UNKNOWN_TYPE, ((Decoded.Fatal<Request>) decodeRequest(OPENED_MANY_TWO)).code());
+  }
+
+  @Test
+  void encodesTheLargestOpenManyWithinTheFrameLimit() {
+    String path = "/" + "p".repeat(240);
+    java.util.List<OpenManyRequest.Entry> entries = new java.util.ArrayList<>();
+    for (int i = 0; i < Protocol.MAX_PATHS_PER_REQUEST; i++) {
+      entries.add(new OpenManyRequest.Entry(0, 0, path));
+    }
+    byte[] bytes = encode(new OpenManyRequest(9, entries));
+    assertTrue(bytes.length <= Protocol.MAX_FRAME_SIZE, "frame fits: " + bytes.length);
+    String tooLong = "/" + "p".repeat(260);
+    java.util.List<OpenManyRequest.Entry> big = new java.util.ArrayList<>();
+    for (int i = 0; i < Protocol.MAX_PATHS_PER_REQUEST; i++) {
+      big.add(new OpenManyRequest.Entry(0, 0, tooLong));
+    }
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () -> FrameCodec.encode(new OpenManyRequest(9, big), ByteBuffer.allocate(1 << 16)));
+    assertEquals("frame of 17232 bytes exceeds MAX_FRAME_SIZE 16384", e.getMessage());
+  }
+
+  @Property(tries = 300)
+  void openManyRequestsRoundTrip(
+      @ForAll int requestId,
+      @ForAll @Size(min = 1, max = 64) java.util.List<OpenManyRequest.@From("entries") Entry> entries) {
+    OpenManyRequest request = new OpenManyRequest(requestId, entries);
+    ByteBuffer out = ByteBuffer.allocate(1 << 16);
+    int size = Protocol.HEADER_SIZE + Protocol.OPEN_MANY_FIXED_SIZE;
+    for (OpenManyRequest.Entry e : entries) {
+      size += 8 + e.path().getBytes(StandardCharsets.UTF_8).length;
+    }
+    net.jqwik.api.Assume.that(size <= Protocol.MAX_FRAME_SIZE);
+    FrameCodec.encode(request, out);
+    byte[] bytes = Arrays.copyOf(out.array(), out.position());
+    assertEquals(new Decoded.Frame<>(request, bytes.length), decodeRequest(bytes));
+  }
+
+  @Provide
+  Arbitrary<OpenManyRequest.Entry> entries() {
+    return net.jqwik.api.Combinators.combine(
+            Arbitraries.integers(),
+            Arbitraries.integers().between(0, 0xFFFF),
+            Arbitraries.strings().all().ofMaxLength(60)
+                .filter(s -> StandardCharsets.UTF_8.newEncoder().canEncode(s))
+                .map(s -> "/" + s))
+        .as(OpenManyRequest.Entry::new);
+  }
+
+  @Property(tries = 300)
+  void openedManyRepliesRoundTrip(
+      @ForAll int requestId,
+      @ForAll @Size(min = 1, max = 64) java.util.List<OpenedManyReply.@From("results") Result> results) {
+    OpenedManyReply reply = new OpenedManyReply(requestId, results);
+    byte[] bytes = encode(reply);
+    assertEquals(new Decoded.Frame<>(reply, bytes.length), decodeReply(bytes));
+  }
+
+  @Provide
+  Arbitrary<OpenedManyReply.Result> results() {
+    return net.jqwik.api.Combinators.combine(
+            Arbitraries.integers().between(0, 0xFFFF), Arbitraries.integers(), Arbitraries.integers())
+        .as(OpenedManyReply.Result::new);
   }
 }

@@ -80,4 +80,23 @@ class RequestValidatorTest {
         RequestValidator.validate(new OpenRequest(6, OpenFlags.O_TRUNC, 0, "/x")));
     assertEquals(Optional.empty(), RequestValidator.validate(new OpenRequest(7, 0, 0, "/x")));
   }
+
+  @Test
+  void validatesEachOpenManyEntryOnItsOwn() {
+    OpenManyRequest many =
+        new OpenManyRequest(
+            6,
+            java.util.List.of(
+                new OpenManyRequest.Entry(0, 0, "/etc/hostname"),
+                new OpenManyRequest.Entry(0, 0, "relative"),
+                new OpenManyRequest.Entry(OpenFlags.O_TRUNC, 0, "/etc/hostname")));
+    assertEquals(Optional.empty(), RequestValidator.validate(many), "the request as a whole is fine");
+    assertEquals(Optional.empty(), RequestValidator.validateEntry(many, 0));
+    assertEquals(
+        Optional.of(ErrorReply.of(6, ErrorCode.INVALID_PATH, 0, "path must be absolute (start with /)")),
+        RequestValidator.validateEntry(many, 1));
+    assertEquals(
+        Optional.of(ErrorReply.of(6, ErrorCode.INVALID_FLAGS, 0, "O_TRUNC needs O_WRONLY or O_RDWR")),
+        RequestValidator.validateEntry(many, 2));
+  }
 }

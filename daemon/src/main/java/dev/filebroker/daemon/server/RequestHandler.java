@@ -9,6 +9,7 @@ import dev.filebroker.daemon.fs.FileStat;
 import dev.filebroker.daemon.fs.OpenedFile;
 import dev.filebroker.daemon.fs.OpenOutcome;
 import dev.filebroker.daemon.fs.OpenSpec;
+import dev.filebroker.daemon.fs.OpenedFile;
 import dev.filebroker.daemon.policy.AccessRequest;
 import dev.filebroker.daemon.policy.Caller;
 import dev.filebroker.daemon.policy.Decision;
@@ -18,15 +19,19 @@ import dev.filebroker.daemon.policy.RequiredOwner;
 import dev.filebroker.daemon.policy.Rule;
 import dev.filebroker.protocol.ErrorCode;
 import dev.filebroker.protocol.ErrorReply;
+import dev.filebroker.protocol.OpenManyRequest;
 import dev.filebroker.protocol.OpenRequest;
+import dev.filebroker.protocol.OpenedManyReply;
 import dev.filebroker.protocol.OpenedReply;
 import dev.filebroker.protocol.Request;
 import dev.filebroker.protocol.RequestValidator;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.function.BooleanSupplier;
 
 /**
  * Answers one decoded request: validate, decide against the policy in force, open, audit. It
@@ -47,14 +52,59 @@ final class RequestHandler {
 
   /** Answers {@code request} from {@code caller} (empty when its credentials are unknown). */
   Response handle(Optional<Caller> caller, Request request) {
+    return handle(caller, request, () -> true);
+  }
+
+  /**
+   * Answers {@code request}; {@code permit} is asked once per path (one for OPEN, one per entry
+   * of OPEN_MANY) and a path it refuses is answered LIMIT_EXCEEDED without being decided.
+   */
+  Response handle(Optional<Caller> caller, Request request, BooleanSupplier permit) {
     Optional<ErrorReply> invalid = RequestValidator.validate(request);
     if (invalid.isPresent()) {
       statistics.rejected();
       return Response.of(invalid.get());
     }
     return switch (request) {
-      case OpenRequest open -> handleOpen(caller, open);
+      case OpenRequest open -> permit.getAsBoolean() ? handleOpen(caller, open) : limited(open);
+      case OpenManyRequest many -> handleMany(caller, many, permit);
     };
+  }
+
+  /**
+   * Each entry is validated, decided, opened and audited exactly as a single OPEN would be; the
+   * outcomes are gathered into one OPENED_MANY reply carrying the opened descriptors in order.
+   */
+  private Response handleMany(
+      Optional<Caller> caller, OpenManyRequest many, BooleanSupplier permit) {
+    List<OpenedManyReply.Result> results = new ArrayList<>(many.entries().size());
+    List<OpenedFile> files = new ArrayList<>(many.entries().size());
+    for (int i = 0; i < many.entries().size(); i++) {
+      Optional<ErrorReply> invalid = RequestValidator.validateEntry(many, i);
+      Response one;
+      if (invalid.isPresent()) {
+        statistics.rejected();
+        one = Response.of(invalid.get());
+      } else {
+        OpenRequest open = many.entries().get(i).asOpenRequest(many.requestId());
+        one = permit.getAsBoolean() ? handleOpen(caller, open) : limited(open);
+      }
+      switch (one.reply()) {
+        case OpenedReply opened -> {
+          results.add(OpenedManyReply.Result.opened(opened.fileMode()));
+          files.addAll(one.files());
+        }
+        case ErrorReply error -> results.add(new OpenedManyReply.Result(error.code(), error.errno(), 0));
+        case OpenedManyReply nested ->
+            throw new IllegalStateException("a single open answered with OPENED_MANY");
+      }
+    }
+    return new Response(new OpenedManyReply(many.requestId(), results), files);
+  }
+
+  private Response limited(OpenRequest open) {
+    statistics.limited();
+    return error(open, ErrorCode.LIMIT_EXCEEDED, 0, "over the request rate of this uid; retry later");
   }
 
   private Response handleOpen(Optional<Caller> maybeCaller, OpenRequest open) {
@@ -99,8 +149,7 @@ final class RequestHandler {
         }
         audit(who, access, "allow", Optional.of(rule), "ok", "");
         statistics.granted(rule);
-        yield new Response(
-            new OpenedReply(open.requestId(), file.stat().mode()), Optional.of(file));
+        yield Response.of(new OpenedReply(open.requestId(), file.stat().mode()), file);
       }
       case OpenOutcome.WrongType wrong -> {
         String reason =

@@ -12,6 +12,7 @@ import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -47,10 +48,8 @@ final class Session {
 
   /** Input received but not yet decoded (a partial frame, or frames held back by backpressure). */
   private byte[] pendingInput;
-  /** Output the socket did not take yet. */
-  private ByteBuffer backlog;
-  /** Descriptors to attach to the first byte of {@link #backlog} when none of it was sent yet. */
-  private List<OpenedFile> backlogFiles = List.of();
+  /** Output the socket did not take yet, in order; null when there is none. */
+  private ArrayDeque<Chunk> backlog;
   /** A protocol error was answered: close once the backlog is written. */
   private boolean closing;
   /** The daemon is stopping: answer what was sent, then close. */
@@ -218,20 +217,9 @@ final class Session {
           flushOrHoldBack(replies, in, out);
           return;
         }
-        case Decoded.Frame<Request> frame -> {
-          if (limits.tryRequest(uid)) {
-            replies.add(handler.handle(caller, frame.message()));
-          } else {
-            statistics.limited();
-            replies.add(
-                Response.of(
-                    ErrorReply.of(
-                        frame.message().requestId(),
-                        ErrorCode.LIMIT_EXCEEDED,
-                        0,
-                        "uid " + uid + " is over its request rate; retry later")));
-          }
-        }
+        case Decoded.Frame<Request> frame ->
+            // Every path counts against the rate: one for OPEN, one per entry of OPEN_MANY.
+            replies.add(handler.handle(caller, frame.message(), () -> limits.tryRequest(uid)));
         case Decoded.Rejected<Request> rejected -> {
           statistics.rejected();
           replies.add(
@@ -279,26 +267,113 @@ final class Session {
   }
 
   /**
-   * Encodes and sends {@code replies}; the descriptors of all of them travel with the first byte.
-   * Returns whether everything was written; otherwise the rest waits in the backlog and the
-   * session waits for the socket to become writable.
+   * Encodes and sends {@code replies}. Replies go out in chunks of as many frames as fit {@code
+   * out} and carry at most {@link Protocol#MAX_DESCRIPTORS_PER_MESSAGE} descriptors together; each
+   * chunk's descriptors travel with its first byte. A reply with more descriptors than that (a
+   * large OPENED_MANY) goes alone: its first byte carries the first {@code
+   * MAX_DESCRIPTORS_PER_MESSAGE}, its second byte the rest. Returns whether everything was
+   * written; otherwise the rest waits in the backlog and the session waits for the socket to
+   * become writable.
    */
   private boolean write(List<Response> replies, ByteBuffer out) {
-    if (replies.isEmpty()) {
-      return true;
+    int i = 0;
+    int n = replies.size();
+    int perMessage = Protocol.MAX_DESCRIPTORS_PER_MESSAGE;
+    try {
+      while (i < n) {
+        out.clear();
+        List<OpenedFile> files = new ArrayList<>(0);
+        Response first = replies.get(i);
+        if (first.files().size() > perMessage) {
+          FrameCodec.encode(first.reply(), out);
+          out.flip();
+          List<OpenedFile> all = first.files();
+          i++;
+          emit(out.duplicate().limit(1), all.subList(0, perMessage));
+          emit(out.duplicate().position(1), all.subList(perMessage, all.size()));
+          continue;
+        }
+        while (i < n) {
+          Response r = replies.get(i);
+          int fds = r.files().size();
+          if (out.position() > 0
+              && (files.size() + fds > perMessage
+                  || out.remaining() < FrameCodec.encodedSize(r.reply()))) {
+            break;
+          }
+          FrameCodec.encode(r.reply(), out);
+          files.addAll(r.files());
+          i++;
+        }
+        out.flip();
+        emit(out, files);
+      }
+    } catch (IOException e) {
+      for (int j = i; j < n; j++) {
+        replies.get(j).close();
+      }
+      log.debug("Could not write to connection {}: {}", id, e.toString());
+      close();
+      return false;
     }
-    out.clear();
-    List<OpenedFile> files = new ArrayList<>(replies.size());
-    for (Response r : replies) {
-      FrameCodec.encode(r.reply(), out);
-      r.file().ifPresent(files::add);
+    if (backlog != null) {
+      registration.wantWrite();
+      return false;
     }
-    out.flip();
-    ByteBuffer bytes = ByteBuffer.allocate(out.remaining());
-    bytes.put(out).flip();
-    backlog = bytes;
-    backlogFiles = files;
-    return flushBacklog();
+    return true;
+  }
+
+  /**
+   * Sends {@code bytes} with {@code files} on their first byte now if nothing waits before them,
+   * and keeps what the socket did not take in the backlog. Closes the files on a write error.
+   */
+  private void emit(ByteBuffer bytes, List<OpenedFile> files) throws IOException {
+    if (backlog == null) {
+      try {
+        send(bytes, files);
+      } catch (IOException e) {
+        closeAll(files);
+        throw e;
+      }
+      if (!bytes.hasRemaining()) {
+        return;
+      }
+      if (bytes.position() > 0) {
+        // Sent in part: the descriptors went with the first byte.
+        files = List.of();
+      }
+      backlog = new ArrayDeque<>();
+    }
+    ByteBuffer rest = ByteBuffer.allocate(bytes.remaining());
+    rest.put(bytes).flip();
+    backlog.add(new Chunk(rest, List.copyOf(files)));
+  }
+
+  /**
+   * One {@code sendmsg}: the bytes of {@code bytes} the socket takes, with {@code files} attached
+   * to the first byte. The files are closed once any byte went out (the kernel holds its own
+   * references from then on).
+   */
+  private void send(ByteBuffer bytes, List<OpenedFile> files) throws IOException {
+    int n;
+    if (files.isEmpty()) {
+      n = channel.write(bytes);
+    } else {
+      FileDescriptor[] fds = new FileDescriptor[files.size()];
+      for (int k = 0; k < fds.length; k++) {
+        fds[k] = files.get(k).fileDescriptor();
+      }
+      channel.setOutboundFileDescriptors(fds);
+      try {
+        n = channel.write(bytes);
+      } finally {
+        // Never let descriptors linger for a later write: they may be closed and reused by then.
+        channel.setOutboundFileDescriptors();
+      }
+    }
+    if (n > 0) {
+      closeAll(files);
+    }
   }
 
   /** Sends the backlog; returns whether it is now empty. Closes on a write error. */
@@ -306,36 +381,38 @@ final class Session {
     if (backlog == null) {
       return true;
     }
-    try {
-      if (!backlogFiles.isEmpty()) {
-        FileDescriptor[] fds = new FileDescriptor[backlogFiles.size()];
-        for (int i = 0; i < fds.length; i++) {
-          fds[i] = backlogFiles.get(i).fileDescriptor();
-        }
-        channel.setOutboundFileDescriptors(fds);
-      }
-      int n;
+    while (!backlog.isEmpty()) {
+      Chunk chunk = backlog.peek();
+      int before = chunk.bytes.remaining();
       try {
-        n = channel.write(backlog);
-      } finally {
-        // Never let descriptors linger for a later write: they may be closed and reused by then.
-        channel.setOutboundFileDescriptors();
+        send(chunk.bytes, chunk.files);
+      } catch (IOException e) {
+        log.debug("Could not write to connection {}: {}", id, e.toString());
+        close();
+        return false;
       }
-      if (n > 0) {
-        closeAll(backlogFiles);
-        backlogFiles = List.of();
+      if (chunk.bytes.remaining() < before) {
+        chunk.files = List.of();
       }
-    } catch (IOException e) {
-      log.debug("Could not write to connection {}: {}", id, e.toString());
-      close();
-      return false;
-    }
-    if (backlog.hasRemaining()) {
-      registration.wantWrite();
-      return false;
+      if (chunk.bytes.hasRemaining()) {
+        registration.wantWrite();
+        return false;
+      }
+      backlog.poll();
     }
     backlog = null;
     return true;
+  }
+
+  /** Output the socket did not take yet, with the descriptors its first byte still owes. */
+  private static final class Chunk {
+    final ByteBuffer bytes;
+    List<OpenedFile> files;
+
+    Chunk(ByteBuffer bytes, List<OpenedFile> files) {
+      this.bytes = bytes;
+      this.files = files;
+    }
   }
 
   /** A client that attaches descriptors breaks the protocol: close them, answer, hang up. */
@@ -381,9 +458,12 @@ final class Session {
       return;
     }
     closed = true;
-    closeAll(backlogFiles);
-    backlogFiles = List.of();
-    backlog = null;
+    if (backlog != null) {
+      for (Chunk c : backlog) {
+        closeAll(c.files);
+      }
+      backlog = null;
+    }
     pendingInput = null;
     limits.disconnect(uid);
     if (registration != null) {

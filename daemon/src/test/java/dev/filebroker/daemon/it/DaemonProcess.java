@@ -90,6 +90,15 @@ final class DaemonProcess implements AutoCloseable {
     command.add("--socket");
     command.add(socket.toString());
     command.addAll(List.of(args));
+    if (!List.of(args).contains("--config")) {
+      // Hermetic: never read /etc/filebroker/filebroker.toml of whatever is installed here.
+      Path empty = workDir.resolve("filebroker-defaults.toml");
+      if (!java.nio.file.Files.exists(empty)) {
+        java.nio.file.Files.writeString(empty, "# defaults\n");
+      }
+      command.add("--config");
+      command.add(empty.toString());
+    }
     int given = List.of(args).indexOf("--control-socket");
     Path control;
     if (given >= 0) {

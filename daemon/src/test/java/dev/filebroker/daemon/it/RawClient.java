@@ -5,6 +5,7 @@ import dev.filebroker.protocol.FrameCodec;
 import dev.filebroker.protocol.OpenRequest;
 import dev.filebroker.protocol.Protocol;
 import dev.filebroker.protocol.Reply;
+import dev.filebroker.protocol.Request;
 import java.io.EOFException;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
@@ -47,7 +48,7 @@ final class RawClient implements AutoCloseable {
     }
   }
 
-  void send(OpenRequest request) throws IOException {
+  void send(Request request) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(Protocol.MAX_FRAME_SIZE);
     FrameCodec.encode(request, b);
     b.flip();
