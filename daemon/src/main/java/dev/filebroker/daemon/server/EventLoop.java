@@ -23,6 +23,9 @@ import org.slf4j.LoggerFactory;
  */
 final class EventLoop implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
+  /** Control buffer per connection: room to receive (and then close) a few stray descriptors. */
+  private static final int ANCILLARY_BUFFER_SIZE = 256;
+
   private static final long SWEEP_INTERVAL_NANOS = Duration.ofMillis(500).toNanos();
 
   private final Selector selector;
@@ -115,6 +118,9 @@ final class EventLoop implements Runnable {
       }
       try {
         s.channel().configureBlocking(false);
+        // Without a control buffer the kernel silently discards descriptors a client attaches
+        // (MSG_CTRUNC), and the protocol error UNEXPECTED_DESCRIPTOR could never be detected.
+        s.channel().setAncillaryReceiveBufferSize(ANCILLARY_BUFFER_SIZE);
         SelectionKey key = s.channel().register(selector, SelectionKey.OP_READ, s);
         s.attach(key);
         sessions.add(s);
