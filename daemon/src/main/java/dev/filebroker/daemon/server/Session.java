@@ -50,8 +50,10 @@ final class Session {
   private byte[] pendingInput;
   /** Output the socket did not take yet. */
   private ByteBuffer backlog;
-  /** Descriptors to attach to the first byte of {@link #backlog} when none of it was sent yet. */
-  private List<OpenedFile> backlogFiles = List.of();
+  /** The descriptors of {@link #backlog}'s OPENED frames, in order, with their frame offsets. */
+  private List<PendingFile> backlogFiles = List.of();
+  /** How many of {@link #backlogFiles} were sent (and closed) already. */
+  private int backlogFilesSent;
   /** A protocol error was answered: close once the backlog is written. */
   private boolean closing;
   private boolean closed;
@@ -239,64 +241,85 @@ final class Session {
   }
 
   /**
-   * Encodes and sends {@code replies}; the descriptors of all of them travel with the first byte.
-   * Returns whether everything was written; otherwise the rest waits in the backlog and the
-   * session waits for the socket to become writable.
+   * Encodes and sends {@code replies}. Each OPENED frame's descriptor travels alone, attached to
+   * that frame's first byte (docs/protocol.md, "Descriptors"): a client sizes its control buffer
+   * for a few descriptors, and the kernel drops (closes) whatever does not fit. Returns whether
+   * everything was written; otherwise the rest waits in the backlog and the session waits for the
+   * socket to become writable.
    */
   private boolean write(List<Response> replies, ByteBuffer out) {
     if (replies.isEmpty()) {
       return true;
     }
     out.clear();
-    List<OpenedFile> files = new ArrayList<>(replies.size());
+    List<PendingFile> files = new ArrayList<>(replies.size());
     for (Response r : replies) {
+      int frameStart = out.position();
       FrameCodec.encode(r.reply(), out);
-      r.file().ifPresent(files::add);
+      r.file().ifPresent(f -> files.add(new PendingFile(frameStart, f)));
     }
     out.flip();
     ByteBuffer bytes = ByteBuffer.allocate(out.remaining());
     bytes.put(out).flip();
     backlog = bytes;
     backlogFiles = files;
+    backlogFilesSent = 0;
     return flushBacklog();
   }
 
-  /** Sends the backlog; returns whether it is now empty. Closes on a write error. */
+  /**
+   * Sends the backlog, one write per descriptor-carrying frame so that each descriptor is attached
+   * to its own frame's first byte; returns whether the backlog is now empty. Closes on a write
+   * error.
+   */
   private boolean flushBacklog() {
     if (backlog == null) {
       return true;
     }
+    int total = backlog.limit();
     try {
-      if (!backlogFiles.isEmpty()) {
-        FileDescriptor[] fds = new FileDescriptor[backlogFiles.size()];
-        for (int i = 0; i < fds.length; i++) {
-          fds[i] = backlogFiles.get(i).fileDescriptor();
+      while (backlog.hasRemaining()) {
+        PendingFile head =
+            backlogFilesSent < backlogFiles.size() ? backlogFiles.get(backlogFilesSent) : null;
+        boolean attach = head != null && head.offset() == backlog.position();
+        int following = attach ? backlogFilesSent + 1 : backlogFilesSent;
+        int end = following < backlogFiles.size() ? backlogFiles.get(following).offset() : total;
+        if (attach) {
+          channel.setOutboundFileDescriptors(head.file().fileDescriptor());
         }
-        channel.setOutboundFileDescriptors(fds);
-      }
-      int n;
-      try {
-        n = channel.write(backlog);
-      } finally {
-        // Never let descriptors linger for a later write: they may be closed and reused by then.
-        channel.setOutboundFileDescriptors();
-      }
-      if (n > 0) {
-        closeAll(backlogFiles);
-        backlogFiles = List.of();
+        int n;
+        backlog.limit(end);
+        try {
+          n = channel.write(backlog);
+        } finally {
+          backlog.limit(total);
+          if (attach) {
+            // Never let a descriptor linger for a later write: it may be closed and reused by then.
+            channel.setOutboundFileDescriptors();
+          }
+        }
+        if (attach && n > 0) {
+          head.file().close();
+          backlogFilesSent++;
+        }
+        if (backlog.position() < end) {
+          key.interestOps(SelectionKey.OP_WRITE);
+          return false;
+        }
       }
     } catch (IOException e) {
       log.debug("Could not write to connection {}: {}", id, e.toString());
       close();
       return false;
     }
-    if (backlog.hasRemaining()) {
-      key.interestOps(SelectionKey.OP_WRITE);
-      return false;
-    }
     backlog = null;
+    backlogFiles = List.of();
+    backlogFilesSent = 0;
     return true;
   }
+
+  /** A descriptor in the backlog and the offset of its OPENED frame's first byte. */
+  private record PendingFile(int offset, OpenedFile file) {}
 
   /** A client that attaches descriptors breaks the protocol: close them, answer, hang up. */
   private boolean receivedDescriptors() {
@@ -341,8 +364,11 @@ final class Session {
       return;
     }
     closed = true;
-    closeAll(backlogFiles);
+    for (PendingFile f : backlogFiles.subList(backlogFilesSent, backlogFiles.size())) {
+      f.file().close();
+    }
     backlogFiles = List.of();
+    backlogFilesSent = 0;
     backlog = null;
     pendingInput = null;
     limits.disconnect(uid);
@@ -355,11 +381,5 @@ final class Session {
       log.debug("Could not close connection {}: {}", id, e.toString());
     }
     statistics.connectionClosed();
-  }
-
-  private static void closeAll(List<OpenedFile> files) {
-    for (OpenedFile f : files) {
-      f.close();
-    }
   }
 }
