@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
  */
 final class EventLoop implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
+  /** Control buffer per connection: room to receive (and then close) a few stray descriptors. */
+  private static final int ANCILLARY_BUFFER_SIZE = 256;
+
   private static final long SWEEP_INTERVAL_NANOS = Duration.ofMillis(500).toNanos();
   private static final int MAX_EVENTS = 256;
 
@@ -143,6 +146,9 @@ final class EventLoop implements Runnable {
   private boolean register(Session s) {
     try {
       s.channel().configureBlocking(false);
+      // Without a control buffer the kernel silently discards descriptors a client attaches
+      // (MSG_CTRUNC), and the protocol error UNEXPECTED_DESCRIPTOR could never be detected.
+      s.channel().setAncillaryReceiveBufferSize(ANCILLARY_BUFFER_SIZE);
       int fd = Descriptors.fdOf(s.channel().getFileDescriptor());
       if (fd < 0) {
         throw new IOException("connection has no descriptor");

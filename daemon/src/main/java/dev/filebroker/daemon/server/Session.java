@@ -296,9 +296,10 @@ final class Session {
         while (i < n) {
           Response r = replies.get(i);
           int fds = r.files().size();
+          // A reply's descriptors travel with that reply's own first byte (docs/protocol.md), so
+          // a reply that carries any starts a new sendmsg; replies without descriptors follow it.
           if (out.position() > 0
-              && (files.size() + fds > perMessage
-                  || out.remaining() < FrameCodec.encodedSize(r.reply()))) {
+              && (fds > 0 || out.remaining() < FrameCodec.encodedSize(r.reply()))) {
             break;
           }
           FrameCodec.encode(r.reply(), out);

@@ -1,0 +1,220 @@
+package dev.filebroker.daemon.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Who the daemon thinks is asking: the uid the kernel reports for the process that connected,
+ * whatever user namespace the client sits in and whichever process later uses the connection.
+ * Needs root (setpriv to uids 65534 and 1000, the daemon) and unprivileged user namespaces.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class IdentityIT {
+  private static final int NOBODY = 65534;
+  private static final int OTHER = 1000;
+
+  /** Sends one OPEN and prints OPENED or the error code number. */
+  private static final String CLIENT =
+      """
+      import socket, struct, sys, os
+      def ask(s, path):
+          p = path.encode()
+          s.sendall(struct.pack('<IBBHIIHH', 16 + len(p), 1, 1, 0, 1, 0, 0, len(p)) + p)
+          msg, anc, flags, _ = s.recvmsg(4096, socket.CMSG_SPACE(8 * 4))
+          for a in anc:
+              os.close(struct.unpack_from('i', a[2])[0])
+          return 'OPENED' if msg[5] == 0x81 else 'ERROR%d' % struct.unpack_from('<H', msg, 12)[0]
+      if __name__ == '__main__':
+          for path in sys.argv[2:]:
+              s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+              s.connect(sys.argv[1])
+              print(os.getuid(), ask(s, path))
+              s.close()
+      """;
+
+  private TestTree tree;
+  private DaemonProcess daemon;
+  private Path client;
+  private Path nobodyFile;
+  private Path rootFile;
+
+  @BeforeAll
+  void startDaemon() throws Exception {
+    tree = new TestTree("filebroker-identity-");
+    nobodyFile = tree.file("nobody.txt", "for 65534\n", "rw-------");
+    rootFile = tree.file("root.txt", "for root\n", "rw-------");
+    client = tree.root().resolve("fbclient.py");
+    Files.writeString(client, CLIENT);
+    Files.setPosixFilePermissions(client, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    daemon =
+        Daemons.start(
+            tree,
+            """
+            [[allow]]
+            name = "nobody-file"
+            users = [65534]
+            paths = ["%s"]
+            access = ["read"]
+
+            [[allow]]
+            name = "root-file"
+            users = [0]
+            paths = ["%s"]
+            access = ["read"]
+            """
+                .formatted(nobodyFile, rootFile),
+            "");
+  }
+
+  @AfterAll
+  void stopDaemon() throws Exception {
+    try {
+      if (daemon != null) {
+        daemon.close();
+      }
+    } finally {
+      if (tree != null) {
+        tree.close();
+      }
+    }
+  }
+
+  private List<String> auditLines(Path path) throws Exception {
+    Thread.sleep(300); // the audit appender is asynchronous
+    List<String> lines = new ArrayList<>();
+    for (String l : daemon.output().split("\n")) {
+      if (l.contains("\"path\":\"" + path + "\"")) {
+        lines.add(l);
+      }
+    }
+    return lines;
+  }
+
+  @Test
+  void clientInAUserNamespaceIsTheUidTheKernelReports() throws Exception {
+    Command plain =
+        Command.asUser(
+            NOBODY, NOBODY, "unshare", "-U", "/usr/bin/python3", client.toString(),
+            daemon.socket().toString(), nobodyFile.toString(), rootFile.toString());
+    assertEquals(0, plain.exitCode(), plain.stderr());
+    // Inside a fresh namespace without a mapping the process sees the overflow uid 65534.
+    assertEquals("65534 OPENED\n65534 ERROR1\n", plain.stdout());
+
+    Command mappedRoot =
+        Command.asUser(
+            NOBODY, NOBODY, "unshare", "-U", "-r", "/usr/bin/python3", client.toString(),
+            daemon.socket().toString(), nobodyFile.toString(), rootFile.toString());
+    assertEquals(0, mappedRoot.exitCode(), mappedRoot.stderr());
+    // It believes it is root; the daemon still sees 65534: the root-only grant is refused.
+    assertEquals("0 OPENED\n0 ERROR1\n", mappedRoot.stdout());
+
+    List<String> root = auditLines(rootFile);
+    assertEquals(2, root.size(), String.join("\n", root));
+    for (String line : root) {
+      assertTrue(line.contains("\"uid\":65534") && line.contains("\"decision\":\"deny\""), line);
+    }
+    for (String line : auditLines(nobodyFile)) {
+      assertTrue(line.contains("\"uid\":65534") && line.contains("\"decision\":\"allow\""), line);
+    }
+  }
+
+  /**
+   * Process A (uid 65534, its own copy of the Python binary so its executable is recognisable)
+   * connects and passes the connected socket to process B (uid 1000) over SCM_RIGHTS, then exits.
+   * B's request is decided as A: the kernel's SO_PEERCRED and the identity the daemon read at
+   * accept time (pid, uid, executable through A's pidfd) belong to the connector.
+   */
+  @Test
+  void passedSocketKeepsTheConnectorsCredentials() throws Exception {
+    assertTimeoutPreemptively(Duration.ofSeconds(30), this::passSocket);
+  }
+
+  private void passSocket() throws Exception {
+    Path connectorBinary = tree.root().resolve("connector-python");
+    Files.copy(Path.of("/usr/bin/python3.11").toRealPath(), connectorBinary);
+    Files.setPosixFilePermissions(connectorBinary, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path rendezvousDir = tree.dir("rendezvous");
+    Files.setPosixFilePermissions(rendezvousDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    Path rendezvous = rendezvousDir.resolve("rendezvous.sock");
+    String receiver =
+        """
+        import socket, sys, os, array
+        sys.path.insert(0, os.path.dirname(sys.argv[1]))
+        import fbclient
+        l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        l.bind(sys.argv[2]); os.chmod(sys.argv[2], 0o777); l.listen(1)
+        print('READY', flush=True)
+        c, _ = l.accept()
+        msg, fds, flags, _ = socket.recv_fds(c, 16, 1)
+        sys.stdin.readline()  # wait until the connector has exited
+        s = socket.socket(fileno=fds[0])
+        print(os.getuid(), fbclient.ask(s, sys.argv[3]), flush=True)
+        """;
+    String connector =
+        """
+        import socket, sys, os
+        sys.path.insert(0, os.path.dirname(sys.argv[3]))
+        import fbclient
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(sys.argv[1])
+        # One request of its own: once answered, the daemon has accepted the connection and
+        # read the identity (while this process is alive to be inspected through its pidfd).
+        assert fbclient.ask(s, sys.argv[4]) == 'OPENED'
+        r = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        r.connect(sys.argv[2])
+        socket.send_fds(r, [b'x'], [s.fileno()])
+        print(os.getpid())
+        """;
+    Process b =
+        new ProcessBuilder(
+                "setpriv", "--reuid=" + OTHER, "--regid=" + OTHER, "--clear-groups", "--",
+                "/usr/bin/python3", "-c", receiver, client.toString(), rendezvous.toString(),
+                nobodyFile.toString())
+            .redirectErrorStream(true)
+            .start();
+    try {
+      BufferedReader bOut =
+          new BufferedReader(new InputStreamReader(b.getInputStream(), StandardCharsets.UTF_8));
+      assertEquals("READY", bOut.readLine());
+      Command a =
+          Command.asUser(
+              NOBODY, NOBODY, connectorBinary.toString(), "-c", connector,
+              daemon.socket().toString(), rendezvous.toString(), client.toString(),
+              nobodyFile.toString());
+      assertEquals(0, a.exitCode(), a.stderr());
+      String connectorPid = a.stdout().strip();
+      // A has exited. B now uses the socket A connected.
+      OutputStream bIn = b.getOutputStream();
+      bIn.write("GO\n".getBytes(StandardCharsets.UTF_8));
+      bIn.flush();
+      assertEquals(OTHER + " OPENED", bOut.readLine(), "B (uid 1000) got 65534's file");
+      assertTrue(b.waitFor(10, TimeUnit.SECONDS));
+      List<String> lines = auditLines(nobodyFile);
+      String last = lines.get(lines.size() - 1);
+      System.out.println("IdentityIT passed socket audit: " + last);
+      assertTrue(last.contains("\"uid\":65534"), last);
+      assertTrue(last.contains("\"pid\":" + connectorPid + ","), "the connector's pid: " + last);
+      assertTrue(
+          last.contains("\"exe\":\"" + connectorBinary + "\""),
+          "the connector's executable, read through its pidfd at accept time: " + last);
+    } finally {
+      b.destroyForcibly();
+    }
+  }
+}
