@@ -98,10 +98,14 @@ final class RuleHeaderScanner {
       }
     }
     skipBlanks();
-    if (index < text.length() && text.charAt(index) == '#') {
-      return comment();
+    if (index >= text.length()) {
+      return true;
     }
-    return index >= text.length() || newline();
+    return switch (text.charAt(index)) {
+      case '#' -> comment();
+      case '\n', '\r' -> newline();
+      default -> false; // [[allow]] x = 1 is not TOML
+    };
   }
 
   /** A bare key, or a quoted one without escapes; empty for anything else. */
