@@ -1,6 +1,7 @@
 package dev.filebroker.daemon.policy;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,30 +101,45 @@ final class RuleIndex {
       Ranged[] ranged,
       boolean empty) {}
 
+  private static final Bucket EMPTY = new Bucket(Map.of(), Map.of(), NONE, new Ranged[0], true);
+
+  // Built once per load for every pattern component (hundreds of thousands at 100,000 rules):
+  // maps and lists are made only when something goes in, and empty ones are shared.
   private static final class NodeBuilder {
-    final Map<String, NodeBuilder> children = new HashMap<>();
+    final Map<String, NodeBuilder> children = new HashMap<>(4);
     final BucketBuilder exact = new BucketBuilder();
     final BucketBuilder hanging = new BucketBuilder();
 
     Node build() {
-      Map<String, Node> built = new HashMap<>(Math.max(4, children.size() * 2));
+      if (children.isEmpty()) {
+        return new Node(Map.of(), exact.build(), hanging.build());
+      }
+      Map<String, Node> built = new HashMap<>(children.size() * 2);
       children.forEach((name, child) -> built.put(name, child.build()));
-      return new Node(Map.copyOf(built), exact.build(), hanging.build());
+      return new Node(Collections.unmodifiableMap(built), exact.build(), hanging.build());
     }
   }
 
   private static final class BucketBuilder {
-    final Map<Integer, List<Entry>> byUid = new HashMap<>();
-    final Map<Integer, List<Entry>> byGid = new HashMap<>();
-    final List<Entry> anyone = new ArrayList<>();
-    final List<Ranged> ranged = new ArrayList<>();
+    Map<Integer, List<Entry>> byUid = Map.of();
+    Map<Integer, List<Entry>> byGid = Map.of();
+    List<Entry> anyone = List.of();
+    List<Ranged> ranged = List.of();
+    boolean empty = true;
 
     void add(Subject subject, Entry entry) {
+      if (empty) {
+        byUid = new HashMap<>(2);
+        byGid = new HashMap<>(2);
+        anyone = new ArrayList<>(1);
+        ranged = new ArrayList<>(1);
+        empty = false;
+      }
       switch (subject) {
         case Subject.User user ->
-            byUid.computeIfAbsent(user.uid(), k -> new ArrayList<>()).add(entry);
+            byUid.computeIfAbsent(user.uid(), k -> new ArrayList<>(1)).add(entry);
         case Subject.Group group ->
-            byGid.computeIfAbsent(group.gid(), k -> new ArrayList<>()).add(entry);
+            byGid.computeIfAbsent(group.gid(), k -> new ArrayList<>(1)).add(entry);
         case Subject.Anyone anyoneSubject -> anyone.add(entry);
         case Subject.UidRange range -> ranged.add(new Ranged(range, entry));
         case Subject.GidRange range -> ranged.add(new Ranged(range, entry));
@@ -131,18 +147,24 @@ final class RuleIndex {
     }
 
     Bucket build() {
+      if (empty) {
+        return EMPTY;
+      }
       return new Bucket(
           freeze(byUid),
           freeze(byGid),
           anyone.toArray(Entry[]::new),
           ranged.toArray(Ranged[]::new),
-          byUid.isEmpty() && byGid.isEmpty() && anyone.isEmpty() && ranged.isEmpty());
+          false);
     }
 
     private static Map<Integer, Entry[]> freeze(Map<Integer, List<Entry>> lists) {
-      Map<Integer, Entry[]> frozen = new HashMap<>();
+      if (lists.isEmpty()) {
+        return Map.of();
+      }
+      Map<Integer, Entry[]> frozen = new HashMap<>(lists.size() * 2);
       lists.forEach((id, entries) -> frozen.put(id, entries.toArray(Entry[]::new)));
-      return Map.copyOf(frozen);
+      return Collections.unmodifiableMap(frozen);
     }
   }
 }

@@ -87,25 +87,47 @@ final class RuleReader {
   private final Accounts accounts;
   private final List<PolicyError> errors = new ArrayList<>();
 
-  private RuleReader(Path file, String text, Accounts accounts) {
+  private RuleReader(Path file, TomlSource source, Accounts accounts) {
     this.file = file;
-    this.source = new TomlSource(text);
+    this.source = source;
     this.accounts = accounts;
   }
 
-  /** Reads the text of {@code file}. */
+  /**
+   * Reads the text of {@code file}: with the fast parser when it can vouch for the file and
+   * finds no error, else with tomlj, so that every error carries its exact position.
+   */
   static Result read(Path file, String text, Accounts accounts) {
-    return new RuleReader(file, text, accounts).read(text);
+    Optional<Result> fast = readFast(file, text, accounts);
+    if (fast.isPresent() && fast.get().errors().isEmpty()) {
+      return fast.get();
+    }
+    return readExact(file, text, accounts);
   }
 
-  private Result read(String text) {
+  /**
+   * Reads {@code text} parsed by {@link FastTomlParser}; empty when that parser cannot vouch for
+   * the file. Rules' sources are exact, error positions are not (only the rule header's).
+   */
+  static Optional<Result> readFast(Path file, String text, Accounts accounts) {
+    return FastTomlParser.parse(text)
+        .map(toml -> new RuleReader(file, TomlSource.NONE, accounts).readRules(toml));
+  }
+
+  /** Reads {@code text} parsed by tomlj, with exact positions for every error. */
+  static Result readExact(Path file, String text, Accounts accounts) {
+    RuleReader reader = new RuleReader(file, new TomlSource(text), accounts);
     TomlParseResult toml = Toml.parse(text);
     if (!toml.errors().isEmpty()) {
       for (TomlParseError error : toml.errors()) {
-        error(error.position(), "invalid TOML: " + error.getMessage());
+        reader.error(error.position(), "invalid TOML: " + error.getMessage());
       }
-      return new Result(List.of(), errors);
+      return new Result(List.of(), reader.errors);
     }
+    return reader.readRules(toml);
+  }
+
+  private Result readRules(TomlTable toml) {
     List<Draft> drafts = new ArrayList<>();
     for (String key : toml.keySet()) {
       TomlPosition position = toml.inputPositionOf(List.of(key));

@@ -11,6 +11,13 @@ import org.tomlj.TomlPosition;
  * which matters for {@code create_mode = 0o640} versus an ambiguous {@code 640}.
  */
 final class TomlSource {
+  /**
+   * No text: positions stay as they are, and no value text is found (so an integer {@code
+   * create_mode} is taken as decimal, an error). For trees from {@link FastTomlParser}, whose
+   * positions are only the rules' headers.
+   */
+  static final TomlSource NONE = new TomlSource("");
+
   private final List<String> lines;
 
   TomlSource(String text) {

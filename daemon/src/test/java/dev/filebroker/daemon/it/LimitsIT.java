@@ -10,6 +10,7 @@ import dev.filebroker.protocol.ErrorReply;
 import dev.filebroker.protocol.FrameCodec;
 import dev.filebroker.protocol.OpenFlags;
 import dev.filebroker.protocol.OpenRequest;
+import dev.filebroker.protocol.OpenedManyReply;
 import dev.filebroker.protocol.OpenedReply;
 import dev.filebroker.protocol.Protocol;
 import java.nio.ByteBuffer;
@@ -152,6 +153,7 @@ class LimitsIT {
                   assertEquals(ErrorCode.LIMIT_EXCEEDED.code(), e.code(), e.toString());
                   limited++;
                 }
+                case OpenedManyReply m -> throw new AssertionError("OPENED_MANY for OPEN: " + m);
               }
               RawClient.close(r.descriptors());
             }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.filebroker.protocol.ErrorCode;
 import dev.filebroker.protocol.ErrorReply;
 import dev.filebroker.protocol.OpenFlags;
+import dev.filebroker.protocol.OpenedManyReply;
 import dev.filebroker.protocol.OpenedReply;
 import dev.filebroker.protocol.Reply;
 import java.io.ByteArrayOutputStream;
@@ -191,7 +192,7 @@ class MalformedInputIT {
     c.add(new Case("length 7", send(header(7, 1, 1, 0, 6)), reply(6, ErrorCode.MALFORMED_FRAME), true));
     c.add(new Case("bad version 2", send(concat(header(16, 2, 1, 0, 7), new byte[8])), reply(7, ErrorCode.UNSUPPORTED_VERSION), true));
     c.add(new Case("version 0", send(concat(header(16, 0, 1, 0, 8), new byte[8])), reply(8, ErrorCode.UNSUPPORTED_VERSION), true));
-    c.add(new Case("unknown type 0x02", send(concat(header(16, 1, 2, 0, 9), new byte[8])), reply(9, ErrorCode.UNKNOWN_TYPE), true));
+    c.add(new Case("unknown type 0x03", send(concat(header(16, 1, 3, 0, 9), new byte[8])), reply(9, ErrorCode.UNKNOWN_TYPE), true));
     c.add(new Case("reply type OPENED sent as a request", send(concat(header(12, 1, 0x81, 0, 10), new byte[4])), reply(10, ErrorCode.UNKNOWN_TYPE), true));
     c.add(new Case("reply type ERROR sent as a request", send(concat(header(16, 1, 0xFF, 0, 11), new byte[8])), reply(11, ErrorCode.UNKNOWN_TYPE), true));
     c.add(new Case("reserved bits set", send(concat(header(16, 1, 1, 0x0100, 12), new byte[8])), reply(12, ErrorCode.MALFORMED_FRAME), true));
@@ -400,6 +401,7 @@ class MalformedInputIT {
     return switch (reply) {
       case OpenedReply o -> OPENED;
       case ErrorReply e -> e.code();
+      case OpenedManyReply m -> throw new AssertionError("OPENED_MANY for a single request: " + m);
     };
   }
 

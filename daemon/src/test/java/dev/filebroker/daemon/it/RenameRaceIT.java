@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.filebroker.protocol.ErrorReply;
 import dev.filebroker.protocol.OpenFlags;
 import dev.filebroker.protocol.OpenRequest;
+import dev.filebroker.protocol.OpenedManyReply;
 import dev.filebroker.protocol.OpenedReply;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -196,6 +197,7 @@ class RenameRaceIT {
               switch (r.reply()) {
                 case OpenedReply o -> "OPENED";
                 case ErrorReply e -> e.codeName();
+                case OpenedManyReply m -> "OPENED_MANY";
               };
           outcomes.computeIfAbsent(outcome, k -> new AtomicLong()).incrementAndGet();
           for (var fd : r.descriptors()) {

@@ -1,0 +1,286 @@
+package dev.filebroker.daemon.policy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.tomlj.TomlPosition;
+
+/**
+ * Finds the line and column of every {@code [[allow]]} and {@code [[deny]]} header of a policy
+ * file, without parsing values.
+ *
+ * <p>Exists because the fast TOML parser keeps no source positions, while every rule must know
+ * its {@code file:line}. TOML appends one element to an array of tables per header, in text
+ * order, so the i-th {@code [[allow]]} header is the i-th element of {@code allow}.
+ *
+ * <p>The scanner is a small lexer: it skips comments and strings (basic, literal, and their
+ * multi-line forms, which may hold text that looks like a header) and tracks the bracket depth
+ * of values, so a header is only recognised where a TOML statement starts. It answers only for
+ * the simple shape of a policy: it returns empty (inconclusive) on any other table header
+ * ({@code [x]}, {@code [[x.y]]}, quoted names with escapes), on a lone carriage return, or on text
+ * it cannot follow. The caller then reads the file the exact, slower way.
+ */
+final class RuleHeaderScanner {
+  /**
+   * Header positions of one file.
+   *
+   * @param allow positions of the {@code [[allow]]} headers, in text order
+   * @param deny positions of the {@code [[deny]]} headers, in text order
+   */
+  record Headers(List<TomlPosition> allow, List<TomlPosition> deny) {
+    Headers {
+      allow = List.copyOf(allow);
+      deny = List.copyOf(deny);
+    }
+  }
+
+  private final String text;
+  private final List<TomlPosition> allow = new ArrayList<>();
+  private final List<TomlPosition> deny = new ArrayList<>();
+  private int index;
+  private int line = 1;
+  private int lineStart;
+
+  private RuleHeaderScanner(String text) {
+    this.text = text;
+  }
+
+  /** The header positions of {@code text}, or empty when the file has another shape. */
+  static Optional<Headers> scan(String text) {
+    RuleHeaderScanner scanner = new RuleHeaderScanner(text);
+    return scanner.statements() ? Optional.of(new Headers(scanner.allow, scanner.deny))
+        : Optional.empty();
+  }
+
+  /** Reads statement after statement; false when inconclusive. */
+  private boolean statements() {
+    while (true) {
+      skipBlanks();
+      if (index >= text.length()) {
+        return true;
+      }
+      char c = text.charAt(index);
+      boolean fine =
+          switch (c) {
+            case '\n', '\r' -> newline();
+            case '#' -> comment();
+            case '[' -> header();
+            default -> keyValue();
+          };
+      if (!fine) {
+        return false;
+      }
+    }
+  }
+
+  /** A header such as {@code [[allow]]}, {@code [[ "deny" ]]}, then an optional comment. */
+  private boolean header() {
+    TomlPosition position = TomlPosition.positionAt(line, index - lineStart + 1);
+    if (!text.startsWith("[[", index)) {
+      return false; // a plain [table]: not a policy shape the scanner vouches for
+    }
+    index += 2;
+    skipBlanks();
+    Optional<String> name = headerName();
+    if (name.isEmpty()) {
+      return false;
+    }
+    skipBlanks();
+    if (!text.startsWith("]]", index)) {
+      return false; // dotted names ([[allow.x]]) and anything else
+    }
+    index += 2;
+    switch (name.get()) {
+      case "allow" -> allow.add(position);
+      case "deny" -> deny.add(position);
+      default -> {
+        return false;
+      }
+    }
+    skipBlanks();
+    if (index >= text.length()) {
+      return true;
+    }
+    return switch (text.charAt(index)) {
+      case '#' -> comment();
+      case '\n', '\r' -> newline();
+      default -> false; // [[allow]] x = 1 is not TOML
+    };
+  }
+
+  /** A bare key, or a quoted one without escapes; empty for anything else. */
+  private Optional<String> headerName() {
+    if (index >= text.length()) {
+      return Optional.empty();
+    }
+    char quote = text.charAt(index);
+    if (quote == '"' || quote == '\'') {
+      int end = text.indexOf(quote, index + 1);
+      if (end < 0) {
+        return Optional.empty();
+      }
+      String name = text.substring(index + 1, end);
+      if (name.indexOf('\\') >= 0 || name.indexOf('\n') >= 0) {
+        return Optional.empty();
+      }
+      index = end + 1;
+      return Optional.of(name);
+    }
+    int start = index;
+    while (index < text.length() && bareKeyChar(text.charAt(index))) {
+      index++;
+    }
+    return index == start ? Optional.empty() : Optional.of(text.substring(start, index));
+  }
+
+  private static boolean bareKeyChar(char c) {
+    return (c >= 'A' && c <= 'Z')
+        || (c >= 'a' && c <= 'z')
+        || (c >= '0' && c <= '9')
+        || c == '_'
+        || c == '-';
+  }
+
+  /**
+   * A {@code key = value} statement, to the newline that ends it: values may span lines inside
+   * brackets, braces or multi-line strings.
+   */
+  private boolean keyValue() {
+    int depth = 0;
+    while (index < text.length()) {
+      char c = text.charAt(index);
+      switch (c) {
+        case '"' -> {
+          if (!(text.startsWith("\"\"\"", index) ? multiLineString('"') : basicString())) {
+            return false;
+          }
+        }
+        case '\'' -> {
+          if (!(text.startsWith("'''", index) ? multiLineString('\'') : literalString())) {
+            return false;
+          }
+        }
+        case '#' -> {
+          if (!comment()) {
+            return false;
+          }
+          if (depth == 0) {
+            return true;
+          }
+        }
+        case '[', '{' -> {
+          depth++;
+          index++;
+        }
+        case ']', '}' -> {
+          depth--;
+          index++;
+          if (depth < 0) {
+            return false;
+          }
+        }
+        case '\n', '\r' -> {
+          if (!newline()) {
+            return false;
+          }
+          if (depth == 0) {
+            return true;
+          }
+        }
+        default -> index++;
+      }
+    }
+    return depth == 0;
+  }
+
+  /** {@code "..."} on one line, with backslash escapes. */
+  private boolean basicString() {
+    index++;
+    while (index < text.length()) {
+      char c = text.charAt(index);
+      if (c == '\n' || c == '\r') {
+        return false;
+      }
+      index += c == '\\' ? 2 : 1;
+      if (c == '"') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@code '...'} on one line, no escapes. */
+  private boolean literalString() {
+    int end = text.indexOf('\'', index + 1);
+    if (end < 0) {
+      return false;
+    }
+    for (int i = index + 1; i < end; i++) {
+      if (text.charAt(i) == '\n' || text.charAt(i) == '\r') {
+        return false;
+      }
+    }
+    index = end + 1;
+    return true;
+  }
+
+  /**
+   * {@code """..."""} (escapes apply) or {@code '''...'''} (none), counting the newlines inside.
+   * Up to two quotes may directly precede the closing three.
+   */
+  private boolean multiLineString(char quote) {
+    String delimiter = String.valueOf(quote).repeat(3);
+    index += 3;
+    while (index < text.length()) {
+      char c = text.charAt(index);
+      if (c == '\n' || c == '\r') {
+        if (!newline()) {
+          return false;
+        }
+      } else if (c == '\\' && quote == '"') {
+        index++; // past the backslash; a newline after it is counted on the next turn
+        if (index < text.length() && text.charAt(index) != '\n' && text.charAt(index) != '\r') {
+          index++; // the escaped character, which cannot close the string
+        }
+      } else if (text.startsWith(delimiter, index)) {
+        index += 3;
+        for (int extra = 0; extra < 2 && index < text.length() && text.charAt(index) == quote;
+            extra++) {
+          index++;
+        }
+        return true;
+      } else {
+        index++;
+      }
+    }
+    return false;
+  }
+
+  /** From {@code #} to the end of the line, and the newline. */
+  private boolean comment() {
+    while (index < text.length() && text.charAt(index) != '\n' && text.charAt(index) != '\r') {
+      index++;
+    }
+    return index >= text.length() || newline();
+  }
+
+  /** Consumes {@code \n} or {@code \r\n}; a lone carriage return is inconclusive. */
+  private boolean newline() {
+    if (text.charAt(index) == '\r') {
+      if (!text.startsWith("\r\n", index)) {
+        return false;
+      }
+      index++;
+    }
+    index++;
+    line++;
+    lineStart = index;
+    return true;
+  }
+
+  private void skipBlanks() {
+    while (index < text.length() && (text.charAt(index) == ' ' || text.charAt(index) == '\t')) {
+      index++;
+    }
+  }
+}
