@@ -73,7 +73,7 @@ class FlagAbuseIT {
             name = "directories-too"
             users = [0]
             paths = ["%1$s/dirok", "%1$s/dirok/*"]
-            access = ["read"]
+            access = ["read", "directory"]
             types = ["regular", "directory"]
             """
                 .formatted(root),
