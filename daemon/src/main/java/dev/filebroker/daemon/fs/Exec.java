@@ -5,10 +5,13 @@ import com.sun.jna.Memory;
 import com.sun.jna.StringArray;
 import java.io.File;
 import java.io.FileDescriptor;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -16,7 +19,7 @@ import java.util.stream.Stream;
 /**
  * Starts a program with chosen descriptors at chosen numbers: what {@code filebroker run} needs.
  * A multi-threaded JVM can neither fork nor safely rearrange its own descriptors, so this uses
- * posix_spawnp(3), whose glibc implementation runs the child on its own stack
+ * posix_spawn(3), whose glibc implementation runs the child on its own stack
  * (clone(CLONE_VM|CLONE_VFORK)) and applies the descriptor changes only in the child.
  *
  * <p>The child inherits exactly descriptors 0, 1, 2 (as the JVM has them, unless mapped) and the
@@ -27,6 +30,9 @@ import java.util.stream.Stream;
 public final class Exec {
   /** The largest target number accepted. */
   public static final int MAX_TARGET = 1023;
+
+  /** $PATH when it is unset, as glibc's execvp uses. */
+  private static final String DEFAULT_PATH = "/bin:/usr/bin";
 
   private static final int SIGHUP = 1;
   private static final int SIGINT = 2;
@@ -44,8 +50,9 @@ public final class Exec {
 
   /**
    * Starts {@code command} with {@code args} (argv[1..]) and the JVM's environment, with each
-   * descriptor of {@code fds} at its key. A command without '/' is searched in $PATH as
-   * execvp(3) does. The caller keeps owning the descriptors of {@code fds} and should close them
+   * descriptor of {@code fds} at its key. A command without '/' is searched in $PATH as a shell
+   * does: the first executable regular file wins, and directories that cannot be searched are
+   * skipped. The caller keeps owning the descriptors of {@code fds} and should close them
    * as soon as this returns, so that the child holds the only copies.
    *
    * <p>Each source is first duplicated (close-on-exec) above every target and every open
@@ -94,6 +101,13 @@ public final class Exec {
 
   private static SpawnOutcome spawnWith(
       String command, List<String> args, Map<Integer, Integer> copies, int highestTarget) {
+    Optional<String> found = program(command, Optional.ofNullable(System.getenv("PATH")));
+    if (found.isEmpty()) {
+      int errno = sawUnexecutable(command) ? Errno.EACCES : Errno.ENOENT;
+      return new SpawnOutcome.Failed(
+          errno, "Could not execute " + command + ": " + Errno.name(errno));
+    }
+    String program = found.get();
     String[] argv = Stream.concat(Stream.of(command), args.stream()).toArray(String[]::new);
     String[] envp =
         System.getenv().entrySet().stream()
@@ -137,8 +151,8 @@ public final class Exec {
                   (short) (PosixSpawn.POSIX_SPAWN_SETSIGMASK | PosixSpawn.POSIX_SPAWN_SETSIGDEF)),
               "set spawn flags");
           int error =
-              PosixSpawn.posix_spawnp(
-                  pid, command, actions, attr, new StringArray(argv), new StringArray(envp));
+              PosixSpawn.posix_spawn(
+                  pid, program, actions, attr, new StringArray(argv), new StringArray(envp));
           if (error != 0) {
             // glibc reports the exec's error and reaps the failed child itself.
             return new SpawnOutcome.Failed(
@@ -188,6 +202,39 @@ public final class Exec {
     } catch (LastErrorException e) {
       return false;
     }
+  }
+
+  /**
+   * The file a shell would execute for {@code command}: itself when it contains '/', else the
+   * first executable regular file in $PATH. posix_spawnp(3) is not used because, like
+   * execvp(3), it reports EACCES rather than "not found" when a $PATH directory cannot be
+   * searched (the caller may not be allowed into another user's directories).
+   */
+  static Optional<String> program(String command, Optional<String> path) {
+    for (String candidate : candidates(command, path)) {
+      Path p = Path.of(candidate);
+      if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+        return Optional.of(candidate);
+      }
+    }
+    return command.contains("/") ? Optional.of(command) : Optional.empty();
+  }
+
+  private static boolean sawUnexecutable(String command) {
+    return candidates(command, Optional.ofNullable(System.getenv("PATH"))).stream()
+        .anyMatch(c -> Files.exists(Path.of(c)));
+  }
+
+  /** The files execvp(3) would try for {@code command}, in order. */
+  static List<String> candidates(String command, Optional<String> path) {
+    if (command.contains("/")) {
+      return List.of(command);
+    }
+    List<String> candidates = new ArrayList<>();
+    for (String dir : path.orElse(DEFAULT_PATH).split(":", -1)) {
+      candidates.add((dir.isEmpty() ? "." : dir) + "/" + command); // an empty entry is "."
+    }
+    return candidates;
   }
 
   /** The highest descriptor number this process has open, or 2 if /proc cannot be listed. */

@@ -62,7 +62,7 @@ final class PosixSpawn {
   static native int posix_spawnattr_setsigdefault(Pointer attr, Pointer signals);
 
   /** {@code pid} is an int out-parameter; {@code argv} and {@code envp} are NULL-terminated. */
-  static native int posix_spawnp(
+  static native int posix_spawn(
       Pointer pid, String file, Pointer actions, Pointer attr, Pointer argv, Pointer envp);
 
   static native int sigemptyset(Pointer set);

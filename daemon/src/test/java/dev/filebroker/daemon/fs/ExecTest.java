@@ -16,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -195,5 +196,22 @@ class ExecTest {
             IllegalArgumentException.class,
             () -> Exec.spawn("true", List.of(), Map.of(1024, FileDescriptor.in)));
     assertEquals("descriptor number must be 0 to 1023: 1024", e.getMessage());
+  }
+
+  @Test
+  void searchSkipsDirectoriesWithoutTheCommandAndFindsTheFirstExecutable() throws IOException {
+    Path empty = Files.createDirectory(temp.resolve("empty"));
+    Path bin = Files.createDirectory(temp.resolve("bin"));
+    Path tool = file("bin/tool", "#!/bin/sh\n");
+    Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+    String path = "/nonexistent:" + empty + ":" + bin;
+    assertEquals(Optional.of(bin + "/tool"), Exec.program("tool", Optional.of(path)));
+    assertEquals(Optional.empty(), Exec.program("absent", Optional.of(path)));
+    assertEquals(Optional.of("./x/tool"), Exec.program("./x/tool", Optional.of(path)));
+  }
+
+  @Test
+  void emptyPathEntryMeansTheCurrentDirectory() {
+    assertEquals(List.of("/a/cmd", "./cmd"), Exec.candidates("cmd", Optional.of("/a:")));
   }
 }
