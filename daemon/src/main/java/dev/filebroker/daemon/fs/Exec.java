@@ -24,8 +24,9 @@ import java.util.stream.Stream;
  *
  * <p>The child inherits exactly descriptors 0, 1, 2 (as the JVM has them, unless mapped) and the
  * mapped numbers. It starts with no blocked signal and every signal at its default action,
- * except that SIGHUP, SIGINT, SIGQUIT and SIGTERM stay ignored when the JVM ignores them (the JVM
- * keeps these ignored when it was started so, by nohup or by {@code &} in a script).
+ * except that SIGHUP, SIGINT, SIGQUIT and SIGTERM stay ignored when the JVM ignores them: the JVM
+ * keeps SIGHUP, SIGINT and SIGTERM ignored when it was started so (by nohup, or by {@code &} in a
+ * script), and SIGQUIT too when it runs with -Xrs.
  */
 public final class Exec {
   /** The largest target number accepted. */
