@@ -4,7 +4,10 @@ import dev.filebroker.client.Access;
 import dev.filebroker.client.BrokerRequestException;
 import dev.filebroker.client.BrokeredFile;
 import dev.filebroker.client.FileBroker;
+import dev.filebroker.daemon.fs.Child;
 import dev.filebroker.daemon.fs.Exec;
+import dev.filebroker.daemon.fs.SpawnOutcome;
+import dev.filebroker.daemon.lifecycle.Signals;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -14,6 +17,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,18 +29,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code filebroker run}: obtains descriptors through the daemon, places them at chosen numbers
- * and replaces itself with a command, so that programs that know nothing of filebroker can use
+ * {@code filebroker run}: obtains descriptors through the daemon, starts a command with them at
+ * chosen numbers and exits with its status, so that programs that know nothing of filebroker can use
  * brokered files (as {@code cat <&3} or as their standard input and output).
  */
 @Command(
     name = "run",
     mixinStandardHelpOptions = true,
     description = {
-      "Open files through the daemon, place them at the given descriptor numbers, and execute",
-      "COMMAND in place of this process (its exit status is the command's). If any file cannot be",
-      "had, say which and why and exit 2 without running COMMAND; 127 if COMMAND is not found,",
-      "126 if it cannot be executed."
+      "Open files through the daemon and run COMMAND with them at the given descriptor numbers;",
+      "exit with COMMAND's status (128+N if signal N killed it). SIGHUP, SIGINT, SIGQUIT and",
+      "SIGTERM are passed on to COMMAND. If any file cannot be had, say which and why and exit 2",
+      "without running COMMAND; 127 if COMMAND is not found, 126 if it cannot be executed."
     })
 final class RunCommand implements Callable<Integer> {
   /** One requested descriptor. */
@@ -112,19 +116,85 @@ final class RunCommand implements Callable<Integer> {
       files.forEach((n, f) -> descriptors.put(n, f.fileDescriptor()));
       System.out.flush();
       System.err.flush();
-      try {
-        Exec.exec(command.getFirst(), command.subList(1, command.size()), descriptors);
-      } catch (IOException e) {
-        System.err.println("filebroker: " + e.getMessage());
-        return e.getMessage().endsWith("ENOENT") ? 127 : 126;
-      }
-      throw new IllegalStateException("exec returned without an error");
+      SignalForwarder forwarder = SignalForwarder.install();
+      SpawnOutcome outcome =
+          Exec.spawn(command.getFirst(), command.subList(1, command.size()), descriptors);
+      closeAll(files.values()); // the command now holds the only copies
+      return switch (outcome) {
+        case SpawnOutcome.Failed f -> {
+          System.err.println("filebroker: " + f.message());
+          yield f.shellStatus();
+        }
+        case SpawnOutcome.Started s -> {
+          try (Child child = s.child()) {
+            forwarder.attach(child);
+            yield child.waitFor().shellStatus();
+          } catch (IOException e) {
+            System.err.println("filebroker: " + e.getMessage());
+            yield 1; // only ECHILD, which nothing in this JVM should cause
+          }
+        }
+      };
     } finally {
-      for (BrokeredFile f : files.values()) {
-        try {
-          f.close();
-        } catch (IOException ignored) {
-          // exiting anyway
+      closeAll(files.values());
+    }
+  }
+
+  private static void closeAll(Collection<BrokeredFile> files) {
+    for (BrokeredFile f : files) {
+      try {
+        f.close();
+      } catch (IOException ignored) {
+        // the descriptor is released on Linux even when close reports an error
+      }
+    }
+  }
+
+  /**
+   * Passes SIGHUP, SIGINT, SIGQUIT and SIGTERM that reach this JVM on to the command. Installed
+   * before the command starts, so that a signal arriving meanwhile is held and passed on once it
+   * runs rather than ending the JVM and leaving the command behind.
+   */
+  static final class SignalForwarder {
+    private static final Map<String, Integer> FORWARDED =
+        Map.of("HUP", 1, "INT", 2, "QUIT", 3, "TERM", 15);
+
+    private final Object lock = new Object();
+    private Child child; // guarded by lock; null until attached
+    private final List<Integer> pending = new ArrayList<>(); // guarded by lock
+
+    private SignalForwarder() {}
+
+    static SignalForwarder install() {
+      SignalForwarder forwarder = new SignalForwarder();
+      FORWARDED.forEach(
+          (name, number) -> {
+            try {
+              Signals.handle(name, () -> forwarder.forward(number));
+            } catch (IllegalStateException e) {
+              // SIGQUIT belongs to the JVM (thread dumps) unless it runs with -Xrs; a terminal's
+              // ^\ reaches the command directly anyway, as it signals the whole process group.
+            }
+          });
+      return forwarder;
+    }
+
+    void attach(Child started) {
+      synchronized (lock) {
+        child = started;
+        for (int signal : pending) {
+          started.signal(signal);
+        }
+        pending.clear();
+      }
+    }
+
+    private void forward(int signal) {
+      synchronized (lock) {
+        if (child == null) {
+          pending.add(signal);
+        } else {
+          child.signal(signal);
         }
       }
     }

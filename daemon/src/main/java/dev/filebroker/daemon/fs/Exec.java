@@ -1,8 +1,10 @@
 package dev.filebroker.daemon.fs;
 
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
 import com.sun.jna.StringArray;
+import java.io.File;
 import java.io.FileDescriptor;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,39 +12,60 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * Replaces the running JVM with another program, with chosen descriptors at chosen numbers: what
- * {@code filebroker run} needs, since a JVM cannot fork safely. The new program inherits exactly
- * descriptors 0, 1, 2 (as they are, unless mapped) and the mapped numbers; every other
- * descriptor the JVM holds is marked close-on-exec first.
+ * Starts a program with chosen descriptors at chosen numbers: what {@code filebroker run} needs.
+ * A multi-threaded JVM can neither fork nor safely rearrange its own descriptors, so this uses
+ * posix_spawn(3), whose glibc implementation runs the child on its own stack
+ * (clone(CLONE_VM|CLONE_VFORK)) and applies the descriptor changes only in the child.
+ *
+ * <p>The child inherits exactly descriptors 0, 1, 2 (as the JVM has them, unless mapped) and the
+ * mapped numbers. It starts with no blocked signal and every signal at its default action,
+ * except that SIGHUP, SIGINT, SIGQUIT and SIGTERM stay ignored when the JVM ignores them: the JVM
+ * keeps SIGHUP, SIGINT and SIGTERM ignored when it was started so (by nohup, or by {@code &} in a
+ * script), and SIGQUIT too when it runs with -Xrs.
  */
 public final class Exec {
   /** The largest target number accepted. */
-  private static final int MAX_TARGET = 1023;
+  public static final int MAX_TARGET = 1023;
 
-  private static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+  /** $PATH when it is unset, as glibc's execvp uses. */
+  private static final String DEFAULT_PATH = "/bin:/usr/bin";
+
+  private static final int SIGHUP = 1;
+  private static final int SIGINT = 2;
+  private static final int SIGQUIT = 3;
+  private static final int SIGKILL = 9;
+  private static final int SIGTERM = 15;
+  private static final int SIGSTOP = 19;
+  /** SIGRTMAX. */
+  private static final int LAST_SIGNAL = 64;
+
+  /** Signals a caller may have meant the command to ignore; see the class comment. */
+  private static final Set<Integer> INHERITED_IGNORES = Set.of(SIGHUP, SIGINT, SIGQUIT, SIGTERM);
 
   private Exec() {}
 
   /**
-   * Executes {@code command} with {@code args} (argv[1..]) and the JVM's environment, after
-   * placing each descriptor of {@code fds} at its key with close-on-exec cleared. A command
-   * without '/' is searched in $PATH as execvp(3) does. Never returns on success.
+   * Starts {@code command} with {@code args} (argv[1..]) and the JVM's environment, with each
+   * descriptor of {@code fds} at its key. A command without '/' is searched in $PATH as a shell
+   * does: the first executable regular file wins, and directories that cannot be searched are
+   * skipped. The caller keeps owning the descriptors of {@code fds} and should close them
+   * as soon as this returns, so that the child holds the only copies.
    *
-   * <p>Placement is two-phase so that a target number that is currently one of the sources is not
-   * overwritten before it is copied: every source is first duplicated (close-on-exec) above the
-   * highest target, then moved into place with dup3. After a failure the JVM's descriptors may have been rearranged:
-   * exit soon.
+   * <p>Each source is first duplicated (close-on-exec) above every target and every open
+   * descriptor, so placing one target cannot overwrite a source that is still to be placed.
    *
-   * @param fds target number to descriptor; the descriptors stay owned by the caller
-   * @throws IOException naming the errno when a descriptor cannot be placed or no candidate can
-   *     be executed (ENOENT when the command is not found)
+   * @param fds target number (0 to {@link #MAX_TARGET}) to descriptor
+   * @return {@link SpawnOutcome.Started}, or {@link SpawnOutcome.Failed} with ENOENT when the
+   *     command was not found, EACCES when it cannot be executed, or the errno of the step that
+   *     failed
    */
-  public static void exec(String command, List<String> args, Map<Integer, FileDescriptor> fds)
-      throws IOException {
+  public static SpawnOutcome spawn(
+      String command, List<String> args, Map<Integer, FileDescriptor> fds) {
     Objects.requireNonNull(command, "command == null");
     Objects.requireNonNull(args, "args == null");
     Objects.requireNonNull(fds, "fds == null");
@@ -56,79 +79,151 @@ public final class Exec {
             "descriptor number must be 0 to " + MAX_TARGET + ": " + target);
       }
     }
-    int floor = targets.isEmpty() ? 3 : Math.max(3, targets.lastKey() + 1);
-    // The program is chosen before any descriptor moves, so that exactly one execve follows.
-    String program = null;
-    boolean sawUnexecutable = false;
-    for (String candidate : candidates(command, Optional.ofNullable(System.getenv("PATH")))) {
-      Path p = Path.of(candidate);
-      if (Files.isRegularFile(p) && Files.isExecutable(p)) {
-        program = candidate;
-        break;
+    int highestTarget = targets.isEmpty() ? -1 : targets.lastKey();
+    int floor = Math.max(Math.max(3, highestTarget + 1), highestOpenDescriptor() + 1);
+    Map<Integer, Integer> copies = new TreeMap<>();
+    try {
+      for (Map.Entry<Integer, FileDescriptor> e : targets.entrySet()) {
+        int source = Descriptors.fdOf(e.getValue());
+        int copy = source < 0 ? -Errno.EBADF : LibC.dupAtLeast(source, floor);
+        if (copy < 0) {
+          return new SpawnOutcome.Failed(
+              -copy, "Could not copy the descriptor for " + e.getKey() + ": " + Errno.name(-copy));
+        }
+        copies.put(e.getKey(), copy);
       }
-      sawUnexecutable |= Files.exists(p);
+      return spawnWith(command, args, copies, highestTarget);
+    } finally {
+      for (int copy : copies.values()) {
+        LibC.close(copy);
+      }
     }
-    if (program == null) {
-      throw new IOException(
-          "Could not execute "
-              + command
-              + ": "
-              + Errno.name(sawUnexecutable ? Errno.EACCES : Errno.ENOENT));
+  }
+
+  private static SpawnOutcome spawnWith(
+      String command, List<String> args, Map<Integer, Integer> copies, int highestTarget) {
+    Optional<String> found = program(command, Optional.ofNullable(System.getenv("PATH")));
+    if (found.isEmpty()) {
+      int errno = sawUnexecutable(command) ? Errno.EACCES : Errno.ENOENT;
+      return new SpawnOutcome.Failed(
+          errno, "Could not execute " + command + ": " + Errno.name(errno));
     }
+    String program = found.get();
     String[] argv = Stream.concat(Stream.of(command), args.stream()).toArray(String[]::new);
     String[] envp =
         System.getenv().entrySet().stream()
             .map(e -> e.getKey() + "=" + e.getValue())
             .toArray(String[]::new);
-    Map<Integer, Integer> copies = new TreeMap<>();
-    for (Map.Entry<Integer, FileDescriptor> e : targets.entrySet()) {
-      int source = Descriptors.fdOf(e.getValue());
-      int copy = source < 0 ? -Errno.EBADF : LibC.dupAtLeast(source, floor);
-      if (copy < 0) {
-        throw new IOException(
-            "Could not copy the descriptor for " + e.getKey() + ": " + Errno.name(-copy));
+    try (Memory actions = new Memory(PosixSpawn.FILE_ACTIONS_SIZEOF);
+        Memory attr = new Memory(PosixSpawn.ATTR_SIZEOF);
+        Memory mask = new Memory(PosixSpawn.SIGSET_SIZEOF);
+        Memory defaults = new Memory(PosixSpawn.SIGSET_SIZEOF);
+        Memory pid = new Memory(4)) {
+      check(PosixSpawn.posix_spawn_file_actions_init(actions), "initialise file actions");
+      try {
+        check(PosixSpawn.posix_spawnattr_init(attr), "initialise spawn attributes");
+        try {
+          // dup2 clears close-on-exec on the target, so exactly the targets are inherited.
+          for (Map.Entry<Integer, Integer> e : copies.entrySet()) {
+            check(
+                PosixSpawn.posix_spawn_file_actions_adddup2(actions, e.getValue(), e.getKey()),
+                "place descriptor " + e.getKey());
+          }
+          // glibc ignores EBADF from a close in the child when the number is in range, so
+          // closing numbers that are not open is harmless.
+          for (int fd = 3; fd < highestTarget; fd++) {
+            if (!copies.containsKey(fd)) {
+              check(PosixSpawn.posix_spawn_file_actions_addclose(actions, fd), "close " + fd);
+            }
+          }
+          check(
+              PosixSpawn.posix_spawn_file_actions_addclosefrom_np(
+                  actions, Math.max(3, highestTarget + 1)),
+              "close the other descriptors");
+          check(PosixSpawn.sigemptyset(mask), "empty a signal set");
+          check(PosixSpawn.posix_spawnattr_setsigmask(attr, mask), "set the signal mask");
+          defaultSignals(defaults);
+          check(
+              PosixSpawn.posix_spawnattr_setsigdefault(attr, defaults),
+              "set default signal actions");
+          check(
+              PosixSpawn.posix_spawnattr_setflags(
+                  attr,
+                  (short) (PosixSpawn.POSIX_SPAWN_SETSIGMASK | PosixSpawn.POSIX_SPAWN_SETSIGDEF)),
+              "set spawn flags");
+          int error =
+              PosixSpawn.posix_spawn(
+                  pid, program, actions, attr, new StringArray(argv), new StringArray(envp));
+          if (error != 0) {
+            // glibc reports the exec's error and reaps the failed child itself.
+            return new SpawnOutcome.Failed(
+                error, "Could not execute " + command + ": " + Errno.name(error));
+          }
+          return new SpawnOutcome.Started(new Child(pid.getInt(0)));
+        } finally {
+          PosixSpawn.posix_spawnattr_destroy(attr);
+        }
+      } finally {
+        PosixSpawn.posix_spawn_file_actions_destroy(actions);
       }
-      copies.put(e.getKey(), copy);
+    } catch (SetupFailure f) {
+      return new SpawnOutcome.Failed(f.errno, "Could not " + f.step + ": " + Errno.name(f.errno));
     }
-    closeOnExecAbove2();
-    int unblocked = LibC.unblockAllSignals();
-    if (unblocked < 0) {
-      throw new IOException("Could not unblock signals: " + Errno.name(-unblocked));
-    }
-    // A target may be a descriptor the JVM itself reads (its class image, a jar). The other JVM
-    // threads keep reading it: this thread takes a private copy of the descriptor table first,
-    // and execve keeps that copy. This thread must not load a class between placement and
-    // execve either, so that stretch is plain loops over arrays, every native call in it is made once before, harmlessly (dup3
-    // of a descriptor onto itself is EINVAL, execve of "" is ENOENT), and the messages of late
-    // failures are built in advance.
-    int[] sources = new int[copies.size()];
-    int[] numbers = new int[copies.size()];
-    String[] placeFailures = new String[copies.size()];
-    int k = 0;
-    for (Map.Entry<Integer, Integer> e : copies.entrySet()) {
-      sources[k] = e.getValue();
-      numbers[k] = e.getKey();
-      placeFailures[k] = "Could not place descriptor " + e.getKey() + ": ";
-      k++;
-    }
-    String execFailure = "Could not execute " + command + ": ";
-    StringArray nativeArgv = new StringArray(argv);
-    StringArray nativeEnvp = new StringArray(envp);
-    Errno.name(Errno.ENOENT);
-    int unshared = LibC.unshareFiles();
-    if (unshared < 0) {
-      throw new IOException("Could not unshare the descriptor table: " + Errno.name(-unshared));
-    }
-    LibC.dup3(0, 0);
-    LibC.execve("", nativeArgv, nativeEnvp);
-    for (int i = 0; i < sources.length; i++) {
-      int result = LibC.dup3(sources[i], numbers[i]);
-      if (result < 0) {
-        throw new IOException(placeFailures[i] + Errno.name(-result));
+  }
+
+  /**
+   * Fills {@code set} with every signal the child should start at its default action: all but
+   * the ones that cannot be caught and those of {@link #INHERITED_IGNORES} the JVM ignores.
+   *
+   * <p>The bits are set directly rather than with sigaddset(3), which refuses glibc's internal
+   * signals 32 and 33: without them in the set, glibc's spawn leaves those two ignored in the
+   * child, and the ignoring survives exec into programs that do not use glibc.
+   */
+  private static void defaultSignals(Memory set) {
+    set.clear();
+    try (Memory action = new Memory(PosixSpawn.SIGACTION_SIZEOF)) {
+      for (int signal = 1; signal <= LAST_SIGNAL; signal++) {
+        if (signal == SIGKILL || signal == SIGSTOP) {
+          continue;
+        }
+        if (INHERITED_IGNORES.contains(signal) && ignored(signal, action)) {
+          continue;
+        }
+        long offset = (long) ((signal - 1) / 64) * 8; // sigset_t is an array of unsigned long
+        set.setLong(offset, set.getLong(offset) | 1L << ((signal - 1) % 64));
       }
     }
-    int errno = -LibC.execve(program, nativeArgv, nativeEnvp);
-    throw new IOException(execFailure + Errno.name(errno));
+  }
+
+  private static boolean ignored(int signal, Memory action) {
+    try {
+      action.clear();
+      PosixSpawn.sigaction(signal, null, action);
+      return action.getLong(0) == PosixSpawn.SIG_IGN; // sa_handler is the first member
+    } catch (LastErrorException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The file a shell would execute for {@code command}: itself when it contains '/', else the
+   * first executable regular file in $PATH. posix_spawnp(3) is not used because, like
+   * execvp(3), it reports EACCES rather than "not found" when a $PATH directory cannot be
+   * searched (the caller may not be allowed into another user's directories).
+   */
+  static Optional<String> program(String command, Optional<String> path) {
+    for (String candidate : candidates(command, path)) {
+      Path p = Path.of(candidate);
+      if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+        return Optional.of(candidate);
+      }
+    }
+    return command.contains("/") ? Optional.of(command) : Optional.empty();
+  }
+
+  private static boolean sawUnexecutable(String command) {
+    return candidates(command, Optional.ofNullable(System.getenv("PATH"))).stream()
+        .anyMatch(c -> Files.exists(Path.of(c)));
   }
 
   /** The files execvp(3) would try for {@code command}, in order. */
@@ -143,25 +238,34 @@ public final class Exec {
     return candidates;
   }
 
-  /**
-   * Marks every open descriptor above 2 close-on-exec; the placed ones get it cleared again by
-   * dup3, which replaces them afterwards.
-   */
-  private static void closeOnExecAbove2() throws IOException {
-    List<Integer> open = new ArrayList<>();
-    try (Stream<Path> entries = Files.list(Path.of("/proc/self/fd"))) {
-      for (Path p : entries.toList()) {
-        open.add(Integer.parseInt(p.getFileName().toString()));
+  /** The highest descriptor number this process has open, or 2 if /proc cannot be listed. */
+  private static int highestOpenDescriptor() {
+    String[] entries = new File("/proc/self/fd").list();
+    int highest = 2;
+    if (entries != null) {
+      for (String entry : entries) {
+        highest = Math.max(highest, Integer.parseInt(entry));
       }
     }
-    for (int fd : open) {
-      if (fd > 2) {
-        int result = LibC.setCloseOnExec(fd);
-        if (result < 0 && -result != Errno.EBADF) { // EBADF: the listing's own, now closed
-          throw new IOException(
-              "Could not mark descriptor " + fd + " close-on-exec: " + Errno.name(-result));
-        }
-      }
+    return highest;
+  }
+
+  private static void check(int result, String step) throws SetupFailure {
+    if (result != 0) {
+      throw new SetupFailure(result < 0 ? Errno.EINVAL : result, step);
+    }
+  }
+
+  /** A preparation step failed; carries the posix_spawn family's error number. */
+  private static final class SetupFailure extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final int errno;
+    private final String step;
+
+    SetupFailure(int errno, String step) {
+      super(step, null, false, false);
+      this.errno = errno;
+      this.step = step;
     }
   }
 }

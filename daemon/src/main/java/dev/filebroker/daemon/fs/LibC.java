@@ -4,7 +4,6 @@ import com.sun.jna.Library;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
-import com.sun.jna.StringArray;
 import com.sun.jna.ptr.IntByReference;
 import java.nio.charset.StandardCharsets;
 
@@ -34,14 +33,6 @@ final class LibC {
     int fchown(int fd, int uid, int gid);
 
     int getsockopt(int fd, int level, int option, Pointer value, IntByReference length);
-
-    int dup3(int oldFd, int newFd, int flags);
-
-    int execve(String path, StringArray argv, StringArray envp);
-
-    int pthread_sigmask(int how, Pointer set, Pointer oldSet);
-
-    int unshare(int flags);
   }
 
   private static final Binding C = Native.load("c", Binding.class);
@@ -63,14 +54,6 @@ final class LibC {
   static final int F_DUPFD_CLOEXEC = 1030;
   static final int F_GETFL = 3;
   static final int F_SETFL = 4;
-
-  static final int F_GETFD = 1;
-  static final int F_SETFD = 2;
-  static final int FD_CLOEXEC = 1;
-  static final int SIG_SETMASK = 2;
-  static final int CLONE_FILES = 0x400;
-  /** glibc's sigset_t: 1024 bits. */
-  static final int SIGSET_SIZEOF = 128;
 
   static final int SOL_SOCKET = 1;
   static final int SO_PEERGROUPS = 59;
@@ -206,39 +189,5 @@ final class LibC {
   static int dupAtLeast(int fd, int floor) {
     int copy = C.fcntl(fd, F_DUPFD_CLOEXEC, floor);
     return copy < 0 ? -Native.getLastError() : copy;
-  }
-
-  /** dup3(2) without flags: {@code newFd} without close-on-exec, or {@code -errno}. */
-  static int dup3(int oldFd, int newFd) {
-    return C.dup3(oldFd, newFd, 0) < 0 ? -Native.getLastError() : newFd;
-  }
-
-  /** Sets FD_CLOEXEC on {@code fd}: 0, or {@code -errno}. */
-  static int setCloseOnExec(int fd) {
-    int flags = C.fcntl(fd, F_GETFD);
-    if (flags < 0) {
-      return -Native.getLastError();
-    }
-    return C.fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0 ? -Native.getLastError() : 0;
-  }
-
-  /** Unblocks every signal in the calling thread: 0, or {@code -errno}. */
-  static int unblockAllSignals() {
-    try (Memory empty = new Memory(SIGSET_SIZEOF)) {
-      empty.clear();
-      int result = C.pthread_sigmask(SIG_SETMASK, empty, Pointer.NULL);
-      return result != 0 ? -result : 0; // pthread functions return the error number
-    }
-  }
-
-  /** execve(2): returns only on failure, with {@code -errno}. */
-  static int execve(String path, StringArray argv, StringArray envp) {
-    C.execve(path, argv, envp);
-    return -Native.getLastError();
-  }
-
-  /** unshare(CLONE_FILES): the calling thread gets its own copy of the descriptor table. */
-  static int unshareFiles() {
-    return C.unshare(CLONE_FILES) != 0 ? -Native.getLastError() : 0;
   }
 }

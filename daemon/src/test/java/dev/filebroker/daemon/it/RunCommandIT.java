@@ -20,7 +20,8 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * {@code filebroker run} as another user against a real daemon: descriptors placed at the asked
- * numbers, the JVM replaced by the command. Needs root (daemon, setpriv).
+ * numbers, the command started as a child whose status and signals pass through. Needs root
+ * (daemon, setpriv). The JVMs run with their default garbage collector, as users run them.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RunCommandIT {
@@ -92,7 +93,6 @@ class RunCommandIT {
         new ArrayList<>(
             List.of(
                 DaemonProcess.java(),
-                "-XX:+UseSerialGC",
                 "--enable-native-access=ALL-UNNAMED",
                 "--add-opens=java.base/java.io=ALL-UNNAMED",
                 "-Djna.tmpdir=" + tree.root().resolve("markers"),
@@ -162,5 +162,31 @@ class RunCommandIT {
     Command r = run("--", "no-such-command-here");
     assertEquals(127, r.exitCode(), r.stderr());
     assertTrue(r.stderr().contains("ENOENT"), r.stderr());
+  }
+
+  @Test
+  void commandKilledBySignalExits128PlusTheSignal() {
+    Command r = run("--", "sh", "-c", "kill -TERM $$");
+    assertEquals(143, r.exitCode(), r.stderr());
+  }
+
+  @Test
+  void sigtermToFilebrokerReachesTheCommand() {
+    // The command's parent is the filebroker JVM (setpriv executes java). The command catches
+    // the forwarded SIGTERM and exits 42, which the JVM must then report as its own status.
+    Command r =
+        run(
+            "--",
+            "sh",
+            "-c",
+            "sleep 30 >/dev/null 2>&1 & trap \"kill $!; exit 42\" TERM; kill -TERM $PPID; wait");
+    assertEquals(42, r.exitCode(), r.stderr());
+  }
+
+  @Test
+  void unexecutableCommandExits126() {
+    Command r = run("--", path("secret.txt"));
+    assertEquals(126, r.exitCode(), r.stderr());
+    assertTrue(r.stderr().contains("EACCES"), r.stderr());
   }
 }
