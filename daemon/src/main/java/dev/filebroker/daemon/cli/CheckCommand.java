@@ -13,6 +13,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "check",
     mixinStandardHelpOptions = true,
+    header = "Check policy files; print every error as file:line:column: message.",
     description = {
       "Check policy files or directories. Prints every error as file:line:column: message",
       "and exits 1 when there is any; prints a summary and exits 0 otherwise."

@@ -32,10 +32,11 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "explain",
     mixinStandardHelpOptions = true,
+    header = "Explain how the policy decides a request, with the deciding rule and near misses.",
     description = {
       "Explain how a policy decides a request: the decision, the deciding rule with file:line,",
-      "and the rules that nearly applied with why they did not. Works on the policy files;",
-      "the running daemon is not asked. Groups of --user are those of a login session",
+      "and the rules that nearly applied with why they did not. Works on the policy files,",
+      "or with --live on the running daemon's policy. Groups of --user are those of a login session",
       "(/etc/passwd primary group plus /etc/group memberships), plus any --group.",
       "Exits 0 when allowed, 1 when denied, 2 on an error."
     })

@@ -19,6 +19,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "open",
     mixinStandardHelpOptions = true,
+    header = "Open one file through the daemon: read to stdout, or write/append stdin into it.",
     description = {
       "Open a file through the daemon. read copies the file to standard output; write and",
       "append copy standard input into it. Exit status: 0 done, 2 the daemon refused or the",

@@ -36,6 +36,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "run",
     mixinStandardHelpOptions = true,
+    header = "Run a command with brokered files at chosen descriptor numbers.",
     description = {
       "Open files through the daemon and run COMMAND with them at the given descriptor numbers;",
       "exit with COMMAND's status (128+N if signal N killed it). SIGHUP, SIGINT, SIGQUIT and",

@@ -16,6 +16,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "test",
     mixinStandardHelpOptions = true,
+    header = "Run admin-written policy test cases against a policy.",
     description = {
       "Run policy test cases ([[case]] tables in TOML files) against a policy. Without FILE,",
       "runs the cases in the policy directory's tests/ subdirectory. Prints each mismatch",
