@@ -4,11 +4,13 @@ import java.util.Optional;
 
 /**
  * The error codes an ERROR reply carries. Names and numbers are stable API: clients may switch on
- * either. Codes of at least 100 are protocol errors: the daemon closes the connection after
- * sending one.
+ * either. Codes of at least 100 are protocol errors: the daemon closes the connection after sending
+ * one.
  */
 public enum ErrorCode {
-  /** No rule grants the request, a deny rule matches it, or the caller's credentials are unknown. */
+  /**
+   * No rule grants the request, a deny rule matches it, or the caller's credentials are unknown.
+   */
   DENIED(1),
   /** The file, or a directory on its path, does not exist ({@code ENOENT}). */
   NOT_FOUND(2),

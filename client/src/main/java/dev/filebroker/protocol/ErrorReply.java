@@ -4,8 +4,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * ERROR: the request failed or was refused. In band: code, errno and a short message. No
- * descriptor travels with it.
+ * ERROR: the request failed or was refused. In band: code, errno and a short message. No descriptor
+ * travels with it.
  *
  * @param requestId the id of the request this answers, or 0 when it could not be read
  * @param code the wire number of the error code; see {@link ErrorCode}

@@ -9,12 +9,12 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Encodes and decodes filebroker frames. The daemon and the client library both use this class,
- * so the two sides cannot disagree about the layout.
+ * Encodes and decodes filebroker frames. The daemon and the client library both use this class, so
+ * the two sides cannot disagree about the layout.
  *
- * <p>Decoding reads from the buffer's position to its limit and, when a frame is consumed,
- * advances the position past it. Encoding writes at the buffer's position. The buffers' own byte
- * order is ignored: the wire is little-endian.
+ * <p>Decoding reads from the buffer's position to its limit and, when a frame is consumed, advances
+ * the position past it. Encoding writes at the buffer's position. The buffers' own byte order is
+ * ignored: the wire is little-endian.
  */
 public final class FrameCodec {
   private FrameCodec() {}
@@ -73,7 +73,8 @@ public final class FrameCodec {
         int errno = u32(in, p + 4);
         if (messageLength != payload - Protocol.ERROR_FIXED_SIZE) {
           return malformed(
-              header.requestId, "ERROR message length " + messageLength + " does not fill the frame");
+              header.requestId,
+              "ERROR message length " + messageLength + " does not fill the frame");
         }
         byte[] bytes = new byte[messageLength];
         in.get(p + Protocol.ERROR_FIXED_SIZE, bytes);
@@ -225,8 +226,7 @@ public final class FrameCodec {
     return new Decoded.Frame<>(new OpenRequest(requestId, flags, mode, path.get()), size);
   }
 
-  private static Decoded<Request> decodeOpenMany(
-      ByteBuffer in, int base, int requestId, int size) {
+  private static Decoded<Request> decodeOpenMany(ByteBuffer in, int base, int requestId, int size) {
     int payload = size - Protocol.HEADER_SIZE;
     if (payload < Protocol.OPEN_MANY_FIXED_SIZE) {
       return malformed(requestId, "OPEN_MANY payload is " + payload + " bytes, shorter than 4");
@@ -289,8 +289,7 @@ public final class FrameCodec {
     return new Decoded.Frame<>(new OpenManyRequest(requestId, entries), size);
   }
 
-  private static Decoded<Reply> decodeOpenedMany(
-      ByteBuffer in, int base, int requestId, int size) {
+  private static Decoded<Reply> decodeOpenedMany(ByteBuffer in, int base, int requestId, int size) {
     int payload = size - Protocol.HEADER_SIZE;
     if (payload < Protocol.OPENED_MANY_FIXED_SIZE) {
       return malformed(requestId, "OPENED_MANY payload is " + payload + " bytes, shorter than 4");
@@ -305,8 +304,7 @@ public final class FrameCodec {
     }
     if (payload != Protocol.OPENED_MANY_FIXED_SIZE + count * Protocol.OPENED_MANY_ENTRY_SIZE) {
       return malformed(
-          requestId,
-          "OPENED_MANY payload is " + payload + " bytes, expected " + (4 + 12 * count));
+          requestId, "OPENED_MANY payload is " + payload + " bytes, expected " + (4 + 12 * count));
     }
     List<OpenedManyReply.Result> results = new ArrayList<>(count);
     int opened = 0;
@@ -348,8 +346,8 @@ public final class FrameCodec {
   }
 
   /**
-   * Header fields, or an early outcome when the header itself decides: not enough bytes yet, a
-   * bad length or version.
+   * Header fields, or an early outcome when the header itself decides: not enough bytes yet, a bad
+   * length or version.
    */
   private record Header(int frameSize, int type, int requestId, Decoded<?> outcome) {}
 

@@ -3,8 +3,8 @@ package dev.filebroker.protocol;
 import java.util.Objects;
 
 /**
- * OPEN: asks the daemon to open one file. In band: flags, create mode and path. Nothing travels
- * as SCM_RIGHTS.
+ * OPEN: asks the daemon to open one file. In band: flags, create mode and path. Nothing travels as
+ * SCM_RIGHTS.
  *
  * @param requestId the client-chosen id, echoed by the reply
  * @param flags open flags as defined by {@link OpenFlags}

@@ -32,8 +32,8 @@ public record OpenedManyReply(int requestId, List<Result> results) implements Re
    * @param code {@link #OPENED} when the file was opened, else the wire number of an {@link
    *     ErrorCode} below 100
    * @param errno the Linux errno behind a failure, 0 when none applies or the file was opened
-   * @param fileMode the {@code st_mode} the daemon saw in {@code fstat} of the opened file; 0 for
-   *     a failure
+   * @param fileMode the {@code st_mode} the daemon saw in {@code fstat} of the opened file; 0 for a
+   *     failure
    */
   public record Result(int code, int errno, int fileMode) {
     /** Checks the code fits the wire. */

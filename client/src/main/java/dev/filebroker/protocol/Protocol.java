@@ -39,10 +39,10 @@ public final class Protocol {
   public static final int MAX_DESCRIPTORS_PER_REPLY = 64;
 
   /**
-   * Most descriptors the daemon attaches to one {@code sendmsg(2)}, so one {@code recvmsg(2)}
-   * never needs a control buffer larger than {@code CMSG_SPACE(32 * sizeof(int))} (144 bytes).
-   * An OPENED_MANY reply with more descriptors carries the first 32 on its first byte and the
-   * rest on its second byte. (junixsocket, under the Java client, receives at most 60.)
+   * Most descriptors the daemon attaches to one {@code sendmsg(2)}, so one {@code recvmsg(2)} never
+   * needs a control buffer larger than {@code CMSG_SPACE(32 * sizeof(int))} (144 bytes). An
+   * OPENED_MANY reply with more descriptors carries the first 32 on its first byte and the rest on
+   * its second byte. (junixsocket, under the Java client, receives at most 60.)
    */
   public static final int MAX_DESCRIPTORS_PER_MESSAGE = 32;
 
@@ -57,9 +57,9 @@ public final class Protocol {
   public static final int TYPE_OPEN = 0x01;
 
   /**
-   * Request: open up to {@link #MAX_PATHS_PER_REQUEST} files in one round trip. Payload: u16
-   * count, u16 reserved (0), then count entries laid out as an OPEN payload (u32 flags, u16 create
-   * mode, u16 path length, path bytes). Nothing travels as SCM_RIGHTS.
+   * Request: open up to {@link #MAX_PATHS_PER_REQUEST} files in one round trip. Payload: u16 count,
+   * u16 reserved (0), then count entries laid out as an OPEN payload (u32 flags, u16 create mode,
+   * u16 path length, path bytes). Nothing travels as SCM_RIGHTS.
    */
   public static final int TYPE_OPEN_MANY = 0x02;
 

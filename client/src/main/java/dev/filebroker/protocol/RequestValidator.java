@@ -58,8 +58,7 @@ public final class RequestValidator {
     }
     int bytes = utf8Length(path);
     if (bytes > Protocol.MAX_PATH_LENGTH) {
-      return Optional.of(
-          "path is " + bytes + " bytes; the limit is " + Protocol.MAX_PATH_LENGTH);
+      return Optional.of("path is " + bytes + " bytes; the limit is " + Protocol.MAX_PATH_LENGTH);
     }
     if (path.charAt(0) != '/') {
       return Optional.of("path must be absolute (start with /)");

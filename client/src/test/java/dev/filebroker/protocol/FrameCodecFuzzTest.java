@@ -13,9 +13,9 @@ import java.util.Arrays;
  * committed seed corpus (src/test/resources/dev/filebroker/protocol/FrameCodecFuzzTestInputs) and
  * any findings; {@code JAZZER_FUZZ=1} fuzzes one method for its {@code maxDuration} (see .ci/run).
  *
- * <p>Whatever the bytes, a decoder must never throw, must never consume more than it was given or
- * a frame larger than the wire limit, must always make progress or stop (NeedMore leaves the
- * buffer untouched), and a request it accepts must encode back to exactly the bytes it came from.
+ * <p>Whatever the bytes, a decoder must never throw, must never consume more than it was given or a
+ * frame larger than the wire limit, must always make progress or stop (NeedMore leaves the buffer
+ * untouched), and a request it accepts must encode back to exactly the bytes it came from.
  */
 class FrameCodecFuzzTest {
   @FuzzTest(maxDuration = "10s")
@@ -93,6 +93,7 @@ class FrameCodecFuzzTest {
 
   private static void assertConsumed(ByteBuffer in, int start, int size) {
     assertEquals(start + size, in.position(), "a decoded frame consumes exactly its size");
-    assertTrue(size >= Protocol.HEADER_SIZE && size <= Protocol.MAX_FRAME_SIZE, "frame size " + size);
+    assertTrue(
+        size >= Protocol.HEADER_SIZE && size <= Protocol.MAX_FRAME_SIZE, "frame size " + size);
   }
 }

@@ -24,57 +24,163 @@ import org.junit.jupiter.api.Test;
 class FrameCodecTest {
   /** OPEN "/etc/hostname", O_RDONLY, request id 1: the dump shown in docs/protocol.md. */
   static final byte[] OPEN_ETC_HOSTNAME = {
-    0x1d, 0x00, 0x00, 0x00, // body length 29
+    0x1d,
+    0x00,
+    0x00,
+    0x00, // body length 29
     0x01, // version 1
     0x01, // type OPEN
-    0x00, 0x00, // reserved
-    0x01, 0x00, 0x00, 0x00, // request id 1
-    0x00, 0x00, 0x00, 0x00, // flags O_RDONLY
-    0x00, 0x00, // create mode 0
-    0x0d, 0x00, // path length 13
-    0x2f, 0x65, 0x74, 0x63, 0x2f, 0x68, 0x6f, 0x73, 0x74, 0x6e, 0x61, 0x6d, 0x65 // "/etc/hostname"
+    0x00,
+    0x00, // reserved
+    0x01,
+    0x00,
+    0x00,
+    0x00, // request id 1
+    0x00,
+    0x00,
+    0x00,
+    0x00, // flags O_RDONLY
+    0x00,
+    0x00, // create mode 0
+    0x0d,
+    0x00, // path length 13
+    0x2f,
+    0x65,
+    0x74,
+    0x63,
+    0x2f,
+    0x68,
+    0x6f,
+    0x73,
+    0x74,
+    0x6e,
+    0x61,
+    0x6d,
+    0x65 // "/etc/hostname"
   };
 
   /** OPENED for request id 1, st_mode 0100644: the dump shown in docs/protocol.md. */
   static final byte[] OPENED_REGULAR_0644 = {
-    0x0c, 0x00, 0x00, 0x00, // body length 12
+    0x0c,
+    0x00,
+    0x00,
+    0x00, // body length 12
     0x01, // version 1
     (byte) 0x81, // type OPENED
-    0x00, 0x00, // reserved
-    0x01, 0x00, 0x00, 0x00, // request id 1
-    (byte) 0xa4, (byte) 0x81, 0x00, 0x00 // st_mode 0100644 = 0x81a4
+    0x00,
+    0x00, // reserved
+    0x01,
+    0x00,
+    0x00,
+    0x00, // request id 1
+    (byte) 0xa4,
+    (byte) 0x81,
+    0x00,
+    0x00 // st_mode 0100644 = 0x81a4
   };
 
   /** OPEN_MANY "/etc/hostname" and "/etc/shadow", O_RDONLY, request id 2: docs/protocol.md. */
   static final byte[] OPEN_MANY_TWO = {
-    0x34, 0x00, 0x00, 0x00, // body length 52
+    0x34,
+    0x00,
+    0x00,
+    0x00, // body length 52
     0x01, // version 1
     0x02, // type OPEN_MANY
-    0x00, 0x00, // reserved
-    0x02, 0x00, 0x00, 0x00, // request id 2
-    0x02, 0x00, // count 2
-    0x00, 0x00, // reserved
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0d, 0x00, // O_RDONLY, mode 0, path length 13
-    0x2f, 0x65, 0x74, 0x63, 0x2f, 0x68, 0x6f, 0x73, 0x74, 0x6e, 0x61, 0x6d, 0x65, // "/etc/hostname"
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0b, 0x00, // O_RDONLY, mode 0, path length 11
-    0x2f, 0x65, 0x74, 0x63, 0x2f, 0x73, 0x68, 0x61, 0x64, 0x6f, 0x77 // "/etc/shadow"
+    0x00,
+    0x00, // reserved
+    0x02,
+    0x00,
+    0x00,
+    0x00, // request id 2
+    0x02,
+    0x00, // count 2
+    0x00,
+    0x00, // reserved
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x0d,
+    0x00, // O_RDONLY, mode 0, path length 13
+    0x2f,
+    0x65,
+    0x74,
+    0x63,
+    0x2f,
+    0x68,
+    0x6f,
+    0x73,
+    0x74,
+    0x6e,
+    0x61,
+    0x6d,
+    0x65, // "/etc/hostname"
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x0b,
+    0x00, // O_RDONLY, mode 0, path length 11
+    0x2f,
+    0x65,
+    0x74,
+    0x63,
+    0x2f,
+    0x73,
+    0x68,
+    0x61,
+    0x64,
+    0x6f,
+    0x77 // "/etc/shadow"
   };
 
   /** OPENED_MANY answering OPEN_MANY_TWO: the first opened, the second DENIED (EACCES). */
   static final byte[] OPENED_MANY_TWO = {
-    0x24, 0x00, 0x00, 0x00, // body length 36
+    0x24,
+    0x00,
+    0x00,
+    0x00, // body length 36
     0x01, // version 1
     (byte) 0x82, // type OPENED_MANY
-    0x00, 0x00, // reserved
-    0x02, 0x00, 0x00, 0x00, // request id 2
-    0x02, 0x00, // count 2
-    0x01, 0x00, // descriptors 1
-    0x00, 0x00, 0x00, 0x00, // code 0 (opened), reserved
-    0x00, 0x00, 0x00, 0x00, // errno 0
-    (byte) 0xa4, (byte) 0x81, 0x00, 0x00, // st_mode 0100644
-    0x01, 0x00, 0x00, 0x00, // code 1 DENIED, reserved
-    0x0d, 0x00, 0x00, 0x00, // errno 13 EACCES
-    0x00, 0x00, 0x00, 0x00 // st_mode 0
+    0x00,
+    0x00, // reserved
+    0x02,
+    0x00,
+    0x00,
+    0x00, // request id 2
+    0x02,
+    0x00, // count 2
+    0x01,
+    0x00, // descriptors 1
+    0x00,
+    0x00,
+    0x00,
+    0x00, // code 0 (opened), reserved
+    0x00,
+    0x00,
+    0x00,
+    0x00, // errno 0
+    (byte) 0xa4,
+    (byte) 0x81,
+    0x00,
+    0x00, // st_mode 0100644
+    0x01,
+    0x00,
+    0x00,
+    0x00, // code 1 DENIED, reserved
+    0x0d,
+    0x00,
+    0x00,
+    0x00, // errno 13 EACCES
+    0x00,
+    0x00,
+    0x00,
+    0x00 // st_mode 0
   };
 
   private static byte[] encode(Request request) {
@@ -113,12 +219,14 @@ class FrameCodecTest {
   }
 
   private static byte[] openFrame(byte[] path) {
-    return frame(8 + 8 + path.length, 1, Protocol.TYPE_OPEN, 0, openPayload(0, 0, path.length, path));
+    return frame(
+        8 + 8 + path.length, 1, Protocol.TYPE_OPEN, 0, openPayload(0, 0, path.length, path));
   }
 
   @Test
   void encodesAnOpenRequestExactlyAsTheProtocolDocumentShows() {
-    assertArrayEquals(OPEN_ETC_HOSTNAME, encode(new OpenRequest(1, OpenFlags.O_RDONLY, 0, "/etc/hostname")));
+    assertArrayEquals(
+        OPEN_ETC_HOSTNAME, encode(new OpenRequest(1, OpenFlags.O_RDONLY, 0, "/etc/hostname")));
   }
 
   @Test
@@ -154,8 +262,10 @@ class FrameCodecTest {
     FrameCodec.encode(new OpenedReply(1, 0100644), both);
     FrameCodec.encode(ErrorReply.of(2, ErrorCode.NOT_FOUND, 2, "gone"), both);
     both.flip();
-    assertInstanceOf(OpenedReply.class, ((Decoded.Frame<Reply>) FrameCodec.decodeReply(both)).message());
-    assertInstanceOf(ErrorReply.class, ((Decoded.Frame<Reply>) FrameCodec.decodeReply(both)).message());
+    assertInstanceOf(
+        OpenedReply.class, ((Decoded.Frame<Reply>) FrameCodec.decodeReply(both)).message());
+    assertInstanceOf(
+        ErrorReply.class, ((Decoded.Frame<Reply>) FrameCodec.decodeReply(both)).message());
     assertEquals(0, both.remaining());
   }
 
@@ -168,7 +278,9 @@ class FrameCodecTest {
       assertEquals(0, partial.position(), "NeedMore must consume nothing");
     }
     assertEquals(new Decoded.NeedMore<Request>(4), decodeRequest(new byte[0]));
-    assertEquals(new Decoded.NeedMore<Request>(33 - 12), decodeRequest(Arrays.copyOf(OPEN_ETC_HOSTNAME, 12)));
+    assertEquals(
+        new Decoded.NeedMore<Request>(33 - 12),
+        decodeRequest(Arrays.copyOf(OPEN_ETC_HOSTNAME, 12)));
   }
 
   @Test
@@ -177,14 +289,17 @@ class FrameCodecTest {
     Decoded.Fatal<Request> fatal = assertInstanceOf(Decoded.Fatal.class, decodeRequest(bytes));
     assertEquals(ErrorCode.FRAME_TOO_LARGE, fatal.code());
     assertEquals(7, fatal.requestId());
-    assertEquals("frame length 16381 exceeds the limit of 16380 bytes after the length field", fatal.message());
+    assertEquals(
+        "frame length 16381 exceeds the limit of 16380 bytes after the length field",
+        fatal.message());
     byte[] huge = {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff};
     assertEquals(ErrorCode.FRAME_TOO_LARGE, ((Decoded.Fatal<Request>) decodeRequest(huge)).code());
   }
 
   @Test
   void refusesALengthShorterThanTheHeader() {
-    Decoded.Fatal<Request> fatal = assertInstanceOf(Decoded.Fatal.class, decodeRequest(new byte[] {7, 0, 0, 0}));
+    Decoded.Fatal<Request> fatal =
+        assertInstanceOf(Decoded.Fatal.class, decodeRequest(new byte[] {7, 0, 0, 0}));
     assertEquals(ErrorCode.MALFORMED_FRAME, fatal.code());
     assertEquals("frame length 7 is shorter than the 8-byte header body", fatal.message());
   }
@@ -195,8 +310,11 @@ class FrameCodecTest {
     bytes[4] = 2;
     Decoded.Fatal<Request> fatal = assertInstanceOf(Decoded.Fatal.class, decodeRequest(bytes));
     assertEquals(ErrorCode.UNSUPPORTED_VERSION, fatal.code());
-    assertEquals("protocol version 2 is not supported; this side speaks version 1", fatal.message());
-    assertEquals(ErrorCode.UNSUPPORTED_VERSION, ((Decoded.Fatal<Request>) decodeRequest(Arrays.copyOf(bytes, 5))).code());
+    assertEquals(
+        "protocol version 2 is not supported; this side speaks version 1", fatal.message());
+    assertEquals(
+        ErrorCode.UNSUPPORTED_VERSION,
+        ((Decoded.Fatal<Request>) decodeRequest(Arrays.copyOf(bytes, 5))).code());
   }
 
   @Test
@@ -206,9 +324,11 @@ class FrameCodecTest {
     Decoded.Fatal<Request> fatal = assertInstanceOf(Decoded.Fatal.class, decodeRequest(bytes));
     assertEquals(ErrorCode.UNKNOWN_TYPE, fatal.code());
     assertEquals("message type 0x42 is not a request this daemon knows", fatal.message());
-    Decoded.Fatal<Reply> asReply = assertInstanceOf(Decoded.Fatal.class, decodeReply(OPEN_ETC_HOSTNAME));
+    Decoded.Fatal<Reply> asReply =
+        assertInstanceOf(Decoded.Fatal.class, decodeReply(OPEN_ETC_HOSTNAME));
     assertEquals("message type 0x01 is not a reply this client knows", asReply.message());
-    Decoded.Fatal<Request> replyAsRequest = assertInstanceOf(Decoded.Fatal.class, decodeRequest(OPENED_REGULAR_0644));
+    Decoded.Fatal<Request> replyAsRequest =
+        assertInstanceOf(Decoded.Fatal.class, decodeRequest(OPENED_REGULAR_0644));
     assertEquals(ErrorCode.UNKNOWN_TYPE, replyAsRequest.code());
   }
 
@@ -227,7 +347,8 @@ class FrameCodecTest {
     byte[] bytes = frame(8 + 8 + 4, 1, Protocol.TYPE_OPEN, 0, openPayload(0, 0, 3, path));
     Decoded.Fatal<Request> fatal = assertInstanceOf(Decoded.Fatal.class, decodeRequest(bytes));
     assertEquals(ErrorCode.MALFORMED_FRAME, fatal.code());
-    assertEquals("OPEN path length 3 does not match the 4 path bytes in the frame", fatal.message());
+    assertEquals(
+        "OPEN path length 3 does not match the 4 path bytes in the frame", fatal.message());
     byte[] tooShort = frame(8 + 4, 1, Protocol.TYPE_OPEN, 0, new byte[4]);
     assertEquals(
         "OPEN payload is 4 bytes, shorter than 8",
@@ -237,7 +358,8 @@ class FrameCodecTest {
   @Test
   void rejectsAPathThatIsNotUtf8ButKeepsTheStream() {
     byte[] bytes = openFrame(new byte[] {'/', (byte) 0xc3, (byte) 0x28});
-    Decoded.Rejected<Request> rejected = assertInstanceOf(Decoded.Rejected.class, decodeRequest(bytes));
+    Decoded.Rejected<Request> rejected =
+        assertInstanceOf(Decoded.Rejected.class, decodeRequest(bytes));
     assertEquals(ErrorCode.INVALID_PATH, rejected.code());
     assertEquals("path is not valid UTF-8", rejected.message());
     assertEquals(bytes.length, rejected.size());
@@ -251,7 +373,8 @@ class FrameCodecTest {
     path[0] = '/';
     byte[] bytes = openFrame(path);
     ByteBuffer in = ByteBuffer.wrap(bytes);
-    Decoded.Rejected<Request> rejected = assertInstanceOf(Decoded.Rejected.class, FrameCodec.decodeRequest(in));
+    Decoded.Rejected<Request> rejected =
+        assertInstanceOf(Decoded.Rejected.class, FrameCodec.decodeRequest(in));
     assertEquals("path is 4096 bytes; the limit is 4095", rejected.message());
     assertEquals(bytes.length, in.position(), "a rejected frame is consumed");
     byte[] atLimit = Arrays.copyOf(path, Protocol.MAX_PATH_LENGTH);
@@ -264,7 +387,8 @@ class FrameCodecTest {
     assertEquals(
         "OPENED payload is 5 bytes, expected 4",
         ((Decoded.Fatal<Reply>) decodeReply(opened)).message());
-    byte[] error = frame(8 + 9, 1, Protocol.TYPE_ERROR, 0, new byte[] {1, 0, 2, 0, 0, 0, 0, 0, 'x'});
+    byte[] error =
+        frame(8 + 9, 1, Protocol.TYPE_ERROR, 0, new byte[] {1, 0, 2, 0, 0, 0, 0, 0, 'x'});
     assertEquals(
         "ERROR message length 2 does not fill the frame",
         ((Decoded.Fatal<Reply>) decodeReply(error)).message());
@@ -283,7 +407,11 @@ class FrameCodecTest {
     assertEquals(1 + 3 * 341, carried.getBytes(StandardCharsets.UTF_8).length);
     assertTrue(message.startsWith(carried));
     String exact = "b".repeat(Protocol.MAX_MESSAGE_LENGTH + 10);
-    ErrorReply cut = (ErrorReply) ((Decoded.Frame<Reply>) decodeReply(encode(ErrorReply.of(3, ErrorCode.IO_ERROR, 5, exact)))).message();
+    ErrorReply cut =
+        (ErrorReply)
+            ((Decoded.Frame<Reply>)
+                    decodeReply(encode(ErrorReply.of(3, ErrorCode.IO_ERROR, 5, exact))))
+                .message();
     assertEquals(Protocol.MAX_MESSAGE_LENGTH, cut.message().length());
   }
 
@@ -292,7 +420,8 @@ class FrameCodecTest {
     ByteBuffer in = ByteBuffer.wrap(bytes);
     Decoded<Request> request = FrameCodec.decodeRequest(in);
     assertTrue(in.position() <= bytes.length);
-    if (!(request instanceof Decoded.Frame<Request> || request instanceof Decoded.Rejected<Request>)) {
+    if (!(request instanceof Decoded.Frame<Request>
+        || request instanceof Decoded.Rejected<Request>)) {
       assertEquals(0, in.position(), "only a whole frame is consumed");
     }
     FrameCodec.decodeReply(ByteBuffer.wrap(bytes));
@@ -364,13 +493,15 @@ class FrameCodecTest {
   @Test
   void encodesAnOpenManyRequestExactlyAsTheProtocolDocumentShows() {
     assertArrayEquals(OPEN_MANY_TWO, encode(twoPaths()));
-    assertEquals(new Decoded.Frame<>(twoPaths(), OPEN_MANY_TWO.length), decodeRequest(OPEN_MANY_TWO));
+    assertEquals(
+        new Decoded.Frame<>(twoPaths(), OPEN_MANY_TWO.length), decodeRequest(OPEN_MANY_TWO));
   }
 
   @Test
   void encodesAnOpenedManyReplyExactlyAsTheProtocolDocumentShows() {
     assertArrayEquals(OPENED_MANY_TWO, encode(twoResults()));
-    assertEquals(new Decoded.Frame<>(twoResults(), OPENED_MANY_TWO.length), decodeReply(OPENED_MANY_TWO));
+    assertEquals(
+        new Decoded.Frame<>(twoResults(), OPENED_MANY_TWO.length), decodeReply(OPENED_MANY_TWO));
     assertEquals(1, twoResults().descriptorCount(), "one descriptor per opened entry");
   }
 
@@ -407,7 +538,8 @@ class FrameCodecTest {
     Decoded.Fatal<Request> bits = assertInstanceOf(Decoded.Fatal.class, decodeRequest(reserved));
     assertEquals("OPEN_MANY reserved bits are set: 1", bits.message());
     byte[] shortPayload = frame(8 + 2, 1, Protocol.TYPE_OPEN_MANY, 0, new byte[] {1, 0});
-    Decoded.Fatal<Request> tiny = assertInstanceOf(Decoded.Fatal.class, decodeRequest(shortPayload));
+    Decoded.Fatal<Request> tiny =
+        assertInstanceOf(Decoded.Fatal.class, decodeRequest(shortPayload));
     assertEquals("OPEN_MANY payload is 2 bytes, shorter than 4", tiny.message());
   }
 
@@ -416,7 +548,8 @@ class FrameCodecTest {
     byte[] bytes = OPEN_MANY_TWO.clone();
     bytes[OPEN_MANY_TWO.length - 1] = (byte) 0xff;
     ByteBuffer in = ByteBuffer.wrap(bytes);
-    Decoded.Rejected<Request> rejected = assertInstanceOf(Decoded.Rejected.class, FrameCodec.decodeRequest(in));
+    Decoded.Rejected<Request> rejected =
+        assertInstanceOf(Decoded.Rejected.class, FrameCodec.decodeRequest(in));
     assertEquals(ErrorCode.INVALID_PATH, rejected.code());
     assertEquals("path 1 is not valid UTF-8", rejected.message());
     assertEquals(2, rejected.requestId());
@@ -441,8 +574,10 @@ class FrameCodecTest {
 
   @Test
   void openManyIsNotAReplyAndOpenedManyIsNotARequest() {
-    assertEquals(ErrorCode.UNKNOWN_TYPE, ((Decoded.Fatal<Reply>) decodeReply(OPEN_MANY_TWO)).code());
-    assertEquals(ErrorCode.UNKNOWN_TYPE, ((Decoded.Fatal<Request>) decodeRequest(OPENED_MANY_TWO)).code());
+    assertEquals(
+        ErrorCode.UNKNOWN_TYPE, ((Decoded.Fatal<Reply>) decodeReply(OPEN_MANY_TWO)).code());
+    assertEquals(
+        ErrorCode.UNKNOWN_TYPE, ((Decoded.Fatal<Request>) decodeRequest(OPENED_MANY_TWO)).code());
   }
 
   @Test
@@ -469,7 +604,8 @@ class FrameCodecTest {
   @Property(tries = 300)
   void openManyRequestsRoundTrip(
       @ForAll int requestId,
-      @ForAll @Size(min = 1, max = 64) java.util.List<OpenManyRequest.@From("entries") Entry> entries) {
+      @ForAll @Size(min = 1, max = 64)
+          java.util.List<OpenManyRequest.@From("entries") Entry> entries) {
     OpenManyRequest request = new OpenManyRequest(requestId, entries);
     ByteBuffer out = ByteBuffer.allocate(1 << 16);
     int size = Protocol.HEADER_SIZE + Protocol.OPEN_MANY_FIXED_SIZE;
@@ -487,7 +623,9 @@ class FrameCodecTest {
     return net.jqwik.api.Combinators.combine(
             Arbitraries.integers(),
             Arbitraries.integers().between(0, 0xFFFF),
-            Arbitraries.strings().all().ofMaxLength(60)
+            Arbitraries.strings()
+                .all()
+                .ofMaxLength(60)
                 .filter(s -> StandardCharsets.UTF_8.newEncoder().canEncode(s))
                 .map(s -> "/" + s))
         .as(OpenManyRequest.Entry::new);
@@ -496,7 +634,8 @@ class FrameCodecTest {
   @Property(tries = 300)
   void openedManyRepliesRoundTrip(
       @ForAll int requestId,
-      @ForAll @Size(min = 1, max = 64) java.util.List<OpenedManyReply.@From("results") Result> results) {
+      @ForAll @Size(min = 1, max = 64)
+          java.util.List<OpenedManyReply.@From("results") Result> results) {
     OpenedManyReply reply = new OpenedManyReply(requestId, results);
     byte[] bytes = encode(reply);
     assertEquals(new Decoded.Frame<>(reply, bytes.length), decodeReply(bytes));
@@ -505,7 +644,9 @@ class FrameCodecTest {
   @Provide
   Arbitrary<OpenedManyReply.Result> results() {
     return net.jqwik.api.Combinators.combine(
-            Arbitraries.integers().between(0, 0xFFFF), Arbitraries.integers(), Arbitraries.integers())
+            Arbitraries.integers().between(0, 0xFFFF),
+            Arbitraries.integers(),
+            Arbitraries.integers())
         .as(OpenedManyReply.Result::new);
   }
 }

@@ -49,10 +49,13 @@ class PackageIT {
   void lintianReportsNothing() throws Exception {
     // --pedantic shows every tag except informational ones; overrides (with reasons) are in
     // packaging/lintian-overrides.
-    String out = run("lintian", "--pedantic", "--fail-on", "error,warning,pedantic", deb().toString());
+    String out =
+        run("lintian", "--pedantic", "--fail-on", "error,warning,pedantic", deb().toString());
     assertEquals(
         "",
-        out.lines().filter(l -> !l.contains("running with root privileges")).reduce("", String::concat),
+        out.lines()
+            .filter(l -> !l.contains("running with root privileges"))
+            .reduce("", String::concat),
         "lintian output");
   }
 
@@ -98,7 +101,13 @@ class PackageIT {
     for (String page : List.of("filebroker.8", "filebroker-policy.5")) {
       ProcessBuilder builder =
           new ProcessBuilder(
-                  "man", "--warnings", "-E", "UTF-8", "-l", "-Tutf8", "-Z",
+                  "man",
+                  "--warnings",
+                  "-E",
+                  "UTF-8",
+                  "-l",
+                  "-Tutf8",
+                  "-Z",
                   HOME.resolve("packaging/man").resolve(page).toString())
               .redirectOutput(ProcessBuilder.Redirect.DISCARD);
       builder.environment().put("MANWIDTH", "80");

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>{@code systemd-analyze verify} fails when an ExecStart= binary does not exist, and
  * /usr/bin/filebroker only exists once the package is installed. The units are therefore verified
  * as copies in a temporary directory, with /usr/bin/filebroker rewritten to the launcher script in
- * packaging/launcher (same arguments). {@code --man=no} skips the check that the Documentation=
- * man pages are installed.
+ * packaging/launcher (same arguments). {@code --man=no} skips the check that the Documentation= man
+ * pages are installed.
  */
 @Timeout(120)
 class SystemdUnitsTest {
@@ -37,8 +37,13 @@ class SystemdUnitsTest {
   void unitsVerifyWithoutAnyMessage() throws Exception {
     Path service = stageUnits();
     Result result =
-        run(dir, "systemd-analyze", "verify", "--man=no", service.toString(), dir.resolve(
-            "filebroker.socket").toString());
+        run(
+            dir,
+            "systemd-analyze",
+            "verify",
+            "--man=no",
+            service.toString(),
+            dir.resolve("filebroker.socket").toString());
     assertEquals(0, result.status(), "systemd-analyze verify: " + result.output());
     assertEquals("", result.output(), "systemd-analyze verify must print nothing");
   }

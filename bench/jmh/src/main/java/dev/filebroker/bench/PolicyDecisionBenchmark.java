@@ -39,8 +39,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * 100,000-rule decision to the 10-rule one.
  *
  * <p>The generated policy is what a large site might write: one rule per user (a uid and its own
- * tree), plus in every size the same handful of rules with uid ranges, groups, executables,
- * units and path variables, so that those paths are measured too.
+ * tree), plus in every size the same handful of rules with uid ranges, groups, executables, units
+ * and path variables, so that those paths are measured too.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -96,9 +96,7 @@ public class PolicyDecisionBenchmark {
     return policy.decide(caller, variableRequest);
   }
 
-  /**
-   * Writes {@code count} rules (at least the fixed ones) in files of {@value #RULES_PER_FILE}.
-   */
+  /** Writes {@code count} rules (at least the fixed ones) in files of {@value #RULES_PER_FILE}. */
   static Path generate(Path directory, int count) throws IOException {
     String fixed =
         """
@@ -137,8 +135,12 @@ public class PolicyDecisionBenchmark {
       if (n < count - perUser && n != count - 1) {
         continue; // the fixed rules stand in for these
       }
-      text.append("[[allow]]\nname = \"u").append(n).append("\"\nusers = [")
-          .append(FIRST_UID + n).append("]\npaths = [\"/srv/users/u").append(n)
+      text.append("[[allow]]\nname = \"u")
+          .append(n)
+          .append("\"\nusers = [")
+          .append(FIRST_UID + n)
+          .append("]\npaths = [\"/srv/users/u")
+          .append(n)
           .append("/**\"]\naccess = [\"read\", \"write\"]\n\n");
       if ((n + 1) % RULES_PER_FILE == 0 || n == count - 1) {
         Files.writeString(directory.resolve(String.format("%03d.toml", file++)), text);
@@ -175,8 +177,7 @@ public class PolicyDecisionBenchmark {
         long start = System.nanoTime();
         Policy loaded = load(directory);
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        System.out.printf(
-            "load+check %,d rules (%s): %,d ms%n", loaded.ruleCount(), label, millis);
+        System.out.printf("load+check %,d rules (%s): %,d ms%n", loaded.ruleCount(), label, millis);
       }
     } finally {
       delete(directory);

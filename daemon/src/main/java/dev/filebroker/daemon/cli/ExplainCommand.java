@@ -4,7 +4,6 @@ import dev.filebroker.daemon.control.ControlClient;
 import dev.filebroker.daemon.control.ControlRequest;
 import dev.filebroker.daemon.control.ExplainQuery;
 import dev.filebroker.daemon.control.Json;
-
 import dev.filebroker.daemon.policy.AccessRequest;
 import dev.filebroker.daemon.policy.Explainer;
 import dev.filebroker.daemon.policy.Explanation;
@@ -36,7 +35,8 @@ import picocli.CommandLine.Parameters;
     description = {
       "Explain how a policy decides a request: the decision, the deciding rule with file:line,",
       "and the rules that nearly applied with why they did not. Works on the policy files,",
-      "or with --live on the running daemon's policy. Groups of --user are those of a login session",
+      "or with --live on the running daemon's policy. Groups of --user are those of a login"
+          + " session",
       "(/etc/passwd primary group plus /etc/group memberships), plus any --group.",
       "Exits 0 when allowed, 1 when denied, 2 on an error."
     })
@@ -169,7 +169,8 @@ final class ExplainCommand implements Callable<Integer> {
 
   /** Asks the running daemon; exit 0 allowed, 1 denied, 2 could not ask. */
   private int explainLive(ExplainQuery query) {
-    return switch (ControlClient.exchange(controlSocket.resolve(), new ControlRequest.Explain(query))) {
+    return switch (ControlClient.exchange(
+        controlSocket.resolve(), new ControlRequest.Explain(query))) {
       case ControlClient.Reply.Failed failed -> {
         System.err.println("filebroker explain: " + failed.message());
         yield 2;

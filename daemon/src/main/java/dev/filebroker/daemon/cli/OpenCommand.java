@@ -15,7 +15,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code filebroker open}: obtains one file through the daemon, as any unprivileged client would. */
+/**
+ * {@code filebroker open}: obtains one file through the daemon, as any unprivileged client would.
+ */
 @Command(
     name = "open",
     mixinStandardHelpOptions = true,
@@ -36,7 +38,8 @@ final class OpenCommand implements Callable<Integer> {
   @Option(
       names = "--socket",
       paramLabel = "PATH",
-      description = "Daemon socket (default: $FILEBROKER_SOCKET, else /run/filebroker/filebroker.sock).")
+      description =
+          "Daemon socket (default: $FILEBROKER_SOCKET, else /run/filebroker/filebroker.sock).")
   Path socket;
 
   @Option(

@@ -30,8 +30,8 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code filebroker run}: obtains descriptors through the daemon, starts a command with them at
- * chosen numbers and exits with its status, so that programs that know nothing of filebroker can use
- * brokered files (as {@code cat <&3} or as their standard input and output).
+ * chosen numbers and exits with its status, so that programs that know nothing of filebroker can
+ * use brokered files (as {@code cat <&3} or as their standard input and output).
  */
 @Command(
     name = "run",
@@ -65,10 +65,14 @@ final class RunCommand implements Callable<Integer> {
   @Option(
       names = "--socket",
       paramLabel = "PATH",
-      description = "Daemon socket (default: $FILEBROKER_SOCKET, else /run/filebroker/filebroker.sock).")
+      description =
+          "Daemon socket (default: $FILEBROKER_SOCKET, else /run/filebroker/filebroker.sock).")
   Path socket;
 
-  @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments.")
+  @Parameters(
+      arity = "1..*",
+      paramLabel = "COMMAND",
+      description = "The command and its arguments.")
   List<String> command;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -228,7 +232,10 @@ final class RunCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "no path in --fd " + text);
     }
     return new Placement(
-        number, Path.of(rest).toAbsolutePath().normalize(), accessName, access(accessName).orElseThrow());
+        number,
+        Path.of(rest).toAbsolutePath().normalize(),
+        accessName,
+        access(accessName).orElseThrow());
   }
 
   private static Optional<Access> access(String name) {

@@ -12,7 +12,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code filebroker status}: the running daemon's policy and counters, for people or Prometheus. */
+/**
+ * {@code filebroker status}: the running daemon's policy and counters, for people or Prometheus.
+ */
 @Command(
     name = "status",
     mixinStandardHelpOptions = true,

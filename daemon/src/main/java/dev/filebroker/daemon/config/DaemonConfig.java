@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The daemon's own settings (not the policy): where to listen, where the policy lives, limits.
- * Read once at start from /etc/filebroker/filebroker.toml; command-line options override.
+ * The daemon's own settings (not the policy): where to listen, where the policy lives, limits. Read
+ * once at start from /etc/filebroker/filebroker.toml; command-line options override.
  *
  * @param socket the socket path to bind when not socket-activated
  * @param socketMode permission bits of a socket the daemon binds itself

@@ -1,8 +1,8 @@
 package dev.filebroker.daemon.config;
 
+import dev.filebroker.daemon.audit.AuditConfig;
 import dev.filebroker.daemon.endpoint.Endpoint;
 import dev.filebroker.daemon.endpoint.EndpointReader;
-import dev.filebroker.daemon.audit.AuditConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,8 +67,7 @@ public final class DaemonConfigLoader {
     }
     TomlParseResult toml = Toml.parse(text);
     List<String> errors = new ArrayList<>();
-    toml.errors()
-        .forEach(e -> errors.add(at(file, e.position()) + ": " + e.getMessage()));
+    toml.errors().forEach(e -> errors.add(at(file, e.position()) + ": " + e.getMessage()));
     if (!errors.isEmpty()) {
       return new Result.Invalid(errors);
     }
@@ -216,8 +215,7 @@ public final class DaemonConfigLoader {
     long value = Long.parseLong(text, 8);
     if (value > max) {
       errors.add(
-          at(file, t.inputPositionOf(key))
-              + String.format(": '%s' must be at most 0%o", key, max));
+          at(file, t.inputPositionOf(key)) + String.format(": '%s' must be at most 0%o", key, max));
       return fallback;
     }
     return value;

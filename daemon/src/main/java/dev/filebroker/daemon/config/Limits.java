@@ -11,8 +11,8 @@ import java.time.Duration;
  * @param maxConnectionsPerUid connections one uid may hold open at once
  * @param requestsPerSecondPerUid sustained requests per second per uid
  * @param requestBurstPerUid requests a uid may make at once before the rate applies
- * @param maxRequestsInFlight replies answered ahead on a connection before the daemon waits for
- *     the client to read them
+ * @param maxRequestsInFlight replies answered ahead on a connection before the daemon waits for the
+ *     client to read them
  * @param partialFrameTimeout how long a client may stall mid-frame
  * @param idleTimeout how long a connection may stay silent
  */

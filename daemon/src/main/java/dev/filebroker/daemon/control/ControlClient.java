@@ -89,8 +89,7 @@ public final class ControlClient {
             "permission denied: only root may use the control socket " + socket);
       }
       if (why.contains("Connection refused") || why.contains("ECONNREFUSED")) {
-        return new Reply.Failed(
-            "the daemon is not running: nothing listens on " + socket);
+        return new Reply.Failed("the daemon is not running: nothing listens on " + socket);
       }
       return new Reply.Failed("could not talk to the daemon at " + socket + ": " + why);
     } catch (IOException e) {

@@ -5,9 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The control socket's contract: one request line in, one JSON response line out, then close.
- * Every response is an object with {@code "ok"}; when it is false, {@code "error"} says why.
- * See docs/protocol.md, "Control socket".
+ * The control socket's contract: one request line in, one JSON response line out, then close. Every
+ * response is an object with {@code "ok"}; when it is false, {@code "error"} says why. See
+ * docs/protocol.md, "Control socket".
  */
 public final class ControlProtocol {
   /** Longest request line accepted, newline included. */

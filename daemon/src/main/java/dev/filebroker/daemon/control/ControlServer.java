@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * ever reaches an administrative operation, and it checks every peer's uid (SO_PEERCRED) itself
  * rather than trusting the socket file's mode.
  *
- * <p>One platform thread accepts and answers connections one at a time: this is admin traffic,
- * and a slow client is cut off by {@link ControlProtocol#READ_TIMEOUT}.
+ * <p>One platform thread accepts and answers connections one at a time: this is admin traffic, and
+ * a slow client is cut off by {@link ControlProtocol#READ_TIMEOUT}.
  */
 public final class ControlServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
@@ -182,10 +182,10 @@ public final class ControlServer implements AutoCloseable {
   }
 
   /**
-   * Reads and drops whatever the peer sent beyond its request line until it hangs up (at most
-   * 64 KiB, at most a second of silence). A refused or oversized request is answered before it
-   * is read, and Linux resets an AF_UNIX connection closed with unread data, which would destroy
-   * the answer before the peer read it.
+   * Reads and drops whatever the peer sent beyond its request line until it hangs up (at most 64
+   * KiB, at most a second of silence). A refused or oversized request is answered before it is
+   * read, and Linux resets an AF_UNIX connection closed with unread data, which would destroy the
+   * answer before the peer read it.
    */
   private static void awaitHangUp(AFUNIXSocket connection) {
     try {

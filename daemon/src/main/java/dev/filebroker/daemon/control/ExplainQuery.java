@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -26,9 +25,9 @@ public record ExplainQuery(Caller caller, AccessRequest request) {
   }
 
   /**
-   * Reads the query's keys from an explain request: {@code uid}, {@code gid}, {@code path},
-   * {@code access} (a list of permission names) required; {@code pid}, {@code groups}, {@code
-   * exe}, {@code unit}, {@code directory} optional.
+   * Reads the query's keys from an explain request: {@code uid}, {@code gid}, {@code path}, {@code
+   * access} (a list of permission names) required; {@code pid}, {@code groups}, {@code exe}, {@code
+   * unit}, {@code directory} optional.
    *
    * @throws Json.MalformedJsonException naming the first missing or mistyped key
    */

@@ -9,9 +9,9 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * How the policy in force decides a described request, for {@code explain}. Evaluated against
- * the very snapshot requests are decided against, so it shows what the daemon does now, not what
- * the files on disk say.
+ * How the policy in force decides a described request, for {@code explain}. Evaluated against the
+ * very snapshot requests are decided against, so it shows what the daemon does now, not what the
+ * files on disk say.
  *
  * @param query the described request
  * @param policy the snapshot it was decided against
@@ -51,8 +51,14 @@ public record Explanation(
         o.put("rule", rule(allow.rule()));
         o.put(
             "reason",
-            "rule " + allow.rule().id() + " (" + allow.rule().source().fileAndLine() + ") grants "
-                + query.request().accessString() + " on " + query.request().path());
+            "rule "
+                + allow.rule().id()
+                + " ("
+                + allow.rule().source().fileAndLine()
+                + ") grants "
+                + query.request().accessString()
+                + " on "
+                + query.request().path());
       }
       case Decision.Deny deny -> {
         o.put("decision", "deny");

@@ -29,8 +29,8 @@ public final class Json {
   }
 
   /**
-   * Parses one JSON value: a {@code Map<String, Object>} (in document order), {@code
-   * List<Object>}, {@code String}, {@code Long} or {@code Boolean}.
+   * Parses one JSON value: a {@code Map<String, Object>} (in document order), {@code List<Object>},
+   * {@code String}, {@code Long} or {@code Boolean}.
    *
    * @throws MalformedJsonException naming the offset of the first problem
    */

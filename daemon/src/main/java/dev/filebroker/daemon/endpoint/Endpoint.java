@@ -10,9 +10,9 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * One fixed endpoint from the daemon configuration ({@code [[endpoint]]}): an extra socket bound
- * to exactly one file and one access mode. A client that connects and is one of the subjects
- * receives the descriptor at once, attached to a single byte, without sending a request.
+ * One fixed endpoint from the daemon configuration ({@code [[endpoint]]}): an extra socket bound to
+ * exactly one file and one access mode. A client that connects and is one of the subjects receives
+ * the descriptor at once, attached to a single byte, without sending a request.
  *
  * @param name the endpoint's name; audit lines show it as the rule
  * @param socket where the endpoint's socket is bound

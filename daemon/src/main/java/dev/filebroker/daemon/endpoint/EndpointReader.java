@@ -71,7 +71,8 @@ public final class EndpointReader {
           .ifPresent(
               e -> {
                 if (!names.add(e.name())) {
-                  error(position, "endpoint name '" + e.name() + "' is used twice; names are unique");
+                  error(
+                      position, "endpoint name '" + e.name() + "' is used twice; names are unique");
                 } else if (!sockets.add(e.socket())) {
                   error(position, "socket " + e.socket() + " is used by two endpoints");
                 } else {
@@ -138,13 +139,15 @@ public final class EndpointReader {
             new SourceLocation(file, position.line(), position.column())));
   }
 
-  private String requiredString(TomlTable table, String key, TomlPosition position, String example) {
+  private String requiredString(
+      TomlTable table, String key, TomlPosition position, String example) {
     if (!table.contains(key)) {
       error(position, "endpoint has no '" + key + "'; add " + example);
       return null;
     }
     if (!table.isString(key) || table.getString(key).isEmpty()) {
-      error(table.inputPositionOf(key), "'" + key + "' must be a non-empty string, as in " + example);
+      error(
+          table.inputPositionOf(key), "'" + key + "' must be a non-empty string, as in " + example);
       return null;
     }
     return table.getString(key);
@@ -274,7 +277,9 @@ public final class EndpointReader {
 
   private void error(TomlPosition position, String message) {
     errors.add(
-        (position == null ? file.toString() : file + ":" + position.line() + ":" + position.column())
+        (position == null
+                ? file.toString()
+                : file + ":" + position.line() + ":" + position.column())
             + ": "
             + message);
   }

@@ -26,10 +26,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves one fixed endpoint: a blocking acceptor thread that, for each connection, reads the
- * peer's credentials, checks them against the endpoint's subjects, opens the file afresh and
- * sends it attached to one byte (value 0), then closes the connection. A caller that is not a
- * subject, or whose file cannot be opened, gets no byte: only the end of the stream.
+ * Serves one fixed endpoint: a blocking acceptor thread that, for each connection, reads the peer's
+ * credentials, checks them against the endpoint's subjects, opens the file afresh and sends it
+ * attached to one byte (value 0), then closes the connection. A caller that is not a subject, or
+ * whose file cannot be opened, gets no byte: only the end of the stream.
  *
  * <p>Connections are answered one at a time on the acceptor thread: each takes an open and a
  * non-blocking one-byte write, so a client that never reads cannot hold the thread.

@@ -10,8 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The fixed endpoints of a running daemon: binds every endpoint socket at start (refusing to
- * start if one cannot be bound), serves each on its own thread, and removes the sockets on close.
+ * The fixed endpoints of a running daemon: binds every endpoint socket at start (refusing to start
+ * if one cannot be bound), serves each on its own thread, and removes the sockets on close.
  */
 public final class Endpoints implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Endpoints.class);

@@ -28,21 +28,22 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs the daemon from start to exit: load and check the policy (refusing to start on any error),
- * listen, serve, reload on SIGHUP or {@code filebroker reload}, and stop on SIGTERM after
- * answering the requests in flight.
+ * listen, serve, reload on SIGHUP or {@code filebroker reload}, and stop on SIGTERM after answering
+ * the requests in flight.
  */
 public final class Daemon implements ControlHandler {
   private static final Logger log = LoggerFactory.getLogger(Daemon.class);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(4);
+
   /** The {@code FileDescriptorName=} of a socket unit's control socket. */
   private static final String CONTROL_SOCKET_NAME = "control";
 
@@ -103,8 +104,7 @@ public final class Daemon implements ControlHandler {
           passedControl.isPresent()
               ? ControlServer.inherited(passedControl.get().channel())
               : ControlServer.bind(config.controlSocket());
-      Server server =
-          new Server(listeners, settings, policies, opener, audit, statistics);
+      Server server = new Server(listeners, settings, policies, opener, audit, statistics);
       Signals.handle("HUP", this::reload);
       Signals.handle("TERM", stopRequested::countDown);
       Signals.handle("INT", stopRequested::countDown);
@@ -133,8 +133,7 @@ public final class Daemon implements ControlHandler {
             .ifPresent(
                 interval -> {
                   long half = Math.max(1, interval.toMillis() / 2);
-                  timers.scheduleAtFixedRate(
-                      manager::watchdog, 0, half, TimeUnit.MILLISECONDS);
+                  timers.scheduleAtFixedRate(manager::watchdog, 0, half, TimeUnit.MILLISECONDS);
                 });
         stopRequested.await();
       } finally {

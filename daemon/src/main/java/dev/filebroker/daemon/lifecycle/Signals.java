@@ -5,16 +5,16 @@ import java.lang.reflect.Proxy;
 
 /**
  * Installs handlers for signals (the daemon's SIGHUP and SIGTERM, the signals {@code filebroker
- * run} forwards to its command). The JDK offers no supported API for this; sun.misc.Signal
- * (module jdk.unsupported) is the one every JVM daemon uses. It is reached reflectively because
- * javac's warning for it cannot be suppressed and the build treats warnings as errors.
+ * run} forwards to its command). The JDK offers no supported API for this; sun.misc.Signal (module
+ * jdk.unsupported) is the one every JVM daemon uses. It is reached reflectively because javac's
+ * warning for it cannot be suppressed and the build treats warnings as errors.
  */
 public final class Signals {
   private Signals() {}
 
   /**
-   * Runs {@code action} on a JVM signal thread each time signal {@code name} (e.g. "HUP")
-   * arrives. A signal the JVM was started with ignored (SIGHUP, SIGINT, SIGTERM) stays ignored.
+   * Runs {@code action} on a JVM signal thread each time signal {@code name} (e.g. "HUP") arrives.
+   * A signal the JVM was started with ignored (SIGHUP, SIGINT, SIGTERM) stays ignored.
    *
    * @throws IllegalStateException when the handler cannot be installed, for example for SIGQUIT,
    *     which the JVM keeps for thread dumps unless started with -Xrs

@@ -6,8 +6,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * What a request asks: a canonical absolute path, the permissions it needs, whether it asked for
- * a directory, and whether a create must be exclusive.
+ * What a request asks: a canonical absolute path, the permissions it needs, whether it asked for a
+ * directory, and whether a create must be exclusive.
  *
  * <p>A directory request always needs {@link Permission#DIRECTORY}: the constructor adds it when
  * {@code directory} is true, and sets {@code directory} when the permissions hold it.
@@ -59,10 +59,7 @@ public record AccessRequest(
       needed.add(Permission.TRUNCATE);
     }
     return new AccessRequest(
-        path,
-        needed,
-        (flags & OpenFlags.O_DIRECTORY) != 0,
-        (flags & OpenFlags.O_EXCL) != 0);
+        path, needed, (flags & OpenFlags.O_DIRECTORY) != 0, (flags & OpenFlags.O_EXCL) != 0);
   }
 
   /**
@@ -77,7 +74,6 @@ public record AccessRequest(
   /** The permissions as a comma-separated list of policy names in a fixed order. */
   public String accessString() {
     return String.join(
-        ",",
-        EnumSet.copyOf(permissions).stream().map(Permission::policyName).toList());
+        ",", EnumSet.copyOf(permissions).stream().map(Permission::policyName).toList());
   }
 }

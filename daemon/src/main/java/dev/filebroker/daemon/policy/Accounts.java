@@ -66,8 +66,8 @@ final class Accounts {
   }
 
   /**
-   * Reads a passwd-format and a group-format file (name:x:id:...). Malformed lines are skipped,
-   * as the C library skips them.
+   * Reads a passwd-format and a group-format file (name:x:id:...). Malformed lines are skipped, as
+   * the C library skips them.
    *
    * @throws IOException when either file cannot be read
    */
@@ -94,8 +94,7 @@ final class Accounts {
         }
       }
     }
-    return new Accounts(
-        passwdFile, groupFile, ids(passwd), ids(group), accounts, memberships);
+    return new Accounts(passwdFile, groupFile, ids(passwd), ids(group), accounts, memberships);
   }
 
   /** Accounts with the given names, for tests; the file names appear only in messages. */

@@ -7,18 +7,17 @@ import java.util.Optional;
 /**
  * What {@code ${user}}, {@code ${uid}}, {@code ${gid}} and {@code ${home}} mean for one caller.
  *
- * <p>Exists so that unsafe values are refused in one place: a user name that is empty, '.',
- * '..', or holds '/', '*' or NUL, and a home that is not an absolute canonical path other than
- * '/' (or holds '*'), count as unknown, like a uid without a passwd entry. Computed at most once
- * per decision, and only when a rule with variables is considered.
+ * <p>Exists so that unsafe values are refused in one place: a user name that is empty, '.', '..',
+ * or holds '/', '*' or NUL, and a home that is not an absolute canonical path other than '/' (or
+ * holds '*'), count as unknown, like a uid without a passwd entry. Computed at most once per
+ * decision, and only when a rule with variables is considered.
  *
  * @param user the caller's login name, when known and safe
  * @param uid the caller's uid in decimal
  * @param gid the caller's primary gid (as the kernel reported it) in decimal
  * @param home the components of the caller's home directory, when known and safe
  */
-record CallerVariables(
-    Optional<String> user, String uid, String gid, Optional<List<String>> home) {
+record CallerVariables(Optional<String> user, String uid, String gid, Optional<List<String>> home) {
 
   /** The values for {@code caller}, from the passwd entries the policy was loaded with. */
   static CallerVariables of(Caller caller, Map<Integer, Accounts.Account> accounts) {
@@ -41,9 +40,6 @@ record CallerVariables(
       }
     }
     return new CallerVariables(
-        user,
-        Integer.toUnsignedString(caller.uid()),
-        Integer.toUnsignedString(caller.gid()),
-        home);
+        user, Integer.toUnsignedString(caller.uid()), Integer.toUnsignedString(caller.gid()), home);
   }
 }

@@ -5,7 +5,10 @@ import java.util.Optional;
 
 /** The outcome of evaluating one request against one policy snapshot. */
 public sealed interface Decision {
-  /** The request is allowed by {@code rule}, the first allow rule (in source order) that grants all of it. */
+  /**
+   * The request is allowed by {@code rule}, the first allow rule (in source order) that grants all
+   * of it.
+   */
   record Allow(Rule rule) implements Decision {
     public Allow {
       Objects.requireNonNull(rule, "rule == null");

@@ -4,8 +4,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The running state of one decision: the first matching deny rule, the first allow rule that
- * grants everything, and the first allow rule that matched but fell short (to explain a denial).
+ * The running state of one decision: the first matching deny rule, the first allow rule that grants
+ * everything, and the first allow rule that matched but fell short (to explain a denial).
  *
  * <p>Exists so that {@link RuleIndex} can offer candidates in any order while the decision still
  * names the first rule in policy order. One instance per decision; never shared.

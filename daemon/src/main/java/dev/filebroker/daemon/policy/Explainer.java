@@ -9,11 +9,11 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Explains a decision: decides as {@link Policy#decide} does, then checks every rule on its own
- * to say which ones nearly applied and why not.
+ * Explains a decision: decides as {@link Policy#decide} does, then checks every rule on its own to
+ * say which ones nearly applied and why not.
  *
- * <p>Checks all rules one by one (no index): meant for admins and tests, not for the request
- * path. Stateless; safe from any thread.
+ * <p>Checks all rules one by one (no index): meant for admins and tests, not for the request path.
+ * Stateless; safe from any thread.
  */
 public final class Explainer {
   /** How many near misses an explanation lists at most. */
@@ -61,7 +61,8 @@ public final class Explainer {
     if (path != null) {
       for (PathPattern pattern : rule.paths()) {
         PathPattern.Match match = pattern.match(path, variables);
-        pathMatches |= match == PathPattern.Match.MATCH || (deny && match == PathPattern.Match.UNRESOLVED);
+        pathMatches |=
+            match == PathPattern.Match.MATCH || (deny && match == PathPattern.Match.UNRESOLVED);
         unresolved |= match == PathPattern.Match.UNRESOLVED;
       }
     }
@@ -71,33 +72,42 @@ public final class Explainer {
               + rule.paths().stream().map(PathPattern::text).collect(Collectors.joining(", "))
               + (unresolved
                   ? " (a variable has no safe value for uid "
-                      + Integer.toUnsignedString(caller.uid()) + ")"
+                      + Integer.toUnsignedString(caller.uid())
+                      + ")"
                   : ""));
     }
     boolean callerMatches = rule.matchesIdentity(caller);
     if (!callerMatches) {
-      whyNot.add("caller is not " + rule.subjects().stream().map(Subject::toString)
-          .collect(Collectors.joining(" or ")) + " (" + describe(caller) + ")");
+      whyNot.add(
+          "caller is not "
+              + rule.subjects().stream().map(Subject::toString).collect(Collectors.joining(" or "))
+              + " ("
+              + describe(caller)
+              + ")");
     }
     boolean processMatches = rule.matchesProcess(caller);
     if (!processMatches) {
       if (!rule.executables().isEmpty() && !rule.matchesProcess(withUnitOnly(caller, rule))) {
-        whyNot.add(caller.executable().map(e -> "caller runs " + e).orElse(
-            "caller's executable is unknown") + ", not one of "
-            + String.join(", ", rule.executables().stream().sorted().toList()));
+        whyNot.add(
+            caller
+                    .executable()
+                    .map(e -> "caller runs " + e)
+                    .orElse("caller's executable is unknown")
+                + ", not one of "
+                + String.join(", ", rule.executables().stream().sorted().toList()));
       }
       if (!rule.units().isEmpty() && !rule.matchesProcess(withExecutableOnly(caller, rule))) {
-        whyNot.add(caller.unit().map(u -> "caller runs in " + u).orElse(
-            "caller's unit is unknown") + ", not one of "
-            + String.join(", ", rule.units().stream().sorted().toList()));
+        whyNot.add(
+            caller.unit().map(u -> "caller runs in " + u).orElse("caller's unit is unknown")
+                + ", not one of "
+                + String.join(", ", rule.units().stream().sorted().toList()));
       }
     }
     boolean accessMatches;
     if (deny) {
       accessMatches = rule.refusesAny(request.permissions());
       if (!accessMatches) {
-        whyNot.add("refuses only " + names(rule.permissions()) + ", not "
-            + request.accessString());
+        whyNot.add("refuses only " + names(rule.permissions()) + ", not " + request.accessString());
       }
     } else {
       accessMatches = rule.grants(request);
@@ -115,19 +125,32 @@ public final class Explainer {
 
   /** The caller with a unit that meets the rule, to tell which constraint failed. */
   private static Caller withUnitOnly(Caller caller, Rule rule) {
-    return new Caller(caller.pid(), caller.uid(), caller.gid(), caller.groups(),
-        caller.executable(), rule.units().stream().findFirst().or(caller::unit));
+    return new Caller(
+        caller.pid(),
+        caller.uid(),
+        caller.gid(),
+        caller.groups(),
+        caller.executable(),
+        rule.units().stream().findFirst().or(caller::unit));
   }
 
   /** The caller with an executable that meets the rule, to tell which constraint failed. */
   private static Caller withExecutableOnly(Caller caller, Rule rule) {
-    return new Caller(caller.pid(), caller.uid(), caller.gid(), caller.groups(),
-        rule.executables().stream().findFirst().or(caller::executable), caller.unit());
+    return new Caller(
+        caller.pid(),
+        caller.uid(),
+        caller.gid(),
+        caller.groups(),
+        rule.executables().stream().findFirst().or(caller::executable),
+        caller.unit());
   }
 
   private static String describe(Caller caller) {
-    return "uid " + Integer.toUnsignedString(caller.uid()) + ", gid "
-        + Integer.toUnsignedString(caller.gid()) + ", groups "
+    return "uid "
+        + Integer.toUnsignedString(caller.uid())
+        + ", gid "
+        + Integer.toUnsignedString(caller.gid())
+        + ", groups "
         + caller.groups().stream().map(Integer::toUnsignedString).collect(Collectors.joining(","));
   }
 

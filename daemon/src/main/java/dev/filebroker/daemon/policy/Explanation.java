@@ -44,16 +44,17 @@ public record Explanation(
     }
 
     /**
-     * {@code allow x (a.toml:12): path matches, caller matches, but grants read only, not
-     * write}.
+     * {@code allow x (a.toml:12): path matches, caller matches, but grants read only, not write}.
      */
     @Override
     public String toString() {
       StringBuilder b = new StringBuilder(rule.toString()).append(": ");
       String matched =
           (pathMatches ? "path matches, " : "") + (callerMatches ? "caller matches, " : "");
-      return b.append(matched).append(matched.isEmpty() ? "" : "but ")
-          .append(String.join("; ", whyNot)).toString();
+      return b.append(matched)
+          .append(matched.isEmpty() ? "" : "but ")
+          .append(String.join("; ", whyNot))
+          .toString();
     }
   }
 
@@ -65,9 +66,14 @@ public record Explanation(
   /** A few lines for a terminal: decision, deciding rule, reason, then the near misses. */
   public String toText() {
     StringBuilder b = new StringBuilder();
-    b.append(allowed() ? "allow" : "deny").append(' ').append(request.path())
-        .append(" (").append(request.accessString()).append(") for uid ")
-        .append(Integer.toUnsignedString(caller.uid())).append('\n');
+    b.append(allowed() ? "allow" : "deny")
+        .append(' ')
+        .append(request.path())
+        .append(" (")
+        .append(request.accessString())
+        .append(") for uid ")
+        .append(Integer.toUnsignedString(caller.uid()))
+        .append('\n');
     switch (decision) {
       case Decision.Allow allow -> b.append("  decided by ").append(allow.rule()).append('\n');
       case Decision.Deny deny -> {
@@ -108,7 +114,8 @@ public record Explanation(
     for (int i = 0; i < nearMisses.size(); i++) {
       NearMiss miss = nearMisses.get(i);
       b.append(i == 0 ? "{" : ",{");
-      b.append("\"effect\":\"").append(miss.rule().effect() == Rule.Effect.ALLOW ? "allow" : "deny")
+      b.append("\"effect\":\"")
+          .append(miss.rule().effect() == Rule.Effect.ALLOW ? "allow" : "deny")
           .append('"');
       b.append(",\"rule\":");
       string(b, miss.rule().id());

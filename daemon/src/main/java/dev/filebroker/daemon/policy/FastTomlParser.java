@@ -14,8 +14,8 @@ import org.tomlj.TomlPosition;
 import org.tomlj.TomlTable;
 
 /**
- * Parses a policy file with Jackson's TOML parser, an order of magnitude faster than tomlj on
- * large files, and gives each rule the position of its header.
+ * Parses a policy file with Jackson's TOML parser, an order of magnitude faster than tomlj on large
+ * files, and gives each rule the position of its header.
  *
  * <p>Answers only when it is sure: the file must parse, every value must have a tomlj type, and
  * {@link RuleHeaderScanner} must find exactly as many {@code [[allow]]} and {@code [[deny]]}
@@ -62,8 +62,6 @@ final class FastTomlParser {
   }
 
   private static boolean sameCount(JsonNode value, List<TomlPosition> headers) {
-    return value instanceof ArrayNode array
-        ? array.size() == headers.size()
-        : headers.isEmpty();
+    return value instanceof ArrayNode array ? array.size() == headers.size() : headers.isEmpty();
   }
 }

@@ -10,13 +10,13 @@ import java.util.OptionalInt;
 import java.util.Set;
 
 /**
- * Builds the {@link Caller} a given user would be, from {@code /etc/passwd} and {@code
- * /etc/group}, for offline explanations and policy test cases.
+ * Builds the {@link Caller} a given user would be, from {@code /etc/passwd} and {@code /etc/group},
+ * for offline explanations and policy test cases.
  *
- * <p>A user named (or a uid with a passwd entry) gets its passwd primary gid and, as
- * supplementary groups, the primary gid plus every group whose member list names it: what
- * initgroups(3) gives a login session. Groups given explicitly are added. A uid without a passwd
- * entry needs an explicit gid. The pid is 0; executable and unit are as given.
+ * <p>A user named (or a uid with a passwd entry) gets its passwd primary gid and, as supplementary
+ * groups, the primary gid plus every group whose member list names it: what initgroups(3) gives a
+ * login session. Groups given explicitly are added. A uid without a passwd entry needs an explicit
+ * gid. The pid is 0; executable and unit are as given.
  */
 public final class Identities {
   /** A resolved caller, or why it could not be built. */
@@ -48,8 +48,8 @@ public final class Identities {
   }
 
   /**
-   * The caller for a user given by name or by uid (exactly one of them), with extra groups
-   * (names, or gids in decimal).
+   * The caller for a user given by name or by uid (exactly one of them), with extra groups (names,
+   * or gids in decimal).
    */
   public Resolution resolve(
       Optional<String> user,
@@ -66,7 +66,10 @@ public final class Identities {
         user.isPresent() ? accounts.account(user.get()) : accounts.account(uid.getAsInt());
     if (user.isPresent() && account.isEmpty()) {
       return new Resolution.Unresolved(
-          "unknown user '" + user.get() + "': not in " + accounts.passwdFile()
+          "unknown user '"
+              + user.get()
+              + "': not in "
+              + accounts.passwdFile()
               + "; give a uid and a gid instead");
     }
     int callerUid = account.map(Accounts.Account::uid).orElseGet(uid::getAsInt);
@@ -76,16 +79,20 @@ public final class Identities {
             : account.map(a -> OptionalInt.of(a.gid())).orElse(OptionalInt.empty());
     if (primary.isEmpty()) {
       return new Resolution.Unresolved(
-          "uid " + Integer.toUnsignedString(callerUid) + " has no entry in "
-              + accounts.passwdFile() + "; give its primary gid too");
+          "uid "
+              + Integer.toUnsignedString(callerUid)
+              + " has no entry in "
+              + accounts.passwdFile()
+              + "; give its primary gid too");
     }
     Set<Integer> supplementary = new LinkedHashSet<>();
     account.ifPresent(a -> supplementary.addAll(accounts.loginGroups(a)));
     List<String> unknown = new ArrayList<>();
     for (String group : groups) {
-      OptionalInt id = group.chars().allMatch(Character::isDigit) && !group.isEmpty()
-          ? parseId(group)
-          : accounts.gid(group);
+      OptionalInt id =
+          group.chars().allMatch(Character::isDigit) && !group.isEmpty()
+              ? parseId(group)
+              : accounts.gid(group);
       if (id.isPresent()) {
         supplementary.add(id.getAsInt());
       } else {
@@ -94,17 +101,14 @@ public final class Identities {
     }
     if (!unknown.isEmpty()) {
       return new Resolution.Unresolved(
-          "unknown group " + String.join(", ", unknown) + ": not in " + accounts.groupFile()
+          "unknown group "
+              + String.join(", ", unknown)
+              + ": not in "
+              + accounts.groupFile()
               + "; write gids for groups from other name services");
     }
     return new Resolution.Resolved(
-        new Caller(
-            0,
-            callerUid,
-            primary.getAsInt(),
-            List.copyOf(supplementary),
-            executable,
-            unit));
+        new Caller(0, callerUid, primary.getAsInt(), List.copyOf(supplementary), executable, unit));
   }
 
   private static OptionalInt parseId(String text) {

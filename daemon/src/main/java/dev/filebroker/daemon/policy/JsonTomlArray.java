@@ -101,7 +101,8 @@ final class JsonTomlArray implements TomlArray {
 
   @Override
   public Object get(int index) {
-    return JsonTomlTable.value(node.get(Objects.checkIndex(index, node.size())), positions.get(index));
+    return JsonTomlTable.value(
+        node.get(Objects.checkIndex(index, node.size())), positions.get(index));
   }
 
   @Override

@@ -26,10 +26,10 @@ import org.tomlj.TomlTable;
  *
  * <p>Values have tomlj's types: strings, {@code Long} integers, {@code Double} floats, {@code
  * Boolean}, java.time values, and nested {@link JsonTomlTable} and {@link JsonTomlArray} views.
- * Jackson keeps no positions, so every key of a table reports the table's own position (for a
- * rule, its header); only the top-level arrays of tables know each element's header position.
- * Such positions are good enough for a rule's source, not for error messages: errors are always
- * reported from a tomlj parse.
+ * Jackson keeps no positions, so every key of a table reports the table's own position (for a rule,
+ * its header); only the top-level arrays of tables know each element's header position. Such
+ * positions are good enough for a rule's source, not for error messages: errors are always reported
+ * from a tomlj parse.
  */
 final class JsonTomlTable implements TomlTable {
   private final ObjectNode node;
@@ -37,8 +37,8 @@ final class JsonTomlTable implements TomlTable {
   private final Map<String, List<TomlPosition>> elementPositions;
 
   /**
-   * A view of {@code node} whose keys are all at {@code position}, except that the elements of
-   * the arrays named in {@code elementPositions} are at the positions listed there.
+   * A view of {@code node} whose keys are all at {@code position}, except that the elements of the
+   * arrays named in {@code elementPositions} are at the positions listed there.
    */
   JsonTomlTable(
       ObjectNode node, TomlPosition position, Map<String, List<TomlPosition>> elementPositions) {
@@ -47,7 +47,9 @@ final class JsonTomlTable implements TomlTable {
     this.elementPositions = Map.copyOf(elementPositions);
   }
 
-  /** Whether every value in {@code node} has a tomlj equivalent (a {@code long}-sized integer...). */
+  /**
+   * Whether every value in {@code node} has a tomlj equivalent (a {@code long}-sized integer...).
+   */
   static boolean convertible(JsonNode node) {
     return switch (node.getNodeType()) {
       case STRING, BOOLEAN -> true;
@@ -131,7 +133,8 @@ final class JsonTomlTable implements TomlTable {
         for (Map.Entry<List<String>, Object> nested : table.entryPathSet(includeTables)) {
           List<String> longer = new ArrayList<>(path);
           longer.addAll(nested.getKey());
-          entries.add(new AbstractMap.SimpleImmutableEntry<>(List.copyOf(longer), nested.getValue()));
+          entries.add(
+              new AbstractMap.SimpleImmutableEntry<>(List.copyOf(longer), nested.getValue()));
         }
       } else {
         entries.add(new AbstractMap.SimpleImmutableEntry<>(path, entry.getValue()));

@@ -6,15 +6,15 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A path pattern of a rule: an absolute, canonical path whose components may hold {@code *}
- * (any characters within one component, including a leading dot) or be exactly {@code **} (any
- * number of whole components; at the end of a pattern, one or more), and the per-caller
- * variables {@code ${user}}, {@code ${uid}}, {@code ${gid}} (within components) and {@code
- * ${home}} (only as the whole leading prefix).
+ * A path pattern of a rule: an absolute, canonical path whose components may hold {@code *} (any
+ * characters within one component, including a leading dot) or be exactly {@code **} (any number of
+ * whole components; at the end of a pattern, one or more), and the per-caller variables {@code
+ * ${user}}, {@code ${uid}}, {@code ${gid}} (within components) and {@code ${home}} (only as the
+ * whole leading prefix).
  *
- * <p>Exists so that patterns are checked once when the policy loads and matched without
- * allocation afterwards (patterns with variables allocate their expansion). Instances are
- * immutable and thread-safe.
+ * <p>Exists so that patterns are checked once when the policy loads and matched without allocation
+ * afterwards (patterns with variables allocate their expansion). Instances are immutable and
+ * thread-safe.
  */
 public final class PathPattern {
   /** The outcome of matching a path against a pattern for one caller. */
@@ -24,8 +24,8 @@ public final class PathPattern {
     /** The path does not match. */
     NO_MATCH,
     /**
-     * A variable of the pattern has no safe value for this caller (unknown uid, or a value
-     * holding '/', '*', NUL, or being '.' or '..'): allow rules do not match, deny rules do.
+     * A variable of the pattern has no safe value for this caller (unknown uid, or a value holding
+     * '/', '*', NUL, or being '.' or '..'): allow rules do not match, deny rules do.
      */
     UNRESOLVED
   }
@@ -36,8 +36,10 @@ public final class PathPattern {
   private static final List<String> COMPONENT_VARIABLES = List.of("${user}", "${uid}", "${gid}");
 
   private final String text;
+
   /** Components to match; a trailing {@code **} is stored as {@code *}, {@code **}. */
   private final String[] components;
+
   private final int literalPrefixLength;
   private final boolean home;
   private final boolean variables;
@@ -53,7 +55,9 @@ public final class PathPattern {
     }
     this.components = parts.toArray(String[]::new);
     int prefix = 0;
-    while (!home && prefix < components.length && !isGlob(components[prefix])
+    while (!home
+        && prefix < components.length
+        && !isGlob(components[prefix])
         && !isTemplate(components[prefix])) {
       prefix++;
     }
@@ -68,8 +72,8 @@ public final class PathPattern {
   /**
    * Parses a pattern.
    *
-   * @throws IllegalArgumentException when {@link #problem(String)} finds one; its message says
-   *     what is wrong
+   * @throws IllegalArgumentException when {@link #problem(String)} finds one; its message says what
+   *     is wrong
    */
   public static PathPattern of(String text) {
     Objects.requireNonNull(text, "text == null");
@@ -81,8 +85,8 @@ public final class PathPattern {
   }
 
   /**
-   * What is wrong with {@code text} as a pattern, in words an admin can act on, or empty when it
-   * is a valid pattern.
+   * What is wrong with {@code text} as a pattern, in words an admin can act on, or empty when it is
+   * a valid pattern.
    */
   public static Optional<String> problem(String text) {
     Objects.requireNonNull(text, "text == null");
@@ -96,7 +100,9 @@ public final class PathPattern {
       }
       if (rest.charAt(0) != '/') {
         return Optional.of(
-            "path '" + text + "': ${home} must be followed by '/' or end the pattern, as in"
+            "path '"
+                + text
+                + "': ${home} must be followed by '/' or end the pattern, as in"
                 + " \"${home}/.config/app/**\"");
       }
       return problem(rest).map(p -> p.replace("'" + rest + "'", "'" + text + "'"));
@@ -109,7 +115,11 @@ public final class PathPattern {
     }
     if (text.length() > 1 && text.endsWith("/")) {
       return Optional.of(
-          "path '" + text + "' ends with '/'; remove it, or write '" + text + "**' for everything"
+          "path '"
+              + text
+              + "' ends with '/'; remove it, or write '"
+              + text
+              + "**' for everything"
               + " below");
     }
     if (text.contains("//")) {
@@ -118,7 +128,11 @@ public final class PathPattern {
     for (String component : split(text)) {
       if (component.equals(".") || component.equals("..")) {
         return Optional.of(
-            "path '" + text + "' contains a '" + component + "' component; write the canonical"
+            "path '"
+                + text
+                + "' contains a '"
+                + component
+                + "' component; write the canonical"
                 + " path without '.' or '..'");
       }
       Optional<String> variable = variableProblem(text, component);
@@ -132,13 +146,21 @@ public final class PathPattern {
       for (char c : new char[] {'?', '[', ']', '{', '}'}) {
         if (withoutVariables.indexOf(c) >= 0) {
           return Optional.of(
-              "path '" + text + "' uses '" + c + "', which is not supported; only '*' (within one"
+              "path '"
+                  + text
+                  + "' uses '"
+                  + c
+                  + "', which is not supported; only '*' (within one"
                   + " component) and '**' (whole components) are; list the paths separately");
         }
       }
       if (component.contains(GLOBSTAR) && !component.equals(GLOBSTAR)) {
         return Optional.of(
-            "path '" + text + "' has '**' inside the component '" + component + "'; '**' must"
+            "path '"
+                + text
+                + "' has '**' inside the component '"
+                + component
+                + "'; '**' must"
                 + " be a whole component (as in \"/srv/**/*.csv\"); use '*' within a component");
       }
     }
@@ -216,8 +238,8 @@ public final class PathPattern {
   }
 
   /**
-   * Matches the components of a canonical absolute path for one caller, expanding variables
-   * with {@code values}; see {@link Match#UNRESOLVED}.
+   * Matches the components of a canonical absolute path for one caller, expanding variables with
+   * {@code values}; see {@link Match#UNRESOLVED}.
    */
   Match match(String[] path, CallerVariables values) {
     if (!variables) {
@@ -339,18 +361,26 @@ public final class PathPattern {
       int end = component.indexOf('}', start);
       if (end < 0) {
         return Optional.of(
-            "path '" + text + "' has '${' without a closing '}'; variables are ${user}, ${uid},"
+            "path '"
+                + text
+                + "' has '${' without a closing '}'; variables are ${user}, ${uid},"
                 + " ${gid} and ${home}");
       }
       String variable = component.substring(start, end + 1);
       if (variable.equals(HOME)) {
         return Optional.of(
-            "path '" + text + "' uses ${home} inside the pattern; ${home} can only begin a"
+            "path '"
+                + text
+                + "' uses ${home} inside the pattern; ${home} can only begin a"
                 + " pattern, as in \"${home}/.config/**\"");
       }
       if (!COMPONENT_VARIABLES.contains(variable)) {
         return Optional.of(
-            "path '" + text + "' uses the unknown variable '" + variable + "'; variables are"
+            "path '"
+                + text
+                + "' uses the unknown variable '"
+                + variable
+                + "'; variables are"
                 + " ${user}, ${uid}, ${gid} and ${home}");
       }
       start = component.indexOf("${", end + 1);

@@ -31,8 +31,8 @@ public final class Policy {
   }
 
   /**
-   * A snapshot of {@code rules}, which must be in policy order, with the passwd entries that
-   * {@code ${user}} and {@code ${home}} expand from (read with the policy).
+   * A snapshot of {@code rules}, which must be in policy order, with the passwd entries that {@code
+   * ${user}} and {@code ${home}} expand from (read with the policy).
    */
   Policy(List<Rule> rules, List<Path> sources, Map<Integer, Accounts.Account> accounts) {
     this.accounts = Map.copyOf(accounts);
@@ -50,12 +50,12 @@ public final class Policy {
    * Decides one request. Never throws for a non-null caller and request; safe to call from any
    * number of threads.
    *
-   * <p>The result is {@link Decision.Deny} naming the first matching deny rule that refuses part
-   * of the request, else {@link Decision.Allow} naming the first allow rule that grants all of it
-   * (for a directory request, {@code directory} too; for a create under a rule with {@code
+   * <p>The result is {@link Decision.Deny} naming the first matching deny rule that refuses part of
+   * the request, else {@link Decision.Allow} naming the first allow rule that grants all of it (for
+   * a directory request, {@code directory} too; for a create under a rule with {@code
    * create_exclusive}, only with O_EXCL), else {@link Decision.Deny} with no rule and a reason
-   * saying what no rule granted. A rule matches when its identity subject and process
-   * constraints match the caller and one of its patterns matches the path; see {@link
+   * saying what no rule granted. A rule matches when its identity subject and process constraints
+   * match the caller and one of its patterns matches the path; see {@link
    * Rule#matchesProcess(Caller)} and docs/policy.md for how unknown values fail closed.
    */
   public Decision decide(Caller caller, AccessRequest request) {

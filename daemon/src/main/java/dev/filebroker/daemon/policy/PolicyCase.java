@@ -33,8 +33,9 @@ public record PolicyCase(
           case Decision.Allow allow -> Optional.of(allow.rule().id());
           case Decision.Deny deny -> deny.rule().map(Rule::id);
         };
-    String actual = (explanation.allowed() ? "allow" : "deny")
-        + decidedBy.map(id -> " by rule " + id).orElse(" by no rule");
+    String actual =
+        (explanation.allowed() ? "allow" : "deny")
+            + decidedBy.map(id -> " by rule " + id).orElse(" by no rule");
     if (explanation.allowed() != expectAllow) {
       return Optional.of("expected " + (expectAllow ? "allow" : "deny") + ", got " + actual);
     }

@@ -18,8 +18,8 @@ import java.util.Objects;
 /**
  * Reads a policy file or directory into a {@link Policy}, or reports every problem in it.
  *
- * <p>Loading is all or nothing: one error anywhere makes the whole load {@link
- * PolicyLoad.Invalid}, so that a half-understood policy is never enforced.
+ * <p>Loading is all or nothing: one error anywhere makes the whole load {@link PolicyLoad.Invalid},
+ * so that a half-understood policy is never enforced.
  */
 public final class PolicyLoader {
   private static final String SUFFIX = ".toml";
@@ -30,8 +30,8 @@ public final class PolicyLoader {
    * Loads one {@code .toml} file, or every {@code *.toml} file of a directory in name order.
    *
    * <p>In a directory, other files, subdirectories and names starting with '.' are ignored; a
-   * directory without any {@code .toml} file is an error. User and group names are resolved
-   * through {@code /etc/passwd} and {@code /etc/group} now, not at decision time.
+   * directory without any {@code .toml} file is an error. User and group names are resolved through
+   * {@code /etc/passwd} and {@code /etc/group} now, not at decision time.
    */
   public static PolicyLoad load(Path fileOrDirectory) {
     Objects.requireNonNull(fileOrDirectory, "fileOrDirectory == null");
@@ -54,7 +54,8 @@ public final class PolicyLoader {
     List<Path> files = policyFiles(fileOrDirectory, errors);
     List<RuleReader.Draft> drafts = new ArrayList<>();
     // Files are parsed independently, so in parallel; results are merged in name order.
-    List<FileResult> results = files.parallelStream().map(file -> readFile(file, accounts)).toList();
+    List<FileResult> results =
+        files.parallelStream().map(file -> readFile(file, accounts)).toList();
     for (FileResult result : results) {
       errors.addAll(result.errors());
       drafts.addAll(result.drafts());
@@ -86,10 +87,12 @@ public final class PolicyLoader {
       return new FileResult(
           List.of(),
           List.of(
-              new PolicyError(SourceLocation.wholeFile(file), "not valid UTF-8; save it as UTF-8")));
+              new PolicyError(
+                  SourceLocation.wholeFile(file), "not valid UTF-8; save it as UTF-8")));
     } catch (IOException e) {
       return new FileResult(
-          List.of(), List.of(new PolicyError(SourceLocation.wholeFile(file), "could not read: " + e)));
+          List.of(),
+          List.of(new PolicyError(SourceLocation.wholeFile(file), "could not read: " + e)));
     }
     RuleReader.Result result = RuleReader.read(file, text, accounts);
     List<PolicyError> fileErrors = new ArrayList<>(result.errors());

@@ -21,8 +21,8 @@ import org.tomlj.TomlPosition;
 import org.tomlj.TomlTable;
 
 /**
- * Admin-written test cases for a policy, read from TOML case files, and their run against a
- * policy snapshot.
+ * Admin-written test cases for a policy, read from TOML case files, and their run against a policy
+ * snapshot.
  *
  * <p>Cases shipped with a policy directory live in its {@code tests/} subdirectory ({@code
  * /etc/filebroker/policy.d/tests/*.toml}), which the policy loader ignores. A reload can refuse a
@@ -34,15 +34,28 @@ public final class PolicyTests {
 
   static final List<String> CASE_KEYS =
       List.of(
-          "user", "uid", "gid", "groups", "exe", "unit", "path", "access", "directory",
-          "exclusive", "expect", "rule");
+          "user",
+          "uid",
+          "gid",
+          "groups",
+          "exe",
+          "unit",
+          "path",
+          "access",
+          "directory",
+          "exclusive",
+          "expect",
+          "rule");
 
   /** The outcome of one case that did not go as expected. */
   public record Failure(PolicyCase testCase, Explanation explanation, String mismatch) {
     /** {@code file:line: mismatch}, then the explanation indented. */
     @Override
     public String toString() {
-      return testCase.source().fileAndLine() + ": " + mismatch + "\n"
+      return testCase.source().fileAndLine()
+          + ": "
+          + mismatch
+          + "\n"
           + explanation.toText().indent(2).stripTrailing();
     }
   }
@@ -67,7 +80,11 @@ public final class PolicyTests {
 
     /** {@code 12 cases, 0 failed, 0 case-file errors}. */
     public String summary() {
-      return cases + " cases, " + failures.size() + " failed, " + errors.size()
+      return cases
+          + " cases, "
+          + failures.size()
+          + " failed, "
+          + errors.size()
           + " case-file errors";
     }
   }
@@ -81,9 +98,9 @@ public final class PolicyTests {
   }
 
   /**
-   * The cases shipped beside a policy: every {@code *.toml} file (not starting with '.') of
-   * {@code <policyDir>/tests/}, in name order. None when that directory does not exist, or when
-   * {@code policyDir} is a single file.
+   * The cases shipped beside a policy: every {@code *.toml} file (not starting with '.') of {@code
+   * <policyDir>/tests/}, in name order. None when that directory does not exist, or when {@code
+   * policyDir} is a single file.
    */
   public static PolicyTests discover(Path policyDir) {
     Path tests = policyDir.resolve(TESTS_DIRECTORY);
@@ -100,8 +117,8 @@ public final class PolicyTests {
       }
     } catch (IOException e) {
       return new PolicyTests(
-          List.of(), List.of(new PolicyError(SourceLocation.wholeFile(tests), "could not list: "
-              + e)));
+          List.of(),
+          List.of(new PolicyError(SourceLocation.wholeFile(tests), "could not list: " + e)));
     }
     files.sort(Comparator.comparing(path -> path.getFileName().toString()));
     return read(files);
@@ -114,8 +131,10 @@ public final class PolicyTests {
     } catch (IOException e) {
       return new PolicyTests(
           List.of(),
-          List.of(new PolicyError(SourceLocation.wholeFile(Accounts.PASSWD),
-              "could not read the account databases: " + e)));
+          List.of(
+              new PolicyError(
+                  SourceLocation.wholeFile(Accounts.PASSWD),
+                  "could not read the account databases: " + e)));
     }
   }
 
@@ -152,7 +171,8 @@ public final class PolicyTests {
     List<Failure> failures = new ArrayList<>();
     for (PolicyCase testCase : cases) {
       Explanation explanation = Explainer.explain(policy, testCase.caller(), testCase.request());
-      testCase.mismatch(explanation)
+      testCase
+          .mismatch(explanation)
           .ifPresent(m -> failures.add(new Failure(testCase, explanation, m)));
     }
     return new Report(cases.size(), failures, errors);
@@ -182,7 +202,8 @@ public final class PolicyTests {
       }
       for (String key : toml.keySet()) {
         if (!key.equals("case") || !(toml.get(key) instanceof TomlArray array)) {
-          error(toml.inputPositionOf(List.of(key)),
+          error(
+              toml.inputPositionOf(List.of(key)),
               "unknown key '" + key + "' at top level; a case file holds only [[case]] tables");
           continue;
         }
@@ -200,8 +221,11 @@ public final class PolicyTests {
       int before = errors.size();
       for (String key : table.keySet()) {
         if (!CASE_KEYS.contains(key)) {
-          error(table.inputPositionOf(List.of(key)),
-              "unknown key '" + key + "' in [[case]]; expected one of: "
+          error(
+              table.inputPositionOf(List.of(key)),
+              "unknown key '"
+                  + key
+                  + "' in [[case]]; expected one of: "
                   + String.join(", ", CASE_KEYS));
         }
       }
@@ -215,7 +239,8 @@ public final class PolicyTests {
           groups.add(String.valueOf(array.get(i)));
         }
       } else if (groupsValue != null) {
-        error(table.inputPositionOf(List.of("groups")),
+        error(
+            table.inputPositionOf(List.of("groups")),
             "'groups' must be an array such as groups = [\"video\", 44]");
       }
       Optional<String> exe = string(table, "exe");
@@ -234,7 +259,8 @@ public final class PolicyTests {
       } else if (expect.get().equals("allow") || expect.get().equals("deny")) {
         expectAllow = expect.get().equals("allow");
       } else {
-        error(table.inputPositionOf(List.of("expect")),
+        error(
+            table.inputPositionOf(List.of("expect")),
             "expect must be \"allow\" or \"deny\"; found \"" + expect.get() + "\"");
       }
       Optional<String> rule = string(table, "rule");
@@ -272,8 +298,10 @@ public final class PolicyTests {
       }
       Set<Permission> permissions = EnumSet.noneOf(Permission.class);
       for (String word : words) {
-        Optional<Permission> permission = EnumSet.allOf(Permission.class).stream()
-            .filter(p -> p.policyName().equals(word.strip())).findFirst();
+        Optional<Permission> permission =
+            EnumSet.allOf(Permission.class).stream()
+                .filter(p -> p.policyName().equals(word.strip()))
+                .findFirst();
         if (permission.isPresent()) {
           permissions.add(permission.get());
         } else {
@@ -307,7 +335,8 @@ public final class PolicyTests {
       if (value instanceof Long number && number >= 0 && number <= Subject.MAX_ID) {
         return OptionalInt.of((int) number.longValue());
       }
-      error(table.inputPositionOf(List.of(key)),
+      error(
+          table.inputPositionOf(List.of(key)),
           "'" + key + "' must be a number from 0 to " + Subject.MAX_ID);
       return OptionalInt.empty();
     }

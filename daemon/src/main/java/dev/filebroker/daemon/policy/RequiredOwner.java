@@ -4,9 +4,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Who must own a file before an allow rule hands it out ({@code owner = ...}): a guard against
- * hard links that alias a file of another user under an allowed path. The daemon compares it with
- * {@code st_uid} of the file it opened.
+ * Who must own a file before an allow rule hands it out ({@code owner = ...}): a guard against hard
+ * links that alias a file of another user under an allowed path. The daemon compares it with {@code
+ * st_uid} of the file it opened.
  */
 public sealed interface RequiredOwner {
   /** Whether a file owned by {@code fileUid} may be handed to {@code caller}. */

@@ -168,8 +168,8 @@ public final class Rule {
   }
 
   /**
-   * The permissions as written in {@code access} (for a deny rule without {@code access}, all
-   * of them). See {@link #grants(Set)} and {@link #refusesAny(Set)} for what they imply.
+   * The permissions as written in {@code access} (for a deny rule without {@code access}, all of
+   * them). See {@link #grants(Set)} and {@link #refusesAny(Set)} for what they imply.
    */
   public Set<Permission> permissions() {
     return permissions;
@@ -209,8 +209,8 @@ public final class Rule {
   }
 
   /**
-   * Whether a create under this allow rule must be exclusive ({@code create_exclusive = true}):
-   * a request with O_CREAT but without O_EXCL is not granted by this rule.
+   * Whether a create under this allow rule must be exclusive ({@code create_exclusive = true}): a
+   * request with O_CREAT but without O_EXCL is not granted by this rule.
    */
   public boolean requiresExclusiveCreate() {
     return options.exclusiveCreate();
@@ -222,8 +222,8 @@ public final class Rule {
   }
 
   /**
-   * Whether the path must be resolved without crossing a mount point ({@code same_mount =
-   * true}): the daemon opens with RESOLVE_NO_XDEV, so a bind mount cannot alias another tree.
+   * Whether the path must be resolved without crossing a mount point ({@code same_mount = true}):
+   * the daemon opens with RESOLVE_NO_XDEV, so a bind mount cannot alias another tree.
    */
   public boolean noCrossMounts() {
     return options.noCrossMounts();
@@ -238,16 +238,16 @@ public final class Rule {
   }
 
   /**
-   * Who must own the opened file ({@code owner}); the daemon compares it with {@code st_uid}
-   * after opening. Empty when the rule does not care.
+   * Who must own the opened file ({@code owner}); the daemon compares it with {@code st_uid} after
+   * opening. Empty when the rule does not care.
    */
   public Optional<RequiredOwner> requiredOwner() {
     return options.owner();
   }
 
   /**
-   * Whether the opened file must carry the append-only inode attribute ({@code
-   * append_only_inode = true}, {@code chattr +a}); the daemon checks it with FS_IOC_GETFLAGS.
+   * Whether the opened file must carry the append-only inode attribute ({@code append_only_inode =
+   * true}, {@code chattr +a}); the daemon checks it with FS_IOC_GETFLAGS.
    */
   public boolean requiresAppendOnlyInode() {
     return options.appendOnlyInode();
@@ -277,8 +277,8 @@ public final class Rule {
    * #executables()} (when listed) and in one of {@link #units()} (when listed).
    *
    * <p>Fails closed when the caller's executable or unit is unknown: an allow rule with that
-   * constraint does not match, and a deny rule with it does, so that hiding one's executable
-   * never dodges a deny.
+   * constraint does not match, and a deny rule with it does, so that hiding one's executable never
+   * dodges a deny.
    */
   public boolean matchesProcess(Caller caller) {
     Objects.requireNonNull(caller, "caller == null");
@@ -315,8 +315,8 @@ public final class Rule {
   }
 
   /**
-   * Whether this allow rule grants all of {@code requested} by itself ({@code write} implies
-   * {@code append}). Always false for a deny rule.
+   * Whether this allow rule grants all of {@code requested} by itself ({@code write} implies {@code
+   * append}). Always false for a deny rule.
    */
   public boolean grants(Set<Permission> requested) {
     return effect == Effect.ALLOW && effective.containsAll(requested);

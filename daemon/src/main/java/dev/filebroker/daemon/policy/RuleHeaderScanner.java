@@ -9,16 +9,16 @@ import org.tomlj.TomlPosition;
  * Finds the line and column of every {@code [[allow]]} and {@code [[deny]]} header of a policy
  * file, without parsing values.
  *
- * <p>Exists because the fast TOML parser keeps no source positions, while every rule must know
- * its {@code file:line}. TOML appends one element to an array of tables per header, in text
- * order, so the i-th {@code [[allow]]} header is the i-th element of {@code allow}.
+ * <p>Exists because the fast TOML parser keeps no source positions, while every rule must know its
+ * {@code file:line}. TOML appends one element to an array of tables per header, in text order, so
+ * the i-th {@code [[allow]]} header is the i-th element of {@code allow}.
  *
  * <p>The scanner is a small lexer: it skips comments and strings (basic, literal, and their
- * multi-line forms, which may hold text that looks like a header) and tracks the bracket depth
- * of values, so a header is only recognised where a TOML statement starts. It answers only for
- * the simple shape of a policy: it returns empty (inconclusive) on any other table header
- * ({@code [x]}, {@code [[x.y]]}, quoted names with escapes), on a lone carriage return, or on text
- * it cannot follow. The caller then reads the file the exact, slower way.
+ * multi-line forms, which may hold text that looks like a header) and tracks the bracket depth of
+ * values, so a header is only recognised where a TOML statement starts. It answers only for the
+ * simple shape of a policy: it returns empty (inconclusive) on any other table header ({@code [x]},
+ * {@code [[x.y]]}, quoted names with escapes), on a lone carriage return, or on text it cannot
+ * follow. The caller then reads the file the exact, slower way.
  */
 final class RuleHeaderScanner {
   /**
@@ -48,7 +48,8 @@ final class RuleHeaderScanner {
   /** The header positions of {@code text}, or empty when the file has another shape. */
   static Optional<Headers> scan(String text) {
     RuleHeaderScanner scanner = new RuleHeaderScanner(text);
-    return scanner.statements() ? Optional.of(new Headers(scanner.allow, scanner.deny))
+    return scanner.statements()
+        ? Optional.of(new Headers(scanner.allow, scanner.deny))
         : Optional.empty();
   }
 
@@ -225,8 +226,8 @@ final class RuleHeaderScanner {
   }
 
   /**
-   * {@code """..."""} (escapes apply) or {@code '''...'''} (none), counting the newlines inside.
-   * Up to two quotes may directly precede the closing three.
+   * {@code """..."""} (escapes apply) or {@code '''...'''} (none), counting the newlines inside. Up
+   * to two quotes may directly precede the closing three.
    */
   private boolean multiLineString(char quote) {
     String delimiter = String.valueOf(quote).repeat(3);
@@ -244,7 +245,8 @@ final class RuleHeaderScanner {
         }
       } else if (text.startsWith(delimiter, index)) {
         index += 3;
-        for (int extra = 0; extra < 2 && index < text.length() && text.charAt(index) == quote;
+        for (int extra = 0;
+            extra < 2 && index < text.length() && text.charAt(index) == quote;
             extra++) {
           index++;
         }

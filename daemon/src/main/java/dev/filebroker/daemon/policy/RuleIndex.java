@@ -10,15 +10,15 @@ import java.util.Map;
  * A read-only index of rules by path and subject, so that a decision looks at the few rules that
  * could apply rather than at all of them.
  *
- * <p>Patterns live in a trie of their literal leading components: a fully literal pattern sits
- * at its last component, a pattern with a wildcard hangs at the deepest literal component before
- * it. A lookup walks the request path down the trie (one step per component) and, at each node,
- * reads only the entries for the caller's uid, primary and supplementary gids, and {@code any},
- * plus the entries whose subject is a uid or gid range (checked one by one: keep ranges few).
- * Patterns with variables hang at the deepest literal component before the first variable
- * ({@code ${home}} patterns at the root).
- * The cost grows with path depth and with how many rules share one node and one subject, not
- * with the total number of rules. Built once, never changed: safe to share between threads.
+ * <p>Patterns live in a trie of their literal leading components: a fully literal pattern sits at
+ * its last component, a pattern with a wildcard hangs at the deepest literal component before it. A
+ * lookup walks the request path down the trie (one step per component) and, at each node, reads
+ * only the entries for the caller's uid, primary and supplementary gids, and {@code any}, plus the
+ * entries whose subject is a uid or gid range (checked one by one: keep ranges few). Patterns with
+ * variables hang at the deepest literal component before the first variable ({@code ${home}}
+ * patterns at the root). The cost grows with path depth and with how many rules share one node and
+ * one subject, not with the total number of rules. Built once, never changed: safe to share between
+ * threads.
  */
 final class RuleIndex {
   /** One pattern of one rule. */
@@ -46,8 +46,8 @@ final class RuleIndex {
   }
 
   /**
-   * Offers {@code evaluation} every entry whose literal part fits {@code path} and whose subject
-   * is the caller, in no particular order.
+   * Offers {@code evaluation} every entry whose literal part fits {@code path} and whose subject is
+   * the caller, in no particular order.
    */
   void lookup(String[] path, Caller caller, Evaluation evaluation) {
     Node node = root;

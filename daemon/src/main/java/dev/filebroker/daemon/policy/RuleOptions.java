@@ -7,8 +7,8 @@ import java.util.OptionalInt;
 import java.util.Set;
 
 /**
- * The parts of a rule beyond subjects, paths, access, types and create mode: process
- * constraints, create options and alias guards, with their defaults.
+ * The parts of a rule beyond subjects, paths, access, types and create mode: process constraints,
+ * create options and alias guards, with their defaults.
  *
  * <p>Exists to keep {@link Rule}'s constructor readable as keys are added.
  *

@@ -60,13 +60,36 @@ final class RuleReader {
 
   static final List<String> DENY_KEYS =
       List.of(
-          "name", "users", "groups", "uids", "gids", "any", "executables", "units", "paths",
+          "name",
+          "users",
+          "groups",
+          "uids",
+          "gids",
+          "any",
+          "executables",
+          "units",
+          "paths",
           "access");
   static final List<String> ALLOW_KEYS =
       List.of(
-          "name", "users", "groups", "uids", "gids", "any", "executables", "units", "paths",
-          "access", "types", "create_mode", "create_exclusive", "create_owner", "same_mount",
-          "max_links", "owner", "append_only_inode");
+          "name",
+          "users",
+          "groups",
+          "uids",
+          "gids",
+          "any",
+          "executables",
+          "units",
+          "paths",
+          "access",
+          "types",
+          "create_mode",
+          "create_exclusive",
+          "create_owner",
+          "same_mount",
+          "max_links",
+          "owner",
+          "append_only_inode");
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Pattern MODE = Pattern.compile("[0-7]{3,4}");
@@ -94,8 +117,8 @@ final class RuleReader {
   }
 
   /**
-   * Reads the text of {@code file}: with the fast parser when it can vouch for the file and
-   * finds no error, else with tomlj, so that every error carries its exact position.
+   * Reads the text of {@code file}: with the fast parser when it can vouch for the file and finds
+   * no error, else with tomlj, so that every error carries its exact position.
    */
   static Result read(Path file, String text, Accounts accounts) {
     Optional<Result> fast = readFast(file, text, accounts);
@@ -154,8 +177,13 @@ final class RuleReader {
           } else {
             error(
                 source.valueAt(rules.inputPositionOf(i)),
-                "each '" + key + "' entry must be a rule table; found " + kind(rules.get(i))
-                    + "; write rules as [[" + key + "]] sections");
+                "each '"
+                    + key
+                    + "' entry must be a rule table; found "
+                    + kind(rules.get(i))
+                    + "; write rules as [["
+                    + key
+                    + "]] sections");
           }
         }
       } else if (value instanceof TomlTable) {
@@ -190,8 +218,9 @@ final class RuleReader {
                 + key
                 + "' is not allowed in [[deny]]; a deny rule applies to every file type and"
                 + " creates nothing"
-                + (key.equals("types") || key.startsWith("create") ? "" : ", and '" + key
-                    + "' only limits what an allow rule hands out")
+                + (key.equals("types") || key.startsWith("create")
+                    ? ""
+                    : ", and '" + key + "' only limits what an allow rule hands out")
                 + ": remove it");
       } else {
         error(
@@ -349,8 +378,15 @@ final class RuleReader {
       return Optional.empty();
     }
     if (!name.isEmpty() && name.chars().allMatch(c -> c >= '0' && c <= '9')) {
-      error(at, what + " '" + name + "' is a number in quotes; write the " + idName
-          + " without quotes: " + name);
+      error(
+          at,
+          what
+              + " '"
+              + name
+              + "' is a number in quotes; write the "
+              + idName
+              + " without quotes: "
+              + name);
       return Optional.empty();
     }
     OptionalInt id = user ? accounts.uid(name) : accounts.gid(name);
@@ -383,8 +419,7 @@ final class RuleReader {
     TomlPosition at = table.inputPositionOf(List.of("paths"));
     if (!(value instanceof TomlArray array)) {
       error(
-          at,
-          "'paths' must be an array such as paths = [\"/srv/data/**\"]; found " + kind(value));
+          at, "'paths' must be an array such as paths = [\"/srv/data/**\"]; found " + kind(value));
       return List.of();
     }
     if (array.isEmpty()) {
@@ -445,8 +480,9 @@ final class RuleReader {
       } else {
         error(
             elementAt,
-            (element instanceof String word ? "unknown access '" + word + "'" : "access must be"
-                    + " a string; found " + kind(element))
+            (element instanceof String word
+                    ? "unknown access '" + word + "'"
+                    : "access must be" + " a string; found " + kind(element))
                 + "; expected one of: "
                 + PERMISSION_NAMES);
       }
@@ -506,8 +542,9 @@ final class RuleReader {
       } else {
         error(
             elementAt,
-            (element instanceof String word ? "unknown type '" + word + "'" : "type must be"
-                    + " a string; found " + kind(element))
+            (element instanceof String word
+                    ? "unknown type '" + word + "'"
+                    : "type must be" + " a string; found " + kind(element))
                 + "; expected one of: "
                 + TYPE_NAMES);
       }
@@ -523,8 +560,9 @@ final class RuleReader {
       return List.of();
     }
     if (array.isEmpty()) {
-      error(at, "'" + key + "' is empty; list at least one range, as in " + example
-          + ", or remove it");
+      error(
+          at,
+          "'" + key + "' is empty; list at least one range, as in " + example + ", or remove it");
       return List.of();
     }
     List<Subject> ranges = new ArrayList<>();
@@ -544,14 +582,17 @@ final class RuleReader {
       } else {
         error(
             elementAt,
-            (element instanceof String text ? "'" + text + "' is not a range" : "a range must be a"
-                    + " string; found " + kind(element))
-                + "; write ranges as \"FIRST-LAST\", as in " + example);
+            (element instanceof String text
+                    ? "'" + text + "' is not a range"
+                    : "a range must be a" + " string; found " + kind(element))
+                + "; write ranges as \"FIRST-LAST\", as in "
+                + example);
         continue;
       }
       if (first > Subject.MAX_ID || last > Subject.MAX_ID) {
-        error(elementAt, "range " + first + "-" + last + " is out of range; use 0 to "
-            + Subject.MAX_ID);
+        error(
+            elementAt,
+            "range " + first + "-" + last + " is out of range; use 0 to " + Subject.MAX_ID);
       } else if (first > last) {
         error(elementAt, "range " + first + "-" + last + " is empty; write the lower id first");
       } else {
@@ -572,7 +613,9 @@ final class RuleReader {
         text -> {
           if (text.indexOf('*') >= 0) {
             return Optional.of(
-                "executable '" + text + "' has '*'; executables are matched exactly: list each"
+                "executable '"
+                    + text
+                    + "' has '*'; executables are matched exactly: list each"
                     + " program's absolute path");
           }
           if (text.startsWith("${")) {
@@ -592,7 +635,9 @@ final class RuleReader {
             UNIT.matcher(text).matches() && text.lastIndexOf('.') > 0
                 ? Optional.empty()
                 : Optional.of(
-                    "unit '" + text + "' is not a systemd unit name; write the full name with"
+                    "unit '"
+                        + text
+                        + "' is not a systemd unit name; write the full name with"
                         + " its type, as in \"myapp.service\" or \"session-2.scope\""));
   }
 
@@ -651,12 +696,18 @@ final class RuleReader {
       } else if ("root".equals(createOwnerValue)) {
         createOwner = Rule.CreateOwner.ROOT;
       } else {
-        error(at, "create_owner must be \"requester\" or \"root\"; found "
-            + (createOwnerValue instanceof String text ? "\"" + text + "\"" : kind(createOwnerValue)));
+        error(
+            at,
+            "create_owner must be \"requester\" or \"root\"; found "
+                + (createOwnerValue instanceof String text
+                    ? "\"" + text + "\""
+                    : kind(createOwnerValue)));
       }
       if (!creates) {
-        error(at, "create_owner has no effect without \"create\" in access; add \"create\" or"
-            + " remove create_owner");
+        error(
+            at,
+            "create_owner has no effect without \"create\" in access; add \"create\" or"
+                + " remove create_owner");
       }
     }
     boolean sameMount = readFlag(table, "same_mount");
@@ -667,8 +718,10 @@ final class RuleReader {
       if (maxLinksValue instanceof Long number && number >= 1 && number <= Integer.MAX_VALUE) {
         maxLinks = OptionalInt.of((int) number.longValue());
       } else {
-        error(at, "max_links must be a whole number of at least 1, such as max_links = 1; found "
-            + (maxLinksValue instanceof Long number ? number.toString() : kind(maxLinksValue)));
+        error(
+            at,
+            "max_links must be a whole number of at least 1, such as max_links = 1; found "
+                + (maxLinksValue instanceof Long number ? number.toString() : kind(maxLinksValue)));
       }
     }
     Optional<RequiredOwner> owner = readOwner(table);
@@ -682,7 +735,9 @@ final class RuleReader {
       if (!consistent || wantsRoot != (createOwner == Rule.CreateOwner.ROOT)) {
         error(
             table.inputPositionOf(List.of("owner")),
-            "owner = \"" + owner.get() + "\" would refuse the files this rule creates (owned by "
+            "owner = \""
+                + owner.get()
+                + "\" would refuse the files this rule creates (owned by "
                 + (createOwner == Rule.CreateOwner.ROOT ? "root" : "the requester")
                 + "); make owner and create_owner agree (\"requester\" with \"requester\","
                 + " \"root\" with \"root\")");
@@ -721,8 +776,8 @@ final class RuleReader {
       return Optional.of(new RequiredOwner.User((int) number.longValue(), Optional.empty()));
     }
     if (!(value instanceof String name)) {
-      error(at, "owner must be \"requester\", \"root\", a user name or a uid; found "
-          + kind(value));
+      error(
+          at, "owner must be \"requester\", \"root\", a user name or a uid; found " + kind(value));
       return Optional.empty();
     }
     if (name.equals("requester")) {
@@ -732,14 +787,19 @@ final class RuleReader {
       return Optional.of(new RequiredOwner.User(0, Optional.of("root")));
     }
     if (!name.isEmpty() && name.chars().allMatch(c -> c >= '0' && c <= '9')) {
-      error(at, "owner '" + name + "' is a number in quotes; write the uid without quotes: "
-          + name);
+      error(
+          at, "owner '" + name + "' is a number in quotes; write the uid without quotes: " + name);
       return Optional.empty();
     }
     OptionalInt uid = accounts.uid(name);
     if (uid.isEmpty()) {
-      error(at, "unknown user '" + name + "' in owner: not in " + accounts.passwdFile()
-          + "; check the spelling, or write the numeric uid");
+      error(
+          at,
+          "unknown user '"
+              + name
+              + "' in owner: not in "
+              + accounts.passwdFile()
+              + "; check the spelling, or write the numeric uid");
       return Optional.empty();
     }
     return Optional.of(new RequiredOwner.User(uid.getAsInt(), Optional.of(name)));
@@ -753,8 +813,9 @@ final class RuleReader {
     if (value instanceof Boolean flag) {
       return flag;
     }
-    error(table.inputPositionOf(List.of(key)), "'" + key + "' must be true or false; found "
-        + kind(value));
+    error(
+        table.inputPositionOf(List.of(key)),
+        "'" + key + "' must be true or false; found " + kind(value));
     return false;
   }
 

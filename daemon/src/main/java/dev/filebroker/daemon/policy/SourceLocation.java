@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * A place in a policy file: 1-based line and column, or the whole file (or directory) when both
- * are 0.
+ * A place in a policy file: 1-based line and column, or the whole file (or directory) when both are
+ * 0.
  *
  * @param file the policy file
  * @param line 1-based line, or 0 for the whole file
@@ -16,7 +16,9 @@ public record SourceLocation(Path file, int line, int column) {
     Objects.requireNonNull(file, "file == null");
   }
 
-  /** The whole of {@code file}, for problems that have no line (unreadable file, empty directory). */
+  /**
+   * The whole of {@code file}, for problems that have no line (unreadable file, empty directory).
+   */
   public static SourceLocation wholeFile(Path file) {
     return new SourceLocation(file, 0, 0);
   }

@@ -44,8 +44,8 @@ final class TomlSource {
   }
 
   /**
-   * The text of the value assigned at a key's position ({@code key = value}), up to the end of
-   * the line; empty when the line does not have that shape.
+   * The text of the value assigned at a key's position ({@code key = value}), up to the end of the
+   * line; empty when the line does not have that shape.
    */
   String valueTextAfterKey(TomlPosition keyPosition) {
     int line = keyPosition.line();

@@ -87,8 +87,7 @@ public final class SocketActivation {
           pid);
       return List.of();
     }
-    int count =
-        (int) parseDecimal("LISTEN_FDS", env.getOrDefault("LISTEN_FDS", ""), 0, MAX_FDS);
+    int count = (int) parseDecimal("LISTEN_FDS", env.getOrDefault("LISTEN_FDS", ""), 0, MAX_FDS);
     String names = env.get("LISTEN_FDNAMES");
     String[] split = names == null ? null : names.split(":", -1);
     if (split != null && split.length != count) {
@@ -128,8 +127,7 @@ public final class SocketActivation {
     // The first cast in a JVM finds no AF_UNIX providers unless the address family is loaded.
     Objects.requireNonNull(AFUNIXSocketAddress.addressFamily(), "AF_UNIX support");
     String what = "descriptor " + inherited.fd() + " (" + inherited.name() + ")";
-    String fix =
-        "; the socket unit must use ListenStream= with a filesystem path, and Accept=no";
+    String fix = "; the socket unit must use ListenStream= with a filesystem path, and Accept=no";
     try {
       // junixsocket refuses the cast unless the descriptor is an AF_UNIX SOCK_STREAM socket
       // (ClassCastException) that is listening (SocketException "Not a ServerSocket").

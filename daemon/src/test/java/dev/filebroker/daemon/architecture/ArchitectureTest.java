@@ -62,7 +62,8 @@ class ArchitectureTest {
     Path policy = root().resolve("daemon/src/main/java/dev/filebroker/daemon/policy");
     Pattern forbidden =
         Pattern.compile(
-            "^import (com\\.sun\\.jna|org\\.newsclub|dev\\.filebroker\\.daemon\\.(server|fs|lifecycle|cli))",
+            "^import"
+                + " (com\\.sun\\.jna|org\\.newsclub|dev\\.filebroker\\.daemon\\.(server|fs|lifecycle|cli))",
             Pattern.MULTILINE);
     assertEquals(List.of(), offenders(policy, forbidden, null));
   }

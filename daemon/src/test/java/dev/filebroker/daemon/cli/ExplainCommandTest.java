@@ -39,26 +39,51 @@ class ExplainCommandTest {
 
   @Test
   void printsTheDecidingRuleAndExitsZeroWhenAllowed() throws Exception {
-    Run run = run("explain", "--user", "root", "--access", "read", "--policy",
-        policy().toString(), "/srv/x");
+    Run run =
+        run(
+            "explain",
+            "--user",
+            "root",
+            "--access",
+            "read",
+            "--policy",
+            policy().toString(),
+            "/srv/x");
     assertEquals(0, run.status());
-    assertTrue(run.out().startsWith("allow /srv/x (read) for uid 0\n  decided by allow r ("),
-        run.out());
+    assertTrue(
+        run.out().startsWith("allow /srv/x (read) for uid 0\n  decided by allow r ("), run.out());
   }
 
   @Test
   void printsNearMissesAsJsonAndExitsOneWhenDenied() throws Exception {
-    Run run = run("explain", "--uid", "1000", "--gid", "1000", "--access", "read,write",
-        "--format", "json", "--policy", policy().toString(), "/srv/x");
+    Run run =
+        run(
+            "explain",
+            "--uid",
+            "1000",
+            "--gid",
+            "1000",
+            "--access",
+            "read,write",
+            "--format",
+            "json",
+            "--policy",
+            policy().toString(),
+            "/srv/x");
     assertEquals(1, run.status());
-    assertTrue(run.out().contains("\"why_not\":[\"caller is not user root (0) (uid 1000, gid"
-        + " 1000, groups "), run.out());
+    assertTrue(
+        run.out()
+            .contains(
+                "\"why_not\":[\"caller is not user root (0) (uid 1000, gid" + " 1000, groups "),
+        run.out());
     assertTrue(run.out().contains("\"grants read only, not write\"]"), run.out());
   }
 
   @Test
   void exitsTwoOnAnUnknownAccessWord() throws Exception {
-    assertEquals(2, run("explain", "--uid", "0", "--access", "exec", "--policy",
-        policy().toString(), "/srv/x").status());
+    assertEquals(
+        2,
+        run("explain", "--uid", "0", "--access", "exec", "--policy", policy().toString(), "/srv/x")
+            .status());
   }
 }

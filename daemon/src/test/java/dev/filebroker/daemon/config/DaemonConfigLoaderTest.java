@@ -27,7 +27,8 @@ class DaemonConfigLoaderTest {
   @Test
   void shippedConfigurationEqualsTheDefaults() {
     Path shipped = repositoryRoot().resolve("config/filebroker.toml");
-    var loaded = assertInstanceOf(DaemonConfigLoader.Result.Loaded.class, DaemonConfigLoader.load(shipped));
+    var loaded =
+        assertInstanceOf(DaemonConfigLoader.Result.Loaded.class, DaemonConfigLoader.load(shipped));
     assertEquals(DaemonConfig.defaults(), loaded.config());
   }
 
@@ -62,8 +63,7 @@ class DaemonConfigLoaderTest {
     assertEquals(0660, c.socketMode());
     assertEquals(dir.resolve("run/control.sock"), c.controlSocket());
     assertEquals(
-        new Limits(3, 10, 5, 100, 7, 4, Duration.ofSeconds(2), Duration.ofSeconds(30)),
-        c.limits());
+        new Limits(3, 10, 5, 100, 7, 4, Duration.ofSeconds(2), Duration.ofSeconds(30)), c.limits());
   }
 
   @Test
@@ -116,14 +116,16 @@ class DaemonConfigLoaderTest {
 
   @Test
   void controlSocketDefaultsUnderRunFilebroker() throws IOException {
-    var loaded = assertInstanceOf(DaemonConfigLoader.Result.Loaded.class, load("socket = \"/x.sock\"\n"));
+    var loaded =
+        assertInstanceOf(DaemonConfigLoader.Result.Loaded.class, load("socket = \"/x.sock\"\n"));
     assertEquals(Path.of("/run/filebroker/control.sock"), loaded.config().controlSocket());
   }
 
   @Test
   void controlSocketMustBeNonEmptyString() throws IOException {
     assertEquals(
-        List.of(dir.resolve("filebroker.toml") + ":1:1: 'control_socket' must be a non-empty string"),
+        List.of(
+            dir.resolve("filebroker.toml") + ":1:1: 'control_socket' must be a non-empty string"),
         errors("control_socket = 5\n"));
   }
 
@@ -131,7 +133,8 @@ class DaemonConfigLoaderTest {
   void syntaxErrorCarriesPosition() throws IOException {
     List<String> errors = errors("socket = \n");
     assertEquals(1, errors.size());
-    assertEquals(true, errors.get(0).startsWith(dir.resolve("filebroker.toml") + ":1:"), errors.get(0));
+    assertEquals(
+        true, errors.get(0).startsWith(dir.resolve("filebroker.toml") + ":1:"), errors.get(0));
   }
 
   static Path repositoryRoot() {
@@ -144,7 +147,8 @@ class DaemonConfigLoaderTest {
       p = p.getParent();
     }
     if (p == null) {
-      throw new IllegalStateException("repository root not found from " + Path.of("").toAbsolutePath());
+      throw new IllegalStateException(
+          "repository root not found from " + Path.of("").toAbsolutePath());
     }
     return p;
   }
@@ -170,9 +174,7 @@ class DaemonConfigLoaderTest {
   @Test
   void endpointOnTheDaemonSocketIsAnError() throws IOException {
     assertEquals(
-        List.of(
-            dir.resolve("filebroker.toml")
-                + ":2:1: endpoint e uses the daemon's own socket"),
+        List.of(dir.resolve("filebroker.toml") + ":2:1: endpoint e uses the daemon's own socket"),
         errors(
             """
             socket = "/tmp/x.sock"

@@ -146,8 +146,7 @@ class ControlProtocolTest {
     assertEquals(
         "malformed request: unknown command 'restart'; expected one of: explain, reload, status",
         answer("{\"command\":\"restart\"}").get("error"));
-    assertEquals(
-        "malformed request: 'command' must be a string", answer("{}").get("error"));
+    assertEquals("malformed request: 'command' must be a string", answer("{}").get("error"));
     assertTrue(((String) answer("reload").get("error")).startsWith("malformed request: "));
     assertEquals(
         "malformed request: 'access' has unknown permission 'execute'; expected: read, write,"

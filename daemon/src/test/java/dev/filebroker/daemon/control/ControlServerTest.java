@@ -26,8 +26,8 @@ import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 /**
- * The control socket over a real AF_UNIX socket in this process. Runs as root (CI does): the
- * uid check refuses everyone else; ControlIT covers a non-root caller.
+ * The control socket over a real AF_UNIX socket in this process. Runs as root (CI does): the uid
+ * check refuses everyone else; ControlIT covers a non-root caller.
  */
 class ControlServerTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(20);
@@ -42,7 +42,8 @@ class ControlServerTest {
         policyFile, "[[allow]]\nany = true\npaths = [\"/etc/hostname\"]\naccess = [\"read\"]\n");
     PolicyLoad.Loaded loaded =
         assertInstanceOf(PolicyLoad.Loaded.class, PolicyLoader.load(policyFile));
-    PolicyHolder.Loaded policy = new PolicyHolder.Loaded(loaded.policy(), policyFile, Instant.now());
+    PolicyHolder.Loaded policy =
+        new PolicyHolder.Loaded(loaded.policy(), policyFile, Instant.now());
     handler =
         new ControlHandler() {
           @Override
@@ -71,8 +72,7 @@ class ControlServerTest {
           try (ControlServer server = ControlServer.bind(path)) {
             server.start(handler);
             assertEquals(
-                "rw-------",
-                PosixFilePermissions.toString(Files.getPosixFilePermissions(path)));
+                "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(path)));
             var reply =
                 assertInstanceOf(
                     ControlClient.Reply.Answered.class,

@@ -26,7 +26,8 @@ class JsonTest {
   @Test
   void keepsKeysInDocumentOrder() {
     assertEquals(
-        List.of("z", "a", "m"), List.copyOf(Json.parseObject("{\"z\":1,\"a\":2,\"m\":3}").keySet()));
+        List.of("z", "a", "m"),
+        List.copyOf(Json.parseObject("{\"z\":1,\"a\":2,\"m\":3}").keySet()));
   }
 
   @Test

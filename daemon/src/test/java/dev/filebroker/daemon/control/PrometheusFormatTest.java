@@ -12,7 +12,8 @@ class PrometheusFormatTest {
   /** A sample line: name, optional labels with escaped values, an integer value. */
   static final Pattern SAMPLE =
       Pattern.compile(
-          "[a-zA-Z_:][a-zA-Z0-9_:]*(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\\\n]|\\\\[\\\\\"n])*\",?)*\\})? -?[0-9]+");
+          "[a-zA-Z_:][a-zA-Z0-9_:]*(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\\\n"
+              + "]|\\\\[\\\\\"n])*\",?)*\\})? -?[0-9]+");
 
   private static StatusReport report(Map<String, Long> grants, Map<String, Long> denials) {
     return new StatusReport(
@@ -39,8 +40,7 @@ class PrometheusFormatTest {
   @Test
   void everyLineIsACommentOrASample() {
     String text =
-        PrometheusFormat.render(
-            report(Map.of("a\"b\\c\nd", 3L), Map.of("(default deny)", 4L)));
+        PrometheusFormat.render(report(Map.of("a\"b\\c\nd", 3L), Map.of("(default deny)", 4L)));
     assertTrue(text.endsWith("\n"));
     for (String line : text.split("\n")) {
       assertTrue(
@@ -54,14 +54,14 @@ class PrometheusFormatTest {
   @Test
   void labelsPerRuleAreEscaped() {
     String text = PrometheusFormat.render(report(Map.of("a\"b\\c\nd", 3L), Map.of()));
-    assertTrue(
-        text.contains("filebroker_rule_grants_total{rule=\"a\\\"b\\\\c\\nd\"} 3\n"), text);
+    assertTrue(text.contains("filebroker_rule_grants_total{rule=\"a\\\"b\\\\c\\nd\"} 3\n"), text);
   }
 
   @Test
   void countersAndGaugesCarryTheReportsFigures() {
     String text = PrometheusFormat.render(report(Map.of(), Map.of()));
-    assertTrue(text.contains("# TYPE filebroker_grants_total counter\nfilebroker_grants_total 3\n"));
+    assertTrue(
+        text.contains("# TYPE filebroker_grants_total counter\nfilebroker_grants_total 3\n"));
     assertTrue(text.contains("filebroker_uptime_seconds 100\n"));
     assertTrue(text.contains("filebroker_policy_rules 7\n"));
     assertTrue(text.contains("filebroker_open_descriptors 30\n"));

@@ -66,15 +66,14 @@ class EndpointReaderTest {
   @Test
   void defaultsToMode0666AndRegularFilesOnly() {
     Endpoint e =
-        read(
-                """
-                [[endpoint]]
-                name = "e"
-                socket = "/tmp/e.sock"
-                path = "/etc/hostname"
-                access = "read"
-                any = true
-                """)
+        read("""
+        [[endpoint]]
+        name = "e"
+        socket = "/tmp/e.sock"
+        path = "/etc/hostname"
+        access = "read"
+        any = true
+        """)
             .getFirst();
     assertEquals(0666, e.socketMode());
     assertEquals(Set.of(FileType.REGULAR), e.types());
@@ -84,16 +83,15 @@ class EndpointReaderTest {
   @Test
   void admitsOnlyItsSubjects() {
     Endpoint e =
-        read(
-                """
-                [[endpoint]]
-                name = "e"
-                socket = "/tmp/e.sock"
-                path = "/etc/hostname"
-                access = "read"
-                users = [1000]
-                groups = [44]
-                """)
+        read("""
+        [[endpoint]]
+        name = "e"
+        socket = "/tmp/e.sock"
+        path = "/etc/hostname"
+        access = "read"
+        users = [1000]
+        groups = [44]
+        """)
             .getFirst();
     assertTrue(e.admits(new Caller(1, 1000, 1000, List.of(), Optional.empty(), Optional.empty())));
     assertTrue(e.admits(new Caller(1, 7, 7, List.of(44), Optional.empty(), Optional.empty())));
@@ -114,16 +112,20 @@ class EndpointReaderTest {
         """);
     assertEquals(
         List.of(
-            FILE + ":6:1: unknown key 'colour' in [[endpoint]]; expected one of: access, any,"
+            FILE
+                + ":6:1: unknown key 'colour' in [[endpoint]]; expected one of: access, any,"
                 + " groups, name, path, socket, socket_mode, types, users",
-            FILE + ":2:1: name '-bad' is not valid; use 1 to 64 letters, digits, '.', '_' or '-',"
+            FILE
+                + ":2:1: name '-bad' is not valid; use 1 to 64 letters, digits, '.', '_' or '-',"
                 + " starting with a letter or digit",
             FILE + ":1:1: endpoint has no 'socket'; add socket = \"/run/x.sock\"",
             FILE + ":3:1: 'socket_mode' must be an octal string of at most 0777, such as \"0660\"",
             FILE + ":4:1: 'path' is not valid: path must not contain a '..' component",
-            FILE + ":5:1: access 'execute' is not one of \"read\", \"write\", \"append\","
+            FILE
+                + ":5:1: access 'execute' is not one of \"read\", \"write\", \"append\","
                 + " \"read-write\"",
-            FILE + ":7:1: unknown user 'no-such-user-here': not in /etc/passwd; check the"
+            FILE
+                + ":7:1: unknown user 'no-such-user-here': not in /etc/passwd; check the"
                 + " spelling, or write the numeric id"),
         errors);
   }
@@ -140,7 +142,8 @@ class EndpointReaderTest {
         """);
     assertEquals(
         List.of(
-            FILE + ":1:1: endpoint has no subject; add users = [...], groups = [...], or any ="
+            FILE
+                + ":1:1: endpoint has no subject; add users = [...], groups = [...], or any ="
                 + " true to hand the file to everyone who can connect"),
         errors);
   }

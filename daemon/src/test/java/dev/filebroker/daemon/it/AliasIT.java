@@ -17,11 +17,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * What the daemon guarantees today about aliases of a protected inode under an allowed path:
- * hard links are stopped by fs.protected_hardlinks=1, not by the daemon; with the sysctl off, or
- * through a bind mount, an alias under an allowed prefix is handed out (the policy matches paths;
- * RESOLVE_NO_XDEV applies only where a rule asks for it). SECURITY.md documents these limits.
- * Needs root (sysctl, mount --bind, setpriv); restores the sysctl and unmounts in finally.
+ * What the daemon guarantees today about aliases of a protected inode under an allowed path: hard
+ * links are stopped by fs.protected_hardlinks=1, not by the daemon; with the sysctl off, or through
+ * a bind mount, an alias under an allowed prefix is handed out (the policy matches paths;
+ * RESOLVE_NO_XDEV applies only where a rule asks for it). SECURITY.md documents these limits. Needs
+ * root (sysctl, mount --bind, setpriv); restores the sysctl and unmounts in finally.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AliasIT {
@@ -36,7 +36,8 @@ class AliasIT {
   void startDaemon() throws Exception {
     tree = new TestTree("filebroker-alias-");
     protectedFile = tree.file("protected/secret", "PROTECTED\n", "rw-------");
-    Files.setPosixFilePermissions(protectedFile.getParent(), PosixFilePermissions.fromString("rwx--x--x"));
+    Files.setPosixFilePermissions(
+        protectedFile.getParent(), PosixFilePermissions.fromString("rwx--x--x"));
     userDir = tree.dir("user");
     run("chown", NOBODY + ":" + NOBODY, userDir.toString());
     daemon =
@@ -92,7 +93,8 @@ class AliasIT {
   void protectedHardlinksStopAnUnprivilegedUserLinkingARootFile() throws Exception {
     assertEquals("1", protectedHardlinks(), "the default this guarantee relies on");
     Command ln =
-        Command.asUser(NOBODY, NOBODY, "ln", protectedFile.toString(), userDir.resolve("link").toString());
+        Command.asUser(
+            NOBODY, NOBODY, "ln", protectedFile.toString(), userDir.resolve("link").toString());
     assertNotEquals(0, ln.exitCode(), "link(2) of a file nobody does not own must fail");
     assertTrue(ln.stderr().contains("Operation not permitted"), ln.stderr());
     assertTrue(Files.notExists(userDir.resolve("link")));

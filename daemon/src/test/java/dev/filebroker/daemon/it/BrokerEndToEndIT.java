@@ -26,8 +26,8 @@ import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 /**
- * The whole path, for real: a daemon process, a policy on disk, clients running as another uid
- * over the real socket. Needs root (to run the daemon and to switch users with setpriv).
+ * The whole path, for real: a daemon process, a policy on disk, clients running as another uid over
+ * the real socket. Needs root (to run the daemon and to switch users with setpriv).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BrokerEndToEndIT {
@@ -92,7 +92,8 @@ class BrokerEndToEndIT {
     assertEquals("written by nobody\n", Files.readString(created));
     assertEquals(
         "rw-r-----",
-        java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(created)));
+        java.nio.file.attribute.PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(created)));
   }
 
   @Test
@@ -288,7 +289,8 @@ class BrokerEndToEndIT {
           int before = daemon.descriptorCount();
           try (RawClient c = new RawClient(daemon.socket())) {
             for (int i = 1; i <= 10_000; i++) {
-              var r = c.open(i, OpenFlags.O_RDONLY, path(i % 2 == 0 ? "secret.txt" : "data/plain.txt"));
+              var r =
+                  c.open(i, OpenFlags.O_RDONLY, path(i % 2 == 0 ? "secret.txt" : "data/plain.txt"));
               assertInstanceOf(OpenedReply.class, r.reply(), () -> "request " + r);
               RawClient.close(r.descriptors());
             }
@@ -316,7 +318,8 @@ class BrokerEndToEndIT {
             long[] nanos = new long[200];
             long first;
             try (RawClient c = new RawClient(daemon.socket())) {
-              // The first request also waits for the daemon to accept the connects queued ahead of it.
+              // The first request also waits for the daemon to accept the connects queued ahead of
+              // it.
               long t0 = System.nanoTime();
               RawClient.close(c.open(1, OpenFlags.O_RDONLY, path("secret.txt")).descriptors());
               first = System.nanoTime() - t0;
@@ -330,8 +333,8 @@ class BrokerEndToEndIT {
             }
             java.util.Arrays.sort(nanos);
             System.out.printf(
-                "10,000 idle connections: first request %.2f ms; next 200: p50 %.3f ms, p99 %.3f ms,"
-                    + " max %.3f ms%n",
+                "10,000 idle connections: first request %.2f ms; next 200: p50 %.3f ms, p99 %.3f"
+                    + " ms, max %.3f ms%n",
                 first / 1e6, nanos[100] / 1e6, nanos[197] / 1e6, nanos[199] / 1e6);
           } finally {
             for (AFUNIXSocket s : idle) {

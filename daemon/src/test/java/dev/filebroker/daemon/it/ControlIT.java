@@ -32,7 +32,8 @@ class ControlIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(120);
   private static final Pattern SAMPLE =
       Pattern.compile(
-          "filebroker_[a-zA-Z0-9_:]*(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\\\n]|\\\\[\\\\\"n])*\",?)*\\})? -?[0-9]+");
+          "filebroker_[a-zA-Z0-9_:]*(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\\\n"
+              + "]|\\\\[\\\\\"n])*\",?)*\\})? -?[0-9]+");
 
   private TestTree tree;
   private Path policy;

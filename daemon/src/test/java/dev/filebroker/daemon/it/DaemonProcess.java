@@ -31,7 +31,9 @@ final class DaemonProcess implements AutoCloseable {
   /** The repository root (system property filebroker.home, set by the build). */
   static Path home() {
     String home = System.getProperty("filebroker.home");
-    return home != null ? Path.of(home).toAbsolutePath().normalize() : Path.of("..").toAbsolutePath().normalize();
+    return home != null
+        ? Path.of(home).toAbsolutePath().normalize()
+        : Path.of("..").toAbsolutePath().normalize();
   }
 
   /** The daemon jar the build produced. */

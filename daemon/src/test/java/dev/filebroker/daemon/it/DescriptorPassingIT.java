@@ -78,10 +78,12 @@ class DescriptorPassingIT {
         """;
     Command r =
         Command.run(
-            List.of("/usr/bin/python3", "-c", script, daemon.socket().toString(), granted.toString()),
+            List.of(
+                "/usr/bin/python3", "-c", script, daemon.socket().toString(), granted.toString()),
             "");
     assertEquals(0, r.exitCode(), r.stderr());
     // replies, descriptors, most descriptors in one recvmsg, truncated recvmsg calls
-    assertEquals("200 200 1 0", r.stdout().strip(), "replies, descriptors, max per recvmsg, MSG_CTRUNC");
+    assertEquals(
+        "200 200 1 0", r.stdout().strip(), "replies, descriptors, max per recvmsg, MSG_CTRUNC");
   }
 }

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * Fixed endpoints, for real: a daemon configured with an endpoint socket in /tmp, and a 20-line C
- * program that knows nothing of the protocol (connect, then recvmsg into a one-byte buffer), run
- * as other uids. Needs root (daemon, setpriv) and gcc.
+ * program that knows nothing of the protocol (connect, then recvmsg into a one-byte buffer), run as
+ * other uids. Needs root (daemon, setpriv) and gcc.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EndpointIT {

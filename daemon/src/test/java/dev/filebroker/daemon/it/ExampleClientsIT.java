@@ -62,8 +62,7 @@ class ExampleClientsIT {
     assertEquals(
         0, gcc.exitCode(), "examples/c/fbopen.c must compile without warnings:\n" + gcc.stderr());
     pythonClient = tree.executable(DaemonProcess.home().resolve("examples/python/fbopen.py"));
-    daemon =
-        DaemonProcess.start(root, root.resolve("broker.sock"), "--policy", policy.toString());
+    daemon = DaemonProcess.start(root, root.resolve("broker.sock"), "--policy", policy.toString());
   }
 
   @AfterAll
@@ -92,8 +91,7 @@ class ExampleClientsIT {
   }
 
   private static Command asNobody(String... command) {
-    return assertTimeoutPreemptively(
-        TIMEOUT, () -> Command.asUser(NOBODY, NOBODY, command));
+    return assertTimeoutPreemptively(TIMEOUT, () -> Command.asUser(NOBODY, NOBODY, command));
   }
 
   private String path(String relative) {

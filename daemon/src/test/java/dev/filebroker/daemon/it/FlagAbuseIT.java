@@ -180,8 +180,7 @@ class FlagAbuseIT {
    */
   @Test
   void neverOpensDevicesOrFifosForIo() throws Exception {
-    Path watcher =
-        Path.of(FlagAbuseIT.class.getResource("inotify_watch.py").toURI());
+    Path watcher = Path.of(FlagAbuseIT.class.getResource("inotify_watch.py").toURI());
     Process watch =
         new ProcessBuilder(
                 "/usr/bin/python3",
@@ -193,7 +192,9 @@ class FlagAbuseIT {
             .start();
     Process writer =
         new ProcessBuilder(
-                "/usr/bin/python3", "-c", "import sys; open(sys.argv[1], 'wb'); print('OPENED')",
+                "/usr/bin/python3",
+                "-c",
+                "import sys; open(sys.argv[1], 'wb'); print('OPENED')",
                 path("rw/fifo"))
             .redirectErrorStream(true)
             .start();
@@ -205,7 +206,8 @@ class FlagAbuseIT {
           Duration.ofSeconds(10),
           () -> {
             for (String file : List.of("rw/chardev", "rw/blockdev", "rw/fifo")) {
-              for (int flags : new int[] {OpenFlags.O_RDONLY, OpenFlags.O_WRONLY, OpenFlags.O_RDWR}) {
+              for (int flags :
+                  new int[] {OpenFlags.O_RDONLY, OpenFlags.O_WRONLY, OpenFlags.O_RDWR}) {
                 assertEquals(ErrorCode.WRONG_FILE_TYPE.code(), refused(flags, 0, file).code());
                 assertEquals(
                     ErrorCode.WRONG_FILE_TYPE.code(),

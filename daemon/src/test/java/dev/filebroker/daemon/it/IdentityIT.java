@@ -21,8 +21,8 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * Who the daemon thinks is asking: the uid the kernel reports for the process that connected,
- * whatever user namespace the client sits in and whichever process later uses the connection.
- * Needs root (setpriv to uids 65534 and 1000, the daemon) and unprivileged user namespaces.
+ * whatever user namespace the client sits in and whichever process later uses the connection. Needs
+ * root (setpriv to uids 65534 and 1000, the daemon) and unprivileged user namespaces.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class IdentityIT {
@@ -61,7 +61,8 @@ class IdentityIT {
     rootFile = tree.file("root.txt", "for root\n", "rw-------");
     client = tree.root().resolve("fbclient.py");
     Files.writeString(client, CLIENT);
-    Files.setPosixFilePermissions(client, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(
+        client, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     daemon =
         Daemons.start(
             tree,
@@ -110,16 +111,31 @@ class IdentityIT {
   void clientInAUserNamespaceIsTheUidTheKernelReports() throws Exception {
     Command plain =
         Command.asUser(
-            NOBODY, NOBODY, "unshare", "-U", "/usr/bin/python3", client.toString(),
-            daemon.socket().toString(), nobodyFile.toString(), rootFile.toString());
+            NOBODY,
+            NOBODY,
+            "unshare",
+            "-U",
+            "/usr/bin/python3",
+            client.toString(),
+            daemon.socket().toString(),
+            nobodyFile.toString(),
+            rootFile.toString());
     assertEquals(0, plain.exitCode(), plain.stderr());
     // Inside a fresh namespace without a mapping the process sees the overflow uid 65534.
     assertEquals("65534 OPENED\n65534 ERROR1\n", plain.stdout());
 
     Command mappedRoot =
         Command.asUser(
-            NOBODY, NOBODY, "unshare", "-U", "-r", "/usr/bin/python3", client.toString(),
-            daemon.socket().toString(), nobodyFile.toString(), rootFile.toString());
+            NOBODY,
+            NOBODY,
+            "unshare",
+            "-U",
+            "-r",
+            "/usr/bin/python3",
+            client.toString(),
+            daemon.socket().toString(),
+            nobodyFile.toString(),
+            rootFile.toString());
     assertEquals(0, mappedRoot.exitCode(), mappedRoot.stderr());
     // It believes it is root; the daemon still sees 65534: the root-only grant is refused.
     assertEquals("0 OPENED\n0 ERROR1\n", mappedRoot.stdout());
@@ -156,9 +172,11 @@ class IdentityIT {
   private void passSocket() throws Exception {
     Path connectorBinary = tree.root().resolve("connector-python");
     Files.copy(Path.of("/usr/bin/python3.11").toRealPath(), connectorBinary);
-    Files.setPosixFilePermissions(connectorBinary, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(
+        connectorBinary, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     Path rendezvousDir = tree.dir("rendezvous");
-    Files.setPosixFilePermissions(rendezvousDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    Files.setPosixFilePermissions(
+        rendezvousDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
     Path rendezvous = rendezvousDir.resolve("rendezvous.sock");
     String receiver =
         """
@@ -191,8 +209,16 @@ class IdentityIT {
         """;
     Process b =
         new ProcessBuilder(
-                "setpriv", "--reuid=" + OTHER, "--regid=" + OTHER, "--clear-groups", "--",
-                "/usr/bin/python3", "-c", receiver, client.toString(), rendezvous.toString(),
+                "setpriv",
+                "--reuid=" + OTHER,
+                "--regid=" + OTHER,
+                "--clear-groups",
+                "--",
+                "/usr/bin/python3",
+                "-c",
+                receiver,
+                client.toString(),
+                rendezvous.toString(),
                 nobodyFile.toString())
             .redirectErrorStream(true)
             .start();
@@ -202,8 +228,14 @@ class IdentityIT {
       assertEquals("READY", bOut.readLine());
       Command a =
           Command.asUser(
-              NOBODY, NOBODY, connectorBinary.toString(), "-c", connector,
-              daemon.socket().toString(), rendezvous.toString(), client.toString(),
+              NOBODY,
+              NOBODY,
+              connectorBinary.toString(),
+              "-c",
+              connector,
+              daemon.socket().toString(),
+              rendezvous.toString(),
+              client.toString(),
               nobodyFile.toString());
       assertEquals(0, a.exitCode(), a.stderr());
       String connectorPid = a.stdout().strip();

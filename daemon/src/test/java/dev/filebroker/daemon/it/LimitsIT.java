@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Each configurable limit, set small, holds and answers as documented: LIMIT_EXCEEDED for
  * connection and rate limits, backpressure for a client that never reads, FRAME_TOO_LARGE, and
- * TIMEOUT for idle and stalled connections. One daemon per test. Needs root (runs the daemon;
- * a second uid through setpriv).
+ * TIMEOUT for idle and stalled connections. One daemon per test. Needs root (runs the daemon; a
+ * second uid through setpriv).
  */
 class LimitsIT {
   private TestTree tree;
@@ -157,8 +157,10 @@ class LimitsIT {
               }
               RawClient.close(r.descriptors());
             }
-            System.out.printf("LimitsIT rate: %d granted, %d LIMIT_EXCEEDED of 100%n", opened, limited);
-            assertTrue(opened >= 10 && opened <= 20, "burst of 10 plus what 20/s refills: " + opened);
+            System.out.printf(
+                "LimitsIT rate: %d granted, %d LIMIT_EXCEEDED of 100%n", opened, limited);
+            assertTrue(
+                opened >= 10 && opened <= 20, "burst of 10 plus what 20/s refills: " + opened);
             assertEquals(100, opened + limited);
             Thread.sleep(600);
             assertServes(c, 500); // the budget refills; the connection stayed open
@@ -205,7 +207,8 @@ class LimitsIT {
             }
             double ms = (System.nanoTime() - t0) / 1e6;
             System.out.printf(
-                "LimitsIT in-flight: writer stalled after %d requests; 50 other requests in %.1f ms%n",
+                "LimitsIT in-flight: writer stalled after %d requests; 50 other requests in %.1f"
+                    + " ms%n",
                 stalledAt, ms);
             assertTrue(ms < 5000, "others are served meanwhile: " + ms + " ms");
             // Now read: every request is answered exactly once, none dropped.
@@ -286,7 +289,13 @@ class LimitsIT {
         """;
     Command r =
         Command.asUser(
-            65534, 65534, "/usr/bin/python3", "-c", script, daemon.socket().toString(), granted.toString());
+            65534,
+            65534,
+            "/usr/bin/python3",
+            "-c",
+            script,
+            daemon.socket().toString(),
+            granted.toString());
     assertEquals(0, r.exitCode(), r.stderr());
     return r.stdout().strip();
   }

@@ -12,12 +12,10 @@ import dev.filebroker.protocol.OpenedManyReply;
 import dev.filebroker.protocol.OpenedReply;
 import dev.filebroker.protocol.Reply;
 import java.io.ByteArrayOutputStream;
-import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,18 +24,18 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A catalogue of named bad inputs, each with the reply or disconnect docs/protocol.md promises.
- * After the whole catalogue the daemon still serves, and its descriptor count and heap are back
- * to where they were. Needs root (runs the daemon; jcmd attaches to it).
+ * After the whole catalogue the daemon still serves, and its descriptor count and heap are back to
+ * where they were. Needs root (runs the daemon; jcmd attaches to it).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -186,44 +184,207 @@ class MalformedInputIT {
             },
             none(),
             true));
-    c.add(new Case("oversize length 16381", send(header(16381, 1, 1, 0, 3)), reply(3, ErrorCode.FRAME_TOO_LARGE), true));
-    c.add(new Case("length 0xFFFFFFFF", send(header(0xFFFFFFFFL, 1, 1, 0, 4)), reply(4, ErrorCode.FRAME_TOO_LARGE), true));
-    c.add(new Case("zero length", send(header(0, 1, 1, 0, 5)), reply(5, ErrorCode.MALFORMED_FRAME), true));
-    c.add(new Case("length 7", send(header(7, 1, 1, 0, 6)), reply(6, ErrorCode.MALFORMED_FRAME), true));
-    c.add(new Case("bad version 2", send(concat(header(16, 2, 1, 0, 7), new byte[8])), reply(7, ErrorCode.UNSUPPORTED_VERSION), true));
-    c.add(new Case("version 0", send(concat(header(16, 0, 1, 0, 8), new byte[8])), reply(8, ErrorCode.UNSUPPORTED_VERSION), true));
-    c.add(new Case("unknown type 0x03", send(concat(header(16, 1, 3, 0, 9), new byte[8])), reply(9, ErrorCode.UNKNOWN_TYPE), true));
-    c.add(new Case("reply type OPENED sent as a request", send(concat(header(12, 1, 0x81, 0, 10), new byte[4])), reply(10, ErrorCode.UNKNOWN_TYPE), true));
-    c.add(new Case("reply type ERROR sent as a request", send(concat(header(16, 1, 0xFF, 0, 11), new byte[8])), reply(11, ErrorCode.UNKNOWN_TYPE), true));
-    c.add(new Case("reserved bits set", send(concat(header(16, 1, 1, 0x0100, 12), new byte[8])), reply(12, ErrorCode.MALFORMED_FRAME), true));
-    c.add(new Case("OPEN payload shorter than 8 bytes", send(concat(header(12, 1, 1, 0, 13), new byte[4])), reply(13, ErrorCode.MALFORMED_FRAME), true));
-    c.add(new Case("path length field larger than the frame", sendFor(p -> open(14, 0, 0, p.getBytes(StandardCharsets.UTF_8), p.length() + 1)), reply(14, ErrorCode.MALFORMED_FRAME), true));
-    c.add(new Case("path length field smaller than the frame", sendFor(p -> open(15, 0, 0, p.getBytes(StandardCharsets.UTF_8), p.length() - 1)), reply(15, ErrorCode.MALFORMED_FRAME), true));
-    c.add(new Case("frame of exactly MAX_FRAME_SIZE with a 16364-byte path", send(open(16, 0, 0, ("/" + "y".repeat(16363)).getBytes(StandardCharsets.UTF_8))), reply(16, ErrorCode.INVALID_PATH), false));
-    c.add(new Case("garbage after a valid frame", sendFor(p -> concat(open(17, 0, 0, p), bytes(0xFF, 0xFF, 0xFF, 0xFF, 1, 1, 0, 0, 0, 0, 0, 0))), Map.of(17, OPENED, 0, ErrorCode.FRAME_TOO_LARGE.code()), true));
-    c.add(new Case("valid request after a protocol error in the same write", sendFor(p -> concat(header(0, 1, 1, 0, 18), open(19, 0, 0, p))), reply(18, ErrorCode.MALFORMED_FRAME), true));
+    c.add(
+        new Case(
+            "oversize length 16381",
+            send(header(16381, 1, 1, 0, 3)),
+            reply(3, ErrorCode.FRAME_TOO_LARGE),
+            true));
+    c.add(
+        new Case(
+            "length 0xFFFFFFFF",
+            send(header(0xFFFFFFFFL, 1, 1, 0, 4)),
+            reply(4, ErrorCode.FRAME_TOO_LARGE),
+            true));
+    c.add(
+        new Case(
+            "zero length", send(header(0, 1, 1, 0, 5)), reply(5, ErrorCode.MALFORMED_FRAME), true));
+    c.add(
+        new Case(
+            "length 7", send(header(7, 1, 1, 0, 6)), reply(6, ErrorCode.MALFORMED_FRAME), true));
+    c.add(
+        new Case(
+            "bad version 2",
+            send(concat(header(16, 2, 1, 0, 7), new byte[8])),
+            reply(7, ErrorCode.UNSUPPORTED_VERSION),
+            true));
+    c.add(
+        new Case(
+            "version 0",
+            send(concat(header(16, 0, 1, 0, 8), new byte[8])),
+            reply(8, ErrorCode.UNSUPPORTED_VERSION),
+            true));
+    c.add(
+        new Case(
+            "unknown type 0x03",
+            send(concat(header(16, 1, 3, 0, 9), new byte[8])),
+            reply(9, ErrorCode.UNKNOWN_TYPE),
+            true));
+    c.add(
+        new Case(
+            "reply type OPENED sent as a request",
+            send(concat(header(12, 1, 0x81, 0, 10), new byte[4])),
+            reply(10, ErrorCode.UNKNOWN_TYPE),
+            true));
+    c.add(
+        new Case(
+            "reply type ERROR sent as a request",
+            send(concat(header(16, 1, 0xFF, 0, 11), new byte[8])),
+            reply(11, ErrorCode.UNKNOWN_TYPE),
+            true));
+    c.add(
+        new Case(
+            "reserved bits set",
+            send(concat(header(16, 1, 1, 0x0100, 12), new byte[8])),
+            reply(12, ErrorCode.MALFORMED_FRAME),
+            true));
+    c.add(
+        new Case(
+            "OPEN payload shorter than 8 bytes",
+            send(concat(header(12, 1, 1, 0, 13), new byte[4])),
+            reply(13, ErrorCode.MALFORMED_FRAME),
+            true));
+    c.add(
+        new Case(
+            "path length field larger than the frame",
+            sendFor(p -> open(14, 0, 0, p.getBytes(StandardCharsets.UTF_8), p.length() + 1)),
+            reply(14, ErrorCode.MALFORMED_FRAME),
+            true));
+    c.add(
+        new Case(
+            "path length field smaller than the frame",
+            sendFor(p -> open(15, 0, 0, p.getBytes(StandardCharsets.UTF_8), p.length() - 1)),
+            reply(15, ErrorCode.MALFORMED_FRAME),
+            true));
+    c.add(
+        new Case(
+            "frame of exactly MAX_FRAME_SIZE with a 16364-byte path",
+            send(open(16, 0, 0, ("/" + "y".repeat(16363)).getBytes(StandardCharsets.UTF_8))),
+            reply(16, ErrorCode.INVALID_PATH),
+            false));
+    c.add(
+        new Case(
+            "garbage after a valid frame",
+            sendFor(
+                p ->
+                    concat(
+                        open(17, 0, 0, p), bytes(0xFF, 0xFF, 0xFF, 0xFF, 1, 1, 0, 0, 0, 0, 0, 0))),
+            Map.of(17, OPENED, 0, ErrorCode.FRAME_TOO_LARGE.code()),
+            true));
+    c.add(
+        new Case(
+            "valid request after a protocol error in the same write",
+            sendFor(p -> concat(header(0, 1, 1, 0, 18), open(19, 0, 0, p))),
+            reply(18, ErrorCode.MALFORMED_FRAME),
+            true));
     // --- path content (answered; the connection stays) ---
-    c.add(new Case("NUL in path", sendFor(p -> open(20, 0, 0, p + "\0x")), reply(20, ErrorCode.INVALID_PATH), false));
-    c.add(new Case("invalid UTF-8 in path", send(open(21, 0, 0, bytes('/', 'a', 0xFF, 0xFE))), reply(21, ErrorCode.INVALID_PATH), false));
-    c.add(new Case("overlong UTF-8 for '/'", send(open(22, 0, 0, bytes('/', 'a', 0xC0, 0xAF, 'b'))), reply(22, ErrorCode.INVALID_PATH), false));
-    c.add(new Case("UTF-8 encoded surrogate", send(open(23, 0, 0, bytes('/', 0xED, 0xA0, 0x80))), reply(23, ErrorCode.INVALID_PATH), false));
-    c.add(new Case("truncated UTF-8 sequence at the end", send(open(24, 0, 0, bytes('/', 'a', 0xE2, 0x82))), reply(24, ErrorCode.INVALID_PATH), false));
-    c.add(new Case("relative path", send(open(25, 0, 0, "etc/hostname")), reply(25, ErrorCode.INVALID_PATH), false));
-    c.add(new Case("empty path", send(open(26, 0, 0, "")), reply(26, ErrorCode.INVALID_PATH), false));
-    c.add(new Case("double slash", sendFor(p -> open(27, 0, 0, p.replaceFirst("/", "//"))), reply(27, ErrorCode.INVALID_PATH), false));
-    c.add(new Case("dot component", sendFor(p -> open(28, 0, 0, p.replaceFirst("/", "/./"))), reply(28, ErrorCode.INVALID_PATH), false));
-    c.add(new Case("dot-dot component", sendFor(p -> open(29, 0, 0, p + "/../x")), reply(29, ErrorCode.INVALID_PATH), false));
-    c.add(new Case("trailing slash", sendFor(p -> open(30, 0, 0, p + "/")), reply(30, ErrorCode.INVALID_PATH), false));
+    c.add(
+        new Case(
+            "NUL in path",
+            sendFor(p -> open(20, 0, 0, p + "\0x")),
+            reply(20, ErrorCode.INVALID_PATH),
+            false));
+    c.add(
+        new Case(
+            "invalid UTF-8 in path",
+            send(open(21, 0, 0, bytes('/', 'a', 0xFF, 0xFE))),
+            reply(21, ErrorCode.INVALID_PATH),
+            false));
+    c.add(
+        new Case(
+            "overlong UTF-8 for '/'",
+            send(open(22, 0, 0, bytes('/', 'a', 0xC0, 0xAF, 'b'))),
+            reply(22, ErrorCode.INVALID_PATH),
+            false));
+    c.add(
+        new Case(
+            "UTF-8 encoded surrogate",
+            send(open(23, 0, 0, bytes('/', 0xED, 0xA0, 0x80))),
+            reply(23, ErrorCode.INVALID_PATH),
+            false));
+    c.add(
+        new Case(
+            "truncated UTF-8 sequence at the end",
+            send(open(24, 0, 0, bytes('/', 'a', 0xE2, 0x82))),
+            reply(24, ErrorCode.INVALID_PATH),
+            false));
+    c.add(
+        new Case(
+            "relative path",
+            send(open(25, 0, 0, "etc/hostname")),
+            reply(25, ErrorCode.INVALID_PATH),
+            false));
+    c.add(
+        new Case("empty path", send(open(26, 0, 0, "")), reply(26, ErrorCode.INVALID_PATH), false));
+    c.add(
+        new Case(
+            "double slash",
+            sendFor(p -> open(27, 0, 0, p.replaceFirst("/", "//"))),
+            reply(27, ErrorCode.INVALID_PATH),
+            false));
+    c.add(
+        new Case(
+            "dot component",
+            sendFor(p -> open(28, 0, 0, p.replaceFirst("/", "/./"))),
+            reply(28, ErrorCode.INVALID_PATH),
+            false));
+    c.add(
+        new Case(
+            "dot-dot component",
+            sendFor(p -> open(29, 0, 0, p + "/../x")),
+            reply(29, ErrorCode.INVALID_PATH),
+            false));
+    c.add(
+        new Case(
+            "trailing slash",
+            sendFor(p -> open(30, 0, 0, p + "/")),
+            reply(30, ErrorCode.INVALID_PATH),
+            false));
     // 4095 bytes passes the path rules and the policy; the file does not exist.
-    c.add(new Case("path exactly at the 4095-byte limit", sendFor(p -> open(31, 0, 0, pathOfLength(p, 4095))), reply(31, ErrorCode.NOT_FOUND), false));
-    c.add(new Case("path one byte over the limit", sendFor(p -> open(32, 0, 0, pathOfLength(p, 4096))), reply(32, ErrorCode.INVALID_PATH), false));
+    c.add(
+        new Case(
+            "path exactly at the 4095-byte limit",
+            sendFor(p -> open(31, 0, 0, pathOfLength(p, 4095))),
+            reply(31, ErrorCode.NOT_FOUND),
+            false));
+    c.add(
+        new Case(
+            "path one byte over the limit",
+            sendFor(p -> open(32, 0, 0, pathOfLength(p, 4096))),
+            reply(32, ErrorCode.INVALID_PATH),
+            false));
     // --- flags and mode ---
-    c.add(new Case("mode bits without O_CREAT", sendFor(p -> open(33, 0, 0644, p)), reply(33, ErrorCode.INVALID_FLAGS), false));
-    c.add(new Case("mode above 07777", sendFor(p -> open(34, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 010000, p)), reply(34, ErrorCode.INVALID_FLAGS), false));
-    c.add(new Case("access mode 3", sendFor(p -> open(35, 3, 0, p)), reply(35, ErrorCode.INVALID_FLAGS), false));
-    c.add(new Case("unknown flag bit 0x40000000", sendFor(p -> open(36, 0x40000000, 0, p)), reply(36, ErrorCode.INVALID_FLAGS), false));
+    c.add(
+        new Case(
+            "mode bits without O_CREAT",
+            sendFor(p -> open(33, 0, 0644, p)),
+            reply(33, ErrorCode.INVALID_FLAGS),
+            false));
+    c.add(
+        new Case(
+            "mode above 07777",
+            sendFor(p -> open(34, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 010000, p)),
+            reply(34, ErrorCode.INVALID_FLAGS),
+            false));
+    c.add(
+        new Case(
+            "access mode 3",
+            sendFor(p -> open(35, 3, 0, p)),
+            reply(35, ErrorCode.INVALID_FLAGS),
+            false));
+    c.add(
+        new Case(
+            "unknown flag bit 0x40000000",
+            sendFor(p -> open(36, 0x40000000, 0, p)),
+            reply(36, ErrorCode.INVALID_FLAGS),
+            false));
     // --- ids ---
-    c.add(new Case("huge request id 0xFFFFFFFF", sendFor(p -> open(0xFFFFFFFF, 0, 0, p)), opened(0xFFFFFFFF), false));
+    c.add(
+        new Case(
+            "huge request id 0xFFFFFFFF",
+            sendFor(p -> open(0xFFFFFFFF, 0, 0, p)),
+            opened(0xFFFFFFFF),
+            false));
     c.add(new Case("request id 0", sendFor(p -> open(0, 0, 0, p)), opened(0), false));
     // --- stream behaviour ---
     c.add(
@@ -239,12 +400,18 @@ class MalformedInputIT {
                         open(44, 0, 0, p + "/"),
                         open(45, 0, 0, p))),
             Map.of(
-                40, OPENED,
-                41, ErrorCode.INVALID_PATH.code(),
-                42, OPENED,
-                43, ErrorCode.INVALID_FLAGS.code(),
-                44, ErrorCode.INVALID_PATH.code(),
-                45, OPENED),
+                40,
+                OPENED,
+                41,
+                ErrorCode.INVALID_PATH.code(),
+                42,
+                OPENED,
+                43,
+                ErrorCode.INVALID_FLAGS.code(),
+                44,
+                ErrorCode.INVALID_PATH.code(),
+                45,
+                OPENED),
             false));
     c.add(
         new Case(
@@ -342,7 +509,8 @@ class MalformedInputIT {
               var r =
                   client
                       .receive()
-                      .orElseThrow(() -> new AssertionError(c.name() + ": closed early; got " + got));
+                      .orElseThrow(
+                          () -> new AssertionError(c.name() + ": closed early; got " + got));
               got.put(r.reply().requestId(), codeOf(r.reply()));
               assertEquals(
                   r.reply() instanceof OpenedReply ? 1 : 0,
@@ -408,8 +576,8 @@ class MalformedInputIT {
   /**
    * Sends {@code frame} from Python with an SCM_CREDENTIALS message claiming uid 65534 (root may
    * claim any uid). The daemon does not set SO_PASSCRED, so the kernel drops the message; the
-   * daemon's view of the caller comes from SO_PEERCRED at connect time, and it answers as for
-   * root. The case's own connection stays unused.
+   * daemon's view of the caller comes from SO_PEERCRED at connect time, and it answers as for root.
+   * The case's own connection stays unused.
    */
   void sendWithForgedCredentials(byte[] frame) throws Exception {
     String script =

@@ -76,7 +76,8 @@ class MemoryIT {
                 }
                 // A request on a fresh connection: it is answered once the others are accepted.
                 try (RawClient c = new RawClient(socket)) {
-                  var r = c.open(1, OpenFlags.O_RDONLY, tree.root().resolve("data/a.txt").toString());
+                  var r =
+                      c.open(1, OpenFlags.O_RDONLY, tree.root().resolve("data/a.txt").toString());
                   assertInstanceOf(OpenedReply.class, r.reply());
                   RawClient.close(r.descriptors());
                 }
@@ -88,15 +89,17 @@ class MemoryIT {
                 }
               }
               System.out.printf(
-                  "daemon RSS: %d KiB (%.1f MiB) with no clients, %d KiB (%.1f MiB) with 10,000 idle"
-                      + " connections%n",
+                  "daemon RSS: %d KiB (%.1f MiB) with no clients, %d KiB (%.1f MiB) with 10,000"
+                      + " idle connections%n",
                   idle, idle / 1024.0, loaded, loaded / 1024.0);
               assertTrue(
                   idle <= NO_CLIENTS_LIMIT_KIB,
                   "RSS with no clients must be at most 112 MiB, was " + idle + " KiB");
               assertTrue(
                   loaded <= IDLE_CONNECTIONS_LIMIT_KIB,
-                  "RSS with 10,000 idle connections must be at most 128 MiB, was " + loaded + " KiB");
+                  "RSS with 10,000 idle connections must be at most 128 MiB, was "
+                      + loaded
+                      + " KiB");
             } finally {
               daemon.destroy();
               daemon.waitFor();
@@ -108,7 +111,8 @@ class MemoryIT {
   private static void awaitListening(Process daemon, Path log) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (System.nanoTime() < deadline) {
-      if (Files.exists(log) && Files.readString(log, StandardCharsets.UTF_8).contains("listening on")) {
+      if (Files.exists(log)
+          && Files.readString(log, StandardCharsets.UTF_8).contains("listening on")) {
         return;
       }
       if (!daemon.isAlive()) {

@@ -112,7 +112,8 @@ class OpenManyIT {
             RawClient.Received r = c.receive().orElseThrow();
             OpenedManyReply reply = assertInstanceOf(OpenedManyReply.class, r.reply());
             assertEquals(7, reply.requestId());
-            List<Integer> codes = reply.results().stream().map(OpenedManyReply.Result::code).toList();
+            List<Integer> codes =
+                reply.results().stream().map(OpenedManyReply.Result::code).toList();
             assertEquals(
                 List.of(
                     0,
@@ -145,7 +146,8 @@ class OpenManyIT {
         () -> {
           List<OpenManyRequest.Entry> entries = new ArrayList<>();
           for (int i = 0; i < Protocol.MAX_PATHS_PER_REQUEST; i++) {
-            entries.add(new OpenManyRequest.Entry(OpenFlags.O_RDONLY, 0, path("data/f" + i + ".txt")));
+            entries.add(
+                new OpenManyRequest.Entry(OpenFlags.O_RDONLY, 0, path("data/f" + i + ".txt")));
           }
           try (RawClient c = new RawClient(daemon.socket())) {
             for (int id = 1; id <= 4; id++) {
@@ -173,13 +175,15 @@ class OpenManyIT {
         () -> {
           List<OpenManyRequest.Entry> entries = new ArrayList<>();
           for (int i = 0; i < 5; i++) {
-            entries.add(new OpenManyRequest.Entry(OpenFlags.O_RDONLY, 0, path("data/f" + i + ".txt")));
+            entries.add(
+                new OpenManyRequest.Entry(OpenFlags.O_RDONLY, 0, path("data/f" + i + ".txt")));
           }
           try (RawClient c = new RawClient(limited.socket())) {
             c.send(new OpenManyRequest(1, entries));
             RawClient.Received r = c.receive().orElseThrow();
             OpenedManyReply reply = assertInstanceOf(OpenedManyReply.class, r.reply());
-            List<Integer> codes = reply.results().stream().map(OpenedManyReply.Result::code).toList();
+            List<Integer> codes =
+                reply.results().stream().map(OpenedManyReply.Result::code).toList();
             int limit = ErrorCode.LIMIT_EXCEEDED.code();
             assertEquals(List.of(0, 0, 0, limit, limit), codes, "a burst of 3 covers 3 paths");
             RawClient.close(r.descriptors());
@@ -204,8 +208,10 @@ class OpenManyIT {
             assertEquals(4, results.size());
             try (BrokeredFile f3 = results.get(0).fileOrThrow();
                 BrokeredFile f4 = results.get(3).fileOrThrow()) {
-              assertEquals("file 3\n", new String(f3.inputStream().readAllBytes(), StandardCharsets.UTF_8));
-              assertEquals("file 4\n", new String(f4.inputStream().readAllBytes(), StandardCharsets.UTF_8));
+              assertEquals(
+                  "file 3\n", new String(f3.inputStream().readAllBytes(), StandardCharsets.UTF_8));
+              assertEquals(
+                  "file 4\n", new String(f4.inputStream().readAllBytes(), StandardCharsets.UTF_8));
             }
             OpenResult.Failed denied = assertInstanceOf(OpenResult.Failed.class, results.get(1));
             assertInstanceOf(AccessDeniedException.class, denied.exception());

@@ -31,10 +31,10 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * An unprivileged attacker (uid 65534) that owns a directory below an allowed prefix swaps path
- * components between real directories and symlinks to a root-only tree (renameat2
- * RENAME_EXCHANGE on a directory and on the last component, and a plain rename(2) shuffle) while
- * a client asks for files under it 100,000 times, pipelined over four connections. Every
- * descriptor handed out must be one of the inodes the policy grants, checked with fstat.
+ * components between real directories and symlinks to a root-only tree (renameat2 RENAME_EXCHANGE
+ * on a directory and on the last component, and a plain rename(2) shuffle) while a client asks for
+ * files under it 100,000 times, pipelined over four connections. Every descriptor handed out must
+ * be one of the inodes the policy grants, checked with fstat.
  *
  * <p>Needs root (chown, setpriv, the daemon) and gcc.
  */
@@ -59,7 +59,8 @@ class RenameRaceIT {
     Path prot = root.resolve("protected");
     tree.file("protected/f", "PROTECTED\n", "rw-------");
     tree.file("protected/g", "PROTECTED\n", "rw-------");
-    Files.setPosixFilePermissions(prot, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    Files.setPosixFilePermissions(
+        prot, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
     attackerDir = tree.dir("att");
     tree.file("att/d/f", "allowed d/f\n", "rw-r--r--");
     tree.file("att/e/g", "allowed e/g\n", "rw-r--r--");
@@ -165,13 +166,17 @@ class RenameRaceIT {
       }
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    String attackerReport = new String(attack.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String attackerReport =
+        new String(attack.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     Map<String, Long> counts = new TreeMap<>();
     outcomes.forEach((k, v) -> counts.put(k, v.get()));
     System.out.printf(
         "RenameRaceIT: %d requests in %.1f s over %d connections: %s; attacker: %s%n",
         REQUESTS, seconds, CONNECTIONS, counts, attackerReport.strip());
-    assertEquals(List.of(), violations.subList(0, Math.min(10, violations.size())), "descriptors outside the grant");
+    assertEquals(
+        List.of(),
+        violations.subList(0, Math.min(10, violations.size())),
+        "descriptors outside the grant");
     assertEquals(REQUESTS, counts.values().stream().mapToLong(Long::longValue).sum(), "replies");
     assertTrue(attackerReport.contains("swaps"), "the attacker ran: " + attackerReport);
     assertTrue(
@@ -189,7 +194,9 @@ class RenameRaceIT {
         int n = Math.min(BATCH, perConnection - sent);
         for (int i = 0; i < n; i++) {
           int id = sent + i + 1;
-          c.send(new OpenRequest(id, OpenFlags.O_RDONLY, 0, paths.get((id + connection) % paths.size())));
+          c.send(
+              new OpenRequest(
+                  id, OpenFlags.O_RDONLY, 0, paths.get((id + connection) % paths.size())));
         }
         for (int i = 0; i < n; i++) {
           var r = c.receive().orElseThrow(() -> new AssertionError("daemon closed the connection"));

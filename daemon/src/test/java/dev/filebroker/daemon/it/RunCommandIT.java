@@ -127,14 +127,7 @@ class RunCommandIT {
   @Test
   void deniedDescriptorExitsTwoWithoutRunningTheCommand() {
     Path marker = tree.root().resolve("markers/ran");
-    Command r =
-        run(
-            "--fd",
-            "3=" + path("not-granted.txt"),
-            "--",
-            "sh",
-            "-c",
-            "touch " + marker);
+    Command r = run("--fd", "3=" + path("not-granted.txt"), "--", "sh", "-c", "touch " + marker);
     assertEquals(2, r.exitCode(), r.stderr());
     assertTrue(r.stderr().contains("descriptor 3"), r.stderr());
     assertTrue(r.stderr().contains("DENIED"), r.stderr());

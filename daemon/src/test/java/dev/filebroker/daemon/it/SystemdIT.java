@@ -93,29 +93,29 @@ class SystemdIT {
           Path notifyPath = tree.root().resolve("notify.sock");
           try (AFUNIXDatagramChannel notify = notifySocket(notifyPath);
               DaemonProcess daemon = startNotifying(notifyPath)) {
-              List<String> ready = next(notify);
-              assertEquals("READY=1", ready.get(0), ready.toString());
-              assertTrue(ready.get(1).startsWith("STATUS="), ready.toString());
+            List<String> ready = next(notify);
+            assertEquals("READY=1", ready.get(0), ready.toString());
+            assertTrue(ready.get(1).startsWith("STATUS="), ready.toString());
 
-              // The daemon answers requests once READY=1 has been sent.
-              try (RawClient c = new RawClient(daemon.socket())) {
-                var r = c.open(1, OpenFlags.O_RDONLY, target);
-                assertInstanceOf(OpenedReply.class, r.reply());
-                RawClient.close(r.descriptors());
-              }
+            // The daemon answers requests once READY=1 has been sent.
+            try (RawClient c = new RawClient(daemon.socket())) {
+              var r = c.open(1, OpenFlags.O_RDONLY, target);
+              assertInstanceOf(OpenedReply.class, r.reply());
+              RawClient.close(r.descriptors());
+            }
 
-              daemon.signal("HUP");
-              List<String> reloading = next(notify);
-              assertEquals("RELOADING=1", reloading.get(0), reloading.toString());
-              assertTrue(reloading.get(1).startsWith("MONOTONIC_USEC="), reloading.toString());
-              long usec = Long.parseLong(reloading.get(1).substring("MONOTONIC_USEC=".length()));
-              assertTrue(usec > 0, "MONOTONIC_USEC must be a CLOCK_MONOTONIC time");
-              List<String> readyAgain = next(notify);
-              assertEquals("READY=1", readyAgain.get(0), readyAgain.toString());
+            daemon.signal("HUP");
+            List<String> reloading = next(notify);
+            assertEquals("RELOADING=1", reloading.get(0), reloading.toString());
+            assertTrue(reloading.get(1).startsWith("MONOTONIC_USEC="), reloading.toString());
+            long usec = Long.parseLong(reloading.get(1).substring("MONOTONIC_USEC=".length()));
+            assertTrue(usec > 0, "MONOTONIC_USEC must be a CLOCK_MONOTONIC time");
+            List<String> readyAgain = next(notify);
+            assertEquals("READY=1", readyAgain.get(0), readyAgain.toString());
 
-              assertEquals(0, daemon.stop(), "exit status after SIGTERM");
-              List<String> stopping = next(notify);
-              assertEquals(List.of("STOPPING=1"), stopping.subList(0, 1), stopping.toString());
+            assertEquals(0, daemon.stop(), "exit status after SIGTERM");
+            List<String> stopping = next(notify);
+            assertEquals(List.of("STOPPING=1"), stopping.subList(0, 1), stopping.toString());
           }
         });
   }
@@ -128,18 +128,18 @@ class SystemdIT {
           Path notifyPath = tree.root().resolve("notify.sock");
           try (AFUNIXDatagramChannel notify = notifySocket(notifyPath);
               DaemonProcess daemon = startNotifying(notifyPath)) {
-              next(notify);
-              writePolicy("[[allow]]\nusers = [0]\npaths = [\"relative\"]\naccess = [\"read\"]\n");
-              daemon.signal("HUP");
-              assertEquals("RELOADING=1", next(notify).get(0));
-              assertEquals("READY=1", next(notify).get(0));
-              daemon.awaitLine("the previous policy stays in force", Duration.ofSeconds(10));
-              try (RawClient c = new RawClient(daemon.socket())) {
-                var r = c.open(1, OpenFlags.O_RDONLY, target);
-                assertInstanceOf(OpenedReply.class, r.reply(), "the old policy still grants");
-                RawClient.close(r.descriptors());
-              }
-              assertEquals(0, daemon.stop());
+            next(notify);
+            writePolicy("[[allow]]\nusers = [0]\npaths = [\"relative\"]\naccess = [\"read\"]\n");
+            daemon.signal("HUP");
+            assertEquals("RELOADING=1", next(notify).get(0));
+            assertEquals("READY=1", next(notify).get(0));
+            daemon.awaitLine("the previous policy stays in force", Duration.ofSeconds(10));
+            try (RawClient c = new RawClient(daemon.socket())) {
+              var r = c.open(1, OpenFlags.O_RDONLY, target);
+              assertInstanceOf(OpenedReply.class, r.reply(), "the old policy still grants");
+              RawClient.close(r.descriptors());
+            }
+            assertEquals(0, daemon.stop());
           }
         });
   }
@@ -155,7 +155,8 @@ class SystemdIT {
                   tree.root(),
                   socket,
                   Map.of(),
-                  List.of("systemd-socket-activate", "-l", socket.toString(), "--fdname=filebroker"),
+                  List.of(
+                      "systemd-socket-activate", "-l", socket.toString(), "--fdname=filebroker"),
                   "--policy",
                   policyDir.toString())) {
             // systemd-socket-activate starts the service on the first connection, as systemd does.
@@ -171,7 +172,8 @@ class SystemdIT {
               assertInstanceOf(ErrorReply.class, denied.reply());
             }
             assertEquals(0, daemon.stop());
-            assertTrue(Files.exists(socket), "an inherited socket belongs to the manager, not the daemon");
+            assertTrue(
+                Files.exists(socket), "an inherited socket belongs to the manager, not the daemon");
           }
         });
   }
@@ -183,14 +185,18 @@ class SystemdIT {
         () -> {
           try (DaemonProcess daemon =
               DaemonProcess.start(
-                  tree.root(), tree.root().resolve("broker.sock"), "--policy", policyDir.toString())) {
+                  tree.root(),
+                  tree.root().resolve("broker.sock"),
+                  "--policy",
+                  policyDir.toString())) {
             List<RawClient> clients = new ArrayList<>();
             try {
               for (int i = 0; i < 8; i++) {
                 RawClient c = new RawClient(daemon.socket());
                 clients.add(c);
                 for (int id = 1; id <= 50; id++) {
-                  c.send(new dev.filebroker.protocol.OpenRequest(id, OpenFlags.O_RDONLY, 0, target));
+                  c.send(
+                      new dev.filebroker.protocol.OpenRequest(id, OpenFlags.O_RDONLY, 0, target));
                 }
               }
               long t0 = System.nanoTime();

@@ -9,8 +9,8 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * A scratch directory other users can traverse (JUnit's temporary directories are 0700, which
- * would hide everything from the unprivileged clients these tests run).
+ * A scratch directory other users can traverse (JUnit's temporary directories are 0700, which would
+ * hide everything from the unprivileged clients these tests run).
  */
 final class TestTree implements AutoCloseable {
   private final Path root;

@@ -32,7 +32,11 @@ class CheckedPolicyLoaderTest {
     policy();
     Files.writeString(
         dir.resolve("tests/cases.toml"),
-        "[[case]]\nuid = 65534\npath = \"/etc/hostname\"\naccess = [\"read\"]\nexpect = \"allow\"\n");
+        "[[case]]\n"
+            + "uid = 65534\n"
+            + "path = \"/etc/hostname\"\n"
+            + "access = [\"read\"]\n"
+            + "expect = \"allow\"\n");
     assertInstanceOf(PolicyLoad.Loaded.class, CheckedPolicyLoader.load(dir));
   }
 
@@ -42,7 +46,11 @@ class CheckedPolicyLoaderTest {
     Files.writeString(
         dir.resolve("tests/cases.toml"),
         "# the admin expects a denial\n"
-            + "[[case]]\nuid = 65534\npath = \"/etc/hostname\"\naccess = [\"read\"]\nexpect = \"deny\"\n");
+            + "[[case]]\n"
+            + "uid = 65534\n"
+            + "path = \"/etc/hostname\"\n"
+            + "access = [\"read\"]\n"
+            + "expect = \"deny\"\n");
     var invalid = assertInstanceOf(PolicyLoad.Invalid.class, CheckedPolicyLoader.load(dir));
     assertEquals(1, invalid.errors().size());
     String error = invalid.errors().get(0).toString();

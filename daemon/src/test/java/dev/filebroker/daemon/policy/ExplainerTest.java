@@ -57,9 +57,7 @@ class ExplainerTest {
         new Caller(1, 1000, 1000, List.of(), Optional.of("/usr/bin/cat"), Optional.empty());
     Explanation explanation =
         Explainer.explain(
-            policy,
-            caller,
-            new AccessRequest("/srv/x", EnumSet.of(Permission.WRITE), false));
+            policy, caller, new AccessRequest("/srv/x", EnumSet.of(Permission.WRITE), false));
     String file = temp.resolve("a.toml").toString();
     assertEquals(
         "deny /srv/x (write) for uid 1000\n"
@@ -67,11 +65,17 @@ class ExplainerTest {
             + "  reason: no allow rule grants write on /srv/x to uid 1000 (rule reader matches but"
             + " grants only read)\n"
             + "  rules that nearly applied:\n"
-            + "    allow reader (" + file + ":1): path matches, caller matches, but grants read"
+            + "    allow reader ("
+            + file
+            + ":1): path matches, caller matches, but grants read"
             + " only, not write\n"
-            + "    allow video (" + file + ":7): path matches, but caller is not group 44 (uid"
+            + "    allow video ("
+            + file
+            + ":7): path matches, but caller is not group 44 (uid"
             + " 1000, gid 1000, groups )\n"
-            + "    allow app (" + file + ":13): path matches, caller matches, but caller runs"
+            + "    allow app ("
+            + file
+            + ":13): path matches, caller matches, but caller runs"
             + " /usr/bin/cat, not one of /usr/bin/app\n",
         explanation.toText());
   }
@@ -85,12 +89,13 @@ class ExplainerTest {
             policy, caller, new AccessRequest("/srv/x", EnumSet.of(Permission.WRITE), false));
     assertTrue(explanation.allowed());
     assertTrue(explanation.toText().contains("decided by allow video ("), explanation.toText());
+    assertTrue(explanation.nearMisses().stream().noneMatch(m -> m.rule().id().equals("video")));
     assertTrue(
-        explanation.nearMisses().stream().noneMatch(m -> m.rule().id().equals("video")));
-    assertTrue(
-        explanation.toJson().startsWith(
-            "{\"decision\":\"allow\",\"uid\":1000,\"gid\":1000,\"path\":\"/srv/x\","
-                + "\"access\":\"write\",\"rule\":\"video\",\"source\":\""),
+        explanation
+            .toJson()
+            .startsWith(
+                "{\"decision\":\"allow\",\"uid\":1000,\"gid\":1000,\"path\":\"/srv/x\","
+                    + "\"access\":\"write\",\"rule\":\"video\",\"source\":\""),
         explanation.toJson());
   }
 
@@ -103,8 +108,11 @@ class ExplainerTest {
             policy, caller, new AccessRequest("/srv/x", EnumSet.of(Permission.WRITE), false));
     assertTrue(
         explanation.nearMisses().stream()
-            .anyMatch(m -> m.whyNot().equals(
-                List.of("caller's executable is unknown, not one of /usr/bin/app"))),
+            .anyMatch(
+                m ->
+                    m.whyNot()
+                        .equals(
+                            List.of("caller's executable is unknown, not one of /usr/bin/app"))),
         explanation::toText);
   }
 }

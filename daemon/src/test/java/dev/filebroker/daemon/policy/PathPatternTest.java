@@ -142,7 +142,10 @@ class PathPatternTest {
   @Provide
   Arbitrary<String> paths() {
     Arbitrary<String> component =
-        Arbitraries.strings().withChars("ab.-_x").ofMinLength(1).ofMaxLength(4)
+        Arbitraries.strings()
+            .withChars("ab.-_x")
+            .ofMinLength(1)
+            .ofMaxLength(4)
             .filter(c -> !c.equals(".") && !c.equals(".."));
     return component.list().ofMinSize(1).ofMaxSize(5).map(c -> "/" + String.join("/", c));
   }

@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Coverage-guided fuzzing of the policy loader with Jazzer: arbitrary bytes as a policy file.
- * Every {@code mvn verify} replays the committed seed corpus
+ * Coverage-guided fuzzing of the policy loader with Jazzer: arbitrary bytes as a policy file. Every
+ * {@code mvn verify} replays the committed seed corpus
  * (src/test/resources/dev/filebroker/daemon/policy/PolicyLoaderFuzzTestInputs); {@code
  * JAZZER_FUZZ=1} fuzzes for {@code maxDuration} (see .ci/run).
  *
@@ -55,8 +55,7 @@ class PolicyLoaderFuzzTest {
       }
       case PolicyLoad.Loaded loaded -> {
         for (int uid : new int[] {0, 65534, 1000}) {
-          Caller caller =
-              new Caller(1, uid, uid, List.of(100), Optional.empty(), Optional.empty());
+          Caller caller = new Caller(1, uid, uid, List.of(100), Optional.empty(), Optional.empty());
           for (String path : PATHS) {
             for (int flags : FLAGS) {
               loaded.policy().decide(caller, AccessRequest.fromOpenFlags(path, flags));

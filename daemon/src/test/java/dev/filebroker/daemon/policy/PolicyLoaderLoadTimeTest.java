@@ -11,8 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Loads a generated 100,000-rule policy, as one file and as 100 files, and prints how long each
  * load takes (docs/performance.md). Asserts only that the policy loads: timings vary too much
- * between machines to be a test. Run alone with {@code -Dtest=PolicyLoaderLoadTimeTest}, or
- * {@link #main} for a load in a fresh JVM.
+ * between machines to be a test. Run alone with {@code -Dtest=PolicyLoaderLoadTimeTest}, or {@link
+ * #main} for a load in a fresh JVM.
  */
 class PolicyLoaderLoadTimeTest {
   private static final int RULES = 100_000;
@@ -44,8 +44,8 @@ class PolicyLoaderLoadTimeTest {
   }
 
   /**
-   * Writes {@code rules} rules spread over {@code files} files: per-user rules naming a uid or
-   * an account name, group rules, and deny rules, about 100 bytes each.
+   * Writes {@code rules} rules spread over {@code files} files: per-user rules naming a uid or an
+   * account name, group rules, and deny rules, about 100 bytes each.
    */
   static Path generate(Path directory, int rules, int files) throws IOException {
     int perFile = rules / files;
@@ -76,8 +76,9 @@ class PolicyLoaderLoadTimeTest {
                   .append(1000 + r)
                   .append("]\npaths = [\"/srv/users/u")
                   .append(r)
-                  .append("/**\"]\naccess = [\"read\", \"write\", \"create\"]\ncreate_mode ="
-                      + " \"0640\"\n\n");
+                  .append(
+                      "/**\"]\naccess = [\"read\", \"write\", \"create\"]\ncreate_mode ="
+                          + " \"0640\"\n\n");
         }
       }
       Files.writeString(directory.resolve(String.format("%03d-rules.toml", f)), text);

@@ -224,7 +224,8 @@ class PolicyLoaderTest {
     Files.writeString(temp.resolve("b.toml"), "[[deny]]\npaths = [\"x\"]\n");
     assertEquals(
         List.of(
-            temp.resolve("a.toml") + ":1:1: rule has no 'paths'; add paths = [\"/absolute/path\","
+            temp.resolve("a.toml")
+                + ":1:1: rule has no 'paths'; add paths = [\"/absolute/path\","
                 + " ...]",
             temp.resolve("a.toml")
                 + ":1:1: [[allow]] rule has no 'access'; add access = [...] with some of: read,"
@@ -371,10 +372,12 @@ class PolicyLoaderTest {
         """);
     assertEquals(
         List.of(
-            file + ":5:1: owner = \"root (0)\" would refuse the files this rule creates (owned by"
+            file
+                + ":5:1: owner = \"root (0)\" would refuse the files this rule creates (owned by"
                 + " the requester); make owner and create_owner agree (\"requester\" with"
                 + " \"requester\", \"root\" with \"root\")",
-            file + ":11:1: append_only_inode needs \"append\" and no \"write\" in access: the"
+            file
+                + ":11:1: append_only_inode needs \"append\" and no \"write\" in access: the"
                 + " kernel refuses to open an append-only file for writing without O_APPEND"),
         errorsOf(file));
   }

@@ -83,7 +83,8 @@ class PolicyTest {
   void denyBeatsAllowWrittenBeforeIt() {
     Policy policy = policy(ALLOW_SHARED_RW + DENY_SECRET_WRITE);
     Decision.Deny deny =
-        denied(policy.decide(caller(1000, USERS), request("/srv/shared/secret/k", Permission.WRITE)));
+        denied(
+            policy.decide(caller(1000, USERS), request("/srv/shared/secret/k", Permission.WRITE)));
     assertEquals("secret", deny.rule().orElseThrow().id());
   }
 
@@ -91,7 +92,8 @@ class PolicyTest {
   void denyBeatsAllowWrittenAfterIt() {
     Policy policy = policy(DENY_SECRET_WRITE + ALLOW_SHARED_RW);
     Decision.Deny deny =
-        denied(policy.decide(caller(1000, USERS), request("/srv/shared/secret/k", Permission.WRITE)));
+        denied(
+            policy.decide(caller(1000, USERS), request("/srv/shared/secret/k", Permission.WRITE)));
     assertEquals("secret", deny.rule().orElseThrow().id());
   }
 
@@ -111,7 +113,9 @@ class PolicyTest {
                 request("/srv/shared/secret/k", Permission.READ, Permission.WRITE)));
     Rule rule = deny.rule().orElseThrow();
     assertEquals(
-        "rule secret (" + rule.source().fileAndLine() + ") denies write on /srv/shared/secret/k"
+        "rule secret ("
+            + rule.source().fileAndLine()
+            + ") denies write on /srv/shared/secret/k"
             + " to uid 1000",
         deny.reason());
   }
@@ -201,13 +205,16 @@ class PolicyTest {
         """;
     assertEquals(
         "narrow",
-        allowedRule(policy(narrow, broad).decide(caller(0, 0), request("/srv/a", Permission.READ))));
+        allowedRule(
+            policy(narrow, broad).decide(caller(0, 0), request("/srv/a", Permission.READ))));
     assertEquals(
         "broad",
-        allowedRule(policy(broad, narrow).decide(caller(0, 0), request("/srv/a", Permission.READ))));
+        allowedRule(
+            policy(broad, narrow).decide(caller(0, 0), request("/srv/a", Permission.READ))));
     assertEquals(
         "broad",
-        allowedRule(policy(broad + narrow).decide(caller(0, 0), request("/srv/a", Permission.READ))));
+        allowedRule(
+            policy(broad + narrow).decide(caller(0, 0), request("/srv/a", Permission.READ))));
     assertEquals(
         "broad",
         allowedRule(
@@ -312,13 +319,13 @@ class PolicyTest {
             + " matches but grants only read)",
         denied(policy.decide(caller(1000, 1000), directory)).reason());
     assertEquals(
-        "files", allowedRule(policy.decide(caller(1000, 1000), request("/srv/d", Permission.READ))));
+        "files",
+        allowedRule(policy.decide(caller(1000, 1000), request("/srv/d", Permission.READ))));
   }
 
   @Test
   void deniesNonCanonicalPathsWithoutLookingAtRules() {
-    Policy policy =
-        policy("[[allow]]\nany = true\npaths = [\"/**\"]\naccess = [\"read\"]\n");
+    Policy policy = policy("[[allow]]\nany = true\npaths = [\"/**\"]\naccess = [\"read\"]\n");
     assertEquals(
         "path '/srv/../etc/shadow' is not absolute and canonical",
         denied(policy.decide(caller(0, 0), request("/srv/../etc/shadow", Permission.READ)))
@@ -400,8 +407,8 @@ class PolicyTest {
 
   /**
    * 100,000 rules built directly: parsing that much TOML takes tomlj many seconds, and what is
-   * tested here is the index. Decisions are compared with the documented outcome and with a
-   * linear scan over all rules.
+   * tested here is the index. Decisions are compared with the documented outcome and with a linear
+   * scan over all rules.
    */
   @Test
   void decidesCorrectlyWithOneHundredThousandRules() {
@@ -430,8 +437,7 @@ class PolicyTest {
                 new SourceLocation(file, i + 1, 1),
                 i % 3 == 0 ? List.of(new Subject.Group(200_000 + i, Optional.empty())) : owner,
                 List.of(
-                    PathPattern.of("/home/u" + i + "/**"),
-                    PathPattern.of("/srv/*/u" + i + ".log")),
+                    PathPattern.of("/home/u" + i + "/**"), PathPattern.of("/srv/*/u" + i + ".log")),
                 EnumSet.of(Permission.READ, Permission.WRITE),
                 EnumSet.of(FileType.REGULAR),
                 0600,
@@ -561,28 +567,37 @@ class PolicyTest {
     assertEquals(
         "all",
         allowedRule(
-            policy.decide(process(1000, unknown, unknown), request("/srv/app/x", Permission.READ))));
+            policy.decide(
+                process(1000, unknown, unknown), request("/srv/app/x", Permission.READ))));
     AccessRequest secret = request("/srv/secret/k", Permission.READ);
     // Deny: hiding the executable or unit does not dodge it.
     assertEquals(
-        "no-browser", denied(policy.decide(process(1000, unknown, unknown), secret)).rule()
-            .orElseThrow().id());
+        "no-browser",
+        denied(policy.decide(process(1000, unknown, unknown), secret)).rule().orElseThrow().id());
     assertEquals(
         "no-browser",
-        denied(policy.decide(
-                process(1000, Optional.of("/usr/bin/browser"), unknown), secret))
-            .rule().orElseThrow().id());
+        denied(policy.decide(process(1000, Optional.of("/usr/bin/browser"), unknown), secret))
+            .rule()
+            .orElseThrow()
+            .id());
     assertEquals(
         "no-browser",
-        denied(policy.decide(
-                process(1000, Optional.of("/usr/bin/browser (deleted)"),
-                    Optional.of("browser.scope")), secret))
-            .rule().orElseThrow().id());
+        denied(
+                policy.decide(
+                    process(
+                        1000,
+                        Optional.of("/usr/bin/browser (deleted)"),
+                        Optional.of("browser.scope")),
+                    secret))
+            .rule()
+            .orElseThrow()
+            .id());
     // A known, different executable is not the denied one.
     assertEquals(
         "all",
-        allowedRule(policy.decide(
-            process(1000, Optional.of("/usr/bin/cat"), Optional.of("browser.scope")), secret)));
+        allowedRule(
+            policy.decide(
+                process(1000, Optional.of("/usr/bin/cat"), Optional.of("browser.scope")), secret)));
   }
 
   @Test
@@ -599,8 +614,7 @@ class PolicyTest {
             """);
     Caller root = caller(0, 0);
     assertEquals(
-        "own",
-        allowedRule(policy.decide(root, request("/srv/users/root/a", Permission.READ))));
+        "own", allowedRule(policy.decide(root, request("/srv/users/root/a", Permission.READ))));
     assertEquals(
         "own", allowedRule(policy.decide(root, request("/run/user/0/app-0", Permission.READ))));
     assertEquals(
@@ -617,8 +631,8 @@ class PolicyTest {
         policy.decide(stranger, request("/srv/users/123456/a", Permission.READ)));
     assertEquals(
         "own",
-        allowedRule(policy.decide(stranger, request("/run/user/123456/app-123456",
-            Permission.READ))));
+        allowedRule(
+            policy.decide(stranger, request("/run/user/123456/app-123456", Permission.READ))));
   }
 
   @Test
@@ -647,19 +661,25 @@ class PolicyTest {
     Caller stranger = caller(123456, 123456);
     assertEquals(
         "others-homes",
-        denied(policy.decide(stranger, request("/srv/home/x/y", Permission.READ))).rule()
-            .orElseThrow().id());
+        denied(policy.decide(stranger, request("/srv/home/x/y", Permission.READ)))
+            .rule()
+            .orElseThrow()
+            .id());
     assertEquals(
         "home-secrets",
-        denied(policy.decide(stranger, request("/srv/a", Permission.READ))).rule().orElseThrow()
+        denied(policy.decide(stranger, request("/srv/a", Permission.READ)))
+            .rule()
+            .orElseThrow()
             .id());
     // nobody's home is /nonexistent: it resolves, and the rules match only their own paths.
     Caller nobody = caller(NOBODY, NOBODY);
     assertEquals("all", allowedRule(policy.decide(nobody, request("/srv/a", Permission.READ))));
     assertEquals(
         "home-secrets",
-        denied(policy.decide(nobody, request("/nonexistent/.ssh/id", Permission.READ))).rule()
-            .orElseThrow().id());
+        denied(policy.decide(nobody, request("/nonexistent/.ssh/id", Permission.READ)))
+            .rule()
+            .orElseThrow()
+            .id());
   }
 
   @Test
@@ -678,7 +698,8 @@ class PolicyTest {
         dev.filebroker.protocol.OpenFlags.O_WRONLY | dev.filebroker.protocol.OpenFlags.O_CREAT;
     AccessRequest plain = AccessRequest.fromOpenFlags("/srv/drop/a", flags);
     AccessRequest exclusive =
-        AccessRequest.fromOpenFlags("/srv/drop/a", flags | dev.filebroker.protocol.OpenFlags.O_EXCL);
+        AccessRequest.fromOpenFlags(
+            "/srv/drop/a", flags | dev.filebroker.protocol.OpenFlags.O_EXCL);
     assertEquals("drop", allowedRule(policy.decide(caller(1000, 1000), exclusive)));
     assertEquals(
         "no allow rule grants write,create on /srv/drop/a to uid 1000 (rule drop matches but"
@@ -686,8 +707,7 @@ class PolicyTest {
         denied(policy.decide(caller(1000, 1000), plain)).reason());
     assertEquals(
         "drop",
-        allowedRule(
-            policy.decide(caller(1000, 1000), request("/srv/drop/a", Permission.WRITE))));
+        allowedRule(policy.decide(caller(1000, 1000), request("/srv/drop/a", Permission.WRITE))));
   }
 
   @Test
@@ -717,8 +737,10 @@ class PolicyTest {
 
   @Property(tries = 300)
   void indexDecidesLikeALinearScan(
-      @ForAll("smallPolicies") List<Rule> rules, @ForAll("requests") AccessRequest request,
-      @ForAll @IntRange(min = 0, max = 3) int uid, @ForAll @IntRange(min = 0, max = 3) int gid) {
+      @ForAll("smallPolicies") List<Rule> rules,
+      @ForAll("requests") AccessRequest request,
+      @ForAll @IntRange(min = 0, max = 3) int uid,
+      @ForAll @IntRange(min = 0, max = 3) int gid) {
     Policy policy = new Policy(rules, List.of());
     Caller caller = caller(uid, gid, gid + 10);
     assertEquals(linear(policy, caller, request), describe(policy.decide(caller, request)));
@@ -728,22 +750,32 @@ class PolicyTest {
   Arbitrary<List<Rule>> smallPolicies() {
     Arbitrary<String> component = Arbitraries.of("a", "b", "c", "*", "a*", "**");
     Arbitrary<PathPattern> pattern =
-        component.list().ofMinSize(0).ofMaxSize(4).map(c -> "/" + String.join("/", c))
+        component
+            .list()
+            .ofMinSize(0)
+            .ofMaxSize(4)
+            .map(c -> "/" + String.join("/", c))
             .filter(text -> PathPattern.problem(text).isEmpty())
             .map(PathPattern::of);
     Arbitrary<Subject> subject =
         Arbitraries.oneOf(
             Arbitraries.integers().between(0, 3).map(id -> new Subject.User(id, Optional.empty())),
-            Arbitraries.integers().between(0, 13).map(id -> new Subject.Group(id, Optional.empty())),
+            Arbitraries.integers()
+                .between(0, 13)
+                .map(id -> new Subject.Group(id, Optional.empty())),
             Arbitraries.just(new Subject.Anyone()));
     Arbitrary<Set<Permission>> permissions =
         Arbitraries.of(Permission.class).set().ofMinSize(1).ofMaxSize(3);
     Arbitrary<Set<FileType>> types =
-        Arbitraries.of(EnumSet.of(FileType.REGULAR), EnumSet.of(FileType.REGULAR, FileType.DIRECTORY));
+        Arbitraries.of(
+            EnumSet.of(FileType.REGULAR), EnumSet.of(FileType.REGULAR, FileType.DIRECTORY));
     Arbitrary<Rule.Effect> effect = Arbitraries.of(Rule.Effect.class);
     return net.jqwik.api.Combinators.combine(
-            effect, subject.list().ofMinSize(1).ofMaxSize(2), pattern.list().ofMinSize(1)
-                .ofMaxSize(2), permissions, types)
+            effect,
+            subject.list().ofMinSize(1).ofMaxSize(2),
+            pattern.list().ofMinSize(1).ofMaxSize(2),
+            permissions,
+            types)
         .as((e, s, p, perms, t) -> List.of(e, s, p, perms, t))
         .list()
         .ofMaxSize(12)
@@ -763,7 +795,9 @@ class PolicyTest {
               (List<Subject>) part.get(1),
               (List<PathPattern>) part.get(2),
               (Set<Permission>) part.get(3),
-              effect == Rule.Effect.DENY ? EnumSet.allOf(FileType.class) : (Set<FileType>) part.get(4),
+              effect == Rule.Effect.DENY
+                  ? EnumSet.allOf(FileType.class)
+                  : (Set<FileType>) part.get(4),
               0600,
               rules.size()));
     }
@@ -773,7 +807,9 @@ class PolicyTest {
   @Provide
   Arbitrary<AccessRequest> requests() {
     Arbitrary<String> path =
-        Arbitraries.of("a", "b", "c", "ab", "ba").list().ofMaxSize(4)
+        Arbitraries.of("a", "b", "c", "ab", "ba")
+            .list()
+            .ofMaxSize(4)
             .map(c -> "/" + String.join("/", c));
     return net.jqwik.api.Combinators.combine(
             path,
@@ -815,7 +851,8 @@ class PolicyTest {
         switch (decision) {
           case Decision.Allow allow -> "allow " + allow.rule().id();
           case Decision.Deny deny ->
-              expected.startsWith("deny ") ? "deny " + deny.rule().map(Rule::id).orElse("-")
+              expected.startsWith("deny ")
+                  ? "deny " + deny.rule().map(Rule::id).orElse("-")
                   : "deny";
         };
     if (!actual.equals(expected)) {

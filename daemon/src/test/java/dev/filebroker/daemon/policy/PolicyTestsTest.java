@@ -64,9 +64,14 @@ class PolicyTestsTest {
     assertFalse(report.passed());
     assertEquals(1, report.failures().size());
     assertTrue(
-        report.failures().get(0).toString().startsWith(
-            cases + ":8: expected allow, got deny by no rule\n  deny /dev/video0 (read) for uid"
-                + " 2000"),
+        report
+            .failures()
+            .get(0)
+            .toString()
+            .startsWith(
+                cases
+                    + ":8: expected allow, got deny by no rule\n  deny /dev/video0 (read) for uid"
+                    + " 2000"),
         report.failures().get(0)::toString);
     assertEquals("2 cases, 1 failed, 0 case-file errors", report.summary());
   }
@@ -87,7 +92,8 @@ class PolicyTestsTest {
     PolicyTests tests = PolicyTests.read(List.of(cases), ACCOUNTS);
     assertEquals(
         List.of(
-            cases + ":6:1: unknown key 'colour' in [[case]]; expected one of: "
+            cases
+                + ":6:1: unknown key 'colour' in [[case]]; expected one of: "
                 + String.join(", ", PolicyTests.CASE_KEYS),
             cases + ":5:1: expect must be \"allow\" or \"deny\"; found \"maybe\""),
         tests.errors().stream().map(PolicyError::toString).toList());

@@ -29,7 +29,8 @@ final class RepositoryRoot {
       }
     }
     throw new IllegalStateException(
-        "no pom.xml with <module>daemon</module> above " + Path.of("").toAbsolutePath()
+        "no pom.xml with <module>daemon</module> above "
+            + Path.of("").toAbsolutePath()
             + "; set -Dfilebroker.home");
   }
 }

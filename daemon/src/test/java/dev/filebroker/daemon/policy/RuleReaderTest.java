@@ -15,8 +15,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The fast parse and the exact (tomlj) parse read valid policy files into the same rules, and
- * every file the fast parse cannot vouch for, or finds an error in, is read the exact way.
+ * The fast parse and the exact (tomlj) parse read valid policy files into the same rules, and every
+ * file the fast parse cannot vouch for, or finds an error in, is read the exact way.
  */
 class RuleReaderTest {
   private static List<Path> validFiles() throws IOException {
@@ -29,7 +29,8 @@ class RuleReaderTest {
       try (Stream<Path> list = Files.list(directory)) {
         list.filter(p -> p.getFileName().toString().endsWith(".toml"))
             .filter(p -> !p.getFileName().toString().startsWith("."))
-            .sorted().forEach(files::add);
+            .sorted()
+            .forEach(files::add);
       }
     }
     return files;
@@ -136,8 +137,13 @@ class RuleReaderTest {
     List<AccessRequest> requests = new ArrayList<>();
     for (Rule rule : rules) {
       for (PathPattern pattern : rule.paths()) {
-        String path = pattern.toString().replace("${home}", "/root").replaceAll("\\$\\{[a-z]+}", "0")
-            .replace("**", "a/b").replace("*", "x");
+        String path =
+            pattern
+                .toString()
+                .replace("${home}", "/root")
+                .replaceAll("\\$\\{[a-z]+}", "0")
+                .replace("**", "a/b")
+                .replace("*", "x");
         if (PathPattern.isCanonical(path)) {
           for (Permission permission : Permission.values()) {
             requests.add(new AccessRequest(path, Set.of(permission), false));
@@ -150,7 +156,11 @@ class RuleReaderTest {
 
   private static Caller caller(int uid, int gid, String executable) {
     return new Caller(
-        1, uid, gid, List.of(gid, 44), Optional.of(executable).filter(e -> !e.isEmpty()),
+        1,
+        uid,
+        gid,
+        List.of(gid, 44),
+        Optional.of(executable).filter(e -> !e.isEmpty()),
         Optional.of("app.service"));
   }
 }

@@ -44,7 +44,8 @@ class RuleTest {
     Rule rule =
         rule(
             Rule.Effect.ALLOW,
-            List.of(new Subject.User(0, Optional.of("root")), new Subject.Group(100, Optional.empty())),
+            List.of(
+                new Subject.User(0, Optional.of("root")), new Subject.Group(100, Optional.empty())),
             Set.of(Permission.READ));
     assertTrue(rule.matchesCaller(caller(0, 0)));
     assertTrue(rule.matchesCaller(caller(1000, 100)));

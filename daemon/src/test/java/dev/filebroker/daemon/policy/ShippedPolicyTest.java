@@ -35,7 +35,8 @@ class ShippedPolicyTest {
     try (Stream<Path> walk = Files.walk(RepositoryRoot.find().resolve("config/policy.d"))) {
       files =
           walk.filter(p -> p.toString().endsWith(".toml"))
-              .filter(p -> !p.getParent().getFileName().toString().equals(PolicyTests.TESTS_DIRECTORY))
+              .filter(
+                  p -> !p.getParent().getFileName().toString().equals(PolicyTests.TESTS_DIRECTORY))
               .sorted()
               .toList();
     }
@@ -88,8 +89,12 @@ class ShippedPolicyTest {
       StringBuilder text = new StringBuilder();
       for (int r = 0; r < 1000; r++) {
         int n = f * 1000 + r;
-        text.append("[[allow]]\nname = \"r").append(n).append("\"\nusers = [")
-            .append(100_000 + n).append("]\npaths = [\"/srv/u").append(n)
+        text.append("[[allow]]\nname = \"r")
+            .append(n)
+            .append("\"\nusers = [")
+            .append(100_000 + n)
+            .append("]\npaths = [\"/srv/u")
+            .append(n)
             .append("/**\"]\naccess = [\"read\"]\n\n");
       }
       Files.writeString(temp.resolve(String.format("%03d.toml", f)), text);
@@ -103,7 +108,8 @@ class ShippedPolicyTest {
     assertEquals("r99999", assertInstanceOf(Decision.Allow.class, decision).rule().id());
     assertInstanceOf(
         Decision.Deny.class,
-        policy.decide(last, new AccessRequest("/srv/u99998/a", EnumSet.of(Permission.READ), false)));
+        policy.decide(
+            last, new AccessRequest("/srv/u99998/a", EnumSet.of(Permission.READ), false)));
   }
 
   @Test
@@ -112,7 +118,8 @@ class ShippedPolicyTest {
     Caller nobody = new Caller(1, 65534, 65534, List.of(), Optional.empty(), Optional.empty());
     assertInstanceOf(
         Decision.Allow.class,
-        policy.decide(nobody, new AccessRequest("/etc/hostname", EnumSet.of(Permission.READ), false)));
+        policy.decide(
+            nobody, new AccessRequest("/etc/hostname", EnumSet.of(Permission.READ), false)));
     assertInstanceOf(
         Decision.Allow.class,
         policy.decide(
@@ -123,7 +130,8 @@ class ShippedPolicyTest {
             nobody, new AccessRequest("/etc/hostname", EnumSet.of(Permission.WRITE), false)));
     assertInstanceOf(
         Decision.Deny.class,
-        policy.decide(nobody, new AccessRequest("/etc/shadow", EnumSet.of(Permission.READ), false)));
+        policy.decide(
+            nobody, new AccessRequest("/etc/shadow", EnumSet.of(Permission.READ), false)));
     assertInstanceOf(
         Decision.Deny.class,
         policy.decide(

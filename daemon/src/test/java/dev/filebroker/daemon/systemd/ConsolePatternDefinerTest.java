@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The pattern choice, and the shipped logback.xml end to end in a child JVM (its environment is
- * the only way to set JOURNAL_STREAM).
+ * The pattern choice, and the shipped logback.xml end to end in a child JVM (its environment is the
+ * only way to set JOURNAL_STREAM).
  */
 @Timeout(60)
 class ConsolePatternDefinerTest {

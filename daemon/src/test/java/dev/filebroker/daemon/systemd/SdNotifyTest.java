@@ -169,8 +169,7 @@ class SdNotifyTest {
   void readsWatchdogIntervalForThisProcess() throws IOException {
     String target = listenOnPath();
     Map<String, String> env =
-        Map.of(
-            "NOTIFY_SOCKET", target, "WATCHDOG_USEC", "30000000", "WATCHDOG_PID", "" + PID);
+        Map.of("NOTIFY_SOCKET", target, "WATCHDOG_USEC", "30000000", "WATCHDOG_PID", "" + PID);
     try (SdNotify notify = notifier(env)) {
       assertEquals(Optional.of(Duration.ofSeconds(30)), notify.watchdogInterval());
     }
@@ -205,8 +204,7 @@ class SdNotifyTest {
     assertEquals("WATCHDOG_USEC must be a positive decimal integer, got '30s'", e.getMessage());
     assertThrows(
         IllegalArgumentException.class,
-        () ->
-            SdNotify.fromEnvironment(Map.of("NOTIFY_SOCKET", target, "WATCHDOG_USEC", "0"), PID));
+        () -> SdNotify.fromEnvironment(Map.of("NOTIFY_SOCKET", target, "WATCHDOG_USEC", "0"), PID));
   }
 
   @Test

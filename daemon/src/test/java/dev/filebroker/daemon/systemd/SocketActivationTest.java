@@ -65,8 +65,7 @@ class SocketActivationTest {
         assertThrows(
             IllegalArgumentException.class,
             () -> SocketActivation.parse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "x1"), PID));
-    assertEquals(
-        "LISTEN_FDS must be a decimal integer in [0, 4096], got 'x1'", e.getMessage());
+    assertEquals("LISTEN_FDS must be a decimal integer in [0, 4096], got 'x1'", e.getMessage());
     assertThrows(
         IllegalArgumentException.class,
         () -> SocketActivation.parse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "-1"), PID));
@@ -96,8 +95,7 @@ class SocketActivationTest {
             IllegalArgumentException.class,
             () ->
                 SocketActivation.parse(
-                    Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "one"),
-                    PID));
+                    Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "one"), PID));
     assertEquals(
         "LISTEN_FDNAMES must name each of the 2 descriptors in LISTEN_FDS, got 'one'",
         e.getMessage());
