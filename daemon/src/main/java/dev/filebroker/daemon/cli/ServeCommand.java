@@ -56,6 +56,13 @@ final class ServeCommand implements Callable<Integer> {
     if (controlSocket != null) {
       settings = settings.withControlSocket(controlSocket.toAbsolutePath());
     }
-    return new Daemon(settings, System.err).run();
+    try {
+      return new Daemon(settings, System.err).run();
+    } catch (java.io.IOException e) {
+      // Expected start-up failures (a socket in use, a directory that cannot be created) are
+      // stated, not dumped as a stack trace.
+      System.err.println("filebroker: refusing to start: " + e.getMessage());
+      return 1;
+    }
   }
 }
