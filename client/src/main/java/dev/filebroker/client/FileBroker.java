@@ -62,6 +62,23 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  * <p>Closing the {@code FileBroker} does not close the files it opened: each {@link BrokeredFile}
  * owns its descriptor.
  *
+ * <p><b>Reconnection.</b> When the daemon ends the connection (end of stream, {@code ECONNRESET},
+ * {@code EPIPE}), as it does when it restarts, the library connects again, up to {@value
+ * #RECONNECT_ATTEMPTS} attempts with a short, growing pause between them, and sends again the
+ * requests that were never answered. A request was <em>never answered</em> when this library had
+ * not received its whole reply frame when the connection ended; a request whose reply was received
+ * is never sent again. (Linux and junixsocket caveat: a write that fails because the daemon hung
+ * up makes junixsocket close the socket, so replies that had reached the socket but were not read
+ * yet are lost with it, and their requests count as never answered.) The daemon may nevertheless have carried out an unanswered request whose reply was
+ * lost (a daemon stopping with SIGTERM answers everything it read before it closes, so a graceful
+ * restart loses no reply; a crash can). Only requests that are harmless to carry out twice are
+ * therefore sent again: an {@link #open} without {@link Access#CREATE} and {@link
+ * Access#TRUNCATE} (no {@code O_CREAT}, no {@code O_TRUNC}), and an {@link #openAll} under the same
+ * condition. Any other unanswered request fails with {@link BrokerConnectionClosedException}, whose
+ * message says it may or may not have been carried out. A request is sent at most {@value
+ * #MAX_SENDS} times. A protocol error, a failed reconnection or {@link #close()} ends the
+ * {@code FileBroker} for good.
+ *
  * <p>Linux only: the descriptors arrive as {@code SCM_RIGHTS} ancillary data through junixsocket.
  * The JVM needs {@code --add-opens=java.base/java.io=ALL-UNNAMED} for junixsocket to track the
  * descriptors it receives; without it, each received descriptor leaves a small bookkeeping entry
@@ -84,6 +101,17 @@ public final class FileBroker implements AutoCloseable {
 
   private static final long READER_STOP_MILLIS = 5_000;
 
+  /** How many times the library tries to connect again after the daemon ended the connection. */
+  public static final int RECONNECT_ATTEMPTS = 8;
+
+  /** Most times one request is sent: once, and again after each of two lost connections. */
+  public static final int MAX_SENDS = 3;
+
+  /** Pause before the first reconnection attempt; it doubles up to {@link #MAX_RECONNECT_PAUSE}. */
+  private static final Duration FIRST_RECONNECT_PAUSE = Duration.ofMillis(20);
+
+  private static final Duration MAX_RECONNECT_PAUSE = Duration.ofMillis(500);
+
   /** How long {@link #receiveFrom(Path)} waits for a descriptor. */
   public static final Duration DEFAULT_RECEIVE_TIMEOUT = Duration.ofSeconds(30);
 
@@ -97,16 +125,32 @@ public final class FileBroker implements AutoCloseable {
           | OpenFlags.O_PATH;
 
   private final Path socket;
-  private final AFUNIXSocketChannel channel;
+  // Replaced, under sendLock, when the connection is made again.
+  private volatile AFUNIXSocketChannel channel;
+  private volatile Thread reader;
+  private long generation = 1;
   private final ConcurrentHashMap<Integer, PendingOpen> pending = new ConcurrentHashMap<>();
   private final AtomicInteger lastRequestId = new AtomicInteger();
   private final AtomicReference<IOException> failure = new AtomicReference<>();
   private final Object sendLock = new Object();
   private final ByteBuffer sendBuffer = ByteBuffer.allocateDirect(Protocol.MAX_FRAME_SIZE);
-  private final Thread reader;
+
+  /**
+   * Where a request stands on the wire, changed under sendLock only: the connection generation it
+   * was last written to (0 while not yet written) and how often it was written.
+   */
+  private static final class Sending {
+    long generation;
+    int sends;
+  }
 
   /** One request waiting for its reply: what the reply needs to build a result. */
-  private record PendingOpen(String path, int flags, CompletableFuture<BrokeredFile> result) {}
+  private record PendingOpen(
+      OpenRequest request,
+      String path,
+      int flags,
+      CompletableFuture<BrokeredFile> result,
+      Sending sending) {}
 
   private final ConcurrentHashMap<Integer, PendingMany> pendingMany = new ConcurrentHashMap<>();
 
@@ -119,14 +163,27 @@ public final class FileBroker implements AutoCloseable {
       int[] sent,
       OpenResult[] results,
       int flags,
-      CompletableFuture<List<OpenResult>> result) {}
+      CompletableFuture<List<OpenResult>> result,
+      Sending sending) {}
+
+  /** Whether carrying out a request with these open flags twice has the effect of once. */
+  static boolean isRetryable(int flags) {
+    return (flags & (OpenFlags.O_CREAT | OpenFlags.O_TRUNC)) == 0;
+  }
 
   private FileBroker(Path socket, AFUNIXSocketChannel channel) {
     this.socket = socket;
     this.channel = channel;
-    channel.setAncillaryReceiveBufferSize(ANCILLARY_BUFFER_SIZE);
-    this.reader = new Thread(new ReplyReader(channel, this), "filebroker-reply-reader " + socket);
-    reader.setDaemon(true);
+    this.reader = newReader(channel, generation);
+  }
+
+  private Thread newReader(AFUNIXSocketChannel on, long onGeneration) {
+    on.setAncillaryReceiveBufferSize(ANCILLARY_BUFFER_SIZE);
+    Thread t =
+        new Thread(
+            new ReplyReader(on, this, onGeneration), "filebroker-reply-reader " + socket);
+    t.setDaemon(true);
+    return t;
   }
 
   /**
@@ -363,39 +420,67 @@ public final class FileBroker implements AutoCloseable {
     if (flagProblem.isPresent()) {
       throw new IllegalArgumentException(flagProblem.get());
     }
-    PendingOpen open = new PendingOpen(text, flags, new CompletableFuture<>());
-    int id = register(open);
-    send(new OpenRequest(id, flags, createMode, text));
+    int id = nextId();
+    PendingOpen open =
+        new PendingOpen(
+            new OpenRequest(id, flags, createMode, text),
+            text,
+            flags,
+            new CompletableFuture<>(),
+            new Sending());
+    register(id, open);
+    send(open.request(), open.sending());
     return await(open);
   }
 
-  private int register(PendingOpen open) throws IOException {
-    throwIfFailed();
+  /** A request id no request in flight uses (ids wrap around; 0 is never used). */
+  private int nextId() {
     int id;
     do {
       id = lastRequestId.incrementAndGet();
-    } while (id == 0 || pendingMany.containsKey(id) || pending.putIfAbsent(id, open) != null);
+    } while (id == 0 || pending.containsKey(id) || pendingMany.containsKey(id));
+    return id;
+  }
+
+  private void register(int id, PendingOpen open) throws IOException {
+    throwIfFailed();
+    if (pending.putIfAbsent(id, open) != null || pendingMany.containsKey(id)) {
+      throw new IllegalStateException("request id " + id + " is in use");
+    }
     // fail() may have swept the map before this entry was added: check again.
     IOException failed = failure.get();
     if (failed != null && pending.remove(id, open)) {
       throw failed;
     }
-    return id;
   }
 
-  private void send(Request request) {
+  /**
+   * Writes a request on the current connection and records which one. A failed write leaves the
+   * request waiting: the write failed because the connection is gone, and the reader, which sees
+   * the end of the connection after every reply that did arrive, decides what becomes of it.
+   */
+  private void send(Request request, Sending sending) {
     synchronized (sendLock) {
+      sending.generation = generation;
+      sending.sends++;
+      write(request);
+    }
+  }
+
+  private void write(Request request) {
+    AFUNIXSocketChannel on = channel;
+    try {
+      sendBuffer.clear();
+      FrameCodec.encode(request, sendBuffer);
+      sendBuffer.flip();
+      while (sendBuffer.hasRemaining()) {
+        on.write(sendBuffer);
+      }
+    } catch (IOException e) {
       try {
-        sendBuffer.clear();
-        FrameCodec.encode(request, sendBuffer);
-        sendBuffer.flip();
-        while (sendBuffer.hasRemaining()) {
-          channel.write(sendBuffer);
-        }
-      } catch (IOException e) {
-        fail(
-            new BrokerConnectionClosedException(
-                "Could not send a request to the filebroker daemon: " + e.getMessage(), e));
+        on.shutdownOutput();
+      } catch (IOException ignored) {
+        // Already shut down or closed: the reader sees the end either way.
       }
     }
   }
@@ -490,18 +575,23 @@ public final class FileBroker implements AutoCloseable {
             java.util.Arrays.copyOf(sent, entries.size()),
             results,
             flags,
-            new CompletableFuture<>());
+            new CompletableFuture<>(),
+            new Sending());
     int id = registerMany(many);
-    send(new OpenManyRequest(id, entries));
+    manyRequests.put(id, new OpenManyRequest(id, entries));
+    send(manyRequests.get(id), many.sending());
     return awaitMany(many);
   }
 
+  // The OPEN_MANY requests in flight, kept to send them again after a lost connection.
+  private final ConcurrentHashMap<Integer, OpenManyRequest> manyRequests = new ConcurrentHashMap<>();
+
   private int registerMany(PendingMany many) throws IOException {
     throwIfFailed();
-    int id;
-    do {
-      id = lastRequestId.incrementAndGet();
-    } while (id == 0 || pending.containsKey(id) || pendingMany.putIfAbsent(id, many) != null);
+    int id = nextId();
+    if (pendingMany.putIfAbsent(id, many) != null || pending.containsKey(id)) {
+      throw new IllegalStateException("request id " + id + " is in use");
+    }
     IOException failed = failure.get();
     if (failed != null && pendingMany.remove(id, many)) {
       throw failed;
@@ -557,6 +647,7 @@ public final class FileBroker implements AutoCloseable {
     }
     if (reply instanceof ErrorReply error && error.code() < 100) {
       PendingMany many = pendingMany.remove(error.requestId());
+      manyRequests.remove(error.requestId());
       if (many != null) {
         // The whole request was refused (over a limit, undecodable path): every sent path fails.
         OpenResult[] results = many.results().clone();
@@ -574,6 +665,7 @@ public final class FileBroker implements AutoCloseable {
 
   private void deliverMany(OpenedManyReply reply, List<FileDescriptor> descriptors)
       throws IOException {
+    manyRequests.remove(reply.requestId());
     PendingMany many = pendingMany.remove(reply.requestId());
     if (many == null) {
       throw new BrokerProtocolException(
@@ -675,25 +767,147 @@ public final class FileBroker implements AutoCloseable {
     }
     for (Integer id : pendingMany.keySet()) {
       PendingMany many = pendingMany.remove(id);
+      manyRequests.remove(id);
       if (many != null) {
         many.result().completeExceptionally(failed);
       }
     }
+    shutDown(channel);
+  }
+
+  private static void shutDown(AFUNIXSocketChannel on) {
     try {
-      channel.shutdownInput();
-      channel.shutdownOutput();
+      on.shutdownInput();
+      on.shutdownOutput();
     } catch (IOException e) {
       // Already shut down or closed: the reader stops either way.
     }
   }
 
-  /** Called by the reader as it exits: the socket is no longer needed. */
-  void readerStopped() {
+  /** Called by a reader as it exits: its socket is no longer needed. */
+  void readerStopped(AFUNIXSocketChannel on) {
     try {
-      channel.close();
+      on.close();
     } catch (IOException e) {
       // Closing a socket nobody reads or writes can only fail harmlessly.
     }
+  }
+
+  /**
+   * Called by the reader of connection {@code lostGeneration} once it has read everything the
+   * daemon sent before the connection ended: every request still waiting was never answered on
+   * it. Fails those that must not run twice, connects again and sends the others again; fails
+   * everything if no connection can be made.
+   */
+  void connectionLost(long lostGeneration, BrokerConnectionClosedException cause) {
+    synchronized (sendLock) {
+      if (failure.get() != null || lostGeneration != generation) {
+        fail(cause);
+        return;
+      }
+      List<Request> resend = new ArrayList<>();
+      List<Sending> resending = new ArrayList<>();
+      for (var e : pending.entrySet()) {
+        PendingOpen open = e.getValue();
+        if (open.sending().generation != lostGeneration) {
+          continue; // not written yet: its caller writes it on the new connection
+        }
+        if (isRetryable(open.flags()) && open.sending().sends < MAX_SENDS) {
+          resend.add(open.request());
+          resending.add(open.sending());
+        } else if (pending.remove(e.getKey(), open)) {
+          open.result().completeExceptionally(maybeCarriedOut("OPEN " + open.path(), open.flags(), cause));
+        }
+      }
+      for (var e : pendingMany.entrySet()) {
+        PendingMany many = e.getValue();
+        OpenManyRequest request = manyRequests.get(e.getKey());
+        if (many.sending().generation != lostGeneration || request == null) {
+          continue;
+        }
+        if (isRetryable(many.flags()) && many.sending().sends < MAX_SENDS) {
+          resend.add(request);
+          resending.add(many.sending());
+        } else if (pendingMany.remove(e.getKey(), many)) {
+          manyRequests.remove(e.getKey());
+          many.result()
+              .completeExceptionally(
+                  maybeCarriedOut("OPEN_MANY of " + many.paths().size() + " paths", many.flags(), cause));
+        }
+      }
+      AFUNIXSocketChannel fresh;
+      try {
+        fresh = reconnect();
+      } catch (IOException e) {
+        fail(
+            new BrokerConnectionClosedException(
+                "The connection to the filebroker daemon at "
+                    + socket
+                    + " was lost ("
+                    + cause.getMessage()
+                    + ") and could not be made again in "
+                    + RECONNECT_ATTEMPTS
+                    + " attempts: "
+                    + e.getMessage(),
+                e));
+        return;
+      }
+      if (failure.get() != null) {
+        // Closed while connecting.
+        readerStopped(fresh);
+        return;
+      }
+      generation++;
+      channel = fresh;
+      reader = newReader(fresh, generation);
+      reader.start();
+      for (int i = 0; i < resend.size(); i++) {
+        resending.get(i).generation = generation;
+        resending.get(i).sends++;
+        write(resend.get(i));
+      }
+    }
+  }
+
+  private static BrokerConnectionClosedException maybeCarriedOut(
+      String what, int flags, BrokerConnectionClosedException cause) {
+    String why =
+        isRetryable(flags)
+            ? "it was already sent " + MAX_SENDS + " times"
+            : "it creates or truncates, so it is not sent again";
+    return new BrokerConnectionClosedException(
+        "The connection to the filebroker daemon was lost before the reply to "
+            + what
+            + " arrived; the daemon may or may not have carried it out ("
+            + why
+            + ")",
+        cause);
+  }
+
+  /** Connects to the socket again, pausing a little longer before each further attempt. */
+  private AFUNIXSocketChannel reconnect() throws IOException {
+    Duration pause = FIRST_RECONNECT_PAUSE;
+    IOException last = null;
+    for (int attempt = 1; attempt <= RECONNECT_ATTEMPTS; attempt++) {
+      if (failure.get() != null) {
+        throw new BrokerConnectionClosedException("The FileBroker was closed", null);
+      }
+      try {
+        return AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(socket));
+      } catch (IOException e) {
+        last = e;
+      }
+      try {
+        Thread.sleep(pause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        InterruptedIOException interrupted = new InterruptedIOException("Interrupted while reconnecting");
+        interrupted.initCause(e);
+        throw interrupted;
+      }
+      pause = pause.multipliedBy(2).compareTo(MAX_RECONNECT_PAUSE) > 0 ? MAX_RECONNECT_PAUSE : pause.multipliedBy(2);
+    }
+    throw last;
   }
 
   private void throwIfFailed() throws IOException {
@@ -715,9 +929,10 @@ public final class FileBroker implements AutoCloseable {
   @Override
   public void close() throws IOException {
     fail(new BrokerConnectionClosedException("The FileBroker was closed", null));
-    if (Thread.currentThread() != reader) {
+    Thread current = reader;
+    if (Thread.currentThread() != current) {
       try {
-        reader.join(READER_STOP_MILLIS);
+        current.join(READER_STOP_MILLIS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

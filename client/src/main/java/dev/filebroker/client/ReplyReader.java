@@ -26,32 +26,41 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
 final class ReplyReader implements Runnable {
   private final AFUNIXSocketChannel channel;
   private final FileBroker broker;
+  private final long generation;
   private final ArrayDeque<FileDescriptor> descriptors = new ArrayDeque<>();
   // A frame is at most MAX_FRAME_SIZE; after compact() at most one partial frame remains.
   private final ByteBuffer buffer = ByteBuffer.allocateDirect(Protocol.MAX_FRAME_SIZE);
 
-  ReplyReader(AFUNIXSocketChannel channel, FileBroker broker) {
+  ReplyReader(AFUNIXSocketChannel channel, FileBroker broker, long generation) {
     this.channel = channel;
     this.broker = broker;
+    this.generation = generation;
   }
 
   @Override
   public void run() {
+    BrokerConnectionClosedException lost = null;
     try {
       readLoop();
+      lost = new BrokerConnectionClosedException("The daemon closed the connection", null);
     } catch (BrokerProtocolException e) {
       broker.fail(e);
     } catch (IOException e) {
-      broker.fail(
+      // ECONNRESET and the like: the connection is gone, as at the end of the stream.
+      lost =
           new BrokerConnectionClosedException(
-              "Could not read from the filebroker daemon: " + e.getMessage(), e));
+              "Could not read from the filebroker daemon: " + e.getMessage(), e);
     } catch (RuntimeException | Error e) {
       broker.fail(
           new BrokerConnectionClosedException("The reply reader failed unexpectedly: " + e, e));
       throw e;
     } finally {
       closeUnclaimed();
-      broker.readerStopped();
+      broker.readerStopped(channel);
+    }
+    if (lost != null) {
+      // Every reply that arrived is delivered: what still waits was never answered.
+      broker.connectionLost(generation, lost);
     }
   }
 
@@ -68,8 +77,6 @@ final class ReplyReader implements Runnable {
                   + descriptors.size()
                   + " descriptors unclaimed)");
         }
-        broker.fail(
-            new BrokerConnectionClosedException("The daemon closed the connection", null));
         return;
       }
       buffer.flip();

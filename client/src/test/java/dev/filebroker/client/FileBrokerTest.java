@@ -670,4 +670,146 @@ class FileBrokerTest {
     assertThrows(
         IllegalArgumentException.class, () -> FileBroker.receiveFrom(missing, Duration.ZERO));
   }
+
+  // ---- reconnection after the daemon ends the connection ----
+
+  @Test
+  void unansweredOpensAreSentAgainOnANewConnectionAndAnsweredOnesNeverAre() throws Exception {
+    List<Path> files = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      files.add(file("r" + i + ".txt", "content " + i));
+    }
+    java.util.Set<Integer> answered = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger againAfterAnswer = new java.util.concurrent.atomic.AtomicInteger();
+    Function<OpenRequest, Answer> serve = servingFiles();
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (TestBroker daemon =
+                  new TestBroker(
+                      socket(),
+                      request -> {
+                        if (answered.contains(request.requestId())) {
+                          againAfterAnswer.incrementAndGet();
+                        }
+                        // Every 23rd request arriving ends the connection instead of an answer.
+                        if (seen.incrementAndGet() % 23 == 0) {
+                          return Answer.drop();
+                        }
+                        answered.add(request.requestId());
+                        return serve.apply(request);
+                      });
+              FileBroker broker = FileBroker.connect(socket())) {
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            try {
+              List<Future<String>> results = new ArrayList<>();
+              for (int round = 0; round < 5; round++) {
+                for (Path f : files) {
+                  results.add(
+                      pool.submit(
+                          () -> {
+                            try (BrokeredFile opened = broker.open(f, Access.READ);
+                                InputStream in = opened.inputStream()) {
+                              return f.getFileName() + "=" + new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                            }
+                          }));
+                }
+              }
+              for (int k = 0; k < results.size(); k++) {
+                Path f = files.get(k % files.size());
+                int i = k % files.size();
+                assertEquals(f.getFileName() + "=content " + i, results.get(k).get(), "each open gets its own file");
+              }
+            } finally {
+              pool.shutdownNow();
+            }
+            assertTrue(daemon.connections.get() > 1, "the connection was made again");
+            assertEquals(0, againAfterAnswer.get(), "an answered request must never be sent again");
+            assertTrue(broker.isOpen());
+          }
+        });
+  }
+
+  @Test
+  void anUnansweredCreateFailsSayingItMayHaveRunAndIsNotSentAgain() throws Exception {
+    Path created = file("created.txt", "");
+    Path plain = file("plain.txt", "plain");
+    java.util.concurrent.atomic.AtomicInteger creates = new java.util.concurrent.atomic.AtomicInteger();
+    Function<OpenRequest, Answer> serve = servingFiles();
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (TestBroker daemon =
+                  new TestBroker(
+                      socket(),
+                      request -> {
+                        if ((request.flags() & OpenFlags.O_CREAT) != 0) {
+                          creates.incrementAndGet();
+                          return Answer.drop();
+                        }
+                        return serve.apply(request);
+                      });
+              FileBroker broker = FileBroker.connect(socket())) {
+            BrokerConnectionClosedException e =
+                assertThrows(
+                    BrokerConnectionClosedException.class,
+                    () -> broker.open(created, Access.WRITE, Access.CREATE));
+            assertTrue(e.getMessage().contains("may or may not have carried it out"), e.getMessage());
+            assertEquals(1, creates.get(), "a request that creates is sent once");
+            try (BrokeredFile opened = broker.open(plain, Access.READ)) {
+              assertEquals(plain.toString(), opened.path(), "the broker connected again");
+            }
+            assertEquals(2, daemon.connections.get());
+          }
+        });
+  }
+
+  @Test
+  void aRequestThatLosesEveryConnectionFailsAfterItsLastSend() throws Exception {
+    Path poison = file("poison.txt", "");
+    java.util.concurrent.atomic.AtomicInteger sends = new java.util.concurrent.atomic.AtomicInteger();
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (TestBroker daemon =
+                  new TestBroker(
+                      socket(),
+                      request -> {
+                        sends.incrementAndGet();
+                        return Answer.drop();
+                      });
+              FileBroker broker = FileBroker.connect(socket())) {
+            BrokerConnectionClosedException e =
+                assertThrows(BrokerConnectionClosedException.class, () -> broker.open(poison, Access.READ));
+            assertTrue(e.getMessage().contains("sent " + FileBroker.MAX_SENDS + " times"), e.getMessage());
+            assertEquals(FileBroker.MAX_SENDS, sends.get());
+            assertTrue(broker.isOpen(), "the broker itself stays usable");
+          }
+        });
+  }
+
+  @Test
+  void whenNoConnectionCanBeMadeAgainWaitingRequestsFailAndTheBrokerCloses() throws Exception {
+    Path file = file("gone.txt", "");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          TestBroker daemon = new TestBroker(socket(), request -> Answer.drop());
+          try (FileBroker broker = FileBroker.connect(socket())) {
+            // The daemon goes away for good: its socket is gone before the connection drops.
+            Files.delete(socket());
+            long t0 = System.nanoTime();
+            BrokerConnectionClosedException e =
+                assertThrows(BrokerConnectionClosedException.class, () -> broker.open(file, Access.READ));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertTrue(e.getMessage().contains("could not be made again in " + FileBroker.RECONNECT_ATTEMPTS + " attempts"), e.getMessage());
+            assertTrue(seconds < 10, "reconnection attempts are bounded: " + seconds + " s");
+            assertFalse(broker.isOpen());
+            assertThrows(BrokerConnectionClosedException.class, () -> broker.open(file, Access.READ));
+          } finally {
+            daemon.close();
+          }
+        });
+  }
 }

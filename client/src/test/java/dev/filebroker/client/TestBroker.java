@@ -29,8 +29,16 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  * that arrive in one read are answered in reverse order, so pipelined replies come out of order.
  */
 final class TestBroker implements AutoCloseable {
-  /** One answer: a reply and, for OPENED, the file and RandomAccessFile's mode or "append". */
+  /**
+   * One answer: a reply and, for OPENED, the file and RandomAccessFile's mode or "append"; or,
+   * without a reply, an order to drop the connection at once, leaving the request unanswered.
+   */
   record Answer(Reply reply, Optional<Path> file, String mode) {
+    /** Close the connection instead of answering (this and the requests after it in the read). */
+    static Answer drop() {
+      return new Answer(null, Optional.empty(), "drop");
+    }
+
     static Answer of(Reply reply) {
       return new Answer(reply, Optional.empty(), "r");
     }
@@ -41,6 +49,7 @@ final class TestBroker implements AutoCloseable {
   }
 
   final AtomicInteger reordered = new AtomicInteger();
+  final AtomicInteger connections = new AtomicInteger();
   private final AFUNIXServerSocketChannel server;
   private final Function<OpenRequest, Answer> handler;
   private final Thread thread;
@@ -59,6 +68,7 @@ final class TestBroker implements AutoCloseable {
     try {
       while (true) {
         AFUNIXSocketChannel client = server.accept();
+        connections.incrementAndGet();
         clients.add(client);
         Thread serve = new Thread(() -> serve(client), "test-broker-connection");
         serve.setDaemon(true);
@@ -84,11 +94,21 @@ final class TestBroker implements AutoCloseable {
         }
         Collections.reverse(batch);
         for (OpenRequest request : batch) {
-          answer(client, handler.apply(request));
+          Answer answer = handler.apply(request);
+          if (answer.reply() == null) {
+            // Dropped: the try closes the connection. The pause lets the client read the replies
+            // already written first (junixsocket closes a socket whose write fails with EPIPE,
+            // and what it had not read yet is lost with it).
+            Thread.sleep(100);
+            return;
+          }
+          answer(client, answer);
         }
       }
     } catch (IOException e) {
       // The client went away.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -75,8 +75,17 @@ public record ListeningSocket(AFUNIXServerSocketChannel channel, Optional<Path> 
     Files.delete(path);
   }
 
-  /** Stops listening; removes the socket file when this daemon created it. */
+  /**
+   * Stops listening; removes the socket file when this daemon created it. An inherited socket is
+   * left open until the process exits: junixsocket's close calls {@code shutdown(SHUT_RDWR)} before
+   * {@code close}, and shutting down a listening socket shared with the service manager makes every
+   * later {@code connect(2)} fail with {@code ECONNREFUSED}, for the next daemon too. Connections
+   * that arrive after the acceptor stopped wait in the backlog for the next daemon.
+   */
   public void close() throws IOException {
+    if (path.isEmpty()) {
+      return;
+    }
     channel.close();
     if (path.isPresent()) {
       Files.deleteIfExists(path.get());
