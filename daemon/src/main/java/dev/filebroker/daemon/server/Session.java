@@ -36,6 +36,9 @@ final class Session {
     return caller.map(c -> Integer.toUnsignedLong(c.uid())).orElse(UidLimits.UNKNOWN_UID);
   }
 
+  /** Bytes read from one connection per readiness event. */
+  static final int READ_QUANTUM = 4096;
+
   private final AFUNIXSocketChannel channel;
   private final Optional<Caller> caller;
   private final RequestHandler handler;
@@ -121,6 +124,9 @@ final class Session {
       in.put(pendingInput);
       pendingInput = null;
     }
+    // Read a bounded slice per readiness event: what stays in the kernel is read on a later
+    // round, so a connection pipelining without pause cannot keep its loop from the others.
+    in.limit(Math.min(in.capacity(), in.position() + READ_QUANTUM));
     int n;
     try {
       n = channel.read(in);
