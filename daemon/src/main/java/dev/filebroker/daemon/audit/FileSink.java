@@ -3,7 +3,10 @@ package dev.filebroker.daemon.audit;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -19,8 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Appends audit lines to a file from a background thread, so that recording an event is a queue
- * insertion, never a system call.
+ * Appends audit lines to a file (or to standard output) from a background thread, so that
+ * recording an event is a queue insertion, never a system call.
  *
  * <p>The writer polls the bounded queue (no producer ever wakes it, which would be a futex call
  * per event), writes whatever accumulated in one {@code write}, and sleeps {@value #POLL_MILLIS}
@@ -32,16 +35,18 @@ final class FileSink implements AuditLog.Sink {
   static final int POLL_MILLIS = 10;
   private static final Logger LOG = LoggerFactory.getLogger(FileSink.class);
 
-  private final Path file;
-  private final FileChannel channel;
+  private final String file;
+  private final WritableByteChannel channel;
+  private final boolean ownsChannel;
   private final ArrayBlockingQueue<String> queue;
   private final AtomicLong dropped = new AtomicLong();
   private final Thread writer;
   private volatile boolean closing;
 
-  private FileSink(Path file, FileChannel channel, int capacity) {
+  private FileSink(String file, WritableByteChannel channel, boolean ownsChannel, int capacity) {
     this.file = file;
     this.channel = channel;
+    this.ownsChannel = ownsChannel;
     this.queue = new ArrayBlockingQueue<>(capacity);
     this.writer = new Thread(this::run, "filebroker-audit-writer");
     this.writer.setDaemon(true);
@@ -55,7 +60,16 @@ final class FileSink implements AuditLog.Sink {
             java.util.Set.of(
                 StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND),
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----")));
-    return new FileSink(file, channel, capacity);
+    return new FileSink(file.toString(), channel, true, capacity);
+  }
+
+  /**
+   * A sink writing to the process's standard output (descriptor 1), which it leaves open. Each
+   * batch is one {@code write}, of whole lines, so lines are never split.
+   */
+  static FileSink stdout(int capacity) {
+    return new FileSink(
+        "(standard output)", new FileOutputStream(FileDescriptor.out).getChannel(), false, capacity);
   }
 
   /** Starts the writer thread. */
@@ -88,6 +102,9 @@ final class FileSink implements AuditLog.Sink {
       }
     } else {
       drainOnce(new ArrayList<>());
+    }
+    if (!ownsChannel) {
+      return;
     }
     try {
       channel.close();
