@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
 final class FileSink implements AuditLog.Sink {
   static final int DEFAULT_CAPACITY = 65_536;
   static final int POLL_MILLIS = 10;
+  private static final int OUTPUT_BUFFER_SIZE = 256 * 1024;
   private static final Logger LOG = LoggerFactory.getLogger(FileSink.class);
 
   private final String file;
@@ -40,6 +41,8 @@ final class FileSink implements AuditLog.Sink {
   private final boolean ownsChannel;
   private final ArrayBlockingQueue<String> queue;
   private final AtomicLong dropped = new AtomicLong();
+  /** What the writer sends in one write(2); only the writer thread (or close) touches it. */
+  private final ByteBuffer out = ByteBuffer.allocateDirect(OUTPUT_BUFFER_SIZE);
   private final Thread writer;
   private volatile boolean closing;
 
@@ -126,6 +129,33 @@ final class FileSink implements AuditLog.Sink {
     }
   }
 
+  /**
+   * Adds one line and its newline to the output buffer, writing the buffer out first when the line
+   * does not fit (so every write holds whole lines); a line larger than the buffer goes alone.
+   */
+  private void append(String line) throws IOException {
+    byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length + 1 > out.remaining()) {
+      flushOut();
+    }
+    if (bytes.length + 1 > out.remaining()) {
+      ByteBuffer alone = ByteBuffer.allocate(bytes.length + 1).put(bytes).put((byte) '\n').flip();
+      while (alone.hasRemaining()) {
+        channel.write(alone);
+      }
+      return;
+    }
+    out.put(bytes).put((byte) '\n');
+  }
+
+  private void flushOut() throws IOException {
+    out.flip();
+    while (out.hasRemaining()) {
+      channel.write(out);
+    }
+    out.clear();
+  }
+
   /** Writes one batch; false when there was nothing to write. */
   private boolean drainOnce(List<String> batch) {
     batch.clear();
@@ -134,22 +164,15 @@ final class FileSink implements AuditLog.Sink {
     if (batch.isEmpty() && lost == 0) {
       return false;
     }
-    StringBuilder text = new StringBuilder(batch.size() * 256 + 64);
-    for (String line : batch) {
-      text.append(line).append('\n');
-    }
-    if (lost > 0) {
-      text.append("{\"event\":\"dropped\",\"time\":\"")
-          .append(Instant.now())
-          .append("\",\"count\":")
-          .append(lost)
-          .append("}\n");
-    }
-    ByteBuffer bytes = StandardCharsets.UTF_8.encode(text.toString());
+    out.clear();
     try {
-      while (bytes.hasRemaining()) {
-        channel.write(bytes);
+      for (String line : batch) {
+        append(line);
       }
+      if (lost > 0) {
+        append("{\"event\":\"dropped\",\"time\":\"" + Instant.now() + "\",\"count\":" + lost + "}");
+      }
+      flushOut();
     } catch (IOException e) {
       dropped.addAndGet(batch.size());
       LOG.error("Could not write audit file {}: {}", file, e.toString());
