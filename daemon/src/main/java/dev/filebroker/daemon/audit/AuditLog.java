@@ -79,12 +79,22 @@ public final class AuditLog implements AutoCloseable {
   }
 
   /**
-   * The audit log that writes to the {@code filebroker.audit} logger, which the shipped logging
-   * configuration sends to stdout through an asynchronous appender (bounded queue; lines beyond
-   * it are dropped rather than stalling requests).
+   * The audit log for standard output. Under the shipped logging configuration, which sends the
+   * {@code filebroker.audit} logger to stdout as bare lines, the lines are written to descriptor 1
+   * directly, in batches by a background thread exactly like {@link #toFile(Path)} (bounded queue;
+   * lines beyond it are dropped, counted and reported rather than stalling requests): a logging
+   * event per line would wake the appender's thread for every request. When a logging
+   * configuration of the administrator's is in force ({@code -Dlogback.configurationFile}, which
+   * the launcher passes for /etc/filebroker/logback.xml), lines go to the {@code
+   * filebroker.audit} logger so that it decides where they go.
    */
   public static AuditLog stdout() {
-    return new AuditLog();
+    if (System.getProperty("logback.configurationFile") != null) {
+      return new AuditLog();
+    }
+    FileSink sink = FileSink.stdout(FileSink.DEFAULT_CAPACITY);
+    sink.start();
+    return new AuditLog(sink, System::nanoTime, Instant::now, true);
   }
 
   /**

@@ -14,8 +14,10 @@ import java.util.function.LongSupplier;
  * a denied request: the first of a burst is written, the rest are counted, and one summary line
  * follows when the burst's window closes.
  *
- * <p>At most {@link #MAX_BURSTS} bursts are tracked; beyond that the oldest is closed early. All
- * methods are synchronized: the work under the lock is a map lookup.
+ * <p>At most {@link #MAX_BURSTS} bursts are tracked; beyond that the oldest is closed early. The
+ * methods that touch bursts are synchronized (the work under the lock is a map lookup); an event
+ * that is not a denial, while no burst is open, takes no lock, so grants from several event loops
+ * never wait for each other here.
  */
 final class DenialCollapser {
   /** How many distinct bursts are tracked at once. */
@@ -40,6 +42,8 @@ final class DenialCollapser {
   private final LongSupplier nanoClock;
   // Insertion order is start order, so expired bursts are found at the head.
   private final Map<Key, Burst> bursts = new LinkedHashMap<>();
+  /** How many bursts are open; written under the lock, read without it. */
+  private volatile int open;
 
   DenialCollapser(long windowNanos, LongSupplier nanoClock) {
     this.windowNanos = windowNanos;
@@ -47,7 +51,15 @@ final class DenialCollapser {
   }
 
   /** The lines to write for {@code event}: none when it is suppressed. */
-  synchronized List<String> offer(AuditEvent event, Instant now) {
+  List<String> offer(AuditEvent event, Instant now) {
+    if (open == 0 && !event.decision().equals("deny")) {
+      // Nothing to close and nothing to count: the periodic flush closes bursts opened meanwhile.
+      return List.of(event.toJson());
+    }
+    return offerLocked(event, now);
+  }
+
+  private synchronized List<String> offerLocked(AuditEvent event, Instant now) {
     long nanos = nanoClock.getAsLong();
     List<String> lines = expireAt(nanos, now, false);
     if (!event.decision().equals("deny")) {
@@ -67,6 +79,7 @@ final class DenialCollapser {
       oldest.remove();
     }
     bursts.put(key, new Burst(event, nanos));
+    open = bursts.size();
     lines.add(event.toJson());
     return lines;
   }
@@ -87,6 +100,7 @@ final class DenialCollapser {
       summary(burst, now).ifPresent(lines::add);
       iterator.remove();
     }
+    open = bursts.size();
     return lines;
   }
 

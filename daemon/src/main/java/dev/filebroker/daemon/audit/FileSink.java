@@ -3,7 +3,10 @@ package dev.filebroker.daemon.audit;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -19,8 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Appends audit lines to a file from a background thread, so that recording an event is a queue
- * insertion, never a system call.
+ * Appends audit lines to a file (or to standard output) from a background thread, so that
+ * recording an event is a queue insertion, never a system call.
  *
  * <p>The writer polls the bounded queue (no producer ever wakes it, which would be a futex call
  * per event), writes whatever accumulated in one {@code write}, and sleeps {@value #POLL_MILLIS}
@@ -30,18 +33,23 @@ import org.slf4j.LoggerFactory;
 final class FileSink implements AuditLog.Sink {
   static final int DEFAULT_CAPACITY = 65_536;
   static final int POLL_MILLIS = 10;
+  private static final int OUTPUT_BUFFER_SIZE = 256 * 1024;
   private static final Logger LOG = LoggerFactory.getLogger(FileSink.class);
 
-  private final Path file;
-  private final FileChannel channel;
+  private final String file;
+  private final WritableByteChannel channel;
+  private final boolean ownsChannel;
   private final ArrayBlockingQueue<String> queue;
   private final AtomicLong dropped = new AtomicLong();
+  /** What the writer sends in one write(2); only the writer thread (or close) touches it. */
+  private final ByteBuffer out = ByteBuffer.allocateDirect(OUTPUT_BUFFER_SIZE);
   private final Thread writer;
   private volatile boolean closing;
 
-  private FileSink(Path file, FileChannel channel, int capacity) {
+  private FileSink(String file, WritableByteChannel channel, boolean ownsChannel, int capacity) {
     this.file = file;
     this.channel = channel;
+    this.ownsChannel = ownsChannel;
     this.queue = new ArrayBlockingQueue<>(capacity);
     this.writer = new Thread(this::run, "filebroker-audit-writer");
     this.writer.setDaemon(true);
@@ -55,7 +63,16 @@ final class FileSink implements AuditLog.Sink {
             java.util.Set.of(
                 StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND),
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----")));
-    return new FileSink(file, channel, capacity);
+    return new FileSink(file.toString(), channel, true, capacity);
+  }
+
+  /**
+   * A sink writing to the process's standard output (descriptor 1), which it leaves open. Each
+   * batch is one {@code write}, of whole lines, so lines are never split.
+   */
+  static FileSink stdout(int capacity) {
+    return new FileSink(
+        "(standard output)", new FileOutputStream(FileDescriptor.out).getChannel(), false, capacity);
   }
 
   /** Starts the writer thread. */
@@ -89,6 +106,9 @@ final class FileSink implements AuditLog.Sink {
     } else {
       drainOnce(new ArrayList<>());
     }
+    if (!ownsChannel) {
+      return;
+    }
     try {
       channel.close();
     } catch (IOException e) {
@@ -109,6 +129,33 @@ final class FileSink implements AuditLog.Sink {
     }
   }
 
+  /**
+   * Adds one line and its newline to the output buffer, writing the buffer out first when the line
+   * does not fit (so every write holds whole lines); a line larger than the buffer goes alone.
+   */
+  private void append(String line) throws IOException {
+    byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length + 1 > out.remaining()) {
+      flushOut();
+    }
+    if (bytes.length + 1 > out.remaining()) {
+      ByteBuffer alone = ByteBuffer.allocate(bytes.length + 1).put(bytes).put((byte) '\n').flip();
+      while (alone.hasRemaining()) {
+        channel.write(alone);
+      }
+      return;
+    }
+    out.put(bytes).put((byte) '\n');
+  }
+
+  private void flushOut() throws IOException {
+    out.flip();
+    while (out.hasRemaining()) {
+      channel.write(out);
+    }
+    out.clear();
+  }
+
   /** Writes one batch; false when there was nothing to write. */
   private boolean drainOnce(List<String> batch) {
     batch.clear();
@@ -117,22 +164,15 @@ final class FileSink implements AuditLog.Sink {
     if (batch.isEmpty() && lost == 0) {
       return false;
     }
-    StringBuilder text = new StringBuilder(batch.size() * 256 + 64);
-    for (String line : batch) {
-      text.append(line).append('\n');
-    }
-    if (lost > 0) {
-      text.append("{\"event\":\"dropped\",\"time\":\"")
-          .append(Instant.now())
-          .append("\",\"count\":")
-          .append(lost)
-          .append("}\n");
-    }
-    ByteBuffer bytes = StandardCharsets.UTF_8.encode(text.toString());
+    out.clear();
     try {
-      while (bytes.hasRemaining()) {
-        channel.write(bytes);
+      for (String line : batch) {
+        append(line);
       }
+      if (lost > 0) {
+        append("{\"event\":\"dropped\",\"time\":\"" + Instant.now() + "\",\"count\":" + lost + "}");
+      }
+      flushOut();
     } catch (IOException e) {
       dropped.addAndGet(batch.size());
       LOG.error("Could not write audit file {}: {}", file, e.toString());

@@ -3,6 +3,8 @@ package dev.filebroker.daemon.fs;
 import dev.filebroker.daemon.policy.FileType;
 import dev.filebroker.protocol.OpenFlags;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -136,21 +138,18 @@ public final class FileOpener implements AutoCloseable {
     }
     try {
       int access = requested & (NativeFlags.O_ACCMODE | NativeFlags.O_APPEND | flags.directory);
+      int createFlags =
+          access
+              | NativeFlags.O_CREAT
+              | NativeFlags.O_EXCL
+              | flags.noFollow
+              | NativeFlags.O_CLOEXEC
+              | NativeFlags.O_NOCTTY
+              | NativeFlags.O_NONBLOCK;
       int fd =
-          LibC.openat2(
-              parent,
-              last,
-              access
-                  | NativeFlags.O_CREAT
-                  | NativeFlags.O_EXCL
-                  | flags.noFollow
-                  | NativeFlags.O_CLOEXEC
-                  | NativeFlags.O_NOCTTY
-                  | NativeFlags.O_NONBLOCK,
-              spec.createMode() & PERMISSION_BITS,
-              resolve);
+          LibC.openat2(parent, last, createFlags, spec.createMode() & PERMISSION_BITS, resolve);
       if (fd >= 0) {
-        return finishCreated(fd, spec);
+        return finishCreated(fd, createFlags, spec);
       }
       if (-fd != Errno.EEXIST || (requested & NativeFlags.O_EXCL) != 0) {
         return new OpenOutcome.Failed(-fd, OPENAT2);
@@ -171,7 +170,7 @@ public final class FileOpener implements AutoCloseable {
   }
 
   /** A file this call created: set its mode exactly, restore blocking mode. Owns {@code fd}. */
-  private OpenOutcome finishCreated(int fd, OpenSpec spec) {
+  private OpenOutcome finishCreated(int fd, int openFlags, OpenSpec spec) {
     boolean handedOut = false;
     try {
       FileStat stat;
@@ -198,7 +197,7 @@ public final class FileOpener implements AutoCloseable {
                 stat.linkCount(),
                 stat.size());
       }
-      OpenOutcome outcome = finish(fd, stat, spec, true);
+      OpenOutcome outcome = finish(fd, openFlags, stat, spec, true);
       handedOut = outcome instanceof OpenOutcome.Opened;
       return outcome;
     } finally {
@@ -242,7 +241,7 @@ public final class FileOpener implements AutoCloseable {
               | NativeFlags.O_NOCTTY
               | NativeFlags.O_NONBLOCK;
       // The magic link of our own O_PATH descriptor: the kernel reopens that inode, no lookup.
-      int fd = LibC.openat2(LibC.AT_FDCWD, "/proc/self/fd/" + pathFd, reopenFlags, 0, 0);
+      int fd = LibC.openat2(LibC.AT_FDCWD, procSelfFd(pathFd), reopenFlags, 0, 0);
       if (fd < 0) {
         return new OpenOutcome.Failed(-fd, REOPEN);
       }
@@ -259,7 +258,7 @@ public final class FileOpener implements AutoCloseable {
           // Not the inode that was type-checked (e.g. /proc not what it should be): refuse.
           return new OpenOutcome.Failed(Errno.EXDEV, VERIFY);
         }
-        OpenOutcome outcome = finish(fd, stat, spec, false);
+        OpenOutcome outcome = finish(fd, reopenFlags, stat, spec, false);
         handedOut = outcome instanceof OpenOutcome.Opened;
         return outcome;
       } finally {
@@ -272,14 +271,32 @@ public final class FileOpener implements AutoCloseable {
     }
   }
 
-  /** Restores blocking mode unless requested; wraps {@code fd}. The caller closes on failure. */
-  private OpenOutcome finish(int fd, FileStat stat, OpenSpec spec, boolean created) {
+  private static final byte[] PROC_SELF_FD = "/proc/self/fd/".getBytes(StandardCharsets.US_ASCII);
+
+  /** The NUL-terminated path {@code /proc/self/fd/N}, built without an intermediate String. */
+  static byte[] procSelfFd(int fd) {
+    int digits = 1;
+    for (int n = fd; n >= 10; n /= 10) {
+      digits++;
+    }
+    byte[] path = Arrays.copyOf(PROC_SELF_FD, PROC_SELF_FD.length + digits + 1);
+    int end = PROC_SELF_FD.length + digits;
+    for (int n = fd, i = end - 1; i >= PROC_SELF_FD.length; n /= 10, i--) {
+      path[i] = (byte) ('0' + n % 10);
+    }
+    return path;
+  }
+
+  /**
+   * Restores blocking mode unless requested; wraps {@code fd}. {@code openFlags} are the flags
+   * {@code fd} was opened with, which are its status flags: F_SETFL changes only O_APPEND,
+   * O_ASYNC, O_DIRECT, O_NOATIME and O_NONBLOCK, and of those this class sets only O_APPEND (as
+   * requested) and O_NONBLOCK, so one F_SETFL without a preceding F_GETFL gives the same result.
+   * The caller closes on failure.
+   */
+  private OpenOutcome finish(int fd, int openFlags, FileStat stat, OpenSpec spec, boolean created) {
     if ((spec.wireFlags() & OpenFlags.O_NONBLOCK) == 0) {
-      int status = LibC.getStatusFlags(fd);
-      if (status < 0) {
-        return new OpenOutcome.Failed(-status, FCNTL);
-      }
-      int result = LibC.setStatusFlags(fd, status & ~NativeFlags.O_NONBLOCK);
+      int result = LibC.setStatusFlags(fd, openFlags & ~NativeFlags.O_NONBLOCK);
       if (result < 0) {
         return new OpenOutcome.Failed(-result, FCNTL);
       }

@@ -5,6 +5,8 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -36,6 +38,41 @@ final class LibC {
   }
 
   private static final Binding C = Native.load("c", Binding.class);
+
+  /**
+   * The calls every request makes, direct-mapped: no proxy, no varargs array, no boxing. {@code
+   * syscall} is variadic in C; on the supported architectures (x86-64, arm64, riscv64 Linux)
+   * integer and pointer arguments travel in the same registers either way.
+   */
+  private static final class Direct {
+    static {
+      Native.register(Direct.class, "c");
+    }
+
+    static native long syscall(long number, long dirfd, byte[] path, Pointer how, long size);
+
+    static native int statx(int dirfd, byte[] path, int flags, int mask, Pointer buffer);
+
+    static native int fcntl(int fd, int command, int arg);
+
+    static native int close(int fd);
+
+    private Direct() {}
+  }
+
+  /**
+   * Native buffers of one thread, reused by every call it makes, with ByteBuffer views so that
+   * reading and writing fields is plain memory access rather than a JNI call per field.
+   */
+  private static final class Scratch {
+    final Memory how = new Memory(OPEN_HOW_SIZEOF);
+    final ByteBuffer howView = how.getByteBuffer(0, OPEN_HOW_SIZEOF).order(ByteOrder.nativeOrder());
+    final Memory statx = new Memory(STATX_SIZEOF);
+    final ByteBuffer statxView = statx.getByteBuffer(0, STATX_SIZEOF).order(ByteOrder.nativeOrder());
+  }
+
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+  private static final byte[] EMPTY_PATH = {0};
 
   // System call numbers shared by every architecture since the 5.1 unification (x86-64, arm64, riscv64).
   static final long SYS_PIDFD_SEND_SIGNAL = 424;
@@ -76,14 +113,18 @@ final class LibC {
 
   /** openat2(2): a new descriptor, or {@code -errno}. */
   static int openat2(int dirfd, String path, long flags, long mode, long resolve) {
-    try (Memory how = new Memory(OPEN_HOW_SIZEOF)) {
-      how.setLong(0, flags);
-      how.setLong(8, mode);
-      how.setLong(16, resolve);
-      long result =
-          C.syscall(SYS_OPENAT2, (long) dirfd, cString(path), how, (long) OPEN_HOW_SIZEOF);
-      return result < 0 ? -Native.getLastError() : (int) result;
-    }
+    return openat2(dirfd, cString(path), flags, mode, resolve);
+  }
+
+  /** openat2(2) of a NUL-terminated path: a new descriptor, or {@code -errno}. */
+  static int openat2(int dirfd, byte[] path, long flags, long mode, long resolve) {
+    Scratch scratch = SCRATCH.get();
+    ByteBuffer how = scratch.howView;
+    how.putLong(0, flags);
+    how.putLong(8, mode);
+    how.putLong(16, resolve);
+    long result = Direct.syscall(SYS_OPENAT2, dirfd, path, scratch.how, OPEN_HOW_SIZEOF);
+    return result < 0 ? -Native.getLastError() : (int) result;
   }
 
   /**
@@ -93,24 +134,25 @@ final class LibC {
    * @return the stat, or a {@link StatResult.Failed} with the errno
    */
   static StatResult fstat(int fd) {
-    try (Memory buffer = new Memory(STATX_SIZEOF)) {
-      buffer.clear();
-      if (C.statx(fd, new byte[] {0}, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC, buffer)
-          != 0) {
-        return new StatResult.Failed(Native.getLastError());
-      }
-      int nlink = buffer.getInt(16);
-      int uid = buffer.getInt(20);
-      int gid = buffer.getInt(24);
-      int mode = Short.toUnsignedInt(buffer.getShort(28));
-      long ino = buffer.getLong(32);
-      long size = buffer.getLong(40);
-      int devMajor = buffer.getInt(136);
-      int devMinor = buffer.getInt(140);
-      return new StatResult.Stat(
-          new FileStat(
-              makedev(devMajor, devMinor), ino, mode, uid, gid, Integer.toUnsignedLong(nlink), size));
+    Scratch scratch = SCRATCH.get();
+    // No clearing needed: statx copies the whole struct out, zeroing what the mask left unset.
+    if (Direct.statx(
+            fd, EMPTY_PATH, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC, scratch.statx)
+        != 0) {
+      return new StatResult.Failed(Native.getLastError());
     }
+    ByteBuffer buffer = scratch.statxView;
+    int nlink = buffer.getInt(16);
+    int uid = buffer.getInt(20);
+    int gid = buffer.getInt(24);
+    int mode = Short.toUnsignedInt(buffer.getShort(28));
+    long ino = buffer.getLong(32);
+    long size = buffer.getLong(40);
+    int devMajor = buffer.getInt(136);
+    int devMinor = buffer.getInt(140);
+    return new StatResult.Stat(
+        new FileStat(
+            makedev(devMajor, devMinor), ino, mode, uid, gid, Integer.toUnsignedLong(nlink), size));
   }
 
   /** The outcome of {@link #fstat}. */
@@ -134,13 +176,13 @@ final class LibC {
 
   /** fcntl(F_GETFL): the status flags, or {@code -errno}. */
   static int getStatusFlags(int fd) {
-    int flags = C.fcntl(fd, F_GETFL);
+    int flags = Direct.fcntl(fd, F_GETFL, 0);
     return flags < 0 ? -Native.getLastError() : flags;
   }
 
   /** fcntl(F_SETFL): 0, or {@code -errno}. */
   static int setStatusFlags(int fd, int flags) {
-    return C.fcntl(fd, F_SETFL, flags) < 0 ? -Native.getLastError() : 0;
+    return Direct.fcntl(fd, F_SETFL, flags) < 0 ? -Native.getLastError() : 0;
   }
 
   /** fcntl(F_DUPFD_CLOEXEC): a new descriptor, or {@code -errno}. */
@@ -151,7 +193,7 @@ final class LibC {
 
   /** close(2): 0, or {@code -errno}. EINTR still closes the descriptor on Linux: never retry. */
   static int close(int fd) {
-    return C.close(fd) != 0 ? -Native.getLastError() : 0;
+    return Direct.close(fd) != 0 ? -Native.getLastError() : 0;
   }
 
   /** fchmod(2): 0, or {@code -errno}. */

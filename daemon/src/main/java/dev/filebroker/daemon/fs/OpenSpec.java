@@ -3,6 +3,7 @@ package dev.filebroker.daemon.fs;
 import dev.filebroker.daemon.policy.FileType;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * How to open one path.
@@ -13,7 +14,31 @@ import java.util.Set;
  * @param noCrossMounts refuse to cross a mount point while resolving (RESOLVE_NO_XDEV)
  */
 public record OpenSpec(int wireFlags, int createMode, Set<FileType> allowedTypes, boolean noCrossMounts) {
+  private static final FileType[] TYPES = FileType.values();
+  /** The immutable set for each combination of types, made once: a spec is built per request. */
+  private static final AtomicReferenceArray<Set<FileType>> SETS =
+      new AtomicReferenceArray<>(1 << TYPES.length);
+
   public OpenSpec {
-    allowedTypes = Set.copyOf(Objects.requireNonNull(allowedTypes, "allowedTypes == null"));
+    allowedTypes = immutable(Objects.requireNonNull(allowedTypes, "allowedTypes == null"));
+  }
+
+  private static Set<FileType> immutable(Set<FileType> types) {
+    int mask = 0;
+    for (FileType t : TYPES) {
+      if (types.contains(t)) {
+        mask |= 1 << t.ordinal();
+      }
+    }
+    Set<FileType> set = SETS.get(mask);
+    if (set == null || set.size() != types.size()) {
+      Set<FileType> copy = Set.copyOf(types); // also rejects a null element
+      if (copy.size() != Integer.bitCount(mask)) {
+        return copy;
+      }
+      SETS.compareAndSet(mask, null, copy);
+      return copy;
+    }
+    return set;
   }
 }

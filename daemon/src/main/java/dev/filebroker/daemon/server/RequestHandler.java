@@ -31,6 +31,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -254,6 +256,28 @@ final class RequestHandler {
     return Response.of(ErrorReply.of(open.requestId(), code, errno, message));
   }
 
+  private static final Permission[] PERMISSIONS = Permission.values();
+  /** {@link AccessRequest#accessString()} for each combination of permissions, made once each. */
+  private static final AtomicReferenceArray<String> ACCESS_STRINGS =
+      new AtomicReferenceArray<>(1 << PERMISSIONS.length);
+
+  /** The same string as {@link AccessRequest#accessString()}, without building it per request. */
+  static String accessString(AccessRequest access) {
+    Set<Permission> permissions = access.permissions();
+    int mask = 0;
+    for (Permission p : PERMISSIONS) {
+      if (permissions.contains(p)) {
+        mask |= 1 << p.ordinal();
+      }
+    }
+    String cached = ACCESS_STRINGS.get(mask);
+    if (cached == null) {
+      cached = access.accessString();
+      ACCESS_STRINGS.compareAndSet(mask, null, cached);
+    }
+    return cached;
+  }
+
   private void audit(
       Optional<Caller> caller,
       AccessRequest access,
@@ -271,7 +295,7 @@ final class RequestHandler {
             caller.flatMap(Caller::executable),
             caller.flatMap(Caller::unit),
             access.path(),
-            access.accessString(),
+            accessString(access),
             decision,
             rule.map(Rule::id),
             rule.map(r -> r.source().fileAndLine()),
