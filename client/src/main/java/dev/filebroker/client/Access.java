@@ -6,14 +6,13 @@ import java.util.Set;
 
 /**
  * What a caller wants to do with a file, named the way {@code open(2)} names it. A set of these
- * maps to the wire's {@link OpenFlags}: {@code open(path, Access.READ)} is {@code O_RDONLY},
- * {@code open(path, Access.WRITE, Access.CREATE, Access.TRUNCATE)} is {@code
- * O_WRONLY|O_CREAT|O_TRUNC}, {@code open(path, Access.APPEND)} is {@code O_WRONLY|O_APPEND}.
+ * maps to the wire's {@link OpenFlags}: {@code open(path, Access.READ)} is {@code O_RDONLY}, {@code
+ * open(path, Access.WRITE, Access.CREATE, Access.TRUNCATE)} is {@code O_WRONLY|O_CREAT|O_TRUNC},
+ * {@code open(path, Access.APPEND)} is {@code O_WRONLY|O_APPEND}.
  *
- * <p>Combinations the daemon would refuse ({@code CREATE} without a write access, {@code
- * EXCLUSIVE} without {@code CREATE}, {@code DIRECTORY} with any write access) make {@link
- * FileBroker#open} throw {@link IllegalArgumentException} before anything is sent, with the
- * daemon's own wording.
+ * <p>Combinations the daemon would refuse ({@code CREATE} without a write access, {@code EXCLUSIVE}
+ * without {@code CREATE}, {@code DIRECTORY} with any write access) make {@link FileBroker#open}
+ * throw {@link IllegalArgumentException} before anything is sent, with the daemon's own wording.
  */
 public enum Access {
   /** Read the file: {@code O_RDONLY}, or {@code O_RDWR} together with a write access. */
@@ -36,8 +35,8 @@ public enum Access {
   /** With {@link #CREATE}: fail with {@code FileAlreadyExistsException} if the file exists. */
   EXCLUSIVE,
   /**
-   * Truncate the file to length 0 at open: {@code O_TRUNC}. Needs a write access. Linux caveat:
-   * any writable descriptor can be truncated later with {@code ftruncate}, whatever this says.
+   * Truncate the file to length 0 at open: {@code O_TRUNC}. Needs a write access. Linux caveat: any
+   * writable descriptor can be truncated later with {@code ftruncate}, whatever this says.
    */
   TRUNCATE,
   /**
@@ -87,7 +86,13 @@ public enum Access {
     RequestValidator.flagProblem(flags, 0)
         .ifPresent(
             problem -> {
-              throw new IllegalArgumentException(problem + " (access " + access + ", flags 0" + Integer.toOctalString(checked) + ")");
+              throw new IllegalArgumentException(
+                  problem
+                      + " (access "
+                      + access
+                      + ", flags 0"
+                      + Integer.toOctalString(checked)
+                      + ")");
             });
     return flags;
   }

@@ -4,8 +4,8 @@ import java.io.IOException;
 
 /**
  * The connection to the daemon is gone: the {@link FileBroker} was closed, the daemon closed the
- * connection, or reading or writing the socket failed. Requests waiting on the connection fail
- * with this exception; connect again to go on.
+ * connection, or reading or writing the socket failed. Requests waiting on the connection fail with
+ * this exception; connect again to go on.
  */
 public final class BrokerConnectionClosedException extends IOException {
   /**

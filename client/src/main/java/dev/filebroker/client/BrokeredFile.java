@@ -26,8 +26,8 @@ import java.util.Objects;
  *
  * <p>Linux caveats: the descriptor is close-on-exec. Its access mode is fixed by the kernel at open
  * time (a read-only file can never be written through it), but its {@code O_APPEND} status can be
- * cleared with {@code fcntl}, and any writable descriptor can be truncated. Nothing revokes it
- * once handed out.
+ * cleared with {@code fcntl}, and any writable descriptor can be truncated. Nothing revokes it once
+ * handed out.
  *
  * <p>Thread-safe.
  */
@@ -57,8 +57,8 @@ public final class BrokeredFile implements AutoCloseable {
 
   /**
    * The {@code st_mode} the daemon saw when it checked the opened file: file type bits ({@code
-   * S_IFREG} is {@code 0100000}, {@code S_IFDIR} {@code 0040000}) and permission bits. Read it
-   * with a mask, for example {@code fileMode() & 07777} for the permissions. For a descriptor from
+   * S_IFREG} is {@code 0100000}, {@code S_IFDIR} {@code 0040000}) and permission bits. Read it with
+   * a mask, for example {@code fileMode() & 07777} for the permissions. For a descriptor from
    * {@link FileBroker#receiveFrom}, what {@code stat(2)} said on receipt.
    */
   public int fileMode() {
@@ -98,10 +98,10 @@ public final class BrokeredFile implements AutoCloseable {
    * NonReadableChannelException}.
    *
    * <p>Closing the channel closes the descriptor; {@link #close()} closes both, and neither ever
-   * closes a descriptor twice. No other descriptor is opened for the channel. For a read-write
-   * file the channel is a {@code FileChannel} made of a {@code FileInputStream}'s channel for
-   * reads and a {@code FileOutputStream}'s for writes on the same descriptor, so they share one
-   * offset; on it {@link FileChannel#map} supports {@code READ_ONLY} only and throws {@link
+   * closes a descriptor twice. No other descriptor is opened for the channel. For a read-write file
+   * the channel is a {@code FileChannel} made of a {@code FileInputStream}'s channel for reads and
+   * a {@code FileOutputStream}'s for writes on the same descriptor, so they share one offset; on it
+   * {@link FileChannel#map} supports {@code READ_ONLY} only and throws {@link
    * UnsupportedOperationException} for the other modes.
    *
    * <p>The channel's position is the descriptor's file offset, shared with the streams of this
@@ -155,8 +155,8 @@ public final class BrokeredFile implements AutoCloseable {
   }
 
   /**
-   * The descriptor itself, for APIs that take a {@link FileDescriptor}. This object still owns
-   * it: do not close it elsewhere, and do not use it after {@link #close()}.
+   * The descriptor itself, for APIs that take a {@link FileDescriptor}. This object still owns it:
+   * do not close it elsewhere, and do not use it after {@link #close()}.
    */
   public FileDescriptor fileDescriptor() {
     return descriptor;
@@ -192,7 +192,13 @@ public final class BrokeredFile implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "BrokeredFile[" + path + ", flags 0" + Integer.toOctalString(flags) + ", mode 0"
-        + Integer.toOctalString(fileMode) + (isOpen() ? "" : ", closed") + "]";
+    return "BrokeredFile["
+        + path
+        + ", flags 0"
+        + Integer.toOctalString(flags)
+        + ", mode 0"
+        + Integer.toOctalString(fileMode)
+        + (isOpen() ? "" : ", closed")
+        + "]";
   }
 }

@@ -60,8 +60,8 @@ final class Descriptors {
   }
 
   /**
-   * The descriptor's number. The JDK has no API for it: this reads {@code FileDescriptor.fd},
-   * which needs {@code --add-opens=java.base/java.io=ALL-UNNAMED}.
+   * The descriptor's number. The JDK has no API for it: this reads {@code FileDescriptor.fd}, which
+   * needs {@code --add-opens=java.base/java.io=ALL-UNNAMED}.
    *
    * @throws IOException naming the missing JVM option if the field cannot be read
    */
@@ -103,8 +103,8 @@ final class Descriptors {
 
   /**
    * The {@code st_mode} of the file the descriptor refers to. {@code stat(2)} through the {@code
-   * /proc/self/fd} magic link reaches the open file itself, whatever the permissions on the path
-   * it was opened by, and also works for pipes, sockets and deleted files.
+   * /proc/self/fd} magic link reaches the open file itself, whatever the permissions on the path it
+   * was opened by, and also works for pipes, sockets and deleted files.
    */
   static int fileMode(FileDescriptor descriptor) throws IOException {
     Path link = Path.of("/proc/self/fd", Integer.toString(number(descriptor)));

@@ -67,17 +67,17 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  * #RECONNECT_ATTEMPTS} attempts with a short, growing pause between them, and sends again the
  * requests that were never answered. A request was <em>never answered</em> when this library had
  * not received its whole reply frame when the connection ended; a request whose reply was received
- * is never sent again. (Linux and junixsocket caveat: a write that fails because the daemon hung
- * up makes junixsocket close the socket, so replies that had reached the socket but were not read
- * yet are lost with it, and their requests count as never answered.) The daemon may nevertheless have carried out an unanswered request whose reply was
- * lost (a daemon stopping with SIGTERM answers everything it read before it closes, so a graceful
- * restart loses no reply; a crash can). Only requests that are harmless to carry out twice are
- * therefore sent again: an {@link #open} without {@link Access#CREATE} and {@link
- * Access#TRUNCATE} (no {@code O_CREAT}, no {@code O_TRUNC}), and an {@link #openAll} under the same
- * condition. Any other unanswered request fails with {@link BrokerConnectionClosedException}, whose
- * message says it may or may not have been carried out. A request is sent at most {@value
- * #MAX_SENDS} times. A protocol error, a failed reconnection or {@link #close()} ends the
- * {@code FileBroker} for good.
+ * is never sent again. (Linux and junixsocket caveat: a write that fails because the daemon hung up
+ * makes junixsocket close the socket, so replies that had reached the socket but were not read yet
+ * are lost with it, and their requests count as never answered.) The daemon may nevertheless have
+ * carried out an unanswered request whose reply was lost (a daemon stopping with SIGTERM answers
+ * everything it read before it closes, so a graceful restart loses no reply; a crash can). Only
+ * requests that are harmless to carry out twice are therefore sent again: an {@link #open} without
+ * {@link Access#CREATE} and {@link Access#TRUNCATE} (no {@code O_CREAT}, no {@code O_TRUNC}), and
+ * an {@link #openAll} under the same condition. Any other unanswered request fails with {@link
+ * BrokerConnectionClosedException}, whose message says it may or may not have been carried out. A
+ * request is sent at most {@value #MAX_SENDS} times. A protocol error, a failed reconnection or
+ * {@link #close()} ends the {@code FileBroker} for good.
  *
  * <p>Linux only: the descriptors arrive as {@code SCM_RIGHTS} ancillary data through junixsocket.
  * The JVM needs {@code --add-opens=java.base/java.io=ALL-UNNAMED} for junixsocket to track the
@@ -180,8 +180,7 @@ public final class FileBroker implements AutoCloseable {
   private Thread newReader(AFUNIXSocketChannel on, long onGeneration) {
     on.setAncillaryReceiveBufferSize(ANCILLARY_BUFFER_SIZE);
     Thread t =
-        new Thread(
-            new ReplyReader(on, this, onGeneration), "filebroker-reply-reader " + socket);
+        new Thread(new ReplyReader(on, this, onGeneration), "filebroker-reply-reader " + socket);
     t.setDaemon(true);
     return t;
   }
@@ -251,10 +250,10 @@ public final class FileBroker implements AutoCloseable {
    * sender closes the connection. Nothing is sent. The connection is closed before this returns.
    *
    * <p>The returned file owns a close-on-exec duplicate of the received descriptor. Its {@link
-   * BrokeredFile#path()} is {@code socketPath}; its {@link BrokeredFile#openFlags()} (and so
-   * {@link BrokeredFile#isReadable()} and {@link BrokeredFile#isWritable()}) are read from the
-   * {@code flags:} line of {@code /proc/self/fdinfo/<fd>}, its {@link BrokeredFile#fileMode()}
-   * from {@code stat(2)} on {@code /proc/self/fd/<fd>}.
+   * BrokeredFile#path()} is {@code socketPath}; its {@link BrokeredFile#openFlags()} (and so {@link
+   * BrokeredFile#isReadable()} and {@link BrokeredFile#isWritable()}) are read from the {@code
+   * flags:} line of {@code /proc/self/fdinfo/<fd>}, its {@link BrokeredFile#fileMode()} from {@code
+   * stat(2)} on {@code /proc/self/fd/<fd>}.
    *
    * <p>Linux caveats: finding the descriptor's number needs the JVM option {@code
    * --add-opens=java.base/java.io=ALL-UNNAMED}. Descriptors that arrive beyond what the 256-byte
@@ -267,8 +266,8 @@ public final class FileBroker implements AutoCloseable {
    * @return the received file, which the caller must close
    * @throws BrokerUnavailableException if the connection cannot be made ({@code ENOENT}, {@code
    *     ECONNREFUSED}, {@code EACCES}, or no connection within the timeout)
-   * @throws AccessDeniedException if the sender closed the connection without sending a
-   *     descriptor, which is how such programs usually refuse
+   * @throws AccessDeniedException if the sender closed the connection without sending a descriptor,
+   *     which is how such programs usually refuse
    * @throws BrokerProtocolException if more than one descriptor arrived; all of them are closed
    * @throws SocketTimeoutException if no descriptor arrived within the timeout
    * @throws IllegalArgumentException if the timeout is zero or negative
@@ -515,16 +514,15 @@ public final class FileBroker implements AutoCloseable {
    * Asks the daemon to open several files in one round trip (one OPEN_MANY request), and waits for
    * its answer. Each path is decided, opened and audited on its own: the result for each path is
    * the opened file or the exception {@link #open(Path, Access...)} would have thrown for it, so
-   * one denied or missing path does not fail the others. Paths that are not absolute and
-   * canonical fail here without being sent.
+   * one denied or missing path does not fail the others. Paths that are not absolute and canonical
+   * fail here without being sent.
    *
    * @param paths 1 to {@link Protocol#MAX_PATHS_PER_REQUEST} (64) paths; the same path may appear
    *     more than once
    * @param access what the caller wants to do with every file; at least one
-   * @return one result per path, in the order of {@code paths}; the caller closes every opened
-   *     file
-   * @throws IllegalArgumentException if there are no paths or more than 64, or the accesses form
-   *     a combination the daemon refuses
+   * @return one result per path, in the order of {@code paths}; the caller closes every opened file
+   * @throws IllegalArgumentException if there are no paths or more than 64, or the accesses form a
+   *     combination the daemon refuses
    * @throws BrokerProtocolException if the daemon broke the protocol; the connection is closed
    * @throws BrokerConnectionClosedException if the connection is closed or was lost
    * @throws InterruptedIOException if the thread was interrupted while waiting; descriptors that
@@ -584,7 +582,8 @@ public final class FileBroker implements AutoCloseable {
   }
 
   // The OPEN_MANY requests in flight, kept to send them again after a lost connection.
-  private final ConcurrentHashMap<Integer, OpenManyRequest> manyRequests = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Integer, OpenManyRequest> manyRequests =
+      new ConcurrentHashMap<>();
 
   private int registerMany(PendingMany many) throws IOException {
     throwIfFailed();
@@ -637,8 +636,8 @@ public final class FileBroker implements AutoCloseable {
   }
 
   /**
-   * Hands a decoded reply and the descriptors that travelled with it to the request it answers.
-   * The reader calls this for every reply; replies to OPEN_MANY are handled here.
+   * Hands a decoded reply and the descriptors that travelled with it to the request it answers. The
+   * reader calls this for every reply; replies to OPEN_MANY are handled here.
    */
   void deliverAll(Reply reply, List<FileDescriptor> descriptors) throws IOException {
     if (reply instanceof OpenedManyReply many) {
@@ -720,7 +719,8 @@ public final class FileBroker implements AutoCloseable {
       case OpenedReply opened -> {
         PendingOpen open = claim(reply);
         BrokeredFile file =
-            new BrokeredFile(descriptor.orElseThrow(), open.path(), open.flags(), opened.fileMode());
+            new BrokeredFile(
+                descriptor.orElseThrow(), open.path(), open.flags(), opened.fileMode());
         if (!open.result().complete(file)) {
           // The caller gave up waiting (interrupted): the descriptor is nobody's.
           file.close();
@@ -753,8 +753,8 @@ public final class FileBroker implements AutoCloseable {
   }
 
   /**
-   * Marks the connection failed (the first cause wins), fails every waiting request with the
-   * cause and stops the reader by shutting the socket down.
+   * Marks the connection failed (the first cause wins), fails every waiting request with the cause
+   * and stops the reader by shutting the socket down.
    */
   void fail(IOException cause) {
     failure.compareAndSet(null, cause);
@@ -795,8 +795,8 @@ public final class FileBroker implements AutoCloseable {
 
   /**
    * Called by the reader of connection {@code lostGeneration} once it has read everything the
-   * daemon sent before the connection ended: every request still waiting was never answered on
-   * it. Fails those that must not run twice, connects again and sends the others again; fails
+   * daemon sent before the connection ended: every request still waiting was never answered on it.
+   * Fails those that must not run twice, connects again and sends the others again; fails
    * everything if no connection can be made.
    */
   void connectionLost(long lostGeneration, BrokerConnectionClosedException cause) {
@@ -816,7 +816,8 @@ public final class FileBroker implements AutoCloseable {
           resend.add(open.request());
           resending.add(open.sending());
         } else if (pending.remove(e.getKey(), open)) {
-          open.result().completeExceptionally(maybeCarriedOut("OPEN " + open.path(), open.flags(), cause));
+          open.result()
+              .completeExceptionally(maybeCarriedOut("OPEN " + open.path(), open.flags(), cause));
         }
       }
       for (var e : pendingMany.entrySet()) {
@@ -832,7 +833,8 @@ public final class FileBroker implements AutoCloseable {
           manyRequests.remove(e.getKey());
           many.result()
               .completeExceptionally(
-                  maybeCarriedOut("OPEN_MANY of " + many.paths().size() + " paths", many.flags(), cause));
+                  maybeCarriedOut(
+                      "OPEN_MANY of " + many.paths().size() + " paths", many.flags(), cause));
         }
       }
       AFUNIXSocketChannel fresh;
@@ -901,11 +903,15 @@ public final class FileBroker implements AutoCloseable {
         Thread.sleep(pause);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        InterruptedIOException interrupted = new InterruptedIOException("Interrupted while reconnecting");
+        InterruptedIOException interrupted =
+            new InterruptedIOException("Interrupted while reconnecting");
         interrupted.initCause(e);
         throw interrupted;
       }
-      pause = pause.multipliedBy(2).compareTo(MAX_RECONNECT_PAUSE) > 0 ? MAX_RECONNECT_PAUSE : pause.multipliedBy(2);
+      pause =
+          pause.multipliedBy(2).compareTo(MAX_RECONNECT_PAUSE) > 0
+              ? MAX_RECONNECT_PAUSE
+              : pause.multipliedBy(2);
     }
     throw last;
   }

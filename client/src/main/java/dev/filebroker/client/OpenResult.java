@@ -45,8 +45,8 @@ public sealed interface OpenResult {
    * @param path the path as the caller gave it
    * @param exception what {@link FileBroker#open} would have thrown: {@link
    *     java.nio.file.AccessDeniedException} for a denial, {@link
-   *     java.nio.file.NoSuchFileException} for a missing file, {@link BrokerRequestException}
-   *     for other refusals
+   *     java.nio.file.NoSuchFileException} for a missing file, {@link BrokerRequestException} for
+   *     other refusals
    */
   record Failed(Path path, IOException exception) implements OpenResult {
     /** Checks both are present. */

@@ -15,8 +15,9 @@ import java.util.Objects;
 
 /**
  * A readable and writable {@link FileChannel} on a descriptor opened {@code O_RDWR}, which the JDK
- * cannot make from a bare {@link FileDescriptor}: {@code FileInputStream} gives a read-only channel,
- * {@code FileOutputStream} a write-only one, and {@code RandomAccessFile} only opens paths.
+ * cannot make from a bare {@link FileDescriptor}: {@code FileInputStream} gives a read-only
+ * channel, {@code FileOutputStream} a write-only one, and {@code RandomAccessFile} only opens
+ * paths.
  *
  * <p>This channel holds one of each, both on the same descriptor, and sends reads to the first and
  * writes to the second. They share the kernel's open file description, hence one file offset and
@@ -28,8 +29,8 @@ import java.util.Objects;
  * path: run as root, every close deleted {@code /dev/null} itself.
  *
  * <p>Limits: {@link #map} supports {@link MapMode#READ_ONLY} only, and {@code map(MapMode, long,
- * long, Arena)} is not overridden and throws {@link UnsupportedOperationException}. A lock's
- * {@link FileLock#channel()} is this channel.
+ * long, Arena)} is not overridden and throws {@link UnsupportedOperationException}. A lock's {@link
+ * FileLock#channel()} is this channel.
  */
 final class ReadWriteFileChannel extends FileChannel {
   private final FileInputStream input;
@@ -140,14 +141,12 @@ final class ReadWriteFileChannel extends FileChannel {
   }
 
   @Override
-  public long transferTo(long position, long count, WritableByteChannel target)
-      throws IOException {
+  public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
     return delegate(() -> reads.transferTo(position, count, target));
   }
 
   @Override
-  public long transferFrom(ReadableByteChannel src, long position, long count)
-      throws IOException {
+  public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
     return delegate(() -> writes.transferFrom(src, position, count));
   }
 

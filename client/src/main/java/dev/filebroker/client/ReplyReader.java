@@ -138,8 +138,8 @@ final class ReplyReader implements Runnable {
 
   /**
    * After the complete frames are handed out, a queued descriptor can only belong to the partial
-   * frame left in the buffer: Linux delivers a message's descriptors with the read that returns
-   * its first byte, never later.
+   * frame left in the buffer: Linux delivers a message's descriptors with the read that returns its
+   * first byte, never later.
    */
   private void checkUnclaimed() throws BrokerProtocolException {
     int partial = buffer.remaining();

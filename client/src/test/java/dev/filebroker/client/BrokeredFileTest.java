@@ -79,9 +79,11 @@ class BrokeredFileTest {
   @Test
   void aReadWriteFileSharesOneOffsetBetweenItsStreams() throws IOException {
     try (BrokeredFile file = openReadWrite("hello world")) {
-      assertEquals("hello", new String(file.inputStream().readNBytes(5), StandardCharsets.US_ASCII));
+      assertEquals(
+          "hello", new String(file.inputStream().readNBytes(5), StandardCharsets.US_ASCII));
       file.channel().write(ByteBuffer.wrap("_".getBytes(StandardCharsets.US_ASCII)));
-      assertEquals("world", new String(file.inputStream().readAllBytes(), StandardCharsets.US_ASCII));
+      assertEquals(
+          "world", new String(file.inputStream().readAllBytes(), StandardCharsets.US_ASCII));
     }
     assertEquals("hello_world", Files.readString(dir.resolve("file")));
   }
@@ -99,11 +101,14 @@ class BrokeredFileTest {
 
   @Test
   void anOPathDescriptorIsNeitherReadableNorWritable() throws IOException {
-    try (BrokeredFile file = new BrokeredFile(
-        Descriptors.takeOwnership(new RandomAccessFile(Files.writeString(dir.resolve("p"), "").toFile(), "r").getFD()),
-        "/p",
-        OpenFlags.O_PATH,
-        0100644)) {
+    try (BrokeredFile file =
+        new BrokeredFile(
+            Descriptors.takeOwnership(
+                new RandomAccessFile(Files.writeString(dir.resolve("p"), "").toFile(), "r")
+                    .getFD()),
+            "/p",
+            OpenFlags.O_PATH,
+            0100644)) {
       assertFalse(file.isReadable());
       assertFalse(file.isWritable());
     }

@@ -45,10 +45,10 @@ import java.util.concurrent.Future;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXServerSocket;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
-import org.junit.jupiter.api.io.TempDir;
 
 /** FileBroker against a stand-in daemon on a real socket, passing real descriptors. */
 // The stand-in daemon is a resource only for its lifetime: most bodies never reference it.
@@ -215,7 +215,8 @@ class FileBrokerTest {
         () -> {
           Function<OpenRequest, Answer> errors =
               request -> {
-                ErrorCode code = ErrorCode.valueOf(Path.of(request.path()).getFileName().toString());
+                ErrorCode code =
+                    ErrorCode.valueOf(Path.of(request.path()).getFileName().toString());
                 return Answer.of(
                     ErrorReply.of(request.requestId(), code, 2, "daemon says " + code.name()));
               };
@@ -229,7 +230,8 @@ class FileBrokerTest {
                 assertFailure(broker, "SYMLINK_IN_PATH", BrokerRequestException.class);
             assertEquals(ErrorCode.SYMLINK_IN_PATH, symlink.errorCode().orElseThrow());
             assertEquals(2, symlink.errno());
-            BrokerRequestException io = assertFailure(broker, "IO_ERROR", BrokerRequestException.class);
+            BrokerRequestException io =
+                assertFailure(broker, "IO_ERROR", BrokerRequestException.class);
             assertEquals("/x/IO_ERROR: IO_ERROR: daemon says IO_ERROR (errno 2)", io.getMessage());
             assertTrue(broker.isOpen(), "an ordinary error reply must leave the connection usable");
           }
@@ -252,7 +254,8 @@ class FileBrokerTest {
         TIMEOUT,
         () -> {
           Function<OpenRequest, Answer> wrongId =
-              request -> Answer.file(new OpenedReply(request.requestId() + 1000, 0100644), file, "r");
+              request ->
+                  Answer.file(new OpenedReply(request.requestId() + 1000, 0100644), file, "r");
           try (TestBroker daemon = new TestBroker(socket(), wrongId);
               FileBroker broker = FileBroker.connect(socket())) {
             BrokerProtocolException thrown =
@@ -273,10 +276,12 @@ class FileBrokerTest {
         () -> {
           Function<OpenRequest, Answer> stray =
               request ->
-                  Answer.file(ErrorReply.of(request.requestId(), ErrorCode.DENIED, 0, "no"), file, "r");
+                  Answer.file(
+                      ErrorReply.of(request.requestId(), ErrorCode.DENIED, 0, "no"), file, "r");
           try (TestBroker daemon = new TestBroker(socket(), stray);
               FileBroker broker = FileBroker.connect(socket())) {
-            IOException thrown = assertThrows(IOException.class, () -> broker.open(file, Access.READ));
+            IOException thrown =
+                assertThrows(IOException.class, () -> broker.open(file, Access.READ));
             // The error may reach the caller before the reader sees the stray descriptor.
             if (!(thrown instanceof AccessDeniedException)) {
               assertInstanceOf(BrokerProtocolException.class, thrown);
@@ -296,8 +301,10 @@ class FileBrokerTest {
           try (TestBroker daemon = new TestBroker(socket(), fatal);
               FileBroker broker = FileBroker.connect(socket())) {
             BrokerProtocolException thrown =
-                assertThrows(BrokerProtocolException.class, () -> broker.open(Path.of("/a"), Access.READ));
-            assertTrue(thrown.getMessage().contains("MALFORMED_FRAME: bad frame"), thrown.getMessage());
+                assertThrows(
+                    BrokerProtocolException.class, () -> broker.open(Path.of("/a"), Access.READ));
+            assertTrue(
+                thrown.getMessage().contains("MALFORMED_FRAME: bad frame"), thrown.getMessage());
           }
         });
   }
@@ -308,7 +315,8 @@ class FileBrokerTest {
     BrokerUnavailableException thrown =
         assertTimeoutPreemptively(
             TIMEOUT,
-            () -> assertThrows(BrokerUnavailableException.class, () -> FileBroker.connect(missing)));
+            () ->
+                assertThrows(BrokerUnavailableException.class, () -> FileBroker.connect(missing)));
     assertEquals(missing, thrown.socket());
     assertTrue(thrown.getMessage().contains(missing.toString()), thrown.getMessage());
   }
@@ -432,7 +440,8 @@ class FileBrokerTest {
             ExecutionException thrown = assertThrows(ExecutionException.class, waiting::get);
             assertInstanceOf(BrokerConnectionClosedException.class, thrown.getCause().getCause());
             assertThrows(
-                BrokerConnectionClosedException.class, () -> broker.open(Path.of("/a"), Access.READ));
+                BrokerConnectionClosedException.class,
+                () -> broker.open(Path.of("/a"), Access.READ));
           } finally {
             never.countDown();
           }
@@ -448,10 +457,14 @@ class FileBrokerTest {
               FileBroker broker = FileBroker.connect(socket())) {
             BrokerRequestException thrown =
                 assertThrows(
-                    BrokerRequestException.class, () -> broker.open(Path.of("/etc/../x"), Access.READ));
+                    BrokerRequestException.class,
+                    () -> broker.open(Path.of("/etc/../x"), Access.READ));
             assertEquals(ErrorCode.INVALID_PATH, thrown.errorCode().orElseThrow());
-            assertEquals("/etc/../x: INVALID_PATH: path must not contain a '..' component", thrown.getMessage());
-            assertThrows(BrokerRequestException.class, () -> broker.open(Path.of("relative"), Access.READ));
+            assertEquals(
+                "/etc/../x: INVALID_PATH: path must not contain a '..' component",
+                thrown.getMessage());
+            assertThrows(
+                BrokerRequestException.class, () -> broker.open(Path.of("relative"), Access.READ));
             assertTrue(broker.isOpen());
           }
         });
@@ -467,7 +480,9 @@ class FileBrokerTest {
             Path path = Path.of("/tmp/x");
             assertEquals(
                 "O_CREAT needs O_WRONLY or O_RDWR (access [READ, CREATE], flags 0100)",
-                assertThrows(IllegalArgumentException.class, () -> broker.open(path, Access.READ, Access.CREATE))
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> broker.open(path, Access.READ, Access.CREATE))
                     .getMessage());
             assertThrows(IllegalArgumentException.class, () -> broker.open(path));
             assertThrows(
@@ -492,8 +507,10 @@ class FileBrokerTest {
     assertEquals(
         OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_TRUNC,
         Access.toFlags(Set.of(Access.WRITE, Access.CREATE, Access.EXCLUSIVE, Access.TRUNCATE)));
-    assertEquals(OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY, Access.toFlags(Set.of(Access.DIRECTORY)));
+    assertEquals(
+        OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY, Access.toFlags(Set.of(Access.DIRECTORY)));
   }
+
   /**
    * A one-shot classic descriptor sender: accepts one connection, writes what {@code send} says,
    * closes it.
@@ -538,7 +555,8 @@ class FileBrokerTest {
           // junixsocket opens a descriptor of its own on first use: count after one round.
           Thread warmUp = sender(dir.resolve("warm-up.sock"), client -> {});
           assertThrows(
-              AccessDeniedException.class, () -> FileBroker.receiveFrom(dir.resolve("warm-up.sock")));
+              AccessDeniedException.class,
+              () -> FileBroker.receiveFrom(dir.resolve("warm-up.sock")));
           warmUp.join();
           long before = openDescriptors();
           Thread thread =
@@ -561,7 +579,10 @@ class FileBrokerTest {
             assertEquals(1, descriptorsOn(file), "the file must hold exactly one descriptor");
           }
           assertEquals(0, descriptorsOn(file));
-          assertEquals(before, openDescriptors(), () -> "the connection must be closed too: " + descriptorTargets());
+          assertEquals(
+              before,
+              openDescriptors(),
+              () -> "the connection must be closed too: " + descriptorTargets());
         });
   }
 
@@ -595,7 +616,9 @@ class FileBrokerTest {
     assertTimeoutPreemptively(
         TIMEOUT,
         () -> {
-          sender(socket, client -> client.getOutputStream().write("no".getBytes(StandardCharsets.US_ASCII)));
+          sender(
+              socket,
+              client -> client.getOutputStream().write("no".getBytes(StandardCharsets.US_ASCII)));
           AccessDeniedException thrown =
               assertThrows(AccessDeniedException.class, () -> FileBroker.receiveFrom(socket));
           assertEquals(socket.toString(), thrown.getFile());
@@ -665,7 +688,9 @@ class FileBrokerTest {
     BrokerUnavailableException thrown =
         assertTimeoutPreemptively(
             TIMEOUT,
-            () -> assertThrows(BrokerUnavailableException.class, () -> FileBroker.receiveFrom(missing)));
+            () ->
+                assertThrows(
+                    BrokerUnavailableException.class, () -> FileBroker.receiveFrom(missing)));
     assertEquals(missing, thrown.socket());
     assertThrows(
         IllegalArgumentException.class, () -> FileBroker.receiveFrom(missing, Duration.ZERO));
@@ -680,8 +705,10 @@ class FileBrokerTest {
       files.add(file("r" + i + ".txt", "content " + i));
     }
     java.util.Set<Integer> answered = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.atomic.AtomicInteger againAfterAnswer = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger seen =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger againAfterAnswer =
+        new java.util.concurrent.atomic.AtomicInteger();
     Function<OpenRequest, Answer> serve = servingFiles();
     assertTimeoutPreemptively(
         TIMEOUT,
@@ -711,7 +738,9 @@ class FileBrokerTest {
                           () -> {
                             try (BrokeredFile opened = broker.open(f, Access.READ);
                                 InputStream in = opened.inputStream()) {
-                              return f.getFileName() + "=" + new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                              return f.getFileName()
+                                  + "="
+                                  + new String(in.readAllBytes(), StandardCharsets.UTF_8);
                             }
                           }));
                 }
@@ -719,7 +748,10 @@ class FileBrokerTest {
               for (int k = 0; k < results.size(); k++) {
                 Path f = files.get(k % files.size());
                 int i = k % files.size();
-                assertEquals(f.getFileName() + "=content " + i, results.get(k).get(), "each open gets its own file");
+                assertEquals(
+                    f.getFileName() + "=content " + i,
+                    results.get(k).get(),
+                    "each open gets its own file");
               }
             } finally {
               pool.shutdownNow();
@@ -735,7 +767,8 @@ class FileBrokerTest {
   void anUnansweredCreateFailsSayingItMayHaveRunAndIsNotSentAgain() throws Exception {
     Path created = file("created.txt", "");
     Path plain = file("plain.txt", "plain");
-    java.util.concurrent.atomic.AtomicInteger creates = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger creates =
+        new java.util.concurrent.atomic.AtomicInteger();
     Function<OpenRequest, Answer> serve = servingFiles();
     assertTimeoutPreemptively(
         TIMEOUT,
@@ -755,7 +788,8 @@ class FileBrokerTest {
                 assertThrows(
                     BrokerConnectionClosedException.class,
                     () -> broker.open(created, Access.WRITE, Access.CREATE));
-            assertTrue(e.getMessage().contains("may or may not have carried it out"), e.getMessage());
+            assertTrue(
+                e.getMessage().contains("may or may not have carried it out"), e.getMessage());
             assertEquals(1, creates.get(), "a request that creates is sent once");
             try (BrokeredFile opened = broker.open(plain, Access.READ)) {
               assertEquals(plain.toString(), opened.path(), "the broker connected again");
@@ -768,7 +802,8 @@ class FileBrokerTest {
   @Test
   void aRequestThatLosesEveryConnectionFailsAfterItsLastSend() throws Exception {
     Path poison = file("poison.txt", "");
-    java.util.concurrent.atomic.AtomicInteger sends = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger sends =
+        new java.util.concurrent.atomic.AtomicInteger();
     assertTimeoutPreemptively(
         TIMEOUT,
         () -> {
@@ -781,8 +816,10 @@ class FileBrokerTest {
                       });
               FileBroker broker = FileBroker.connect(socket())) {
             BrokerConnectionClosedException e =
-                assertThrows(BrokerConnectionClosedException.class, () -> broker.open(poison, Access.READ));
-            assertTrue(e.getMessage().contains("sent " + FileBroker.MAX_SENDS + " times"), e.getMessage());
+                assertThrows(
+                    BrokerConnectionClosedException.class, () -> broker.open(poison, Access.READ));
+            assertTrue(
+                e.getMessage().contains("sent " + FileBroker.MAX_SENDS + " times"), e.getMessage());
             assertEquals(FileBroker.MAX_SENDS, sends.get());
             assertTrue(broker.isOpen(), "the broker itself stays usable");
           }
@@ -801,12 +838,20 @@ class FileBrokerTest {
             Files.delete(socket());
             long t0 = System.nanoTime();
             BrokerConnectionClosedException e =
-                assertThrows(BrokerConnectionClosedException.class, () -> broker.open(file, Access.READ));
+                assertThrows(
+                    BrokerConnectionClosedException.class, () -> broker.open(file, Access.READ));
             double seconds = (System.nanoTime() - t0) / 1e9;
-            assertTrue(e.getMessage().contains("could not be made again in " + FileBroker.RECONNECT_ATTEMPTS + " attempts"), e.getMessage());
+            assertTrue(
+                e.getMessage()
+                    .contains(
+                        "could not be made again in "
+                            + FileBroker.RECONNECT_ATTEMPTS
+                            + " attempts"),
+                e.getMessage());
             assertTrue(seconds < 10, "reconnection attempts are bounded: " + seconds + " s");
             assertFalse(broker.isOpen());
-            assertThrows(BrokerConnectionClosedException.class, () -> broker.open(file, Access.READ));
+            assertThrows(
+                BrokerConnectionClosedException.class, () -> broker.open(file, Access.READ));
           } finally {
             daemon.close();
           }

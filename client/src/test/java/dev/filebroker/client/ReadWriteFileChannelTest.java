@@ -142,7 +142,8 @@ class ReadWriteFileChannelTest {
       MappedByteBuffer mapped = channel.map(MapMode.READ_ONLY, 0, 6);
       assertEquals('m', mapped.get(0));
       UnsupportedOperationException refused =
-          assertThrows(UnsupportedOperationException.class, () -> channel.map(MapMode.READ_WRITE, 0, 6));
+          assertThrows(
+              UnsupportedOperationException.class, () -> channel.map(MapMode.READ_WRITE, 0, 6));
       assertTrue(refused.getMessage().contains("READ_ONLY"), refused.getMessage());
       assertThrows(UnsupportedOperationException.class, () -> channel.map(MapMode.PRIVATE, 0, 6));
     }
@@ -170,7 +171,8 @@ class ReadWriteFileChannelTest {
       assertEquals("other", reuser.readLine(), "a second close must not close a reused number");
       assertEquals(
           other,
-          Files.readSymbolicLink(Path.of("/proc/self/fd", Integer.toString(Descriptors.number(reuser.getFD())))));
+          Files.readSymbolicLink(
+              Path.of("/proc/self/fd", Integer.toString(Descriptors.number(reuser.getFD())))));
       if (Integer.toString(Descriptors.number(reuser.getFD())).equals(number)) {
         assertTrue(openDescriptorNumbers().contains(number));
       }

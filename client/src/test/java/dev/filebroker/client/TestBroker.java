@@ -123,7 +123,9 @@ final class TestBroker implements AutoCloseable {
               ? new FileOutputStream(file, true)
               : new RandomAccessFile(file, answer.mode())) {
         client.setOutboundFileDescriptors(
-            opened instanceof FileOutputStream stream ? stream.getFD() : ((RandomAccessFile) opened).getFD());
+            opened instanceof FileOutputStream stream
+                ? stream.getFD()
+                : ((RandomAccessFile) opened).getFD());
         client.write(out);
         client.setOutboundFileDescriptors();
       }

@@ -34,16 +34,18 @@ import org.openjdk.jmh.annotations.Warmup;
  * BrokeredFile#close}, on one connection per benchmark thread, against a real daemon.
  *
  * <p>The daemon is the build tree's {@code ./filebroker serve} (its shipped JVM settings), started
- * in {@link Daemon#start} with a temporary policy that grants the target file to everyone and
- * the per-uid rate limit lifted, exactly as {@code bench/run} starts it for the C load generator,
- * so the figures can be set beside {@code cload-fb}'s. Run it with {@code bench/client-jmh.sh}
- * (as root, like the daemon); {@code -Dfilebroker.launcher=...} names another launcher.
+ * in {@link Daemon#start} with a temporary policy that grants the target file to everyone and the
+ * per-uid rate limit lifted, exactly as {@code bench/run} starts it for the C load generator, so
+ * the figures can be set beside {@code cload-fb}'s. Run it with {@code bench/client-jmh.sh} (as
+ * root, like the daemon); {@code -Dfilebroker.launcher=...} names another launcher.
  */
 @BenchmarkMode({Mode.Throughput, Mode.SampleTime})
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-XX:+UseSerialGC", "-Xmx256m", "--enable-native-access=ALL-UNNAMED"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-XX:+UseSerialGC", "-Xmx256m", "--enable-native-access=ALL-UNNAMED"})
 public class ClientOpenBenchmark {
 
   /** One daemon for the whole run. */
@@ -76,7 +78,12 @@ public class ClientOpenBenchmark {
       command.add(launcher().toString());
       command.addAll(
           List.of(
-              "serve", "--config", config.toString(), "--policy", policy.toString(), "--socket",
+              "serve",
+              "--config",
+              config.toString(),
+              "--policy",
+              policy.toString(),
+              "--socket",
               socket.toString()));
       process =
           new ProcessBuilder(command)

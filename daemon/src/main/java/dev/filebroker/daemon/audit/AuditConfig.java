@@ -6,9 +6,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Where audit lines go, as the daemon configuration says it: {@code [audit] destination =
- * "stdout"} (the default) or an absolute file path such as {@code
- * "/var/log/filebroker/audit.log"}.
+ * Where audit lines go, as the daemon configuration says it: {@code [audit] destination = "stdout"}
+ * (the default) or an absolute file path such as {@code "/var/log/filebroker/audit.log"}.
  *
  * @param file the file to append to; empty for stdout
  */
@@ -29,10 +28,13 @@ public record AuditConfig(Optional<Path> file) {
     if (destination.equals(STDOUT)) {
       return Optional.empty();
     }
-    if (!destination.startsWith("/") || destination.endsWith("/")
+    if (!destination.startsWith("/")
+        || destination.endsWith("/")
         || destination.indexOf('\0') >= 0) {
       return Optional.of(
-          "audit destination '" + destination + "' must be \"stdout\" or an absolute file path"
+          "audit destination '"
+              + destination
+              + "' must be \"stdout\" or an absolute file path"
               + " such as \"/var/log/filebroker/audit.log\"");
     }
     return Optional.empty();

@@ -15,14 +15,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes one JSON line per decision, to the {@code filebroker.audit} logger ({@link #stdout()})
- * or to a file ({@link #toFile(Path)}), collapsing bursts of identical denials.
+ * Writes one JSON line per decision, to the {@code filebroker.audit} logger ({@link #stdout()}) or
+ * to a file ({@link #toFile(Path)}), collapsing bursts of identical denials.
  *
  * <p>Identical denials (same uid, path, access, rule and result) within {@link #BURST_WINDOW} of
- * the first are not written; when the window closes, one {@code "event":"suppressed"} line says
- * how many there were. A client repeating a denied request therefore adds at most two lines per
- * window per distinct request. Neither destination makes the request path wait for a write.
- * Safe to use from any number of threads.
+ * the first are not written; when the window closes, one {@code "event":"suppressed"} line says how
+ * many there were. A client repeating a denied request therefore adds at most two lines per window
+ * per distinct request. Neither destination makes the request path wait for a write. Safe to use
+ * from any number of threads.
  */
 public final class AuditLog implements AutoCloseable {
   /** Name of the logger audit lines go to; logging configuration routes it. */
@@ -83,10 +83,10 @@ public final class AuditLog implements AutoCloseable {
    * {@code filebroker.audit} logger to stdout as bare lines, the lines are written to descriptor 1
    * directly, in batches by a background thread exactly like {@link #toFile(Path)} (bounded queue;
    * lines beyond it are dropped, counted and reported rather than stalling requests): a logging
-   * event per line would wake the appender's thread for every request. When a logging
-   * configuration of the administrator's is in force ({@code -Dlogback.configurationFile}, which
-   * the launcher passes for /etc/filebroker/logback.xml), lines go to the {@code
-   * filebroker.audit} logger so that it decides where they go.
+   * event per line would wake the appender's thread for every request. When a logging configuration
+   * of the administrator's is in force ({@code -Dlogback.configurationFile}, which the launcher
+   * passes for /etc/filebroker/logback.xml), lines go to the {@code filebroker.audit} logger so
+   * that it decides where they go.
    */
   public static AuditLog stdout() {
     if (System.getProperty("logback.configurationFile") != null) {
@@ -99,9 +99,9 @@ public final class AuditLog implements AutoCloseable {
 
   /**
    * An audit log appending one line per event to {@code file} (created with mode 0640 when
-   * missing). Lines are queued (at most {@value FileSink#DEFAULT_CAPACITY}) and written in
-   * batches by a background thread; when the queue is full, lines are dropped and counted, and a
-   * later {@code "event":"dropped"} line gives the count.
+   * missing). Lines are queued (at most {@value FileSink#DEFAULT_CAPACITY}) and written in batches
+   * by a background thread; when the queue is full, lines are dropped and counted, and a later
+   * {@code "event":"dropped"} line gives the count.
    *
    * @throws IOException when the file cannot be opened for appending
    */

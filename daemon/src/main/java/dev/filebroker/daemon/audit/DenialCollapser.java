@@ -10,8 +10,8 @@ import java.util.Optional;
 import java.util.function.LongSupplier;
 
 /**
- * Collapses bursts of identical denials so that a client cannot flood the audit log by repeating
- * a denied request: the first of a burst is written, the rest are counted, and one summary line
+ * Collapses bursts of identical denials so that a client cannot flood the audit log by repeating a
+ * denied request: the first of a burst is written, the rest are counted, and one summary line
  * follows when the burst's window closes.
  *
  * <p>At most {@link #MAX_BURSTS} bursts are tracked; beyond that the oldest is closed early. The
@@ -42,6 +42,7 @@ final class DenialCollapser {
   private final LongSupplier nanoClock;
   // Insertion order is start order, so expired bursts are found at the head.
   private final Map<Key, Burst> bursts = new LinkedHashMap<>();
+
   /** How many bursts are open; written under the lock, read without it. */
   private volatile int open;
 

@@ -1,10 +1,10 @@
 package dev.filebroker.daemon.audit;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.io.FileDescriptor;
-import java.io.FileOutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
@@ -22,13 +22,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Appends audit lines to a file (or to standard output) from a background thread, so that
- * recording an event is a queue insertion, never a system call.
+ * Appends audit lines to a file (or to standard output) from a background thread, so that recording
+ * an event is a queue insertion, never a system call.
  *
- * <p>The writer polls the bounded queue (no producer ever wakes it, which would be a futex call
- * per event), writes whatever accumulated in one {@code write}, and sleeps {@value #POLL_MILLIS}
- * ms when the queue is empty. Lines that find the queue full are dropped and counted; the count
- * is written as an {@code "event":"dropped"} line with the next batch.
+ * <p>The writer polls the bounded queue (no producer ever wakes it, which would be a futex call per
+ * event), writes whatever accumulated in one {@code write}, and sleeps {@value #POLL_MILLIS} ms
+ * when the queue is empty. Lines that find the queue full are dropped and counted; the count is
+ * written as an {@code "event":"dropped"} line with the next batch.
  */
 final class FileSink implements AuditLog.Sink {
   static final int DEFAULT_CAPACITY = 65_536;
@@ -41,8 +41,10 @@ final class FileSink implements AuditLog.Sink {
   private final boolean ownsChannel;
   private final ArrayBlockingQueue<String> queue;
   private final AtomicLong dropped = new AtomicLong();
+
   /** What the writer sends in one write(2); only the writer thread (or close) touches it. */
   private final ByteBuffer out = ByteBuffer.allocateDirect(OUTPUT_BUFFER_SIZE);
+
   private final Thread writer;
   private volatile boolean closing;
 
@@ -72,7 +74,10 @@ final class FileSink implements AuditLog.Sink {
    */
   static FileSink stdout(int capacity) {
     return new FileSink(
-        "(standard output)", new FileOutputStream(FileDescriptor.out).getChannel(), false, capacity);
+        "(standard output)",
+        new FileOutputStream(FileDescriptor.out).getChannel(),
+        false,
+        capacity);
   }
 
   /** Starts the writer thread. */

@@ -31,8 +31,8 @@ public final class Child implements AutoCloseable {
    * Sends {@code signal} to the child, unless it has been reaped. Safe to call from a signal
    * handler thread while another thread is in {@link #waitFor}.
    *
-   * @return true if the signal was sent; false once the child has been reaped or if it could not
-   *     be sent (ESRCH: it has just ended)
+   * @return true if the signal was sent; false once the child has been reaped or if it could not be
+   *     sent (ESRCH: it has just ended)
    */
   public boolean signal(int signal) {
     synchronized (lock) {

@@ -33,8 +33,8 @@ public final class Descriptors {
    * The descriptor number inside {@code descriptor}.
    *
    * @return the number, or -1 when {@code descriptor} is not (or no longer) valid
-   * @throws IllegalStateException when the JVM was started without
-   *     {@code --add-opens=java.base/java.io=ALL-UNNAMED}
+   * @throws IllegalStateException when the JVM was started without {@code
+   *     --add-opens=java.base/java.io=ALL-UNNAMED}
    */
   public static int fdOf(FileDescriptor descriptor) {
     if (descriptor == null) {
@@ -51,9 +51,9 @@ public final class Descriptors {
   }
 
   /**
-   * A FileDescriptor naming {@code fd} that nothing closes on its own: no cleaner is registered,
-   * so the descriptor stays owned by whoever owns {@code fd}. Closing a stream built on the
-   * result does close {@code fd}; do not build streams on it unless you own the descriptor.
+   * A FileDescriptor naming {@code fd} that nothing closes on its own: no cleaner is registered, so
+   * the descriptor stays owned by whoever owns {@code fd}. Closing a stream built on the result
+   * does close {@code fd}; do not build streams on it unless you own the descriptor.
    *
    * @param fd a descriptor number, at least 0
    */
@@ -74,8 +74,8 @@ public final class Descriptors {
   }
 
   /**
-   * Closes {@code fd} with close(2). On Linux the descriptor is released even when close reports
-   * an error (EINTR, EIO), so the error is not retried and not reported.
+   * Closes {@code fd} with close(2). On Linux the descriptor is released even when close reports an
+   * error (EINTR, EIO), so the error is not retried and not reported.
    */
   public static void close(int fd) {
     if (fd >= 0) {
@@ -84,8 +84,8 @@ public final class Descriptors {
   }
 
   /**
-   * The number of descriptors this process has open (entries of {@code /proc/self/fd}, not
-   * counting the one used to list them).
+   * The number of descriptors this process has open (entries of {@code /proc/self/fd}, not counting
+   * the one used to list them).
    *
    * @return the count, or -1 when {@code /proc} cannot be listed
    */

@@ -16,8 +16,10 @@ public final class Errno {
   public static final int E2BIG = 7;
   public static final int EBADF = 9;
   public static final int EAGAIN = 11;
+
   /** The same number as {@link #EAGAIN} on Linux. */
   public static final int EWOULDBLOCK = EAGAIN;
+
   public static final int ENOMEM = 12;
   public static final int EACCES = 13;
   public static final int EFAULT = 14;
@@ -91,8 +93,8 @@ public final class Errno {
   private Errno() {}
 
   /**
-   * The symbolic name ("ENOENT") of an errno, or "errno N". Where Linux gives two names one
-   * number (EAGAIN/EWOULDBLOCK, EOPNOTSUPP/ENOTSUP) the first is returned.
+   * The symbolic name ("ENOENT") of an errno, or "errno N". Where Linux gives two names one number
+   * (EAGAIN/EWOULDBLOCK, EOPNOTSUPP/ENOTSUP) the first is returned.
    */
   public static String name(int errno) {
     String name = NAMES.get(errno);

@@ -17,15 +17,15 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * Starts a program with chosen descriptors at chosen numbers: what {@code filebroker run} needs.
- * A multi-threaded JVM can neither fork nor safely rearrange its own descriptors, so this uses
+ * Starts a program with chosen descriptors at chosen numbers: what {@code filebroker run} needs. A
+ * multi-threaded JVM can neither fork nor safely rearrange its own descriptors, so this uses
  * posix_spawn(3), whose glibc implementation runs the child on its own stack
  * (clone(CLONE_VM|CLONE_VFORK)) and applies the descriptor changes only in the child.
  *
  * <p>The child inherits exactly descriptors 0, 1, 2 (as the JVM has them, unless mapped) and the
- * mapped numbers. It starts with no blocked signal and every signal at its default action,
- * except that SIGHUP, SIGINT, SIGQUIT and SIGTERM stay ignored when the JVM ignores them: the JVM
- * keeps SIGHUP, SIGINT and SIGTERM ignored when it was started so (by nohup, or by {@code &} in a
+ * mapped numbers. It starts with no blocked signal and every signal at its default action, except
+ * that SIGHUP, SIGINT, SIGQUIT and SIGTERM stay ignored when the JVM ignores them: the JVM keeps
+ * SIGHUP, SIGINT and SIGTERM ignored when it was started so (by nohup, or by {@code &} in a
  * script), and SIGQUIT too when it runs with -Xrs.
  */
 public final class Exec {
@@ -41,6 +41,7 @@ public final class Exec {
   private static final int SIGKILL = 9;
   private static final int SIGTERM = 15;
   private static final int SIGSTOP = 19;
+
   /** SIGRTMAX. */
   private static final int LAST_SIGNAL = 64;
 
@@ -53,8 +54,8 @@ public final class Exec {
    * Starts {@code command} with {@code args} (argv[1..]) and the JVM's environment, with each
    * descriptor of {@code fds} at its key. A command without '/' is searched in $PATH as a shell
    * does: the first executable regular file wins, and directories that cannot be searched are
-   * skipped. The caller keeps owning the descriptors of {@code fds} and should close them
-   * as soon as this returns, so that the child holds the only copies.
+   * skipped. The caller keeps owning the descriptors of {@code fds} and should close them as soon
+   * as this returns, so that the child holds the only copies.
    *
    * <p>Each source is first duplicated (close-on-exec) above every target and every open
    * descriptor, so placing one target cannot overwrite a source that is still to be placed.
@@ -172,8 +173,8 @@ public final class Exec {
   }
 
   /**
-   * Fills {@code set} with every signal the child should start at its default action: all but
-   * the ones that cannot be caught and those of {@link #INHERITED_IGNORES} the JVM ignores.
+   * Fills {@code set} with every signal the child should start at its default action: all but the
+   * ones that cannot be caught and those of {@link #INHERITED_IGNORES} the JVM ignores.
    *
    * <p>The bits are set directly rather than with sigaddset(3), which refuses glibc's internal
    * signals 32 and 33: without them in the set, glibc's spawn leaves those two ignored in the
@@ -206,10 +207,10 @@ public final class Exec {
   }
 
   /**
-   * The file a shell would execute for {@code command}: itself when it contains '/', else the
-   * first executable regular file in $PATH. posix_spawnp(3) is not used because, like
-   * execvp(3), it reports EACCES rather than "not found" when a $PATH directory cannot be
-   * searched (the caller may not be allowed into another user's directories).
+   * The file a shell would execute for {@code command}: itself when it contains '/', else the first
+   * executable regular file in $PATH. posix_spawnp(3) is not used because, like execvp(3), it
+   * reports EACCES rather than "not found" when a $PATH directory cannot be searched (the caller
+   * may not be allowed into another user's directories).
    */
   static Optional<String> program(String command, Optional<String> path) {
     for (String candidate : candidates(command, path)) {

@@ -56,7 +56,8 @@ public sealed interface ExitStatus {
     if (signal == 0) {
       return new Exited((waitStatus >> 8) & 0xff);
     }
-    if (signal != 0x7f) { // 0x7f: stopped or continued, which waitpid without WUNTRACED never reports
+    if (signal
+        != 0x7f) { // 0x7f: stopped or continued, which waitpid without WUNTRACED never reports
       return new Killed(signal);
     }
     throw new IllegalArgumentException("not an ended child: wait status " + waitStatus);

@@ -8,16 +8,16 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Opens files for clients without following symlinks and without touching a file before its type
- * is known.
+ * Opens files for clients without following symlinks and without touching a file before its type is
+ * known.
  *
  * <p>Every path is resolved beneath a handle on "/" with {@code openat2} and
  * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS (plus RESOLVE_NO_XDEV on request), as
  * an O_PATH descriptor: that has no side effect on devices or FIFOs. The opener then checks the
  * type with fstat and only then reopens that exact inode with the requested access through the
  * {@code /proc/self/fd/N} link of its own O_PATH descriptor, non-blocking, and checks that the
- * reopen reached the same device and inode. Blocking mode is restored afterwards unless the
- * request asked for O_NONBLOCK.
+ * reopen reached the same device and inode. Blocking mode is restored afterwards unless the request
+ * asked for O_NONBLOCK.
  *
  * <p>Creation (O_CREAT) resolves the parent the same way and creates the last component with
  * O_CREAT|O_EXCL, so an existing file or symlink is never created over; an existing file then goes
@@ -59,11 +59,7 @@ public final class FileOpener implements AutoCloseable {
     NativeFlags flags = NativeFlags.host();
     int fd =
         LibC.openat2(
-            LibC.AT_FDCWD,
-            "/",
-            NativeFlags.O_PATH | flags.directory | NativeFlags.O_CLOEXEC,
-            0,
-            0);
+            LibC.AT_FDCWD, "/", NativeFlags.O_PATH | flags.directory | NativeFlags.O_CLOEXEC, 0, 0);
     if (fd < 0) {
       throw new IOException("Could not open the root directory \"/\": " + Errno.name(-fd));
     }
@@ -157,7 +153,11 @@ public final class FileOpener implements AutoCloseable {
       // It exists (or a symlink is there): open it without creating, type check first.
       int pathFd =
           LibC.openat2(
-              parent, last, NativeFlags.O_PATH | flags.noFollow | NativeFlags.O_CLOEXEC, 0, resolve);
+              parent,
+              last,
+              NativeFlags.O_PATH | flags.noFollow | NativeFlags.O_CLOEXEC,
+              0,
+              resolve);
       if (pathFd < 0) {
         return new OpenOutcome.Failed(-pathFd, OPENAT2);
       }
@@ -289,10 +289,10 @@ public final class FileOpener implements AutoCloseable {
 
   /**
    * Restores blocking mode unless requested; wraps {@code fd}. {@code openFlags} are the flags
-   * {@code fd} was opened with, which are its status flags: F_SETFL changes only O_APPEND,
-   * O_ASYNC, O_DIRECT, O_NOATIME and O_NONBLOCK, and of those this class sets only O_APPEND (as
-   * requested) and O_NONBLOCK, so one F_SETFL without a preceding F_GETFL gives the same result.
-   * The caller closes on failure.
+   * {@code fd} was opened with, which are its status flags: F_SETFL changes only O_APPEND, O_ASYNC,
+   * O_DIRECT, O_NOATIME and O_NONBLOCK, and of those this class sets only O_APPEND (as requested)
+   * and O_NONBLOCK, so one F_SETFL without a preceding F_GETFL gives the same result. The caller
+   * closes on failure.
    */
   private OpenOutcome finish(int fd, int openFlags, FileStat stat, OpenSpec spec, boolean created) {
     if ((spec.wireFlags() & OpenFlags.O_NONBLOCK) == 0) {

@@ -6,15 +6,17 @@ import com.sun.jna.Pointer;
 import java.util.OptionalInt;
 
 /**
- * Inode attributes and ownership changes on descriptors the daemon holds: the append-only
- * attribute (chattr +a), which is what actually enforces an "append" grant, and fchown for files
- * created on a requester's behalf.
+ * Inode attributes and ownership changes on descriptors the daemon holds: the append-only attribute
+ * (chattr +a), which is what actually enforces an "append" grant, and fchown for files created on a
+ * requester's behalf.
  */
 public final class FileOwnership {
   /** FS_IOC_GETFLAGS: _IOR('f', 1, long) on 64-bit Linux. */
   private static final long FS_IOC_GETFLAGS = 0x80086601L;
+
   /** FS_APPEND_FL: writes only at the end; O_APPEND cannot be cleared, ftruncate fails. */
   public static final int FS_APPEND_FL = 0x00000020;
+
   /** FS_IMMUTABLE_FL: no change at all. */
   public static final int FS_IMMUTABLE_FL = 0x00000010;
 
@@ -29,8 +31,8 @@ public final class FileOwnership {
   private FileOwnership() {}
 
   /**
-   * The inode flags of {@code fd} (FS_IOC_GETFLAGS), or empty when the file system does not
-   * support them (ENOTTY, EOPNOTSUPP) or the call failed.
+   * The inode flags of {@code fd} (FS_IOC_GETFLAGS), or empty when the file system does not support
+   * them (ENOTTY, EOPNOTSUPP) or the call failed.
    */
   public static OptionalInt inodeFlags(OpenedFile file) {
     try (Memory flags = new Memory(8)) {

@@ -13,7 +13,8 @@ import dev.filebroker.daemon.policy.FileType;
  * @param linkCount st_nlink
  * @param size st_size
  */
-public record FileStat(long device, long inode, int mode, int uid, int gid, long linkCount, long size) {
+public record FileStat(
+    long device, long inode, int mode, int uid, int gid, long linkCount, long size) {
   /** The file type encoded in {@link #mode}. */
   public FileType type() {
     return FileType.ofMode(mode);

@@ -68,13 +68,15 @@ final class LibC {
     final Memory how = new Memory(OPEN_HOW_SIZEOF);
     final ByteBuffer howView = how.getByteBuffer(0, OPEN_HOW_SIZEOF).order(ByteOrder.nativeOrder());
     final Memory statx = new Memory(STATX_SIZEOF);
-    final ByteBuffer statxView = statx.getByteBuffer(0, STATX_SIZEOF).order(ByteOrder.nativeOrder());
+    final ByteBuffer statxView =
+        statx.getByteBuffer(0, STATX_SIZEOF).order(ByteOrder.nativeOrder());
   }
 
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
   private static final byte[] EMPTY_PATH = {0};
 
-  // System call numbers shared by every architecture since the 5.1 unification (x86-64, arm64, riscv64).
+  // System call numbers shared by every architecture since the 5.1 unification (x86-64, arm64,
+  // riscv64).
   static final long SYS_PIDFD_SEND_SIGNAL = 424;
   static final long SYS_PIDFD_OPEN = 434;
   static final long SYS_OPENAT2 = 437;
@@ -98,6 +100,7 @@ final class LibC {
 
   /** STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_GID | STATX_INO | STATX_SIZE. */
   private static final int STATX_BASIC = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x100 | 0x200;
+
   private static final int STATX_SIZEOF = 256;
   private static final int OPEN_HOW_SIZEOF = 24;
 

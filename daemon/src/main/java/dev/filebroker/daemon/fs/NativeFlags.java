@@ -26,6 +26,7 @@ final class NativeFlags {
 
   /** O_DIRECTORY on this host. */
   final int directory;
+
   /** O_NOFOLLOW on this host. */
   final int noFollow;
 
@@ -58,8 +59,8 @@ final class NativeFlags {
 
   /**
    * The host flags for the bits of a validated request that reach the final open: access mode,
-   * O_APPEND, O_TRUNC, O_DIRECTORY, O_CREAT, O_EXCL. O_NOFOLLOW, O_NOCTTY, O_CLOEXEC and
-   * O_NONBLOCK are dropped here; the opener sets its own.
+   * O_APPEND, O_TRUNC, O_DIRECTORY, O_CREAT, O_EXCL. O_NOFOLLOW, O_NOCTTY, O_CLOEXEC and O_NONBLOCK
+   * are dropped here; the opener sets its own.
    */
   int fromWire(int wire) {
     int host = wire & OpenFlags.O_ACCMODE; // access modes are numbered alike everywhere

@@ -8,13 +8,16 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 /**
  * How to open one path.
  *
- * @param wireFlags validated open flags in wire numbering ({@link dev.filebroker.protocol.OpenFlags})
+ * @param wireFlags validated open flags in wire numbering ({@link
+ *     dev.filebroker.protocol.OpenFlags})
  * @param createMode permission bits for a file this open creates (already masked by policy)
  * @param allowedTypes the file types that may be handed out; anything else is closed unopened
  * @param noCrossMounts refuse to cross a mount point while resolving (RESOLVE_NO_XDEV)
  */
-public record OpenSpec(int wireFlags, int createMode, Set<FileType> allowedTypes, boolean noCrossMounts) {
+public record OpenSpec(
+    int wireFlags, int createMode, Set<FileType> allowedTypes, boolean noCrossMounts) {
   private static final FileType[] TYPES = FileType.values();
+
   /** The immutable set for each combination of types, made once: a spec is built per request. */
   private static final AtomicReferenceArray<Set<FileType>> SETS =
       new AtomicReferenceArray<>(1 << TYPES.length);

@@ -42,8 +42,8 @@ public final class OpenedFile implements AutoCloseable {
   }
 
   /**
-   * A FileDescriptor naming the same descriptor, for SCM_RIGHTS; closing this object closes it.
-   * Do not close a stream built on it: that would close the descriptor behind this owner's back.
+   * A FileDescriptor naming the same descriptor, for SCM_RIGHTS; closing this object closes it. Do
+   * not close a stream built on it: that would close the descriptor behind this owner's back.
    *
    * @throws IllegalStateException after {@link #close()}
    */

@@ -14,6 +14,7 @@ import java.util.OptionalInt;
 public final class PeerCredentials {
   private static final int GID_SIZE = 4;
   private static final int FIRST_GUESS = 64;
+
   /** NGROUPS_MAX on Linux. */
   private static final int MAX_GROUPS = 65536;
 
@@ -37,8 +38,7 @@ public final class PeerCredentials {
     for (int attempt = 0; attempt < 2; attempt++) {
       try (Memory buffer = new Memory((long) capacity * GID_SIZE)) {
         IntByReference length = new IntByReference(capacity * GID_SIZE);
-        int result =
-            LibC.getsockopt(fd, LibC.SOL_SOCKET, LibC.SO_PEERGROUPS, buffer, length);
+        int result = LibC.getsockopt(fd, LibC.SOL_SOCKET, LibC.SO_PEERGROUPS, buffer, length);
         if (result == 0) {
           int count = length.getValue() / GID_SIZE;
           return Optional.of(buffer.getIntArray(0, count));

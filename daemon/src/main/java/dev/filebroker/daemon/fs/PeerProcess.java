@@ -9,13 +9,13 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What a peer process runs (its executable) and where systemd put it (its unit), read from
- * {@code /proc/<pid>} and confirmed against a pidfd afterwards so that a recycled pid cannot
- * lend another process's identity.
+ * What a peer process runs (its executable) and where systemd put it (its unit), read from {@code
+ * /proc/<pid>} and confirmed against a pidfd afterwards so that a recycled pid cannot lend another
+ * process's identity.
  *
- * <p>The executable is the path {@code /proc/<pid>/exe} links to, as the kernel reports it (it
- * may end in " (deleted)" if the file was replaced). The unit is the last systemd unit-like
- * component (.service, .scope, .socket, .mount, .swap) of the cgroup v2 path.
+ * <p>The executable is the path {@code /proc/<pid>/exe} links to, as the kernel reports it (it may
+ * end in " (deleted)" if the file was replaced). The unit is the last systemd unit-like component
+ * (.service, .scope, .socket, .mount, .swap) of the cgroup v2 path.
  *
  * <p>Reading another user's {@code exe} link needs ptrace-read access (root has it; a daemon
  * without CAP_SYS_PTRACE gets nothing for other users' processes).
@@ -35,9 +35,9 @@ public final class PeerProcess {
   }
 
   /**
-   * Reads the executable and unit of {@code pid}, then checks that {@code pidfd} names that pid
-   * and that the process is still alive, so what was read belongs to the process {@code pidfd}
-   * refers to.
+   * Reads the executable and unit of {@code pid}, then checks that {@code pidfd} names that pid and
+   * that the process is still alive, so what was read belongs to the process {@code pidfd} refers
+   * to.
    *
    * @param pid the peer's pid (SO_PEERCRED), in the daemon's pid namespace
    * @param pidfd a pidfd for the same process (SO_PEERPIDFD); not closed here
@@ -71,7 +71,8 @@ public final class PeerProcess {
   /** The pid a pidfd refers to, from /proc/self/fdinfo ("Pid:" line), or -1. */
   static int pidOfPidfd(int pidfd) {
     try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo", Integer.toString(pidfd)))) {
+      for (String line :
+          Files.readAllLines(Path.of("/proc/self/fdinfo", Integer.toString(pidfd)))) {
         if (line.startsWith("Pid:")) {
           return Integer.parseInt(line.substring("Pid:".length()).trim());
         }

@@ -8,17 +8,18 @@ import java.io.IOException;
 
 /**
  * Readiness of many descriptors through epoll(7), for the daemon's event loops. Unlike
- * junixsocket's selector, which hands the kernel every registered descriptor on each call (poll),
- * a wait here costs the number of ready descriptors, so ten thousand idle connections cost
- * nothing while one client is active.
+ * junixsocket's selector, which hands the kernel every registered descriptor on each call (poll), a
+ * wait here costs the number of ready descriptors, so ten thousand idle connections cost nothing
+ * while one client is active.
  *
- * <p>Level-triggered. Each registration carries a caller-chosen {@code long} token that comes
- * back with its events. One thread waits; {@link #wakeup()} may be called from any thread. Not
- * otherwise thread-safe.
+ * <p>Level-triggered. Each registration carries a caller-chosen {@code long} token that comes back
+ * with its events. One thread waits; {@link #wakeup()} may be called from any thread. Not otherwise
+ * thread-safe.
  */
 public final class Poller implements AutoCloseable {
   /** Interest in, and readiness for, reading (EPOLLIN; hang-ups are reported as readable). */
   public static final int READ = 0x001;
+
   /** Interest in, and readiness for, writing (EPOLLOUT). */
   public static final int WRITE = 0x004;
 
@@ -117,15 +118,16 @@ public final class Poller implements AutoCloseable {
     control.setInt(0, (bits & READ) != 0 ? bits | EPOLLRDHUP : bits);
     control.setLong(DATA_OFFSET, token);
     if (epoll_ctl(epfd, op, fd, control) != 0) {
-      throw new IOException("epoll_ctl on fd " + fd + " failed: " + Errno.name(Native.getLastError()));
+      throw new IOException(
+          "epoll_ctl on fd " + fd + " failed: " + Errno.name(Native.getLastError()));
     }
   }
 
   /**
-   * Waits up to {@code timeoutMillis} (-1: forever) and fills {@code tokens}/{@code ready} with
-   * the ready registrations; returns how many. A {@link #wakeup()} ends the wait early and is not
-   * reported as an event. Errors, hang-ups and peer shutdowns are reported as {@link #READ}, so
-   * the owner's next read sees them.
+   * Waits up to {@code timeoutMillis} (-1: forever) and fills {@code tokens}/{@code ready} with the
+   * ready registrations; returns how many. A {@link #wakeup()} ends the wait early and is not
+   * reported as an event. Errors, hang-ups and peer shutdowns are reported as {@link #READ}, so the
+   * owner's next read sees them.
    */
   public int poll(long[] tokens, int[] ready, int timeoutMillis) throws IOException {
     int max = Math.min(capacity, Math.min(tokens.length, ready.length));

@@ -19,8 +19,8 @@ public sealed interface SpawnOutcome {
   /**
    * The command was not started.
    *
-   * @param errno why: ENOENT when the command was not found, EACCES when it is not executable,
-   *     or the error of a step before (copying a descriptor)
+   * @param errno why: ENOENT when the command was not found, EACCES when it is not executable, or
+   *     the error of a step before (copying a descriptor)
    * @param message "Could not ...: ENAME", for the user
    */
   record Failed(int errno, String message) implements SpawnOutcome {

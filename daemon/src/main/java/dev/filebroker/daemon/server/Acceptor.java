@@ -12,9 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Accepts connections on one listening socket and hands each to the server. When the daemon
- * stops, it first accepts every connection still waiting in the kernel's backlog, so a client
- * that connected and sent a request before SIGTERM is answered rather than reset.
+ * Accepts connections on one listening socket and hands each to the server. When the daemon stops,
+ * it first accepts every connection still waiting in the kernel's backlog, so a client that
+ * connected and sent a request before SIGTERM is answered rather than reset.
  */
 final class Acceptor implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Acceptor.class);

@@ -8,8 +8,8 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
  */
 final class EventLoop implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
+
   /** Control buffer per connection: room to receive (and then close) a few stray descriptors. */
   private static final int ANCILLARY_BUFFER_SIZE = 256;
 
@@ -67,7 +68,9 @@ final class EventLoop implements Runnable {
     poller.wakeup();
   }
 
-  /** Answers what was already sent on every connection, then lets them close, until the deadline. */
+  /**
+   * Answers what was already sent on every connection, then lets them close, until the deadline.
+   */
   private void drain() throws IOException {
     registerIncoming();
     for (Session s : sessions.values()) {

@@ -58,7 +58,8 @@ public record ListeningSocket(AFUNIXServerSocketChannel channel, Optional<Path> 
   }
 
   private static void removeStale(Path path) throws IOException {
-    if (!Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther()) {
+    if (!Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+        .isOther()) {
       throw new IOException(
           path + " exists and is not a socket; remove it or choose another --socket");
     }

@@ -15,8 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads who is on the other end of a connection, once, at accept time. Anything that cannot be
- * read makes the whole identity unknown: a connection without an identity is denied everything.
+ * Reads who is on the other end of a connection, once, at accept time. Anything that cannot be read
+ * makes the whole identity unknown: a connection without an identity is denied everything.
  */
 final class PeerIdentity {
   private static final Logger log = LoggerFactory.getLogger(PeerIdentity.class);

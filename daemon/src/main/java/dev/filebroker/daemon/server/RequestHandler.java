@@ -6,7 +6,6 @@ import dev.filebroker.daemon.fs.Errno;
 import dev.filebroker.daemon.fs.FileOpener;
 import dev.filebroker.daemon.fs.FileOwnership;
 import dev.filebroker.daemon.fs.FileStat;
-import dev.filebroker.daemon.fs.OpenedFile;
 import dev.filebroker.daemon.fs.OpenOutcome;
 import dev.filebroker.daemon.fs.OpenSpec;
 import dev.filebroker.daemon.fs.OpenedFile;
@@ -36,8 +35,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BooleanSupplier;
 
 /**
- * Answers one decoded request: validate, decide against the policy in force, open, audit. It
- * holds no per-connection state and is shared by every event loop.
+ * Answers one decoded request: validate, decide against the policy in force, open, audit. It holds
+ * no per-connection state and is shared by every event loop.
  */
 final class RequestHandler {
   private final PolicyHolder policies;
@@ -58,8 +57,8 @@ final class RequestHandler {
   }
 
   /**
-   * Answers {@code request}; {@code permit} is asked once per path (one for OPEN, one per entry
-   * of OPEN_MANY) and a path it refuses is answered LIMIT_EXCEEDED without being decided.
+   * Answers {@code request}; {@code permit} is asked once per path (one for OPEN, one per entry of
+   * OPEN_MANY) and a path it refuses is answered LIMIT_EXCEEDED without being decided.
    */
   Response handle(Optional<Caller> caller, Request request, BooleanSupplier permit) {
     Optional<ErrorReply> invalid = RequestValidator.validate(request);
@@ -96,7 +95,8 @@ final class RequestHandler {
           results.add(OpenedManyReply.Result.opened(opened.fileMode()));
           files.addAll(one.files());
         }
-        case ErrorReply error -> results.add(new OpenedManyReply.Result(error.code(), error.errno(), 0));
+        case ErrorReply error ->
+            results.add(new OpenedManyReply.Result(error.code(), error.errno(), 0));
         case OpenedManyReply nested ->
             throw new IllegalStateException("a single open answered with OPENED_MANY");
       }
@@ -106,7 +106,8 @@ final class RequestHandler {
 
   private Response limited(OpenRequest open) {
     statistics.limited();
-    return error(open, ErrorCode.LIMIT_EXCEEDED, 0, "over the request rate of this uid; retry later");
+    return error(
+        open, ErrorCode.LIMIT_EXCEEDED, 0, "over the request rate of this uid; retry later");
   }
 
   private Response handleOpen(Optional<Caller> maybeCaller, OpenRequest open) {
@@ -200,9 +201,10 @@ final class RequestHandler {
             new Refusal(ErrorCode.IO_ERROR, errno, "fchown failed: " + Errno.name(errno)));
       }
     }
-    int owner = file.created() && rule.createOwner() == Rule.CreateOwner.REQUESTER
-        ? caller.uid()
-        : stat.uid();
+    int owner =
+        file.created() && rule.createOwner() == Rule.CreateOwner.REQUESTER
+            ? caller.uid()
+            : stat.uid();
     OptionalInt maxLinks = rule.maxLinks();
     if (maxLinks.isPresent()
         && stat.type() != FileType.DIRECTORY
@@ -218,10 +220,7 @@ final class RequestHandler {
           constraint(
               "'%s' is owned by uid %s; rule %s requires owner %s"
                   .formatted(
-                      access.path(),
-                      Integer.toUnsignedString(owner),
-                      rule.id(),
-                      required.get())));
+                      access.path(), Integer.toUnsignedString(owner), rule.id(), required.get())));
     }
     if (rule.requiresAppendOnlyInode()
         && access.permissions().contains(Permission.APPEND)
@@ -257,6 +256,7 @@ final class RequestHandler {
   }
 
   private static final Permission[] PERMISSIONS = Permission.values();
+
   /** {@link AccessRequest#accessString()} for each combination of permissions, made once each. */
   private static final AtomicReferenceArray<String> ACCESS_STRINGS =
       new AtomicReferenceArray<>(1 << PERMISSIONS.length);

@@ -87,14 +87,14 @@ public final class Server implements AutoCloseable {
     long uid = Session.uidOf(caller);
     if (!limits.tryConnect(uid)) {
       refuse(
-          channel,
-          "uid " + uid + " has " + settings.maxConnectionsPerUid() + " connections open");
+          channel, "uid " + uid + " has " + settings.maxConnectionsPerUid() + " connections open");
       return;
     }
     statistics.connectionOpened();
     long id = nextSession.incrementAndGet();
     Session session =
-        new Session(id, channel, caller, handler, statistics, limits, settings.maxRequestsInFlight());
+        new Session(
+            id, channel, caller, handler, statistics, limits, settings.maxRequestsInFlight());
     loops.get((int) (id % loops.size())).add(session);
   }
 
@@ -114,8 +114,8 @@ public final class Server implements AutoCloseable {
   }
 
   /**
-   * Stops accepting, lets the event loops close their connections, and waits up to {@code
-   * timeout} for them. Requests already decoded are answered before their connection closes.
+   * Stops accepting, lets the event loops close their connections, and waits up to {@code timeout}
+   * for them. Requests already decoded are answered before their connection closes.
    */
   public synchronized void stop(Duration timeout) {
     if (!running) {
@@ -142,7 +142,8 @@ public final class Server implements AutoCloseable {
       }
     }
     for (EventLoop loop : loops) {
-      loop.stop(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())).multipliedBy(3).dividedBy(4));
+      loop.stop(
+          Duration.ofNanos(Math.max(0, deadline - System.nanoTime())).multipliedBy(3).dividedBy(4));
     }
     for (EventLoop loop : loops) {
       try {
@@ -163,5 +164,4 @@ public final class Server implements AutoCloseable {
   public void close() {
     stop(Duration.ofSeconds(5));
   }
-
 }

@@ -21,12 +21,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection, driven by its event loop: read, decode, hand each request to the
- * handler, write the replies with their descriptors. Malformed input ends the connection after a
+ * One client connection, driven by its event loop: read, decode, hand each request to the handler,
+ * write the replies with their descriptors. Malformed input ends the connection after a
  * protocol-error reply; refused or failed requests are answered and the connection stays.
  *
- * <p>Only its event loop's thread touches a session. Idle sessions hold no buffers: input that
- * ends mid-frame and output the socket would not take are copied aside until they complete.
+ * <p>Only its event loop's thread touches a session. Idle sessions hold no buffers: input that ends
+ * mid-frame and output the socket would not take are copied aside until they complete.
  */
 final class Session {
   private static final Logger log = LoggerFactory.getLogger(Session.class);
@@ -51,12 +51,16 @@ final class Session {
 
   /** Input received but not yet decoded (a partial frame, or frames held back by backpressure). */
   private byte[] pendingInput;
+
   /** Output the socket did not take yet, in order; null when there is none. */
   private ArrayDeque<Chunk> backlog;
+
   /** A protocol error was answered: close once the backlog is written. */
   private boolean closing;
+
   /** The daemon is stopping: answer what was sent, then close. */
   private boolean draining;
+
   private boolean closed;
   private long lastActivityNanos;
 
@@ -277,9 +281,9 @@ final class Session {
    * out} and carry at most {@link Protocol#MAX_DESCRIPTORS_PER_MESSAGE} descriptors together; each
    * chunk's descriptors travel with its first byte. A reply with more descriptors than that (a
    * large OPENED_MANY) goes alone: its first byte carries the first {@code
-   * MAX_DESCRIPTORS_PER_MESSAGE}, its second byte the rest. Returns whether everything was
-   * written; otherwise the rest waits in the backlog and the session waits for the socket to
-   * become writable.
+   * MAX_DESCRIPTORS_PER_MESSAGE}, its second byte the rest. Returns whether everything was written;
+   * otherwise the rest waits in the backlog and the session waits for the socket to become
+   * writable.
    */
   private boolean write(List<Response> replies, ByteBuffer out) {
     int i = 0;

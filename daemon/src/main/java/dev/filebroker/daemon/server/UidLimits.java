@@ -10,22 +10,24 @@ import java.util.function.LongSupplier;
  * Per-uid connection counts and request rates, shared by every event loop. A uid that floods the
  * daemon gets LIMIT_EXCEEDED answers; other uids' budgets are untouched.
  *
- * <p>Lock-free: every connection of a uid draws on the same budget from whichever event loop
- * serves it, so a lock here would serialise the loops whenever one uid has many connections. The
- * rate is a token bucket kept as one number (the generic cell rate algorithm): the time at which
- * the bucket would be full again, advanced by one emission interval per request with a
- * compare-and-set. It admits exactly what a bucket of {@code burst} tokens refilled at the rate
- * would.
+ * <p>Lock-free: every connection of a uid draws on the same budget from whichever event loop serves
+ * it, so a lock here would serialise the loops whenever one uid has many connections. The rate is a
+ * token bucket kept as one number (the generic cell rate algorithm): the time at which the bucket
+ * would be full again, advanced by one emission interval per request with a compare-and-set. It
+ * admits exactly what a bucket of {@code burst} tokens refilled at the rate would.
  */
 final class UidLimits {
   /** Stands for connections whose credentials could not be read; they share one budget. */
   static final long UNKNOWN_UID = -1;
 
   private final int maxConnectionsPerUid;
+
   /** Nanoseconds per token, rounded up so that the configured rate is never exceeded. */
   private final long interval;
+
   /** How far ahead of now the full-again time may run: {@code burst} intervals. */
   private final long capacity;
+
   private final ConcurrentMap<Long, UidState> states = new ConcurrentHashMap<>();
   private final LongSupplier clock;
 
@@ -36,7 +38,8 @@ final class UidLimits {
   /** With {@code clock} as the source of nanosecond time (tests pass their own). */
   UidLimits(int maxConnectionsPerUid, int requestsPerSecond, int burst, LongSupplier clock) {
     if (requestsPerSecond < 1) {
-      throw new IllegalArgumentException("requestsPerSecond must be positive: " + requestsPerSecond);
+      throw new IllegalArgumentException(
+          "requestsPerSecond must be positive: " + requestsPerSecond);
     }
     this.maxConnectionsPerUid = maxConnectionsPerUid;
     this.interval = (1_000_000_000L + requestsPerSecond - 1) / requestsPerSecond;
@@ -94,6 +97,7 @@ final class UidLimits {
 
   private static final class UidState {
     final AtomicInteger connections = new AtomicInteger();
+
     /** When the bucket is full again; at or before now means full. */
     final AtomicLong fullAt;
 

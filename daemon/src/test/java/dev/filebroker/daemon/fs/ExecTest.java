@@ -100,8 +100,7 @@ class ExecTest {
   }
 
   @Test
-  void childStartsWithNoSignalBlockedOrIgnoredButThoseTheJvmWasToldToIgnore()
-      throws IOException {
+  void childStartsWithNoSignalBlockedOrIgnoredButThoseTheJvmWasToldToIgnore() throws IOException {
     Path out = file("out", "");
     try (FileOutputStream one = new FileOutputStream(out.toFile())) {
       ExitStatus status =

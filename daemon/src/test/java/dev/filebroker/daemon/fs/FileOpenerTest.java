@@ -89,7 +89,9 @@ class FileOpenerTest {
   private Path nullDevice() throws IOException, InterruptedException {
     Path node = dir.resolve("null");
     Process process =
-        new ProcessBuilder("mknod", "-m", "666", node.toString(), "c", "1", "3").inheritIO().start();
+        new ProcessBuilder("mknod", "-m", "666", node.toString(), "c", "1", "3")
+            .inheritIO()
+            .start();
     assertEquals(0, process.waitFor(), "mknod " + node + " (needs root)");
     return node;
   }
@@ -97,19 +99,20 @@ class FileOpenerTest {
   @Test
   void readsRegularFileThroughDescriptor() throws IOException {
     Path file = Files.writeString(dir.resolve("data"), "hello");
-    try (OpenedFile opened = opened(opener.open(file.toString(), spec(OpenFlags.O_RDONLY, REGULAR_ONLY)))) {
+    try (OpenedFile opened =
+        opened(opener.open(file.toString(), spec(OpenFlags.O_RDONLY, REGULAR_ONLY)))) {
       assertEquals(FileType.REGULAR, opened.stat().type());
       assertEquals(5, opened.stat().size());
       assertArrayEquals("hello".getBytes(StandardCharsets.US_ASCII), readAll(opened));
-      assertEquals(
-          NativeFlags.O_RDONLY, LibC.getStatusFlags(opened.fd()) & NativeFlags.O_ACCMODE);
+      assertEquals(NativeFlags.O_RDONLY, LibC.getStatusFlags(opened.fd()) & NativeFlags.O_ACCMODE);
     }
   }
 
   @Test
   void statMatchesTheFile() throws IOException {
     Path file = Files.writeString(dir.resolve("data"), "abc");
-    try (OpenedFile opened = opened(opener.open(file.toString(), spec(OpenFlags.O_RDONLY, REGULAR_ONLY)))) {
+    try (OpenedFile opened =
+        opened(opener.open(file.toString(), spec(OpenFlags.O_RDONLY, REGULAR_ONLY)))) {
       assertEquals(Files.getAttribute(file, "unix:ino"), opened.stat().inode());
       assertEquals(Files.getAttribute(file, "unix:dev"), opened.stat().device());
       assertEquals(Files.getAttribute(file, "unix:mode"), opened.stat().mode());
@@ -198,7 +201,10 @@ class FileOpenerTest {
   @Test
   void opensCharDeviceWhenAllowed() throws Exception {
     try (OpenedFile opened =
-        opened(opener.open(nullDevice().toString(), spec(OpenFlags.O_RDWR, EnumSet.of(FileType.CHAR_DEVICE))))) {
+        opened(
+            opener.open(
+                nullDevice().toString(),
+                spec(OpenFlags.O_RDWR, EnumSet.of(FileType.CHAR_DEVICE))))) {
       assertEquals(FileType.CHAR_DEVICE, opened.stat().type());
       assertArrayEquals(new byte[0], readAll(opened));
     }
@@ -207,7 +213,11 @@ class FileOpenerTest {
   @Test
   void opensRootDirectory() {
     try (OpenedFile opened =
-        opened(opener.open("/", spec(OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY, EnumSet.of(FileType.DIRECTORY))))) {
+        opened(
+            opener.open(
+                "/",
+                spec(
+                    OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY, EnumSet.of(FileType.DIRECTORY))))) {
       assertEquals(FileType.DIRECTORY, opened.stat().type());
     }
   }
@@ -226,14 +236,14 @@ class FileOpenerTest {
   void directoryFlagNeedsDirectoryAllowed() {
     assertEquals(
         new OpenOutcome.WrongType(FileType.DIRECTORY),
-        opener.open(dir.toString(), spec(OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY, REGULAR_ONLY)));
+        opener.open(
+            dir.toString(), spec(OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY, REGULAR_ONLY)));
   }
 
   @Test
   void createsFileWithExactModeWhateverTheUmask() throws IOException {
     Path file = dir.resolve("new");
-    OpenSpec spec =
-        new OpenSpec(OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 0666, REGULAR_ONLY, false);
+    OpenSpec spec = new OpenSpec(OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 0666, REGULAR_ONLY, false);
     try (OpenedFile opened = opened(opener.open(file.toString(), spec))) {
       assertEquals(0666, opened.stat().mode() & 07777);
     }
@@ -265,7 +275,9 @@ class FileOpenerTest {
   void createOpensExistingFile() throws IOException {
     Path file = Files.writeString(dir.resolve("data"), "keep");
     try (OpenedFile opened =
-        opened(opener.open(file.toString(), spec(OpenFlags.O_RDWR | OpenFlags.O_CREAT, REGULAR_ONLY)))) {
+        opened(
+            opener.open(
+                file.toString(), spec(OpenFlags.O_RDWR | OpenFlags.O_CREAT, REGULAR_ONLY)))) {
       assertArrayEquals("keep".getBytes(StandardCharsets.US_ASCII), readAll(opened));
     }
   }
@@ -277,7 +289,9 @@ class FileOpenerTest {
     OpenOutcome outcome =
         assertTimeoutPreemptively(
             QUICK,
-            () -> opener.open(fifo.toString(), spec(OpenFlags.O_WRONLY | OpenFlags.O_CREAT, REGULAR_ONLY)),
+            () ->
+                opener.open(
+                    fifo.toString(), spec(OpenFlags.O_WRONLY | OpenFlags.O_CREAT, REGULAR_ONLY)),
             "O_CREAT on a FIFO must not open it for I/O");
     assertEquals(new OpenOutcome.WrongType(FileType.FIFO), outcome);
   }
@@ -299,7 +313,8 @@ class FileOpenerTest {
     assertFailed(
         Errno.ELOOP,
         opener.open(
-            link.resolve("new").toString(), spec(OpenFlags.O_WRONLY | OpenFlags.O_CREAT, REGULAR_ONLY)));
+            link.resolve("new").toString(),
+            spec(OpenFlags.O_WRONLY | OpenFlags.O_CREAT, REGULAR_ONLY)));
     assertTrue(Files.notExists(real.resolve("new")));
   }
 
@@ -356,11 +371,14 @@ class FileOpenerTest {
   @Test
   void restoresBlockingModeUnlessRequested() throws IOException {
     Path file = Files.writeString(dir.resolve("data"), "x");
-    try (OpenedFile opened = opened(opener.open(file.toString(), spec(OpenFlags.O_RDONLY, REGULAR_ONLY)))) {
+    try (OpenedFile opened =
+        opened(opener.open(file.toString(), spec(OpenFlags.O_RDONLY, REGULAR_ONLY)))) {
       assertEquals(0, LibC.getStatusFlags(opened.fd()) & NativeFlags.O_NONBLOCK);
     }
     try (OpenedFile opened =
-        opened(opener.open(file.toString(), spec(OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK, REGULAR_ONLY)))) {
+        opened(
+            opener.open(
+                file.toString(), spec(OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK, REGULAR_ONLY)))) {
       assertNotEquals(0, LibC.getStatusFlags(opened.fd()) & NativeFlags.O_NONBLOCK);
     }
   }
@@ -369,7 +387,8 @@ class FileOpenerTest {
   void closeOfOpenedFileIsIdempotent() throws IOException {
     Path file = Files.writeString(dir.resolve("data"), "x");
     int before = Descriptors.openDescriptorCount();
-    OpenedFile opened = opened(opener.open(file.toString(), spec(OpenFlags.O_RDONLY, REGULAR_ONLY)));
+    OpenedFile opened =
+        opened(opener.open(file.toString(), spec(OpenFlags.O_RDONLY, REGULAR_ONLY)));
     assertEquals(before + 1, Descriptors.openDescriptorCount());
     opened.close();
     opened.close();
@@ -410,7 +429,8 @@ class FileOpenerTest {
     OpenOutcome exhausted;
     OpenOutcome oneLeft;
     try {
-      assertEquals(0, Limits.C.setrlimit(Limits.RLIMIT_NOFILE, new long[] {highest + 1L, saved[1]}));
+      assertEquals(
+          0, Limits.C.setrlimit(Limits.RLIMIT_NOFILE, new long[] {highest + 1L, saved[1]}));
       for (int fd = LibC.dup(0); fd >= 0; fd = LibC.dup(0)) {
         fillers.add(fd);
       }

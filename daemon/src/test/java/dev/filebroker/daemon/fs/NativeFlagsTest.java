@@ -9,7 +9,11 @@ import org.junit.jupiter.api.Test;
 
 class NativeFlagsTest {
   private static final int CARRIED =
-      OpenFlags.O_RDWR | OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_TRUNC | OpenFlags.O_APPEND;
+      OpenFlags.O_RDWR
+          | OpenFlags.O_CREAT
+          | OpenFlags.O_EXCL
+          | OpenFlags.O_TRUNC
+          | OpenFlags.O_APPEND;
 
   @Test
   void keepsWireValuesOnX86() {
@@ -36,7 +40,8 @@ class NativeFlagsTest {
   @Test
   void refusesUnknownArchitecture() {
     UnsupportedOperationException e =
-        assertThrows(UnsupportedOperationException.class, () -> NativeFlags.forArchitecture("s390x"));
+        assertThrows(
+            UnsupportedOperationException.class, () -> NativeFlags.forArchitecture("s390x"));
     assertTrue(e.getMessage().contains("s390x"), e.getMessage());
   }
 

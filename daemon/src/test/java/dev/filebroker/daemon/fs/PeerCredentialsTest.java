@@ -74,7 +74,9 @@ class PeerCredentialsTest {
     String script =
         "import socket\n"
             + "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
-            + "s.connect('\\0" + name + "')\n"
+            + "s.connect('\\0"
+            + name
+            + "')\n"
             + "s.recv(1)\n";
     return new ProcessBuilder(
             "setpriv",
@@ -136,7 +138,8 @@ class PeerCredentialsTest {
   void readsOwnGroupsOverSocketPair() throws IOException {
     int[] pair = new int[2];
     assertEquals(
-        0, Sockets.C.socketpair(Sockets.AF_UNIX, Sockets.SOCK_STREAM | Sockets.SOCK_CLOEXEC, 0, pair));
+        0,
+        Sockets.C.socketpair(Sockets.AF_UNIX, Sockets.SOCK_STREAM | Sockets.SOCK_CLOEXEC, 0, pair));
     try {
       int[] groups = PeerCredentials.supplementaryGroups(Descriptors.wrap(pair[0])).orElseThrow();
       assertEquals(ownGroups(), Arrays.stream(groups).boxed().collect(Collectors.toSet()));

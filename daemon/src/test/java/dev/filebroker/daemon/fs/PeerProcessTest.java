@@ -10,7 +10,9 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** Inspects real child processes. Reading another process's exe link needs root (CI runs as root). */
+/**
+ * Inspects real child processes. Reading another process's exe link needs root (CI runs as root).
+ */
 class PeerProcessTest {
 
   private static int pidfdOf(Process process) {
@@ -81,7 +83,8 @@ class PeerProcessTest {
 
   @Test
   void findsServiceUnitInSystemSlice() {
-    assertEquals(Optional.of("foo.service"), PeerProcess.unitOfCgroupFile("0::/system.slice/foo.service\n"));
+    assertEquals(
+        Optional.of("foo.service"), PeerProcess.unitOfCgroupFile("0::/system.slice/foo.service\n"));
   }
 
   @Test
@@ -98,7 +101,8 @@ class PeerProcessTest {
   @Test
   void findsUnitAboveDelegatedSubgroup() {
     assertEquals(
-        Optional.of("foo.service"), PeerProcess.unitOfCgroupPath("/system.slice/foo.service/worker"));
+        Optional.of("foo.service"),
+        PeerProcess.unitOfCgroupPath("/system.slice/foo.service/worker"));
   }
 
   @Test

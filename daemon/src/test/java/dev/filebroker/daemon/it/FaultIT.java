@@ -149,7 +149,8 @@ class FaultIT {
           }
           for (Process p : clients) {
             BufferedReader out =
-                new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                new BufferedReader(
+                    new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             assertEquals("ready", out.readLine(), "client did not get to send its requests");
           }
           Thread.sleep(300); // the daemon reads what they sent and answers until it blocks
@@ -207,18 +208,24 @@ class FaultIT {
                               for (int k = 0; k < perClient; k++) {
                                 var r = c.receive();
                                 if (r.isEmpty()) {
-                                  outcomes.computeIfAbsent("closed", x -> new AtomicInteger()).incrementAndGet();
+                                  outcomes
+                                      .computeIfAbsent("closed", x -> new AtomicInteger())
+                                      .incrementAndGet();
                                   return;
                                 }
                                 String key =
                                     switch (r.get().reply()) {
                                       case OpenedReply o -> "OPENED";
                                       case ErrorReply e ->
-                                          ErrorCode.fromCode(e.code()).map(Enum::name).orElse("?" + e.code())
+                                          ErrorCode.fromCode(e.code())
+                                                  .map(Enum::name)
+                                                  .orElse("?" + e.code())
                                               + (e.requestId() == 0 ? " (connection)" : "");
                                       case OpenedManyReply m -> "OPENED_MANY";
                                     };
-                                outcomes.computeIfAbsent(key, x -> new AtomicInteger()).incrementAndGet();
+                                outcomes
+                                    .computeIfAbsent(key, x -> new AtomicInteger())
+                                    .incrementAndGet();
                                 for (FileDescriptor fd : r.get().descriptors()) {
                                   if (!Fds.inode(fd).equals(expected)) {
                                     wrong.incrementAndGet();
@@ -227,7 +234,10 @@ class FaultIT {
                                 }
                               }
                             } catch (Exception e) {
-                              outcomes.computeIfAbsent(e.getClass().getSimpleName(), x -> new AtomicInteger()).incrementAndGet();
+                              outcomes
+                                  .computeIfAbsent(
+                                      e.getClass().getSimpleName(), x -> new AtomicInteger())
+                                  .incrementAndGet();
                             }
                           }));
             }
@@ -242,14 +252,15 @@ class FaultIT {
             Map<String, Integer> seen = new TreeMap<>();
             outcomes.forEach((k, v) -> seen.put(k, v.get()));
             System.out.printf(
-                "FaultIT EMFILE: %d connections x %d requests at nofile=128: %d connections answered"
-                    + " in full, daemon at %d descriptors; replies %s%n",
+                "FaultIT EMFILE: %d connections x %d requests at nofile=128: %d connections"
+                    + " answered in full, daemon at %d descriptors; replies %s%n",
                 clients, perClient, answered, underPressure, seen);
             assertEquals(0, wrong.get(), "descriptors for another inode than the requested file");
             assertTrue(
                 seen.getOrDefault("LIMIT_EXCEEDED", 0) > 0 || answered < clients,
                 "out of descriptors, the daemon must answer LIMIT_EXCEEDED or leave connections"
-                    + " waiting: " + seen);
+                    + " waiting: "
+                    + seen);
             for (String key : seen.keySet()) {
               assertTrue(
                   key.equals("OPENED") || key.equals("LIMIT_EXCEEDED"),
@@ -264,8 +275,9 @@ class FaultIT {
           int after = awaitDescriptors(baseline);
           assertServesTheGrantedFile(500);
           assertEquals(baseline, after, "daemon descriptors once the connections are closed");
-          assertTrue(daemon.output().contains("Too many open files")
-              || daemon.output().contains("EMFILE"), "the daemon says why it failed");
+          assertTrue(
+              daemon.output().contains("Too many open files") || daemon.output().contains("EMFILE"),
+              "the daemon says why it failed");
         });
   }
 }

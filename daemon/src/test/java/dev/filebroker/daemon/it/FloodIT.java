@@ -22,9 +22,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * One uid floods the daemon from several processes while another uid's requests keep their
- * latency, and every flooding request is answered or its connection told why it ends. Needs root
- * (runs the daemon; the flooders and the victim run as uids 65534 and 65533 through setpriv).
+ * One uid floods the daemon from several processes while another uid's requests keep their latency,
+ * and every flooding request is answered or its connection told why it ends. Needs root (runs the
+ * daemon; the flooders and the victim run as uids 65534 and 65533 through setpriv).
  */
 class FloodIT {
   private static final int FLOODER_UID = 65534;
@@ -116,7 +116,10 @@ class FloodIT {
           boolean floodLasted = flooders.stream().allMatch(Process::isAlive);
           assertEquals(0, victim.exitCode(), "every victim request is granted: " + victim.stderr());
           long[] micros =
-              Arrays.stream(victim.stdout().trim().split(" ")).mapToLong(Long::parseLong).sorted().toArray();
+              Arrays.stream(victim.stdout().trim().split(" "))
+                  .mapToLong(Long::parseLong)
+                  .sorted()
+                  .toArray();
           assertEquals(VICTIM_REQUESTS, micros.length);
 
           List<Map<String, Long>> counts = new ArrayList<>();
@@ -136,13 +139,13 @@ class FloodIT {
           Map<String, Long> sum = new HashMap<>();
           counts.forEach(m -> m.forEach((k, v) -> sum.merge(k, v, Long::sum)));
           System.out.printf(
-              "FloodIT: victim (uid %d) %d requests from %.1f s to %.1f s of the flood: p50 %.2f ms,"
-                  + " p99 %.2f ms, max %.2f ms%n",
+              "FloodIT: victim (uid %d) %d requests from %.1f s to %.1f s of the flood: p50 %.2f"
+                  + " ms, p99 %.2f ms, max %.2f ms%n",
               VICTIM_UID, micros.length, 1.5, victimEnd, p50, p99, max);
           System.out.printf(
               "FloodIT: flooders (uid %d, %d processes) in %.1f s: %d connections (%d refused with"
-                  + " LIMIT_EXCEEDED, %d failed to connect), %d requests, %d replies: %d granted, %d"
-                  + " LIMIT_EXCEEDED, %d other; %d unanswered on refused connections, %d silent"
+                  + " LIMIT_EXCEEDED, %d failed to connect), %d requests, %d replies: %d granted,"
+                  + " %d LIMIT_EXCEEDED, %d other; %d unanswered on refused connections, %d silent"
                   + " drops%n",
               FLOODER_UID,
               FLOODERS,
@@ -160,8 +163,14 @@ class FloodIT {
 
           for (int i = 0; i < FLOODERS; i++) {
             Map<String, Long> c = counts.get(i);
-            assertEquals(0, c.get("silent_drops"), "flooder " + i + ": connections that ended"
-                + " with requests unanswered and no error frame: " + c);
+            assertEquals(
+                0,
+                c.get("silent_drops"),
+                "flooder "
+                    + i
+                    + ": connections that ended"
+                    + " with requests unanswered and no error frame: "
+                    + c);
             assertEquals(0, c.get("other_errors"), "flooder " + i + ": unexpected replies: " + c);
             assertTrue(
                 c.get("limited") + c.get("refused_with_frame") > 0,
@@ -170,18 +179,24 @@ class FloodIT {
           }
           assertTrue(
               sum.get("opened") <= BURST + RATE * (floodSeconds + 1),
-              "the rate limit holds for the flooding uid: " + sum.get("opened") + " grants in "
-                  + floodSeconds + " s");
-          assertTrue(p99 < 50, "p99 latency of another uid under flood must stay below 50 ms: "
-              + p99 + " ms");
-          assertTrue(floodLasted, "the flood must last the whole measurement (it took until "
-              + victimEnd + " s)");
+              "the rate limit holds for the flooding uid: "
+                  + sum.get("opened")
+                  + " grants in "
+                  + floodSeconds
+                  + " s");
+          assertTrue(
+              p99 < 50,
+              "p99 latency of another uid under flood must stay below 50 ms: " + p99 + " ms");
+          assertTrue(
+              floodLasted,
+              "the flood must last the whole measurement (it took until " + victimEnd + " s)");
         });
   }
 
   private static List<String> setpriv(int uid, String... command) {
-    List<String> full = new ArrayList<>(List.of(
-        "setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--"));
+    List<String> full =
+        new ArrayList<>(
+            List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--"));
     full.addAll(List.of(command));
     return full;
   }
@@ -198,7 +213,8 @@ class FloodIT {
   /** The numbers of flood.py's JSON line ("name": n), without a JSON library. */
   private static Map<String, Long> parseCounts(String json) {
     Map<String, Long> counts = new HashMap<>();
-    Matcher m = Pattern.compile("\"(\\w+)\": (\\d+)").matcher(json.substring(0, json.indexOf("\"codes\"")));
+    Matcher m =
+        Pattern.compile("\"(\\w+)\": (\\d+)").matcher(json.substring(0, json.indexOf("\"codes\"")));
     while (m.find()) {
       counts.put(m.group(1), Long.parseLong(m.group(2)));
     }

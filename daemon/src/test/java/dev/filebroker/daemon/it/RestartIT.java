@@ -29,10 +29,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The daemon restarts under socket activation while clients keep asking: a holder process keeps
- * the listening socket open across daemon generations (as systemd's socket unit does), so no
- * client sees ECONNREFUSED, and the Java client library connects again and sends its unanswered
- * requests again. Needs root (runs the daemon).
+ * The daemon restarts under socket activation while clients keep asking: a holder process keeps the
+ * listening socket open across daemon generations (as systemd's socket unit does), so no client
+ * sees ECONNREFUSED, and the Java client library connects again and sends its unanswered requests
+ * again. Needs root (runs the daemon).
  */
 class RestartIT {
   private static final int RESTARTS = 3;
@@ -103,7 +103,10 @@ class RestartIT {
                 config.toString(),
                 "--policy",
                 policyDir.toString()));
-    holder = new ProcessBuilder(command).redirectError(tree.root().resolve("holder.err").toFile()).start();
+    holder =
+        new ProcessBuilder(command)
+            .redirectError(tree.root().resolve("holder.err").toFile())
+            .start();
     BufferedReader generations =
         new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
     Writer control = new OutputStreamWriter(holder.getOutputStream(), StandardCharsets.UTF_8);
@@ -172,7 +175,9 @@ class RestartIT {
               Thread.sleep(1000);
               assertTrue(
                   libraryOpens.get() + freshOpens.get() > before,
-                  "requests go on after restart " + (r - 1) + "; failures: "
+                  "requests go on after restart "
+                      + (r - 1)
+                      + "; failures: "
                       + failures.stream().limit(3).toList());
             }
             running.set(false);
@@ -182,13 +187,19 @@ class RestartIT {
             double seconds = (System.nanoTime() - t0) / 1e9;
             long grants = 0;
             for (int g = 1; g <= RESTARTS + 1; g++) {
-              grants += Files.readString(logs.resolve("daemon-" + g + ".log")).split("\"decision\":\"allow\"", -1).length - 1;
+              grants +=
+                  Files.readString(logs.resolve("daemon-" + g + ".log"))
+                          .split("\"decision\":\"allow\"", -1)
+                          .length
+                      - 1;
             }
             System.out.printf(
                 "RestartIT: %d restarts in %.1f s: %d opens on one shared connection, %d on fresh"
                     + " connections, %d grants audited by the daemons, %d failures%n",
                 RESTARTS, seconds, libraryOpens.get(), freshOpens.get(), grants, failures.size());
-            assertEquals(List.of(), List.copyOf(failures).subList(0, Math.min(10, failures.size())),
+            assertEquals(
+                List.of(),
+                List.copyOf(failures).subList(0, Math.min(10, failures.size())),
                 "every request succeeds across restarts");
             assertTrue(broker.isOpen(), "the shared connection is still usable");
             assertTrue(
@@ -208,7 +219,9 @@ class RestartIT {
     try (InputStream in = opened.inputStream()) {
       String name = expected.getFileName().toString();
       String number = name.substring(1, name.indexOf('.'));
-      assertEquals("content of file " + number + "\n", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      assertEquals(
+          "content of file " + number + "\n",
+          new String(in.readAllBytes(), StandardCharsets.UTF_8));
     }
   }
 
@@ -221,7 +234,10 @@ class RestartIT {
       }
       Thread.sleep(20);
     }
-    throw new AssertionError("generation " + generation + " did not start:\n"
-        + (Files.exists(log) ? Files.readString(log) : "(no log)"));
+    throw new AssertionError(
+        "generation "
+            + generation
+            + " did not start:\n"
+            + (Files.exists(log) ? Files.readString(log) : "(no log)"));
   }
 }

@@ -58,8 +58,7 @@ class ListeningSocketTest {
 
   @Test
   void convertsModeBitsToPermissions() {
-    assertEquals(
-        "rw-rw-rw-", PosixFilePermissions.toString(ListeningSocket.permissions(0666)));
+    assertEquals("rw-rw-rw-", PosixFilePermissions.toString(ListeningSocket.permissions(0666)));
     assertEquals("rwx------", PosixFilePermissions.toString(ListeningSocket.permissions(0700)));
   }
 }

@@ -149,9 +149,9 @@ class RequestHandlerTest {
 
   @Test
   void deniesWriteOnAReadRule() throws IOException {
-    try (Response r = open(Optional.of(ALICE), OpenFlags.O_WRONLY, granted.toRealPath().toString())) {
-      assertEquals(
-          ErrorCode.DENIED.code(), assertInstanceOf(ErrorReply.class, r.reply()).code());
+    try (Response r =
+        open(Optional.of(ALICE), OpenFlags.O_WRONLY, granted.toRealPath().toString())) {
+      assertEquals(ErrorCode.DENIED.code(), assertInstanceOf(ErrorReply.class, r.reply()).code());
     }
     assertEquals("granted", Files.readString(granted));
   }
@@ -245,15 +245,13 @@ class RequestHandlerTest {
   void appendNeedsTheAppendOnlyAttributeWhenTheRuleSaysSo() throws Exception {
     Path log = Files.writeString(dir.resolve("log"), "line\n");
     String path = log.toRealPath().toString();
-    try (Response r =
-        open(Optional.of(ALICE), OpenFlags.O_WRONLY | OpenFlags.O_APPEND, path)) {
+    try (Response r = open(Optional.of(ALICE), OpenFlags.O_WRONLY | OpenFlags.O_APPEND, path)) {
       ErrorReply e = refused(r, ErrorCode.CONSTRAINT_FAILED);
       assertTrue(e.message().contains("append-only"), e.message());
     }
     assertEquals(0, new ProcessBuilder("chattr", "+a", path).start().waitFor());
     try {
-      try (Response r =
-          open(Optional.of(ALICE), OpenFlags.O_WRONLY | OpenFlags.O_APPEND, path)) {
+      try (Response r = open(Optional.of(ALICE), OpenFlags.O_WRONLY | OpenFlags.O_APPEND, path)) {
         assertInstanceOf(OpenedReply.class, r.reply());
       }
     } finally {
@@ -268,8 +266,7 @@ class RequestHandlerTest {
     try (Response r = open(Optional.of(ALICE), OpenFlags.O_RDONLY, sub.toRealPath().toString())) {
       refused(r, ErrorCode.DENIED);
     }
-    try (Response r =
-        open(Optional.of(ALICE), OpenFlags.O_RDONLY, file.toRealPath().toString())) {
+    try (Response r = open(Optional.of(ALICE), OpenFlags.O_RDONLY, file.toRealPath().toString())) {
       assertInstanceOf(OpenedReply.class, r.reply());
     }
   }
