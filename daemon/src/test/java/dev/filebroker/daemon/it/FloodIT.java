@@ -31,7 +31,8 @@ class FloodIT {
   private static final int VICTIM_UID = 65533;
   private static final int FLOODERS = 4;
   private static final int CONNECTIONS_PER_FLOODER = 24;
-  private static final int FLOOD_SECONDS = 9;
+  private static final int FLOOD_SECONDS =
+      13; // long enough that the victim finishes inside the flood
   private static final int VICTIM_REQUESTS = 600;
   private static final int VICTIM_PAUSE_MILLIS = 4;
   private static final int RATE = 2000;
