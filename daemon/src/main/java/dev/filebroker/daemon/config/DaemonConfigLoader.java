@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.tomlj.Toml;
+import org.tomlj.TomlParseError;
 import org.tomlj.TomlParseResult;
 import org.tomlj.TomlPosition;
 import org.tomlj.TomlTable;
@@ -65,7 +66,13 @@ public final class DaemonConfigLoader {
     } catch (IOException e) {
       return new Result.Invalid(List.of(file + ": could not read: " + e.getMessage()));
     }
-    TomlParseResult toml = Toml.parse(text);
+    TomlParseResult toml;
+    try {
+      toml = Toml.parse(text);
+    } catch (TomlParseError e) {
+      // tomlj throws (instead of recording) for some malformed escapes.
+      return new Result.Invalid(List.of(at(file, e.position()) + ": " + e.getMessage()));
+    }
     List<String> errors = new ArrayList<>();
     toml.errors().forEach(e -> errors.add(at(file, e.position()) + ": " + e.getMessage()));
     if (!errors.isEmpty()) {

@@ -140,7 +140,14 @@ final class RuleReader {
   /** Reads {@code text} parsed by tomlj, with exact positions for every error. */
   static Result readExact(Path file, String text, Accounts accounts) {
     RuleReader reader = new RuleReader(file, new TomlSource(text), accounts);
-    TomlParseResult toml = Toml.parse(text);
+    TomlParseResult toml;
+    try {
+      toml = Toml.parse(text);
+    } catch (TomlParseError e) {
+      // tomlj throws (instead of recording) for some malformed escapes, such as a short one.
+      reader.error(e.position(), "invalid TOML: " + e.getMessage());
+      return new Result(List.of(), reader.errors);
+    }
     if (!toml.errors().isEmpty()) {
       for (TomlParseError error : toml.errors()) {
         reader.error(error.position(), "invalid TOML: " + error.getMessage());

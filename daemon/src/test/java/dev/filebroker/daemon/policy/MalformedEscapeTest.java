@@ -1,0 +1,29 @@
+package dev.filebroker.daemon.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A short unicode escape makes tomlj throw instead of reporting an error (found by fuzzing): the
+ * loader must still answer with a positioned error, never an exception.
+ */
+class MalformedEscapeTest {
+  @TempDir Path dir;
+
+  @Test
+  void aShortUnicodeEscapeIsAPolicyErrorNotAnException() throws IOException {
+    Path file = Files.writeString(dir.resolve("a.toml"), "[[allow]]\nname = \"x\\u12\"\n");
+    var invalid = assertInstanceOf(PolicyLoad.Invalid.class, PolicyLoader.load(file));
+    assertEquals(1, invalid.errors().size());
+    String error = invalid.errors().get(0).toString();
+    assertTrue(error.startsWith(file + ":2:"), error);
+    assertTrue(error.contains("invalid TOML"), error);
+  }
+}
