@@ -70,26 +70,21 @@ final class RuleReader {
           "units",
           "paths",
           "access");
+
+  /** An allow rule takes every deny key, then the keys that shape what it grants. */
   static final List<String> ALLOW_KEYS =
-      List.of(
-          "name",
-          "users",
-          "groups",
-          "uids",
-          "gids",
-          "any",
-          "executables",
-          "units",
-          "paths",
-          "access",
-          "types",
-          "create_mode",
-          "create_exclusive",
-          "create_owner",
-          "same_mount",
-          "max_links",
-          "owner",
-          "append_only_inode");
+      java.util.stream.Stream.concat(
+              DENY_KEYS.stream(),
+              java.util.stream.Stream.of(
+                  "types",
+                  "create_mode",
+                  "create_exclusive",
+                  "create_owner",
+                  "same_mount",
+                  "max_links",
+                  "owner",
+                  "append_only_inode"))
+          .toList();
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Pattern MODE = Pattern.compile("[0-7]{3,4}");
