@@ -83,20 +83,9 @@ final class DaemonProcess implements AutoCloseable {
       throws IOException {
     List<String> command = new ArrayList<>(wrapper);
     command.add(java());
-    command.add("--enable-native-access=ALL-UNNAMED");
-    command.add("--add-opens=java.base/java.io=ALL-UNNAMED");
-    // The heap and GC settings of the launchers (./filebroker, packaging/launcher/filebroker),
-    // so that tests exercise the memory and pause behaviour that ships.
-    command.addAll(
-        List.of(
-            "-XX:+UseSerialGC",
-            "-Xms8m",
-            "-Xmx64m",
-            "-Xmn4m",
-            "-Xss256k",
-            "-XX:MaxMetaspaceSize=64m",
-            "-XX:ReservedCodeCacheSize=32m",
-            "-XX:-UsePerfData"));
+    // The launchers' JVM options (packaging/launcher/jvm.options), so that tests exercise the
+    // memory and pause behaviour that ships.
+    command.add("@" + home().resolve("packaging/launcher/jvm.options"));
     command.add("-jar");
     command.add(jar().toString());
     command.add("serve");
