@@ -127,6 +127,11 @@ public final class ControlServer implements AutoCloseable {
         }
         continue;
       }
+      if (closed) {
+        // The wake-up connection from close(), or a request that raced with it.
+        closeQuietly(connection);
+        break;
+      }
       try (connection) {
         serve(connection, handler);
         awaitHangUp(connection);
@@ -248,11 +253,21 @@ public final class ControlServer implements AutoCloseable {
   /**
    * Stops accepting, waits for the request being answered, and removes the socket file when this
    * daemon bound it.
+   *
+   * <p>An inherited socket is not closed: junixsocket's close calls {@code shutdown(SHUT_RDWR)}
+   * first, and shutting down a listening socket the service manager shares makes every later {@code
+   * connect(2)} fail with {@code ECONNREFUSED}, for the next daemon too (the same rule as the
+   * public socket's {@code ListeningSocket}). The accepting thread is woken by a connection of our
+   * own instead, and the descriptor is released when the process exits.
    */
   @Override
   public void close() throws IOException {
     closed = true;
-    server.close();
+    if (path.isEmpty()) {
+      wakeAcceptor();
+    } else {
+      server.close();
+    }
     Thread t;
     synchronized (this) {
       t = thread;
@@ -266,6 +281,28 @@ public final class ControlServer implements AutoCloseable {
     }
     if (path.isPresent()) {
       Files.deleteIfExists(path.get());
+    }
+  }
+
+  private void wakeAcceptor() {
+    synchronized (this) {
+      if (thread == null) {
+        return;
+      }
+    }
+    try {
+      // Once connected, the acceptor returns from accept(2), sees closed and stops.
+      AFUNIXSocket.connectTo(server.getLocalSocketAddress()).close();
+    } catch (IOException e) {
+      log.debug("Could not wake the control socket's acceptor: {}", e.toString());
+    }
+  }
+
+  private static void closeQuietly(AFUNIXSocket connection) {
+    try {
+      connection.close();
+    } catch (IOException e) {
+      log.debug("Could not close a control connection: {}", e.toString());
     }
   }
 }

@@ -22,6 +22,7 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.newsclub.net.unix.AFUNIXServerSocketChannel;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
@@ -142,5 +143,33 @@ class ControlServerTest {
             ControlClient.Reply.Failed.class,
             ControlClient.exchange(temp.resolve("none.sock"), new ControlRequest.Reload()));
     assertTrue(failed.message().startsWith("the daemon is not running"), failed.message());
+  }
+
+  @Test
+  void closingAnInheritedSocketLeavesItListeningForTheNextDaemon() throws Exception {
+    Path path = temp.resolve("activated.sock");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          // Stands in for the descriptor systemd passes: it outlives each daemon that takes it.
+          try (AFUNIXServerSocketChannel shared = AFUNIXServerSocketChannel.open()) {
+            shared.bind(AFUNIXSocketAddress.of(path));
+            for (int daemon = 1; daemon <= 2; daemon++) {
+              try (ControlServer server = ControlServer.inherited(shared)) {
+                server.start(handler);
+                var reply =
+                    assertInstanceOf(
+                        ControlClient.Reply.Answered.class,
+                        ControlClient.exchange(path, new ControlRequest.Status()));
+                assertTrue(reply.ok(), "daemon " + daemon + ": " + reply.body());
+              }
+            }
+            assertTrue(Files.exists(path), "an inherited socket belongs to the manager");
+            // After the last daemon stopped, a client still connects; it waits in the backlog.
+            try (AFUNIXSocket waiting = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(path))) {
+              assertTrue(waiting.isConnected());
+            }
+          }
+        });
   }
 }
