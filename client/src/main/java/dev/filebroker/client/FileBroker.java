@@ -63,21 +63,23 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  * owns its descriptor.
  *
  * <p><b>Reconnection.</b> When the daemon ends the connection (end of stream, {@code ECONNRESET},
- * {@code EPIPE}), as it does when it restarts, the library connects again, up to {@value
- * #RECONNECT_ATTEMPTS} attempts with a short, growing pause between them, and sends again the
- * requests that were never answered. A request was <em>never answered</em> when this library had
- * not received its whole reply frame when the connection ended; a request whose reply was received
- * is never sent again. (Linux and junixsocket caveat: a write that fails because the daemon hung up
- * makes junixsocket close the socket, so replies that had reached the socket but were not read yet
- * are lost with it, and their requests count as never answered.) The daemon may nevertheless have
- * carried out an unanswered request whose reply was lost (a daemon stopping with SIGTERM answers
- * everything it read before it closes, so a graceful restart loses no reply; a crash can). Only
- * requests that are harmless to carry out twice are therefore sent again: an {@link #open} without
- * {@link Access#CREATE} and {@link Access#TRUNCATE} (no {@code O_CREAT}, no {@code O_TRUNC}), and
- * an {@link #openAll} under the same condition. Any other unanswered request fails with {@link
- * BrokerConnectionClosedException}, whose message says it may or may not have been carried out. A
- * request is sent at most {@value #MAX_SENDS} times. A protocol error, a failed reconnection or
- * {@link #close()} ends the {@code FileBroker} for good.
+ * {@code EPIPE}), as it does when it restarts or when the connection stayed idle longer than its
+ * {@code idle_timeout_seconds}, the library connects again, up to {@value #RECONNECT_ATTEMPTS}
+ * attempts with a short, growing pause between them: at once when requests are waiting for an
+ * answer, otherwise with the next request, so that an idle client holds no connection. It sends
+ * again the requests that were never answered. A request was <em>never answered</em> when this
+ * library had not received its whole reply frame when the connection ended; a request whose reply
+ * was received is never sent again. (Linux and junixsocket caveat: a write that fails because the
+ * daemon hung up makes junixsocket close the socket, so replies that had reached the socket but
+ * were not read yet are lost with it, and their requests count as never answered.) The daemon may
+ * nevertheless have carried out an unanswered request whose reply was lost (a daemon stopping with
+ * SIGTERM answers everything it read before it closes, so a graceful restart loses no reply; a
+ * crash can). Only requests that are harmless to carry out twice are therefore sent again: an
+ * {@link #open} without {@link Access#CREATE} and {@link Access#TRUNCATE} (no {@code O_CREAT}, no
+ * {@code O_TRUNC}), and an {@link #openAll} under the same condition. Any other unanswered request
+ * fails with {@link BrokerConnectionClosedException}, whose message says it may or may not have
+ * been carried out. A request is sent at most {@value #MAX_SENDS} times. A protocol error, a failed
+ * reconnection or {@link #close()} ends the {@code FileBroker} for good.
  *
  * <p>Linux only: the descriptors arrive as {@code SCM_RIGHTS} ancillary data through junixsocket.
  * The JVM needs {@code --add-opens=java.base/java.io=ALL-UNNAMED} for junixsocket to track the
@@ -129,6 +131,9 @@ public final class FileBroker implements AutoCloseable {
   private volatile AFUNIXSocketChannel channel;
   private volatile Thread reader;
   private long generation = 1;
+  // Set, under sendLock, when a connection ended with nothing left to send again: the next request
+  // connects first. A client that stays idle past the daemon's idle timeout holds no connection.
+  private Optional<BrokerConnectionClosedException> disconnected = Optional.empty();
   private final ConcurrentHashMap<Integer, PendingOpen> pending = new ConcurrentHashMap<>();
   private final AtomicInteger lastRequestId = new AtomicInteger();
   private final AtomicReference<IOException> failure = new AtomicReference<>();
@@ -460,6 +465,9 @@ public final class FileBroker implements AutoCloseable {
    */
   private void send(Request request, Sending sending) {
     synchronized (sendLock) {
+      if (disconnected.isPresent() && !connectAgain(disconnected.get())) {
+        return; // fail() has failed this request with everything else
+      }
       sending.generation = generation;
       sending.sends++;
       write(request);
@@ -837,6 +845,27 @@ public final class FileBroker implements AutoCloseable {
                       "OPEN_MANY of " + many.paths().size() + " paths", many.flags(), cause));
         }
       }
+      if (resend.isEmpty()) {
+        disconnected = Optional.of(cause);
+        return;
+      }
+      if (!connectAgain(cause)) {
+        return;
+      }
+      for (int i = 0; i < resend.size(); i++) {
+        resending.get(i).generation = generation;
+        resending.get(i).sends++;
+        write(resend.get(i));
+      }
+    }
+  }
+
+  /**
+   * Connects again after the connection ended with {@code cause}, under sendLock; false when no
+   * connection could be made (everything waiting has then failed) or the broker was closed.
+   */
+  private boolean connectAgain(BrokerConnectionClosedException cause) {
+    synchronized (sendLock) {
       AFUNIXSocketChannel fresh;
       try {
         fresh = reconnect();
@@ -852,22 +881,19 @@ public final class FileBroker implements AutoCloseable {
                     + " attempts: "
                     + e.getMessage(),
                 e));
-        return;
+        return false;
       }
       if (failure.get() != null) {
         // Closed while connecting.
         readerStopped(fresh);
-        return;
+        return false;
       }
       generation++;
+      disconnected = Optional.empty();
       channel = fresh;
       reader = newReader(fresh, generation);
       reader.start();
-      for (int i = 0; i < resend.size(); i++) {
-        resending.get(i).generation = generation;
-        resending.get(i).sends++;
-        write(resend.get(i));
-      }
+      return true;
     }
   }
 

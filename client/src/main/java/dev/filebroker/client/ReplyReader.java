@@ -1,6 +1,8 @@
 package dev.filebroker.client;
 
 import dev.filebroker.protocol.Decoded;
+import dev.filebroker.protocol.ErrorCode;
+import dev.filebroker.protocol.ErrorReply;
 import dev.filebroker.protocol.FrameCodec;
 import dev.filebroker.protocol.Protocol;
 import dev.filebroker.protocol.Reply;
@@ -10,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
@@ -28,6 +31,8 @@ final class ReplyReader implements Runnable {
   private final FileBroker broker;
   private final long generation;
   private final ArrayDeque<FileDescriptor> descriptors = new ArrayDeque<>();
+  // The daemon's TIMEOUT notice, when it sent one before closing.
+  private Optional<String> timedOut = Optional.empty();
   // A frame is at most MAX_FRAME_SIZE; after compact() at most one partial frame remains.
   private final ByteBuffer buffer = ByteBuffer.allocateDirect(Protocol.MAX_FRAME_SIZE);
 
@@ -42,7 +47,12 @@ final class ReplyReader implements Runnable {
     BrokerConnectionClosedException lost = null;
     try {
       readLoop();
-      lost = new BrokerConnectionClosedException("The daemon closed the connection", null);
+      lost =
+          new BrokerConnectionClosedException(
+              timedOut
+                  .map(why -> "The daemon closed the connection: " + why)
+                  .orElse("The daemon closed the connection"),
+              null);
     } catch (BrokerProtocolException e) {
       broker.fail(e);
     } catch (IOException e) {
@@ -111,6 +121,12 @@ final class ReplyReader implements Runnable {
   }
 
   private void deliver(Reply reply) throws IOException {
+    if (reply instanceof ErrorReply error && error.code() == ErrorCode.TIMEOUT.code()) {
+      // The daemon ends a connection it considers idle (or stalled) with this notice, then
+      // closes it: an end of the connection like any other, not a broken protocol.
+      timedOut = Optional.of(error.message());
+      return;
+    }
     int count = reply.descriptorCount();
     if (descriptors.size() < count) {
       throw new BrokerProtocolException(
