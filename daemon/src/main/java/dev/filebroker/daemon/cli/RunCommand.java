@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -158,11 +159,14 @@ final class RunCommand implements Callable<Integer> {
   /**
    * Passes SIGHUP, SIGINT, SIGQUIT and SIGTERM that reach this JVM on to the command. Installed
    * before the command starts, so that a signal arriving meanwhile is held and passed on once it
-   * runs rather than ending the JVM and leaving the command behind.
+   * runs rather than ending the JVM and leaving the command behind. SIGINT and SIGQUIT are not
+   * passed on while both run in the foreground process group of a terminal: the terminal signals
+   * the whole group, so the command has its own copy already (one ^C is one SIGINT for it).
    */
   static final class SignalForwarder {
     private static final Map<String, Integer> FORWARDED =
         Map.of("HUP", 1, "INT", 2, "QUIT", 3, "TERM", 15);
+    private static final Set<Integer> KEYBOARD = Set.of(2, 3);
 
     private final Object lock = new Object();
     private Child child; // guarded by lock; null until attached
@@ -198,7 +202,7 @@ final class RunCommand implements Callable<Integer> {
       synchronized (lock) {
         if (child == null) {
           pending.add(signal);
-        } else {
+        } else if (!(KEYBOARD.contains(signal) && TerminalGroup.reachesDirectly(child.pid()))) {
           child.signal(signal);
         }
       }

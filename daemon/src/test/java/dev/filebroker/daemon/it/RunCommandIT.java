@@ -177,6 +177,86 @@ class RunCommandIT {
   }
 
   @Test
+  void sigintToFilebrokerOutsideATerminalReachesTheCommand() {
+    Command r =
+        run(
+            "--",
+            "sh",
+            "-c",
+            "sleep 30 >/dev/null 2>&1 & trap \"kill $!; exit 42\" INT; kill -INT $PPID; wait");
+    assertEquals(42, r.exitCode(), r.stderr());
+  }
+
+  @Test
+  void oneControlCAtATerminalIsOneSigintForTheCommand() throws Exception {
+    // A pseudo-terminal whose foreground process group holds the filebroker JVM and, as its
+    // child, the command. ^C signals the whole group: the command must count one SIGINT, not a
+    // second one passed on by filebroker. SIGTERM, which no terminal sends, is still passed on.
+    Path count = tree.root().resolve("markers/sigints");
+    String counter =
+        """
+        import signal, sys, time
+        def count(signum, frame):
+            with open(sys.argv[1], "a") as f:
+                f.write("INT\\n")
+        signal.signal(signal.SIGINT, count)
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(7))
+        print("ready", flush=True)
+        while True:
+            time.sleep(0.05)
+        """;
+    String terminal =
+        """
+        import os, pty, sys, time
+        pid, master = pty.fork()
+        if pid == 0:
+            os.execvp(sys.argv[1], sys.argv[1:])
+        seen = b""
+        while b"ready" not in seen:
+            seen += os.read(master, 4096)
+        os.write(master, b"\\x03")
+        time.sleep(1.5)
+        os.kill(pid, 15)
+        while True:
+            try:
+                os.read(master, 4096)
+            except OSError:
+                break
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+        """;
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "/usr/bin/python3",
+                "-c",
+                terminal,
+                "setpriv",
+                "--reuid=" + NOBODY,
+                "--regid=" + NOBODY,
+                "--clear-groups",
+                DaemonProcess.java(),
+                "@" + DaemonProcess.home().resolve("packaging/launcher/jvm.options"),
+                "-Djna.tmpdir=" + tree.root().resolve("markers"),
+                "-jar",
+                jar.toString(),
+                "run",
+                "--socket",
+                daemon.socket().toString(),
+                "--fd",
+                "3=" + path("secret.txt"),
+                "--",
+                "/usr/bin/python3",
+                "-c",
+                counter,
+                count.toString()));
+    Command r = assertTimeoutPreemptively(TIMEOUT, () -> Command.run(cmd, ""));
+    assertEquals(0, r.exitCode(), r.stderr());
+    assertEquals("7", r.stdout().strip(), "the forwarded SIGTERM ended the command: " + r.stderr());
+    assertEquals(List.of("INT"), Files.readAllLines(count), "SIGINTs the command received");
+  }
+
+  @Test
   void unexecutableCommandExits126() {
     Command r = run("--", path("secret.txt"));
     assertEquals(126, r.exitCode(), r.stderr());
