@@ -56,15 +56,7 @@ class AliasIT {
 
   @AfterAll
   void stopDaemon() throws Exception {
-    try {
-      if (daemon != null) {
-        daemon.close();
-      }
-    } finally {
-      if (tree != null) {
-        tree.close();
-      }
-    }
+    Daemons.stop(daemon, tree);
   }
 
   private static Command run(String... command) throws Exception {

@@ -150,18 +150,7 @@ class BrokerEndToEndIT {
 
   @AfterAll
   void stopDaemon() throws Exception {
-    try {
-      if (daemon != null) {
-        assertEquals(0, daemon.stop(), "daemon exit status after SIGTERM");
-      }
-    } finally {
-      if (daemon != null) {
-        daemon.close();
-      }
-      if (tree != null) {
-        tree.close();
-      }
-    }
+    Daemons.stop(daemon, tree);
   }
 
   private Command openAsNobody(String... args) throws Exception {

@@ -1,5 +1,7 @@
 package dev.filebroker.daemon.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +27,25 @@ final class Daemons {
         configFile.toString(),
         "--policy",
         policyDir.toString());
+  }
+
+  /**
+   * Ends a test class's daemon: SIGTERM, which it must answer with exit status 0, then its test
+   * tree. Either may be null when set-up failed part way; the tree is removed in any case.
+   */
+  static void stop(DaemonProcess daemon, TestTree tree) throws Exception {
+    try {
+      if (daemon != null) {
+        assertEquals(0, daemon.stop(), "daemon exit status after SIGTERM:\n" + daemon.output());
+      }
+    } finally {
+      if (daemon != null) {
+        daemon.close();
+      }
+      if (tree != null) {
+        tree.close();
+      }
+    }
   }
 
   /**

@@ -40,15 +40,7 @@ class DescriptorPassingIT {
 
   @AfterAll
   void stopDaemon() throws Exception {
-    try {
-      if (daemon != null) {
-        daemon.close();
-      }
-    } finally {
-      if (tree != null) {
-        tree.close();
-      }
-    }
+    Daemons.stop(daemon, tree);
   }
 
   @Test

@@ -67,18 +67,7 @@ class ExampleClientsIT {
 
   @AfterAll
   void stop() throws Exception {
-    try {
-      if (daemon != null) {
-        assertEquals(0, daemon.stop(), "daemon exit status after SIGTERM");
-      }
-    } finally {
-      if (daemon != null) {
-        daemon.close();
-      }
-      if (tree != null) {
-        tree.close();
-      }
-    }
+    Daemons.stop(daemon, tree);
   }
 
   private Command c(String path) throws Exception {

@@ -85,15 +85,7 @@ class IdentityIT {
 
   @AfterAll
   void stopDaemon() throws Exception {
-    try {
-      if (daemon != null) {
-        daemon.close();
-      }
-    } finally {
-      if (tree != null) {
-        tree.close();
-      }
-    }
+    Daemons.stop(daemon, tree);
   }
 
   private List<String> auditLines(Path path) throws Exception {

@@ -481,18 +481,7 @@ class MalformedInputIT {
 
   @AfterAll
   void stopDaemon() throws Exception {
-    try {
-      if (daemon != null) {
-        assertEquals(0, daemon.stop(), "daemon exit status after SIGTERM");
-      }
-    } finally {
-      if (daemon != null) {
-        daemon.close();
-      }
-      if (tree != null) {
-        tree.close();
-      }
-    }
+    Daemons.stop(daemon, tree);
   }
 
   @Order(1)

@@ -100,15 +100,7 @@ class RenameRaceIT {
 
   @AfterAll
   void tearDown() throws Exception {
-    try {
-      if (daemon != null) {
-        daemon.close();
-      }
-    } finally {
-      if (tree != null) {
-        tree.close();
-      }
-    }
+    Daemons.stop(daemon, tree);
   }
 
   private static void run(String... command) throws Exception {
