@@ -187,9 +187,15 @@ class SocketActivationTest {
             .redirectError(dir.resolve("probe.err").toFile())
             .start();
     try {
-      Path firstSocket = Path.of(activateArgs.get(activateArgs.indexOf("-l") + 1));
+      // The activator binds its sockets one after another: the trigger may use any of them.
+      List<Path> sockets = new ArrayList<>();
+      for (int i = 0; i < activateArgs.size() - 1; i++) {
+        if (activateArgs.get(i).equals("-l")) {
+          sockets.add(Path.of(activateArgs.get(i + 1)));
+        }
+      }
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (!Files.exists(firstSocket) && System.nanoTime() < deadline) {
+      while (!sockets.stream().allMatch(Files::exists) && System.nanoTime() < deadline) {
         Thread.sleep(20);
       }
       trigger.run();
