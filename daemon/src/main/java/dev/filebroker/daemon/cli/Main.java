@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.cli;
 
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -30,6 +31,10 @@ public final class Main implements Runnable {
 
   /** Runs the command line and returns its exit status (for tests). */
   public static int execute(String... args) {
+    Optional<ServeCommand> serve = ServeArguments.parse(args);
+    if (serve.isPresent()) {
+      return ServeArguments.run(serve.get());
+    }
     return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
   }
 
