@@ -40,6 +40,16 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand");
+    throw Usage.missingSubcommand(spec);
+  }
+
+  /**
+   * Builds picocli's exception apart from {@code Main}, so that checking {@code Main}'s code when
+   * the daemon starts loads no picocli class.
+   */
+  private static final class Usage {
+    static RuntimeException missingSubcommand(CommandLine.Model.CommandSpec spec) {
+      return new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand");
+    }
   }
 }
