@@ -96,9 +96,14 @@ public final class Daemon implements ControlHandler {
     Statistics statistics = new Statistics();
     this.statistics = statistics;
     List<ListeningSocket> listeners = new ArrayList<>();
-    try (FileOpener opener = createdOpener;
+    // The opener is closed before the audit log, as requests still in flight after the stop
+    // timeout must fail rather than hand out a file that is never audited; listed first as well
+    // (closing it twice is harmless), so that it is closed if the service manager or the audit
+    // log cannot be opened.
+    try (createdOpener;
         ServiceManager manager = ServiceManager.fromEnvironment();
         AuditLog audit = config.audit().open();
+        FileOpener opener = createdOpener;
         Endpoints endpoints = Endpoints.start(config.endpoints(), opener, audit)) {
       this.manager = manager;
       List<ActivatedSocket> inherited = SocketActivation.inherit();
