@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.cli;
 
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -30,11 +31,25 @@ public final class Main implements Runnable {
 
   /** Runs the command line and returns its exit status (for tests). */
   public static int execute(String... args) {
+    Optional<ServeCommand> serve = ServeArguments.parse(args);
+    if (serve.isPresent()) {
+      return ServeArguments.run(serve.get());
+    }
     return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
   }
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand");
+    throw Usage.missingSubcommand(spec);
+  }
+
+  /**
+   * Builds picocli's exception apart from {@code Main}, so that checking {@code Main}'s code when
+   * the daemon starts loads no picocli class.
+   */
+  private static final class Usage {
+    static RuntimeException missingSubcommand(CommandLine.Model.CommandSpec spec) {
+      return new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand");
+    }
   }
 }

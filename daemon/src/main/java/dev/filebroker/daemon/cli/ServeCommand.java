@@ -38,14 +38,16 @@ final class ServeCommand implements Callable<Integer> {
     DaemonConfig settings = DaemonConfig.defaults();
     Path file = config != null ? config : DaemonConfig.DEFAULT_FILE;
     if (config != null || Files.exists(file)) {
-      switch (DaemonConfigLoader.load(file)) {
-        case DaemonConfigLoader.Result.Invalid invalid -> {
-          System.err.println("filebroker: refusing to start: the configuration has errors");
-          invalid.errors().forEach(System.err::println);
-          return 1;
+      // instanceof rather than a pattern switch: the switch's bootstrap method costs start-up.
+      DaemonConfigLoader.Result result = DaemonConfigLoader.load(file);
+      if (result instanceof DaemonConfigLoader.Result.Invalid invalid) {
+        System.err.println("filebroker: refusing to start: the configuration has errors");
+        for (String error : invalid.errors()) {
+          System.err.println(error);
         }
-        case DaemonConfigLoader.Result.Loaded loaded -> settings = loaded.config();
+        return 1;
       }
+      settings = ((DaemonConfigLoader.Result.Loaded) result).config();
     }
     if (policy != null) {
       settings = settings.withPolicy(policy.toAbsolutePath());

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.tomlj.Toml;
@@ -66,6 +67,12 @@ public final class DaemonConfigLoader {
     } catch (IOException e) {
       return new Result.Invalid(List.of(file + ": could not read: " + e.getMessage()));
     }
+    // Plain files (the shipped one) are read without tomlj; any doubt, and any error, is left to
+    // tomlj, so that every message comes from one parser with exact positions.
+    Optional<PlainToml> plain = PlainToml.parse(text);
+    if (plain.isPresent() && read(file, plain.get()) instanceof Result.Loaded loaded) {
+      return loaded;
+    }
     TomlParseResult toml;
     try {
       toml = Toml.parse(text);
@@ -78,6 +85,12 @@ public final class DaemonConfigLoader {
     if (!errors.isEmpty()) {
       return new Result.Invalid(errors);
     }
+    return read(file, toml);
+  }
+
+  /** The configuration in the parsed file {@code toml}, or every error in it. */
+  private static Result read(Path file, TomlTable toml) {
+    List<String> errors = new ArrayList<>();
     DaemonConfig d = DaemonConfig.defaults();
     unknownKeys(file, toml, TOP_KEYS, "the top level", errors);
     Path base = file.toAbsolutePath().getParent();

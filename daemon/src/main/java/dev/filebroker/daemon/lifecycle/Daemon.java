@@ -41,7 +41,16 @@ import org.slf4j.LoggerFactory;
  * the requests in flight.
  */
 public final class Daemon implements ControlHandler {
-  private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+  // Logging is set up on another thread during start-up (StartupWork): the logger is made on
+  // first use, which is after that.
+  private static final class LogHolder {
+    static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+  }
+
+  private static Logger log() {
+    return LogHolder.LOG;
+  }
+
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(4);
 
   /** The {@code FileDescriptorName=} of a socket unit's control socket. */
@@ -63,14 +72,23 @@ public final class Daemon implements ControlHandler {
 
   /** Serves until SIGTERM or SIGINT; returns the process exit status. */
   public int run() throws IOException, InterruptedException {
-    PolicyLoad load = CheckedPolicyLoader.load(config.policy());
+    StartupWork startup = StartupWork.begin();
+    PolicyLoad load;
+    try {
+      load = CheckedPolicyLoader.load(config.policy());
+    } catch (RuntimeException | Error e) {
+      startup.abandon();
+      throw e;
+    }
     if (load instanceof PolicyLoad.Invalid invalid) {
+      startup.abandon();
       console.println("filebroker: refusing to start: the policy has errors");
       for (PolicyError e : invalid.errors()) {
         console.println(e);
       }
       return 1;
     }
+    FileOpener createdOpener = startup.opener();
     PolicyLoad.Loaded loaded = (PolicyLoad.Loaded) load;
     policies =
         new PolicyHolder(new PolicyHolder.Loaded(loaded.policy(), config.policy(), Instant.now()));
@@ -78,9 +96,14 @@ public final class Daemon implements ControlHandler {
     Statistics statistics = new Statistics();
     this.statistics = statistics;
     List<ListeningSocket> listeners = new ArrayList<>();
-    try (ServiceManager manager = ServiceManager.fromEnvironment();
+    // The opener is closed before the audit log, as requests still in flight after the stop
+    // timeout must fail rather than hand out a file that is never audited; listed first as well
+    // (closing it twice is harmless), so that it is closed if the service manager or the audit
+    // log cannot be opened.
+    try (createdOpener;
+        ServiceManager manager = ServiceManager.fromEnvironment();
         AuditLog audit = config.audit().open();
-        FileOpener opener = FileOpener.create();
+        FileOpener opener = createdOpener;
         Endpoints endpoints = Endpoints.start(config.endpoints(), opener, audit)) {
       this.manager = manager;
       List<ActivatedSocket> inherited = SocketActivation.inherit();
@@ -110,13 +133,14 @@ public final class Daemon implements ControlHandler {
       Signals.handle("INT", stopRequested::countDown);
       server.start();
       control.start(this);
-      log.info("Control socket on {}", control.where());
-      log.info(
-          "Listening on {} with {} rules from {}",
-          where,
-          loaded.policy().ruleCount(),
-          config.policy());
-      log.info("Serving {} fixed endpoints", endpoints.size());
+      log().info("Control socket on {}", control.where());
+      log()
+          .info(
+              "Listening on {} with {} rules from {}",
+              where,
+              loaded.policy().ruleCount(),
+              config.policy());
+      log().info("Serving {} fixed endpoints", endpoints.size());
       console.println("filebroker: listening on " + where);
       console.flush();
       manager.ready(statistics.summary());
@@ -140,7 +164,7 @@ public final class Daemon implements ControlHandler {
         timers.shutdownNow();
         control.close();
       }
-      log.info("Stopping: {}", statistics.summary());
+      log().info("Stopping: {}", statistics.summary());
       manager.stopping();
       server.stop(STOP_TIMEOUT);
     } catch (EndpointBindException e) {
@@ -196,19 +220,24 @@ public final class Daemon implements ControlHandler {
     PolicyLoad load = CheckedPolicyLoader.load(config.policy());
     return switch (load) {
       case PolicyLoad.Invalid invalid -> {
-        log.error(
-            "Could not reload the policy from {}: {} errors; the previous policy stays in force",
-            config.policy(),
-            invalid.errors().size());
+        log()
+            .error(
+                "Could not reload the policy from {}: {} errors; the previous policy stays in"
+                    + " force",
+                config.policy(),
+                invalid.errors().size());
         for (PolicyError e : invalid.errors()) {
-          log.error("Could not reload the policy: {}", e);
+          log().error("Could not reload the policy: {}", e);
         }
         yield new ReloadOutcome.Rejected(config.policy(), invalid.errors());
       }
       case PolicyLoad.Loaded loaded -> {
         policies.replace(new PolicyHolder.Loaded(loaded.policy(), config.policy(), Instant.now()));
-        log.info(
-            "Reloaded the policy from {}: {} rules", config.policy(), loaded.policy().ruleCount());
+        log()
+            .info(
+                "Reloaded the policy from {}: {} rules",
+                config.policy(),
+                loaded.policy().ruleCount());
         yield new ReloadOutcome.Reloaded(config.policy(), loaded.policy().ruleCount());
       }
     };

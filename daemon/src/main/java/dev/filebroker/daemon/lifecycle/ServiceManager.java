@@ -12,8 +12,6 @@ import org.slf4j.LoggerFactory;
  * logged and otherwise ignored: a lost STATUS line must never take the broker down.
  */
 final class ServiceManager implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(ServiceManager.class);
-
   private final Optional<SdNotify> notify;
 
   ServiceManager(Optional<SdNotify> notify) {
@@ -64,8 +62,13 @@ final class ServiceManager implements AutoCloseable {
     try {
       notification.sendTo(notify.get());
     } catch (IOException e) {
-      log.warn("Could not notify the service manager: {}", e.toString());
+      log().warn("Could not notify the service manager: {}", e.toString());
     }
+  }
+
+  // Looked up when needed: the daemon makes a ServiceManager before logging is set up.
+  private static Logger log() {
+    return LoggerFactory.getLogger(ServiceManager.class);
   }
 
   @Override
@@ -74,7 +77,7 @@ final class ServiceManager implements AutoCloseable {
       try {
         notify.get().close();
       } catch (IOException e) {
-        log.debug("Could not close the notification socket: {}", e.toString());
+        log().debug("Could not close the notification socket: {}", e.toString());
       }
     }
   }

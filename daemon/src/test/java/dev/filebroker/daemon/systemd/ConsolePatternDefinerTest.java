@@ -3,18 +3,14 @@ package dev.filebroker.daemon.systemd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The pattern choice, and the shipped logback.xml end to end in a child JVM (its environment is the
- * only way to set JOURNAL_STREAM).
+ * The pattern choice, and the built-in logging configuration end to end in a child JVM (its
+ * environment is the only way to set JOURNAL_STREAM).
  */
 @Timeout(60)
 class ConsolePatternDefinerTest {
@@ -35,7 +31,7 @@ class ConsolePatternDefinerTest {
 
   @Test
   void writesPriorityPrefixedLinesAndRawAuditToTheJournal() throws Exception {
-    List<String> lines = runProbe(true);
+    List<String> lines = LoggingProbe.run(true);
     assertEquals(
         List.of(
             "<6>dev.filebroker.daemon.server.Server: Listening on /run/filebroker/filebroker.sock",
@@ -50,7 +46,7 @@ class ConsolePatternDefinerTest {
 
   @Test
   void writesTimestampLevelThreadAndLoggerOnATerminal() throws Exception {
-    List<String> lines = runProbe(false);
+    List<String> lines = LoggingProbe.run(false);
     assertEquals(4, lines.size(), "lines: " + lines);
     assertTrue(
         lines
@@ -62,23 +58,5 @@ class ConsolePatternDefinerTest {
         "line: " + lines.get(0));
     assertTrue(lines.get(1).contains(" WARN  [main] "), "line: " + lines.get(1));
     assertTrue(lines.contains("{\"decision\":\"allow\",\"uid\":65534}"), "lines: " + lines);
-  }
-
-  private static List<String> runProbe(boolean journal) throws IOException, InterruptedException {
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                LoggingProbe.class.getName())
-            .redirectErrorStream(true);
-    builder.environment().remove("JOURNAL_STREAM");
-    if (journal) {
-      builder.environment().put("JOURNAL_STREAM", "8:12345");
-    }
-    Process process = builder.start();
-    byte[] out = process.getInputStream().readAllBytes();
-    assertTrue(process.waitFor(30, TimeUnit.SECONDS), "probe must exit");
-    return new String(out, StandardCharsets.UTF_8).lines().toList();
   }
 }
