@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 class ServeArgumentsTest {
   @Test
@@ -59,6 +60,27 @@ class ServeArgumentsTest {
       assertTrue(
           ServeArguments.parse(args).isEmpty(),
           "picocli reads and reports " + String.join(" ", args));
+    }
+  }
+
+  @Test
+  void everyCommandLineItReadsMeansTheSameToPicocli() {
+    String[][] lines = {
+      {"serve"},
+      {"serve", "--config", "c.toml", "--policy", "/etc/p.d"},
+      {"serve", "--socket=/tmp/a b.sock", "--control-socket", "/run/c.sock"},
+      {"serve", "--policy=p=q", "--config=/x"},
+      {"serve", "--control-socket", "c", "--socket", "s", "--policy", "p", "--config", "k"},
+    };
+    for (String[] args : lines) {
+      ServeCommand fast = ServeArguments.parse(args).orElseThrow();
+      CommandLine.ParseResult parsed = new CommandLine(new Main()).parseArgs(args).subcommand();
+      ServeCommand picocli = (ServeCommand) parsed.commandSpec().userObject();
+      String line = String.join(" ", args);
+      assertEquals(picocli.config, fast.config, line);
+      assertEquals(picocli.policy, fast.policy, line);
+      assertEquals(picocli.socket, fast.socket, line);
+      assertEquals(picocli.controlSocket, fast.controlSocket, line);
     }
   }
 }
