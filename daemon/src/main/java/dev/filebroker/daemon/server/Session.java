@@ -1,6 +1,7 @@
 package dev.filebroker.daemon.server;
 
 import dev.filebroker.daemon.fs.OpenedFile;
+import dev.filebroker.daemon.fs.SocketMessages;
 import dev.filebroker.daemon.policy.Caller;
 import dev.filebroker.protocol.Decoded;
 import dev.filebroker.protocol.ErrorCode;
@@ -8,8 +9,6 @@ import dev.filebroker.protocol.ErrorReply;
 import dev.filebroker.protocol.FrameCodec;
 import dev.filebroker.protocol.Protocol;
 import dev.filebroker.protocol.Request;
-import java.io.FileDescriptor;
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -49,6 +48,11 @@ final class Session {
   private final long id;
   private Registration registration;
 
+  /** The event loop's socket I/O, and this connection's descriptor, from {@link #attach}. */
+  private SocketMessages io;
+
+  private int socket = -1;
+
   /** Input received but not yet decoded (a partial frame, or frames held back by backpressure). */
   private byte[] pendingInput;
 
@@ -83,8 +87,11 @@ final class Session {
     this.lastActivityNanos = System.nanoTime();
   }
 
-  void attach(Registration registration) {
+  /** Joins an event loop: its registration, its socket I/O, and the connection's descriptor. */
+  void attach(Registration registration, SocketMessages io, int socket) {
     this.registration = registration;
+    this.io = io;
+    this.socket = socket;
   }
 
   long id() {
@@ -133,13 +140,14 @@ final class Session {
     in.limit(Math.min(in.capacity(), in.position() + READ_QUANTUM));
     int n;
     try {
-      n = channel.read(in);
+      n = io.receive(socket, in);
     } catch (IOException e) {
       log.debug("Could not read from connection {}: {}", id, e.toString());
       close();
       return -1;
     }
-    if (receivedDescriptors()) {
+    if (io.receivedDescriptors() > 0 || io.descriptorsTruncated()) {
+      refuseDescriptors(io.receivedDescriptors(), io.descriptorsTruncated());
       return -1;
     }
     in.flip();
@@ -366,23 +374,7 @@ final class Session {
    * references from then on).
    */
   private void send(ByteBuffer bytes, List<OpenedFile> files) throws IOException {
-    int n;
-    if (files.isEmpty()) {
-      n = channel.write(bytes);
-    } else {
-      FileDescriptor[] fds = new FileDescriptor[files.size()];
-      for (int k = 0; k < fds.length; k++) {
-        fds[k] = files.get(k).fileDescriptor();
-      }
-      channel.setOutboundFileDescriptors(fds);
-      try {
-        n = channel.write(bytes);
-      } finally {
-        // Never let descriptors linger for a later write: they may be closed and reused by then.
-        channel.setOutboundFileDescriptors();
-      }
-    }
-    if (n > 0) {
+    if (io.send(socket, bytes, files) > 0) {
       closeAll(files);
     }
   }
@@ -426,26 +418,16 @@ final class Session {
     }
   }
 
-  /** A client that attaches descriptors breaks the protocol: close them, answer, hang up. */
-  private boolean receivedDescriptors() {
-    FileDescriptor[] received;
-    try {
-      received = channel.getReceivedFileDescriptors();
-    } catch (IOException e) {
-      close();
-      return true;
-    }
-    if (received == null || received.length == 0) {
-      return false;
-    }
-    for (FileDescriptor fd : received) {
-      try {
-        new FileInputStream(fd).close();
-      } catch (IOException e) {
-        log.warn("Could not close a descriptor the client sent: {}", e.toString());
-      }
-    }
-    log.info("Client on connection {} sent {} descriptors; closing", id, received.length);
+  /**
+   * A client that attaches descriptors breaks the protocol: they are already closed; answer, hang
+   * up.
+   */
+  private void refuseDescriptors(int received, boolean truncated) {
+    log.info(
+        "Client on connection {} sent {} descriptors{}; closing",
+        id,
+        received,
+        truncated ? " and more than fit the control buffer" : "");
     statistics.protocolError();
     pendingInput = null;
     closing = true;
@@ -456,11 +438,13 @@ final class Session {
                 0,
                 ErrorCode.UNEXPECTED_DESCRIPTOR,
                 0,
-                "clients must not send descriptors; " + received.length + " received and closed")));
+                "clients must not send descriptors; "
+                    + received
+                    + (truncated ? " or more" : "")
+                    + " received and closed")));
     if (write(replies, ByteBuffer.allocate(Protocol.MAX_FRAME_SIZE))) {
       close();
     }
-    return true;
   }
 
   /** Closes the connection and every descriptor still waiting to be sent. */
