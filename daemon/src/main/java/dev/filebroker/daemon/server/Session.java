@@ -15,6 +15,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +54,14 @@ final class Session {
 
   private int socket = -1;
 
+  /** Asked once per path of a request: the uid's rate limit (made once, not per request). */
+  private final BooleanSupplier permit;
+
+  /** The replies of one {@link #process} call; reused, as is the descriptor list of a write. */
+  private final List<Response> replies = new ArrayList<>();
+
+  private final List<OpenedFile> chunkFiles = new ArrayList<>();
+
   /** Input received but not yet decoded (a partial frame, or frames held back by backpressure). */
   private byte[] pendingInput;
 
@@ -85,6 +94,7 @@ final class Session {
     this.uid = uidOf(caller);
     this.maxRequestsInFlight = maxRequestsInFlight;
     this.lastActivityNanos = System.nanoTime();
+    this.permit = () -> limits.tryRequest(uid);
   }
 
   /** Joins an event loop: its registration, its socket I/O, and the connection's descriptor. */
@@ -227,17 +237,19 @@ final class Session {
   }
 
   private void process(ByteBuffer in, ByteBuffer out) {
-    List<Response> replies = new ArrayList<>(Math.min(maxRequestsInFlight, 8));
+    List<Response> replies = this.replies;
+    replies.clear();
     while (!closing) {
       Decoded<Request> decoded = FrameCodec.decodeRequest(in);
       switch (decoded) {
         case Decoded.NeedMore<Request> more -> {
           flushOrHoldBack(replies, in, out);
+          replies.clear();
           return;
         }
         case Decoded.Frame<Request> frame ->
             // Every path counts against the rate: one for OPEN, one per entry of OPEN_MANY.
-            replies.add(handler.handle(caller, frame.message(), () -> limits.tryRequest(uid)));
+            replies.add(handler.handle(caller, frame.message(), permit));
         case Decoded.Rejected<Request> rejected -> {
           statistics.rejected();
           replies.add(
@@ -258,14 +270,17 @@ final class Session {
         }
       }
       if (replies.size() >= maxRequestsInFlight) {
-        if (!write(replies, out)) {
+        boolean written = write(replies, out);
+        replies.clear();
+        if (!written) {
           holdBack(in);
           return;
         }
-        replies.clear();
       }
     }
-    if (write(replies, out)) {
+    boolean written = write(replies, out);
+    replies.clear();
+    if (written) {
       close();
     }
   }
@@ -300,7 +315,8 @@ final class Session {
     try {
       while (i < n) {
         out.clear();
-        List<OpenedFile> files = new ArrayList<>(0);
+        List<OpenedFile> files = chunkFiles;
+        files.clear();
         Response first = replies.get(i);
         if (first.files().size() > perMessage) {
           FrameCodec.encode(first.reply(), out);
@@ -326,8 +342,10 @@ final class Session {
         }
         out.flip();
         emit(out, files);
+        files.clear();
       }
     } catch (IOException e) {
+      chunkFiles.clear();
       for (int j = i; j < n; j++) {
         replies.get(j).close();
       }
