@@ -331,7 +331,20 @@ public final class FrameCodec {
 
   /** The UTF-8 text of {@code length} bytes at {@code from}, or empty when it is not valid. */
   private static Optional<String> utf8(ByteBuffer in, int from, int length) {
-    ByteBuffer bytes = in.duplicate().position(from).limit(from + length);
+    // Most paths are ASCII, where UTF-8 and ISO-8859-1 agree: one copy, no decoder.
+    byte[] raw = new byte[length];
+    in.get(from, raw);
+    boolean ascii = true;
+    for (byte b : raw) {
+      if (b < 0) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      return Optional.of(new String(raw, StandardCharsets.ISO_8859_1));
+    }
+    ByteBuffer bytes = ByteBuffer.wrap(raw);
     try {
       return Optional.of(
           StandardCharsets.UTF_8

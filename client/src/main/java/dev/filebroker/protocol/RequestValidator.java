@@ -75,12 +75,14 @@ public final class RequestValidator {
       if (end < 0) {
         end = path.length();
       }
-      String component = path.substring(start, end);
-      if (component.isEmpty()) {
+      int length = end - start;
+      if (length == 0) {
         return Optional.of("path must not contain an empty component (//)");
       }
-      if (component.equals(".") || component.equals("..")) {
-        return Optional.of("path must not contain a '" + component + "' component");
+      if (path.charAt(start) == '.'
+          && (length == 1 || (length == 2 && path.charAt(start + 1) == '.'))) {
+        return Optional.of(
+            "path must not contain a '" + path.substring(start, end) + "' component");
       }
       start = end + 1;
     }

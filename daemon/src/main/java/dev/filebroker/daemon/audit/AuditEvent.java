@@ -1,5 +1,8 @@
 package dev.filebroker.daemon.audit;
 
+import java.nio.BufferOverflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -54,43 +57,65 @@ public record AuditEvent(
 
   /** The event as one JSON object on one line; keys in a fixed order. */
   public String toJson() {
-    StringBuilder b = new StringBuilder(256);
-    b.append("{\"time\":");
-    string(b, time.toString());
-    b.append(",\"pid\":").append(pid);
-    b.append(",\"uid\":").append(uid);
-    b.append(",\"gid\":").append(gid);
-    b.append(",\"groups\":[");
-    for (int i = 0; i < groups.size(); i++) {
-      if (i > 0) {
-        b.append(',');
+    for (int size = 512; ; size *= 2) {
+      ByteBuffer b = ByteBuffer.allocate(size);
+      if (writeJson(b)) {
+        return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8);
       }
-      b.append(Integer.toUnsignedString(groups.get(i)));
     }
-    b.append(']');
-    optional(b, "exe", executable);
-    optional(b, "unit", unit);
-    b.append(",\"path\":");
-    string(b, path);
-    b.append(",\"access\":");
-    string(b, access);
-    b.append(",\"decision\":");
-    string(b, decision);
-    optional(b, "rule", rule);
-    optional(b, "source", source);
-    b.append(",\"result\":");
-    string(b, result);
-    if (!reason.isEmpty()) {
-      b.append(",\"reason\":");
-      string(b, reason);
-    }
-    return b.append('}').toString();
   }
 
-  private static void optional(StringBuilder b, String key, Optional<String> value) {
+  /**
+   * Writes {@link #toJson()} as UTF-8 (no newline) at {@code b}'s position, without building the
+   * String. Returns false, with {@code b}'s position unchanged, when the line does not fit.
+   */
+  boolean writeJson(ByteBuffer b) {
+    int start = b.position();
+    try {
+      JsonBytes.ascii(b, "{\"time\":");
+      JsonBytes.instant(b, time);
+      JsonBytes.ascii(b, ",\"pid\":");
+      JsonBytes.number(b, pid);
+      JsonBytes.ascii(b, ",\"uid\":");
+      JsonBytes.number(b, uid);
+      JsonBytes.ascii(b, ",\"gid\":");
+      JsonBytes.number(b, gid);
+      JsonBytes.ascii(b, ",\"groups\":[");
+      for (int i = 0; i < groups.size(); i++) {
+        if (i > 0) {
+          b.put((byte) ',');
+        }
+        JsonBytes.number(b, Integer.toUnsignedLong(groups.get(i)));
+      }
+      b.put((byte) ']');
+      optional(b, ",\"exe\":", executable);
+      optional(b, ",\"unit\":", unit);
+      JsonBytes.ascii(b, ",\"path\":");
+      JsonBytes.string(b, path);
+      JsonBytes.ascii(b, ",\"access\":");
+      JsonBytes.string(b, access);
+      JsonBytes.ascii(b, ",\"decision\":");
+      JsonBytes.string(b, decision);
+      optional(b, ",\"rule\":", rule);
+      optional(b, ",\"source\":", source);
+      JsonBytes.ascii(b, ",\"result\":");
+      JsonBytes.string(b, result);
+      if (!reason.isEmpty()) {
+        JsonBytes.ascii(b, ",\"reason\":");
+        JsonBytes.string(b, reason);
+      }
+      b.put((byte) '}');
+      return true;
+    } catch (BufferOverflowException e) {
+      b.position(start);
+      return false;
+    }
+  }
+
+  private static void optional(ByteBuffer b, String key, Optional<String> value) {
     if (value.isPresent()) {
-      b.append(",\"").append(key).append("\":");
-      string(b, value.get());
+      JsonBytes.ascii(b, key);
+      JsonBytes.string(b, value.get());
     }
   }
 

@@ -35,6 +35,11 @@ public final class AuditLog implements AutoCloseable {
   interface Sink extends AutoCloseable {
     void write(String line);
 
+    /** Writes {@code event}'s line; a sink may encode it later, on its own thread. */
+    default void write(AuditEvent event) {
+      write(event.toJson());
+    }
+
     @Override
     void close();
   }
@@ -114,8 +119,12 @@ public final class AuditLog implements AutoCloseable {
   /** Records one decision (or counts it, when it repeats a recent identical denial). */
   public void record(AuditEvent event) {
     Objects.requireNonNull(event, "event == null");
-    for (String line : collapser.offer(event, wallClock.get())) {
+    DenialCollapser.Offered offered = collapser.offer(event, wallClock);
+    for (String line : offered.summaries()) {
       sink.write(line);
+    }
+    if (offered.writeEvent()) {
+      sink.write(event);
     }
   }
 

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Collapses bursts of identical denials so that a client cannot flood the audit log by repeating a
@@ -51,28 +52,38 @@ final class DenialCollapser {
     this.nanoClock = nanoClock;
   }
 
-  /** The lines to write for {@code event}: none when it is suppressed. */
-  List<String> offer(AuditEvent event, Instant now) {
-    if (open == 0 && !event.decision().equals("deny")) {
-      // Nothing to close and nothing to count: the periodic flush closes bursts opened meanwhile.
-      return List.of(event.toJson());
-    }
-    return offerLocked(event, now);
+  /**
+   * What to write for one event, in order: the summary lines of bursts that closed, then the event
+   * itself unless it is suppressed.
+   *
+   * @param summaries summary lines to write before the event
+   * @param writeEvent whether the event's own line is written
+   */
+  record Offered(List<String> summaries, boolean writeEvent) {
+    static final Offered EVENT_ONLY = new Offered(List.of(), true);
   }
 
-  private synchronized List<String> offerLocked(AuditEvent event, Instant now) {
+  /** What to write for {@code event}; {@code now} is asked only when a burst is open or begins. */
+  Offered offer(AuditEvent event, Supplier<Instant> now) {
+    if (open == 0 && !event.decision().equals("deny")) {
+      // Nothing to close and nothing to count: the periodic flush closes bursts opened meanwhile.
+      return Offered.EVENT_ONLY;
+    }
+    return offerLocked(event, now.get());
+  }
+
+  private synchronized Offered offerLocked(AuditEvent event, Instant now) {
     long nanos = nanoClock.getAsLong();
     List<String> lines = expireAt(nanos, now, false);
     if (!event.decision().equals("deny")) {
-      lines.add(event.toJson());
-      return lines;
+      return new Offered(lines, true);
     }
     Key key = new Key(event.uid(), event.path(), event.access(), event.rule(), event.result());
     Burst burst = bursts.get(key);
     if (burst != null) {
       burst.suppressed++;
       burst.last = event.time();
-      return lines;
+      return new Offered(lines, false);
     }
     if (bursts.size() >= MAX_BURSTS) {
       Iterator<Burst> oldest = bursts.values().iterator();
@@ -81,8 +92,7 @@ final class DenialCollapser {
     }
     bursts.put(key, new Burst(event, nanos));
     open = bursts.size();
-    lines.add(event.toJson());
-    return lines;
+    return new Offered(lines, true);
   }
 
   /** Summary lines of bursts whose window has closed, or of all bursts when {@code all}. */

@@ -39,7 +39,10 @@ final class FileSink implements AuditLog.Sink {
   private final String file;
   private final WritableByteChannel channel;
   private final boolean ownsChannel;
-  private final ArrayBlockingQueue<String> queue;
+
+  /** Lines (String) and events (AuditEvent), which the writer encodes itself. */
+  private final ArrayBlockingQueue<Object> queue;
+
   private final AtomicLong dropped = new AtomicLong();
 
   /** What the writer sends in one write(2); only the writer thread (or close) touches it. */
@@ -92,6 +95,14 @@ final class FileSink implements AuditLog.Sink {
     }
   }
 
+  /** Queues the event itself: the writer encodes it straight into its output buffer. */
+  @Override
+  public void write(AuditEvent event) {
+    if (!queue.offer(event)) {
+      dropped.incrementAndGet();
+    }
+  }
+
   /** How many lines were dropped and not yet reported. */
   long dropped() {
     return dropped.get();
@@ -122,7 +133,7 @@ final class FileSink implements AuditLog.Sink {
   }
 
   private void run() {
-    List<String> batch = new ArrayList<>(1024);
+    List<Object> batch = new ArrayList<>(1024);
     while (true) {
       boolean wrote = drainOnce(batch);
       if (!wrote) {
@@ -153,6 +164,29 @@ final class FileSink implements AuditLog.Sink {
     out.put(bytes).put((byte) '\n');
   }
 
+  /** Adds one event's line and its newline to the output buffer, like {@link #append(String)}. */
+  private void append(AuditEvent event) throws IOException {
+    if (appendWhole(event)) {
+      return;
+    }
+    flushOut();
+    if (!appendWhole(event)) {
+      // Larger than the whole buffer: the String way writes it alone.
+      append(event.toJson());
+    }
+  }
+
+  /** Adds the event's line and newline if both fit; otherwise leaves the buffer as it was. */
+  private boolean appendWhole(AuditEvent event) {
+    int start = out.position();
+    if (event.writeJson(out) && out.hasRemaining()) {
+      out.put((byte) '\n');
+      return true;
+    }
+    out.position(start);
+    return false;
+  }
+
   private void flushOut() throws IOException {
     out.flip();
     while (out.hasRemaining()) {
@@ -162,7 +196,7 @@ final class FileSink implements AuditLog.Sink {
   }
 
   /** Writes one batch; false when there was nothing to write. */
-  private boolean drainOnce(List<String> batch) {
+  private boolean drainOnce(List<Object> batch) {
     batch.clear();
     queue.drainTo(batch, 4096);
     long lost = dropped.getAndSet(0);
@@ -171,8 +205,12 @@ final class FileSink implements AuditLog.Sink {
     }
     out.clear();
     try {
-      for (String line : batch) {
-        append(line);
+      for (Object item : batch) {
+        if (item instanceof AuditEvent event) {
+          append(event);
+        } else {
+          append((String) item);
+        }
       }
       if (lost > 0) {
         append("{\"event\":\"dropped\",\"time\":\"" + Instant.now() + "\",\"count\":" + lost + "}");

@@ -3,8 +3,6 @@ package dev.filebroker.daemon.fs;
 import dev.filebroker.daemon.policy.FileType;
 import dev.filebroker.protocol.OpenFlags;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -17,14 +15,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * type with fstat and only then reopens that exact inode with the requested access through the
  * {@code /proc/self/fd/N} link of its own O_PATH descriptor, non-blocking, and checks that the
  * reopen reached the same device and inode. Blocking mode is restored afterwards unless the request
- * asked for O_NONBLOCK.
+ * asked for O_NONBLOCK. The {@code /proc/self/fd} directory is opened once, at creation, and
+ * checked to be procfs listing this process's descriptors; each reopen then looks up one name in it
+ * rather than walking {@code /proc/self/fd/N} from "/" (about a microsecond less per open).
  *
  * <p>Creation (O_CREAT) resolves the parent the same way and creates the last component with
  * O_CREAT|O_EXCL, so an existing file or symlink is never created over; an existing file then goes
  * the O_PATH way above. The mode of a created file is set with fchmod, so the daemon's umask does
  * not apply.
  *
- * <p>Needs {@code /proc} mounted. Thread-safe: {@link #open} may be called concurrently.
+ * <p>Needs {@code /proc} mounted (checked at creation). Thread-safe: {@link #open} may be called
+ * concurrently.
  */
 public final class FileOpener implements AutoCloseable {
   private static final int RESOLVE =
@@ -40,30 +41,87 @@ public final class FileOpener implements AutoCloseable {
   static final String FCNTL = "fcntl";
   static final String FCHMOD = "fchmod";
 
+  private static final int PROC_SUPER_MAGIC = 0x9fa0;
+
   private final int root;
+  private final int procFds;
   private final NativeFlags flags;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private FileOpener(int root, NativeFlags flags) {
+  private FileOpener(int root, int procFds, NativeFlags flags) {
     this.root = root;
+    this.procFds = procFds;
     this.flags = flags;
   }
 
   /**
-   * Opens the root directory handle every path is resolved beneath.
+   * Opens the root directory handle every path is resolved beneath, and this process's {@code
+   * /proc/self/fd} directory that opened files are reopened through.
    *
-   * @throws IOException when "/" cannot be opened
+   * @throws IOException when "/" or {@code /proc/self/fd} cannot be opened, or the latter is not
+   *     procfs listing this process's descriptors
    * @throws UnsupportedOperationException on an architecture whose open flags are not known
    */
   public static FileOpener create() throws IOException {
     NativeFlags flags = NativeFlags.host();
-    int fd =
-        LibC.openat2(
-            LibC.AT_FDCWD, "/", NativeFlags.O_PATH | flags.directory | NativeFlags.O_CLOEXEC, 0, 0);
+    int directory = NativeFlags.O_PATH | flags.directory | NativeFlags.O_CLOEXEC;
+    int fd = LibC.openat2(LibC.AT_FDCWD, "/", directory, 0, 0);
     if (fd < 0) {
       throw new IOException("Could not open the root directory \"/\": " + Errno.name(-fd));
     }
-    return new FileOpener(fd, flags);
+    try {
+      return new FileOpener(fd, openProcFds(fd, directory), flags);
+    } catch (IOException | RuntimeException e) {
+      Descriptors.close(fd);
+      throw e;
+    }
+  }
+
+  /**
+   * Opens {@code /proc/self/fd} ("self" is a plain symlink; magic links are refused) and checks
+   * that it is procfs and that its entry for {@code root} reopens the root directory, so that the
+   * directory lists this process's own descriptors.
+   */
+  private static int openProcFds(int root, int directory) throws IOException {
+    int procFds =
+        LibC.openat2(LibC.AT_FDCWD, "/proc/self/fd", directory, 0, LibC.RESOLVE_NO_MAGICLINKS);
+    if (procFds < 0) {
+      throw new IOException(
+          "Could not open /proc/self/fd (is /proc mounted?): " + Errno.name(-procFds));
+    }
+    try {
+      long type = LibC.fileSystemType(procFds);
+      if (type != PROC_SUPER_MAGIC) {
+        throw new IOException(
+            "Could not use /proc/self/fd: it is not procfs (file system type 0x"
+                + Long.toHexString(type)
+                + ")");
+      }
+      int again = LibC.openat2Numbered(procFds, root, directory, 0, 0);
+      if (again < 0) {
+        throw new IOException(
+            "Could not reopen the root directory through /proc/self/fd: " + Errno.name(-again));
+      }
+      try {
+        if (!sameInode(LibC.fstat(root), LibC.fstat(again))) {
+          throw new IOException(
+              "Could not use /proc/self/fd: it does not list this process's descriptors");
+        }
+      } finally {
+        Descriptors.close(again);
+      }
+      return procFds;
+    } catch (IOException | RuntimeException e) {
+      Descriptors.close(procFds);
+      throw e;
+    }
+  }
+
+  private static boolean sameInode(LibC.StatResult a, LibC.StatResult b) {
+    return a instanceof LibC.StatResult.Stat x
+        && b instanceof LibC.StatResult.Stat y
+        && x.stat().device() == y.stat().device()
+        && x.stat().inode() == y.stat().inode();
   }
 
   /**
@@ -88,14 +146,16 @@ public final class FileOpener implements AutoCloseable {
     }
     int resolve = spec.noCrossMounts() ? RESOLVE | LibC.RESOLVE_NO_XDEV : RESOLVE;
     int requested = flags.fromWire(spec.wireFlags());
-    String relative = absolutePath.equals("/") ? "." : absolutePath.substring(1);
+    boolean isRoot = absolutePath.length() == 1;
     if ((requested & NativeFlags.O_CREAT) != 0) {
-      return create(relative, requested, spec, resolve);
+      return create(isRoot ? "." : absolutePath.substring(1), requested, spec, resolve);
     }
+    // Relative to the root handle: the path without its leading "/" (read from index 1).
     int pathFd =
         LibC.openat2(
             root,
-            relative,
+            isRoot ? "." : absolutePath,
+            isRoot ? 0 : 1,
             NativeFlags.O_PATH
                 | flags.noFollow
                 | NativeFlags.O_CLOEXEC
@@ -241,7 +301,7 @@ public final class FileOpener implements AutoCloseable {
               | NativeFlags.O_NOCTTY
               | NativeFlags.O_NONBLOCK;
       // The magic link of our own O_PATH descriptor: the kernel reopens that inode, no lookup.
-      int fd = LibC.openat2(LibC.AT_FDCWD, procSelfFd(pathFd), reopenFlags, 0, 0);
+      int fd = LibC.openat2Numbered(procFds, pathFd, reopenFlags, 0, 0);
       if (fd < 0) {
         return new OpenOutcome.Failed(-fd, REOPEN);
       }
@@ -271,22 +331,6 @@ public final class FileOpener implements AutoCloseable {
     }
   }
 
-  private static final byte[] PROC_SELF_FD = "/proc/self/fd/".getBytes(StandardCharsets.US_ASCII);
-
-  /** The NUL-terminated path {@code /proc/self/fd/N}, built without an intermediate String. */
-  static byte[] procSelfFd(int fd) {
-    int digits = 1;
-    for (int n = fd; n >= 10; n /= 10) {
-      digits++;
-    }
-    byte[] path = Arrays.copyOf(PROC_SELF_FD, PROC_SELF_FD.length + digits + 1);
-    int end = PROC_SELF_FD.length + digits;
-    for (int n = fd, i = end - 1; i >= PROC_SELF_FD.length; n /= 10, i--) {
-      path[i] = (byte) ('0' + n % 10);
-    }
-    return path;
-  }
-
   /**
    * Restores blocking mode unless requested; wraps {@code fd}. {@code openFlags} are the flags
    * {@code fd} was opened with, which are its status flags: F_SETFL changes only O_APPEND, O_ASYNC,
@@ -311,6 +355,7 @@ public final class FileOpener implements AutoCloseable {
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
+      Descriptors.close(procFds);
       Descriptors.close(root);
     }
   }

@@ -35,12 +35,16 @@ final class LibC {
     int fchown(int fd, int uid, int gid);
 
     int getsockopt(int fd, int level, int option, Pointer value, IntByReference length);
+
+    int fstatfs(int fd, Pointer buffer);
   }
 
   private static final Binding C = Native.load("c", Binding.class);
 
   /**
-   * The calls every request makes, direct-mapped: no proxy, no varargs array, no boxing. {@code
+   * The calls every request makes, direct-mapped with primitive arguments only: no proxy, no
+   * varargs array, no boxing, and no {@code Pointer} or array argument, each of which costs JNA a
+   * JNI call (or a copy) per call. Addresses are those of {@link Scratch}'s native buffers. {@code
    * syscall} is variadic in C; on the supported architectures (x86-64, arm64, riscv64 Linux)
    * integer and pointer arguments travel in the same registers either way.
    */
@@ -49,9 +53,9 @@ final class LibC {
       Native.register(Direct.class, "c");
     }
 
-    static native long syscall(long number, long dirfd, byte[] path, Pointer how, long size);
+    static native long syscall(long number, long dirfd, long path, long how, long size);
 
-    static native int statx(int dirfd, byte[] path, int flags, int mask, Pointer buffer);
+    static native int statx(int dirfd, long path, int flags, int mask, long buffer);
 
     static native int fcntl(int fd, int command, int arg);
 
@@ -62,18 +66,64 @@ final class LibC {
 
   /**
    * Native buffers of one thread, reused by every call it makes, with ByteBuffer views so that
-   * reading and writing fields is plain memory access rather than a JNI call per field.
+   * reading and writing fields is plain memory access rather than a JNI call per field. The path
+   * buffer holds the NUL-terminated path of the current call.
    */
   private static final class Scratch {
-    final Memory how = new Memory(OPEN_HOW_SIZEOF);
-    final ByteBuffer howView = how.getByteBuffer(0, OPEN_HOW_SIZEOF).order(ByteOrder.nativeOrder());
-    final Memory statx = new Memory(STATX_SIZEOF);
-    final ByteBuffer statxView =
-        statx.getByteBuffer(0, STATX_SIZEOF).order(ByteOrder.nativeOrder());
+    final Memory memory = new Memory(PATH_OFFSET + PATH_CAPACITY);
+    final long address = Pointer.nativeValue(memory);
+    final ByteBuffer view =
+        memory.getByteBuffer(0, PATH_OFFSET + PATH_CAPACITY).order(ByteOrder.nativeOrder());
+
+    Scratch() {
+      memory.clear(); // among others, the empty path statx of a descriptor passes
+    }
+
+    /**
+     * Copies {@code path} from index {@code from} into the path buffer as NUL-terminated UTF-8.
+     * Returns false when it does not fit (the kernel would refuse it with ENAMETOOLONG anyway).
+     */
+    boolean putPath(String path, int from) {
+      int length = path.length() - from;
+      if (length >= PATH_CAPACITY) {
+        return false;
+      }
+      ByteBuffer b = view;
+      for (int i = 0; i < length; i++) {
+        char c = path.charAt(from + i);
+        if (c >= 0x80) {
+          return putUtf8(path.substring(from));
+        }
+        b.put(PATH_OFFSET + i, (byte) c);
+      }
+      b.put(PATH_OFFSET + length, (byte) 0);
+      return true;
+    }
+
+    private boolean putUtf8(String path) {
+      byte[] utf8 = path.getBytes(StandardCharsets.UTF_8);
+      if (utf8.length >= PATH_CAPACITY) {
+        return false;
+      }
+      view.put(PATH_OFFSET, utf8).put(PATH_OFFSET + utf8.length, (byte) 0);
+      return true;
+    }
+
+    /** Writes the decimal digits of {@code n} (at least 0), NUL-terminated, as the path. */
+    void putNumber(int n) {
+      int digits = 1;
+      for (int m = n; m >= 10; m /= 10) {
+        digits++;
+      }
+      ByteBuffer b = view;
+      b.put(PATH_OFFSET + digits, (byte) 0);
+      for (int m = n, i = PATH_OFFSET + digits - 1; i >= PATH_OFFSET; m /= 10, i--) {
+        b.put(i, (byte) ('0' + m % 10));
+      }
+    }
   }
 
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-  private static final byte[] EMPTY_PATH = {0};
 
   // System call numbers shared by every architecture since the 5.1 unification (x86-64, arm64,
   // riscv64).
@@ -103,30 +153,57 @@ final class LibC {
 
   private static final int STATX_SIZEOF = 256;
   private static final int OPEN_HOW_SIZEOF = 24;
+  private static final int STATFS_SIZEOF = 120;
+
+  /** Layout of a thread's {@link Scratch} buffer: statx result, open_how, an empty path, a path. */
+  private static final int STATX_OFFSET = 0;
+
+  private static final int HOW_OFFSET = STATX_OFFSET + STATX_SIZEOF;
+  private static final int EMPTY_PATH_OFFSET = HOW_OFFSET + OPEN_HOW_SIZEOF;
+  private static final int PATH_OFFSET = EMPTY_PATH_OFFSET + 8;
+
+  /** PATH_MAX: room for a path of 4095 bytes and its NUL. */
+  private static final int PATH_CAPACITY = 4096;
+
+  private static final int ENAMETOOLONG = 36;
 
   private LibC() {}
 
-  /** NUL-terminated UTF-8 bytes of a path, as the kernel reads it. */
-  static byte[] cString(String path) {
-    byte[] utf8 = path.getBytes(StandardCharsets.UTF_8);
-    byte[] terminated = new byte[utf8.length + 1];
-    System.arraycopy(utf8, 0, terminated, 0, utf8.length);
-    return terminated;
-  }
-
   /** openat2(2): a new descriptor, or {@code -errno}. */
   static int openat2(int dirfd, String path, long flags, long mode, long resolve) {
-    return openat2(dirfd, cString(path), flags, mode, resolve);
+    return openat2(dirfd, path, 0, flags, mode, resolve);
   }
 
-  /** openat2(2) of a NUL-terminated path: a new descriptor, or {@code -errno}. */
-  static int openat2(int dirfd, byte[] path, long flags, long mode, long resolve) {
+  /**
+   * openat2(2) of {@code path} from index {@code from} on (so that a leading "/" need not be cut
+   * off into a new String): a new descriptor, or {@code -errno}.
+   */
+  static int openat2(int dirfd, String path, int from, long flags, long mode, long resolve) {
     Scratch scratch = SCRATCH.get();
-    ByteBuffer how = scratch.howView;
-    how.putLong(0, flags);
-    how.putLong(8, mode);
-    how.putLong(16, resolve);
-    long result = Direct.syscall(SYS_OPENAT2, dirfd, path, scratch.how, OPEN_HOW_SIZEOF);
+    if (!scratch.putPath(path, from)) {
+      return -ENAMETOOLONG;
+    }
+    return openat2(scratch, dirfd, flags, mode, resolve);
+  }
+
+  /**
+   * openat2(2) of the entry named by the decimal number {@code name} in {@code dirfd}, such as a
+   * descriptor's entry in a {@code /proc/PID/fd} directory: a new descriptor, or {@code -errno}.
+   */
+  static int openat2Numbered(int dirfd, int name, long flags, long mode, long resolve) {
+    Scratch scratch = SCRATCH.get();
+    scratch.putNumber(name);
+    return openat2(scratch, dirfd, flags, mode, resolve);
+  }
+
+  private static int openat2(Scratch scratch, int dirfd, long flags, long mode, long resolve) {
+    ByteBuffer how = scratch.view;
+    how.putLong(HOW_OFFSET, flags);
+    how.putLong(HOW_OFFSET + 8, mode);
+    how.putLong(HOW_OFFSET + 16, resolve);
+    long base = scratch.address;
+    long result =
+        Direct.syscall(SYS_OPENAT2, dirfd, base + PATH_OFFSET, base + HOW_OFFSET, OPEN_HOW_SIZEOF);
     return result < 0 ? -Native.getLastError() : (int) result;
   }
 
@@ -139,12 +216,18 @@ final class LibC {
   static StatResult fstat(int fd) {
     Scratch scratch = SCRATCH.get();
     // No clearing needed: statx copies the whole struct out, zeroing what the mask left unset.
+    long base = scratch.address;
+    // The empty path stays zero: nothing else writes there.
     if (Direct.statx(
-            fd, EMPTY_PATH, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC, scratch.statx)
+            fd,
+            base + EMPTY_PATH_OFFSET,
+            AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+            STATX_BASIC,
+            base + STATX_OFFSET)
         != 0) {
       return new StatResult.Failed(Native.getLastError());
     }
-    ByteBuffer buffer = scratch.statxView;
+    ByteBuffer buffer = scratch.view;
     int nlink = buffer.getInt(16);
     int uid = buffer.getInt(20);
     int gid = buffer.getInt(24);
@@ -175,6 +258,16 @@ final class LibC {
         | ((maj & 0x00000fffL) << 8)
         | ((min & 0xffffff00L) << 12)
         | (min & 0x000000ffL);
+  }
+
+  /**
+   * fstatfs(2): the file system type ({@code f_type}, the first field of {@code struct statfs} on
+   * 64-bit Linux) of the file system {@code fd} is on, or {@code -errno}.
+   */
+  static long fileSystemType(int fd) {
+    try (Memory buffer = new Memory(STATFS_SIZEOF)) {
+      return C.fstatfs(fd, buffer) != 0 ? -Native.getLastError() : buffer.getLong(0);
+    }
   }
 
   /** fcntl(F_GETFL): the status flags, or {@code -errno}. */

@@ -5,6 +5,8 @@ import com.sun.jna.Native;
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * Readiness of many descriptors through epoll(7), for the daemon's event loops. Unlike
@@ -44,32 +46,43 @@ public final class Poller implements AutoCloseable {
 
   private static native int epoll_create1(int flags);
 
-  private static native int epoll_ctl(int epfd, int op, int fd, Pointer event);
+  // Addresses travel as long: a Pointer argument costs JNA a JNI field read per call.
+  private static native int epoll_ctl(int epfd, int op, int fd, long event);
 
-  private static native int epoll_wait(int epfd, Pointer events, int maxEvents, int timeout);
+  private static native int epoll_wait(int epfd, long events, int maxEvents, int timeout);
 
   private static native int eventfd(int initval, int flags);
 
-  private static native long write(int fd, Pointer buffer, long count);
+  private static native long write(int fd, long buffer, long count);
 
-  private static native long read(int fd, Pointer buffer, long count);
+  private static native long read(int fd, long buffer, long count);
 
   private static native int close(int fd);
 
   private final int epfd;
   private final int wakeFd;
   private final int capacity;
-  private final Memory events;
-  private final Memory control = new Memory(16);
-  private final Memory counter = new Memory(8);
-  private final Memory wakeValue = new Memory(8);
+
+  /** Native memory: the epoll_ctl argument, the eventfd counters, then the ready events. */
+  private final Memory memory;
+
+  private final long address;
+  private final ByteBuffer view;
+
+  private static final int CONTROL = 0;
+  private static final int COUNTER = 16;
+  private static final int WAKE_VALUE = 24;
+  private static final int EVENTS = 32;
 
   private Poller(int epfd, int wakeFd, int capacity) {
     this.epfd = epfd;
     this.wakeFd = wakeFd;
     this.capacity = capacity;
-    this.events = new Memory((long) EVENT_SIZE * capacity);
-    this.wakeValue.setLong(0, 1);
+    long size = EVENTS + (long) EVENT_SIZE * capacity;
+    this.memory = new Memory(size);
+    this.address = Pointer.nativeValue(memory);
+    this.view = memory.getByteBuffer(0, size).order(ByteOrder.nativeOrder());
+    view.putLong(WAKE_VALUE, 1);
   }
 
   /** A poller returning at most {@code capacity} ready descriptors per wait. */
@@ -109,15 +122,15 @@ public final class Poller implements AutoCloseable {
 
   /** Stops watching {@code fd}; call before closing it. Unknown descriptors are ignored. */
   public void remove(int fd) {
-    epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+    epoll_ctl(epfd, EPOLL_CTL_DEL, fd, 0);
   }
 
   private void control(int op, int fd, long token, int interest) throws IOException {
     // EPOLLRDHUP only while reading: a half-closed peer must not wake a loop that waits to write.
     int bits = interest & (READ | WRITE);
-    control.setInt(0, (bits & READ) != 0 ? bits | EPOLLRDHUP : bits);
-    control.setLong(DATA_OFFSET, token);
-    if (epoll_ctl(epfd, op, fd, control) != 0) {
+    view.putInt(CONTROL, (bits & READ) != 0 ? bits | EPOLLRDHUP : bits);
+    view.putLong(CONTROL + DATA_OFFSET, token);
+    if (epoll_ctl(epfd, op, fd, address + CONTROL) != 0) {
       throw new IOException(
           "epoll_ctl on fd " + fd + " failed: " + Errno.name(Native.getLastError()));
     }
@@ -131,7 +144,7 @@ public final class Poller implements AutoCloseable {
    */
   public int poll(long[] tokens, int[] ready, int timeoutMillis) throws IOException {
     int max = Math.min(capacity, Math.min(tokens.length, ready.length));
-    int n = epoll_wait(epfd, events, max, timeoutMillis);
+    int n = epoll_wait(epfd, address + EVENTS, max, timeoutMillis);
     if (n < 0) {
       int errno = Native.getLastError();
       if (errno == 4) { // EINTR: a signal arrived; nothing is ready.
@@ -141,11 +154,11 @@ public final class Poller implements AutoCloseable {
     }
     int count = 0;
     for (int i = 0; i < n; i++) {
-      long offset = (long) i * EVENT_SIZE;
-      int bits = events.getInt(offset);
-      long token = events.getLong(offset + DATA_OFFSET);
+      int offset = EVENTS + i * EVENT_SIZE;
+      int bits = view.getInt(offset);
+      long token = view.getLong(offset + DATA_OFFSET);
       if (token == WAKEUP_TOKEN) {
-        read(wakeFd, counter, 8);
+        read(wakeFd, address + COUNTER, 8);
         continue;
       }
       int mapped = bits & (READ | WRITE);
@@ -161,7 +174,7 @@ public final class Poller implements AutoCloseable {
 
   /** Ends a {@link #poll} in progress, or the next one, at once. Safe from any thread. */
   public void wakeup() {
-    write(wakeFd, wakeValue, 8);
+    write(wakeFd, address + WAKE_VALUE, 8);
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.filebroker.daemon.server;
 
 import dev.filebroker.daemon.fs.Descriptors;
 import dev.filebroker.daemon.fs.Poller;
+import dev.filebroker.daemon.fs.SocketMessages;
 import dev.filebroker.protocol.Protocol;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -26,9 +27,6 @@ import org.slf4j.LoggerFactory;
 final class EventLoop implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
 
-  /** Control buffer per connection: room to receive (and then close) a few stray descriptors. */
-  private static final int ANCILLARY_BUFFER_SIZE = 256;
-
   private static final long SWEEP_INTERVAL_NANOS = Duration.ofMillis(500).toNanos();
   private static final int MAX_EVENTS = 256;
 
@@ -36,7 +34,8 @@ final class EventLoop implements Runnable {
   private final Queue<Session> incoming = new ConcurrentLinkedQueue<>();
   private final Map<Long, Session> sessions = new HashMap<>();
   private final ByteBuffer in = ByteBuffer.allocateDirect(2 * Protocol.MAX_FRAME_SIZE);
-  private final ByteBuffer out = ByteBuffer.allocate(4 * Protocol.MAX_FRAME_SIZE);
+  private final ByteBuffer out = ByteBuffer.allocateDirect(4 * Protocol.MAX_FRAME_SIZE);
+  private final SocketMessages io = new SocketMessages(4 * Protocol.MAX_FRAME_SIZE);
   private final long[] tokens = new long[MAX_EVENTS];
   private final int[] ready = new int[MAX_EVENTS];
   private final long partialFrameTimeoutNanos;
@@ -149,16 +148,13 @@ final class EventLoop implements Runnable {
   private boolean register(Session s) {
     try {
       s.channel().configureBlocking(false);
-      // Without a control buffer the kernel silently discards descriptors a client attaches
-      // (MSG_CTRUNC), and the protocol error UNEXPECTED_DESCRIPTOR could never be detected.
-      s.channel().setAncillaryReceiveBufferSize(ANCILLARY_BUFFER_SIZE);
       int fd = Descriptors.fdOf(s.channel().getFileDescriptor());
       if (fd < 0) {
         throw new IOException("connection has no descriptor");
       }
       PollerRegistration r = new PollerRegistration(fd, s);
       poller.add(fd, s.id(), Poller.READ);
-      s.attach(r);
+      s.attach(r, io, fd);
       sessions.put(s.id(), s);
       return true;
     } catch (IOException e) {

@@ -126,11 +126,12 @@ final class RequestHandler {
         statistics.denied(deny.rule());
         yield error(open, ErrorCode.DENIED, Errno.EACCES, deny.reason());
       }
-      case Decision.Allow allow -> openAllowed(caller, open, access, allow.rule());
+      case Decision.Allow allow -> openAllowed(maybeCaller, caller, open, access, allow.rule());
     };
   }
 
-  private Response openAllowed(Caller caller, OpenRequest open, AccessRequest access, Rule rule) {
+  private Response openAllowed(
+      Optional<Caller> who, Caller caller, OpenRequest open, AccessRequest access, Rule rule) {
     OpenSpec spec =
         new OpenSpec(
             open.flags(),
@@ -138,7 +139,6 @@ final class RequestHandler {
             rule.fileTypes(),
             rule.noCrossMounts());
     OpenOutcome outcome = opener.open(open.path(), spec);
-    Optional<Caller> who = Optional.of(caller);
     return switch (outcome) {
       case OpenOutcome.Opened opened -> {
         OpenedFile file = opened.file();
@@ -146,11 +146,11 @@ final class RequestHandler {
         if (refusal.isPresent()) {
           file.close();
           Refusal r = refusal.get();
-          audit(who, access, "allow", Optional.of(rule), r.code().name(), r.reason());
+          audit(who, access, "allow", rule, r.code().name(), r.reason());
           statistics.failed();
           yield error(open, r.code(), r.errno(), r.reason());
         }
-        audit(who, access, "allow", Optional.of(rule), "ok", "");
+        audit(who, access, "allow", rule, "ok", "");
         statistics.granted(rule);
         yield Response.of(new OpenedReply(open.requestId(), file.stat().mode()), file);
       }
@@ -164,14 +164,14 @@ final class RequestHandler {
                 + rule.id()
                 + " allows "
                 + rule.fileTypes().stream().map(t -> t.policyName()).sorted().toList();
-        audit(who, access, "allow", Optional.of(rule), ErrorCode.WRONG_FILE_TYPE.name(), reason);
+        audit(who, access, "allow", rule, ErrorCode.WRONG_FILE_TYPE.name(), reason);
         statistics.failed();
         yield error(open, ErrorCode.WRONG_FILE_TYPE, 0, reason);
       }
       case OpenOutcome.Failed failed -> {
         ErrorCode code = codeFor(failed.errno());
         String reason = failed.operation() + " failed: " + Errno.name(failed.errno());
-        audit(who, access, "allow", Optional.of(rule), code.name(), reason);
+        audit(who, access, "allow", rule, code.name(), reason);
         statistics.failed();
         yield error(open, code, failed.errno(), reason);
       }
@@ -278,6 +278,40 @@ final class RequestHandler {
     return cached;
   }
 
+  /** The strings an audit line carries for a rule, made once per rule rather than per line. */
+  private record RuleStrings(Rule rule, Optional<String> id, Optional<String> source) {}
+
+  /**
+   * A small cache of {@link RuleStrings} by rule identity (a slot per identity hash; a collision
+   * just makes them again). After a reload it may keep up to {@value #RULE_SLOTS} old rules alive.
+   */
+  private static final int RULE_SLOTS = 256;
+
+  private final AtomicReferenceArray<RuleStrings> ruleStrings =
+      new AtomicReferenceArray<>(RULE_SLOTS);
+
+  private RuleStrings stringsOf(Rule rule) {
+    int slot = System.identityHashCode(rule) & (RULE_SLOTS - 1);
+    RuleStrings strings = ruleStrings.get(slot);
+    if (strings == null || strings.rule() != rule) {
+      strings =
+          new RuleStrings(rule, Optional.of(rule.id()), Optional.of(rule.source().fileAndLine()));
+      ruleStrings.set(slot, strings);
+    }
+    return strings;
+  }
+
+  private void audit(
+      Optional<Caller> caller,
+      AccessRequest access,
+      String decision,
+      Rule rule,
+      String result,
+      String reason) {
+    RuleStrings strings = stringsOf(rule);
+    audit(caller, access, decision, strings.id(), strings.source(), result, reason);
+  }
+
   private void audit(
       Optional<Caller> caller,
       AccessRequest access,
@@ -285,21 +319,60 @@ final class RequestHandler {
       Optional<Rule> rule,
       String result,
       String reason) {
-    audit.record(
-        new AuditEvent(
-            Instant.now(),
-            caller.map(Caller::pid).orElse(-1),
-            caller.map(c -> Integer.toUnsignedLong(c.uid())).orElse(-1L),
-            caller.map(c -> Integer.toUnsignedLong(c.gid())).orElse(-1L),
-            caller.map(Caller::groups).orElse(List.of()),
-            caller.flatMap(Caller::executable),
-            caller.flatMap(Caller::unit),
-            access.path(),
-            accessString(access),
-            decision,
-            rule.map(Rule::id),
-            rule.map(r -> r.source().fileAndLine()),
-            result,
-            reason));
+    if (rule.isPresent()) {
+      audit(caller, access, decision, rule.get(), result, reason);
+    } else {
+      audit(caller, access, decision, Optional.empty(), Optional.empty(), result, reason);
+    }
+  }
+
+  private void audit(
+      Optional<Caller> maybeCaller,
+      AccessRequest access,
+      String decision,
+      Optional<String> ruleId,
+      Optional<String> ruleSource,
+      String result,
+      String reason) {
+    Instant now = Instant.now();
+    String accessString = accessString(access);
+    AuditEvent event;
+    if (maybeCaller.isPresent()) {
+      Caller c = maybeCaller.get();
+      event =
+          new AuditEvent(
+              now,
+              c.pid(),
+              Integer.toUnsignedLong(c.uid()),
+              Integer.toUnsignedLong(c.gid()),
+              c.groups(),
+              c.executable(),
+              c.unit(),
+              access.path(),
+              accessString,
+              decision,
+              ruleId,
+              ruleSource,
+              result,
+              reason);
+    } else {
+      event =
+          new AuditEvent(
+              now,
+              -1,
+              -1L,
+              -1L,
+              List.of(),
+              Optional.empty(),
+              Optional.empty(),
+              access.path(),
+              accessString,
+              decision,
+              ruleId,
+              ruleSource,
+              result,
+              reason);
+    }
+    audit.record(event);
   }
 }

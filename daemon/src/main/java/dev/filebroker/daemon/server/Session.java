@@ -1,6 +1,7 @@
 package dev.filebroker.daemon.server;
 
 import dev.filebroker.daemon.fs.OpenedFile;
+import dev.filebroker.daemon.fs.SocketMessages;
 import dev.filebroker.daemon.policy.Caller;
 import dev.filebroker.protocol.Decoded;
 import dev.filebroker.protocol.ErrorCode;
@@ -8,14 +9,13 @@ import dev.filebroker.protocol.ErrorReply;
 import dev.filebroker.protocol.FrameCodec;
 import dev.filebroker.protocol.Protocol;
 import dev.filebroker.protocol.Request;
-import java.io.FileDescriptor;
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +49,19 @@ final class Session {
   private final long id;
   private Registration registration;
 
+  /** The event loop's socket I/O, and this connection's descriptor, from {@link #attach}. */
+  private SocketMessages io;
+
+  private int socket = -1;
+
+  /** Asked once per path of a request: the uid's rate limit (made once, not per request). */
+  private final BooleanSupplier permit;
+
+  /** The replies of one {@link #process} call; reused, as is the descriptor list of a write. */
+  private final List<Response> replies = new ArrayList<>();
+
+  private final List<OpenedFile> chunkFiles = new ArrayList<>();
+
   /** Input received but not yet decoded (a partial frame, or frames held back by backpressure). */
   private byte[] pendingInput;
 
@@ -81,10 +94,14 @@ final class Session {
     this.uid = uidOf(caller);
     this.maxRequestsInFlight = maxRequestsInFlight;
     this.lastActivityNanos = System.nanoTime();
+    this.permit = () -> limits.tryRequest(uid);
   }
 
-  void attach(Registration registration) {
+  /** Joins an event loop: its registration, its socket I/O, and the connection's descriptor. */
+  void attach(Registration registration, SocketMessages io, int socket) {
     this.registration = registration;
+    this.io = io;
+    this.socket = socket;
   }
 
   long id() {
@@ -133,13 +150,14 @@ final class Session {
     in.limit(Math.min(in.capacity(), in.position() + READ_QUANTUM));
     int n;
     try {
-      n = channel.read(in);
+      n = io.receive(socket, in);
     } catch (IOException e) {
       log.debug("Could not read from connection {}: {}", id, e.toString());
       close();
       return -1;
     }
-    if (receivedDescriptors()) {
+    if (io.receivedDescriptors() > 0 || io.descriptorsTruncated()) {
+      refuseDescriptors(io.receivedDescriptors(), io.descriptorsTruncated());
       return -1;
     }
     in.flip();
@@ -219,17 +237,19 @@ final class Session {
   }
 
   private void process(ByteBuffer in, ByteBuffer out) {
-    List<Response> replies = new ArrayList<>(Math.min(maxRequestsInFlight, 8));
+    List<Response> replies = this.replies;
+    replies.clear();
     while (!closing) {
       Decoded<Request> decoded = FrameCodec.decodeRequest(in);
       switch (decoded) {
         case Decoded.NeedMore<Request> more -> {
           flushOrHoldBack(replies, in, out);
+          replies.clear();
           return;
         }
         case Decoded.Frame<Request> frame ->
             // Every path counts against the rate: one for OPEN, one per entry of OPEN_MANY.
-            replies.add(handler.handle(caller, frame.message(), () -> limits.tryRequest(uid)));
+            replies.add(handler.handle(caller, frame.message(), permit));
         case Decoded.Rejected<Request> rejected -> {
           statistics.rejected();
           replies.add(
@@ -250,14 +270,17 @@ final class Session {
         }
       }
       if (replies.size() >= maxRequestsInFlight) {
-        if (!write(replies, out)) {
+        boolean written = write(replies, out);
+        replies.clear();
+        if (!written) {
           holdBack(in);
           return;
         }
-        replies.clear();
       }
     }
-    if (write(replies, out)) {
+    boolean written = write(replies, out);
+    replies.clear();
+    if (written) {
       close();
     }
   }
@@ -292,7 +315,8 @@ final class Session {
     try {
       while (i < n) {
         out.clear();
-        List<OpenedFile> files = new ArrayList<>(0);
+        List<OpenedFile> files = chunkFiles;
+        files.clear();
         Response first = replies.get(i);
         if (first.files().size() > perMessage) {
           FrameCodec.encode(first.reply(), out);
@@ -318,8 +342,10 @@ final class Session {
         }
         out.flip();
         emit(out, files);
+        files.clear();
       }
     } catch (IOException e) {
+      chunkFiles.clear();
       for (int j = i; j < n; j++) {
         replies.get(j).close();
       }
@@ -366,23 +392,7 @@ final class Session {
    * references from then on).
    */
   private void send(ByteBuffer bytes, List<OpenedFile> files) throws IOException {
-    int n;
-    if (files.isEmpty()) {
-      n = channel.write(bytes);
-    } else {
-      FileDescriptor[] fds = new FileDescriptor[files.size()];
-      for (int k = 0; k < fds.length; k++) {
-        fds[k] = files.get(k).fileDescriptor();
-      }
-      channel.setOutboundFileDescriptors(fds);
-      try {
-        n = channel.write(bytes);
-      } finally {
-        // Never let descriptors linger for a later write: they may be closed and reused by then.
-        channel.setOutboundFileDescriptors();
-      }
-    }
-    if (n > 0) {
+    if (io.send(socket, bytes, files) > 0) {
       closeAll(files);
     }
   }
@@ -426,26 +436,16 @@ final class Session {
     }
   }
 
-  /** A client that attaches descriptors breaks the protocol: close them, answer, hang up. */
-  private boolean receivedDescriptors() {
-    FileDescriptor[] received;
-    try {
-      received = channel.getReceivedFileDescriptors();
-    } catch (IOException e) {
-      close();
-      return true;
-    }
-    if (received == null || received.length == 0) {
-      return false;
-    }
-    for (FileDescriptor fd : received) {
-      try {
-        new FileInputStream(fd).close();
-      } catch (IOException e) {
-        log.warn("Could not close a descriptor the client sent: {}", e.toString());
-      }
-    }
-    log.info("Client on connection {} sent {} descriptors; closing", id, received.length);
+  /**
+   * A client that attaches descriptors breaks the protocol: they are already closed; answer, hang
+   * up.
+   */
+  private void refuseDescriptors(int received, boolean truncated) {
+    log.info(
+        "Client on connection {} sent {} descriptors{}; closing",
+        id,
+        received,
+        truncated ? " and more than fit the control buffer" : "");
     statistics.protocolError();
     pendingInput = null;
     closing = true;
@@ -456,11 +456,13 @@ final class Session {
                 0,
                 ErrorCode.UNEXPECTED_DESCRIPTOR,
                 0,
-                "clients must not send descriptors; " + received.length + " received and closed")));
+                "clients must not send descriptors; "
+                    + received
+                    + (truncated ? " or more" : "")
+                    + " received and closed")));
     if (write(replies, ByteBuffer.allocate(Protocol.MAX_FRAME_SIZE))) {
       close();
     }
-    return true;
   }
 
   /** Closes the connection and every descriptor still waiting to be sent. */

@@ -182,4 +182,18 @@ class AuditLogTest {
     assertTrue(lines.get(3).startsWith("{\"event\":\"dropped\",\"time\":\""), lines.get(3));
     assertTrue(lines.get(3).endsWith("\",\"count\":7}"), lines.get(3));
   }
+
+  @Test
+  void fileDestinationWritesQueuedEventsAsTheirJsonLines() throws Exception {
+    Path file = temp.resolve("events.log");
+    FileSink sink = FileSink.open(file, 16);
+    AuditEvent allow = event("allow", "/srv/caf\u00e9", 1000);
+    AuditEvent deny = event("deny", "/srv/b", 1001);
+    sink.write(allow);
+    sink.write("{\"n\":1}");
+    sink.write(deny);
+    sink.start();
+    assertTimeoutPreemptively(Duration.ofSeconds(10), sink::close);
+    assertEquals(List.of(allow.toJson(), "{\"n\":1}", deny.toJson()), Files.readAllLines(file));
+  }
 }

@@ -1,0 +1,259 @@
+package dev.filebroker.daemon.fs;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+
+/**
+ * recvmsg(2) and sendmsg(2) on connected non-blocking AF_UNIX stream sockets, with the descriptors
+ * of a reply attached (SCM_RIGHTS) and any descriptor a peer attaches received, closed and counted.
+ * This is the request path's socket I/O: one direct-mapped call each way, into native buffers this
+ * object owns, where going through the socket library cost several JNI calls, a lambda and a
+ * descriptor array per message.
+ *
+ * <p>One instance per thread (an event loop); not thread-safe. Buffers may be heap or direct; a
+ * direct buffer is used in place when it is the one last used, otherwise data is copied through
+ * this object's own native buffer of {@code capacity} bytes (a send then takes at most that much).
+ */
+public final class SocketMessages {
+  /** At most this many descriptors travel with one message (the kernel's SCM_MAX_FD is 253). */
+  public static final int MAX_DESCRIPTORS = 64;
+
+  private static final int SOL_SOCKET = 1;
+  private static final int SCM_RIGHTS = 1;
+  private static final int MSG_CTRUNC = 0x8;
+  private static final int MSG_DONTWAIT = 0x40;
+  private static final int MSG_NOSIGNAL = 0x4000;
+  private static final int MSG_CMSG_CLOEXEC = 0x40000000;
+  private static final int EAGAIN = 11;
+  private static final int EINTR = 4;
+
+  // struct msghdr and struct iovec on LP64 Linux (x86-64, arm64, riscv64).
+  private static final int MSG_IOV = 16;
+  private static final int MSG_IOVLEN = 24;
+  private static final int MSG_CONTROL = 32;
+  private static final int MSG_CONTROLLEN = 40;
+  private static final int MSG_FLAGS = 48;
+  private static final int MSGHDR_SIZE = 56;
+  private static final int IOVEC_SIZE = 16;
+  // struct cmsghdr: size_t cmsg_len, int cmsg_level, int cmsg_type, then the data.
+  private static final int CMSG_HEADER = 16;
+
+  /** Room for the descriptors a peer might attach to one message: all are closed, then refused. */
+  private static final int CONTROL_SIZE = CMSG_HEADER + 4 * MAX_DESCRIPTORS;
+
+  private static final int MSGHDR = 0;
+  private static final int IOVEC = MSGHDR + MSGHDR_SIZE;
+  private static final int CONTROL = IOVEC + IOVEC_SIZE + 8;
+  private static final int DATA = CONTROL + CONTROL_SIZE;
+
+  static {
+    Native.register(SocketMessages.class, "c");
+  }
+
+  private static native long recvmsg(int fd, long message, int flags);
+
+  private static native long sendmsg(int fd, long message, int flags);
+
+  private final int capacity;
+  private final Memory memory;
+  private final long address;
+  private final ByteBuffer view;
+  private final ByteBuffer data;
+
+  /** The direct buffer last used in place, and its address. */
+  private ByteBuffer lastDirect;
+
+  private long lastDirectAddress;
+  private int receivedDescriptors;
+  private boolean truncated;
+
+  /** Native buffers for messages of up to {@code capacity} bytes copied from heap buffers. */
+  public SocketMessages(int capacity) {
+    if (capacity < 1) {
+      throw new IllegalArgumentException("capacity must be positive: " + capacity);
+    }
+    this.capacity = capacity;
+    this.memory = new Memory(DATA + (long) capacity);
+    this.address = Pointer.nativeValue(memory);
+    this.view = memory.getByteBuffer(0, DATA).order(ByteOrder.nativeOrder());
+    this.data = memory.getByteBuffer(DATA, capacity);
+    memory.clear(DATA);
+    view.putLong(MSGHDR + MSG_IOV, address + IOVEC);
+    view.putLong(MSGHDR + MSG_IOVLEN, 1);
+  }
+
+  /**
+   * Reads what the socket has into {@code dst} (at most its remaining room), advancing its
+   * position. Descriptors the peer attached are closed at once; {@link #receivedDescriptors()} and
+   * {@link #descriptorsTruncated()} tell about them until the next call.
+   *
+   * @return the bytes read; 0 when nothing is waiting (or {@code dst} is full); -1 at end of stream
+   * @throws IOException when the socket reports an error (ECONNRESET and the like)
+   */
+  public int receive(int socket, ByteBuffer dst) throws IOException {
+    receivedDescriptors = 0;
+    truncated = false;
+    int room = dst.remaining();
+    if (room == 0) {
+      return 0;
+    }
+    boolean inPlace = dst.isDirect();
+    long target = inPlace ? addressOf(dst) + dst.position() : address + DATA;
+    int length = inPlace ? room : Math.min(room, capacity);
+    view.putLong(IOVEC, target);
+    view.putLong(IOVEC + 8, length);
+    view.putLong(MSGHDR + MSG_CONTROL, address + CONTROL);
+    view.putLong(MSGHDR + MSG_CONTROLLEN, CONTROL_SIZE);
+    view.putInt(MSGHDR + MSG_FLAGS, 0);
+    long n;
+    do {
+      n = recvmsg(socket, address + MSGHDR, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    } while (n < 0 && Native.getLastError() == EINTR);
+    if (n < 0) {
+      int errno = Native.getLastError();
+      if (errno == EAGAIN) {
+        return 0;
+      }
+      throw new IOException("recvmsg failed: " + Errno.name(errno));
+    }
+    closeReceivedDescriptors();
+    if (n == 0) {
+      return -1;
+    }
+    int count = (int) n;
+    if (inPlace) {
+      dst.position(dst.position() + count);
+    } else {
+      dst.put(data.duplicate().limit(count));
+    }
+    return count;
+  }
+
+  /** How many descriptors the peer attached to what the last {@link #receive} read (closed). */
+  public int receivedDescriptors() {
+    return receivedDescriptors;
+  }
+
+  /** Whether the peer attached more descriptors than there was room for (the rest were dropped). */
+  public boolean descriptorsTruncated() {
+    return truncated;
+  }
+
+  private void closeReceivedDescriptors() {
+    truncated = (view.getInt(MSGHDR + MSG_FLAGS) & MSG_CTRUNC) != 0;
+    long controlLength = view.getLong(MSGHDR + MSG_CONTROLLEN);
+    int offset = 0;
+    while (offset + CMSG_HEADER <= controlLength) {
+      int at = CONTROL + offset;
+      long length = view.getLong(at);
+      if (length < CMSG_HEADER || offset + length > controlLength) {
+        break;
+      }
+      if (view.getInt(at + 8) == SOL_SOCKET && view.getInt(at + 12) == SCM_RIGHTS) {
+        int fds = (int) ((length - CMSG_HEADER) / 4);
+        for (int i = 0; i < fds; i++) {
+          Descriptors.close(view.getInt(at + CMSG_HEADER + 4 * i));
+          receivedDescriptors++;
+        }
+      }
+      offset += (int) ((length + 7) & ~7L);
+    }
+  }
+
+  /**
+   * Sends as much of {@code src}'s remaining bytes as the socket takes, advancing its position,
+   * with the first {@code count} descriptors of {@code fds} attached to the first byte. The
+   * descriptors travel only if at least one byte does; the caller still owns (and closes) them.
+   *
+   * @return the bytes sent; 0 when the socket would block (nothing, and no descriptor, was sent)
+   * @throws IOException when the socket reports an error (EPIPE, ECONNRESET and the like)
+   * @throws IllegalArgumentException for more than {@link #MAX_DESCRIPTORS} descriptors
+   */
+  public int send(int socket, ByteBuffer src, int[] fds, int count) throws IOException {
+    if (count < 0 || count > MAX_DESCRIPTORS || count > fds.length) {
+      throw new IllegalArgumentException("cannot attach " + count + " descriptors");
+    }
+    for (int i = 0; i < count; i++) {
+      view.putInt(CONTROL + CMSG_HEADER + 4 * i, fds[i]);
+    }
+    return send(socket, src, count);
+  }
+
+  /**
+   * Like {@link #send(int, ByteBuffer, int[], int)}, with the descriptors of {@code files}
+   * attached; the caller still owns the files.
+   *
+   * @throws IllegalStateException when one of the files is closed
+   */
+  public int send(int socket, ByteBuffer src, List<OpenedFile> files) throws IOException {
+    int count = files.size();
+    if (count > MAX_DESCRIPTORS) {
+      throw new IllegalArgumentException("cannot attach " + count + " descriptors");
+    }
+    for (int i = 0; i < count; i++) {
+      OpenedFile file = files.get(i);
+      if (file.isClosed()) {
+        throw new IllegalStateException("OpenedFile is closed: fd " + file.fd());
+      }
+      view.putInt(CONTROL + CMSG_HEADER + 4 * i, file.fd());
+    }
+    return send(socket, src, count);
+  }
+
+  /** Sends with the first {@code count} descriptors already in the control buffer. */
+  private int send(int socket, ByteBuffer src, int count) throws IOException {
+    int remaining = src.remaining();
+    if (remaining == 0) {
+      return 0;
+    }
+    boolean inPlace = src.isDirect();
+    int length = inPlace ? remaining : Math.min(remaining, capacity);
+    long source;
+    if (inPlace) {
+      source = addressOf(src) + src.position();
+    } else {
+      data.clear();
+      data.put(0, src, src.position(), length);
+      source = address + DATA;
+    }
+    view.putLong(IOVEC, source);
+    view.putLong(IOVEC + 8, length);
+    if (count > 0) {
+      view.putLong(CONTROL, CMSG_HEADER + 4L * count);
+      view.putInt(CONTROL + 8, SOL_SOCKET);
+      view.putInt(CONTROL + 12, SCM_RIGHTS);
+      view.putLong(MSGHDR + MSG_CONTROL, address + CONTROL);
+      view.putLong(MSGHDR + MSG_CONTROLLEN, (CMSG_HEADER + 4L * count + 7) & ~7L);
+    } else {
+      view.putLong(MSGHDR + MSG_CONTROL, 0);
+      view.putLong(MSGHDR + MSG_CONTROLLEN, 0);
+    }
+    view.putInt(MSGHDR + MSG_FLAGS, 0);
+    long n;
+    do {
+      n = sendmsg(socket, address + MSGHDR, MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (n < 0 && Native.getLastError() == EINTR);
+    if (n < 0) {
+      int errno = Native.getLastError();
+      if (errno == EAGAIN) {
+        return 0;
+      }
+      throw new IOException("sendmsg failed: " + Errno.name(errno));
+    }
+    src.position(src.position() + (int) n);
+    return (int) n;
+  }
+
+  private long addressOf(ByteBuffer direct) {
+    if (direct != lastDirect) {
+      lastDirectAddress = Pointer.nativeValue(Native.getDirectBufferPointer(direct));
+      lastDirect = direct;
+    }
+    return lastDirectAddress;
+  }
+}
