@@ -34,9 +34,41 @@ final class RuleHeaderScanner {
     }
   }
 
+  /**
+   * One {@code [[allow]]} or {@code [[deny]]} header.
+   *
+   * @param offset the index of its first {@code [} in the text
+   * @param position the line and column of that {@code [}
+   * @param deny whether it is a {@code [[deny]]} header
+   */
+  record Header(int offset, TomlPosition position, boolean deny) {}
+
+  /**
+   * Every header of one file in text order, and whether keys precede the first one.
+   *
+   * @param headers the headers, in text order
+   * @param topLevelKeys whether a {@code key = value} statement comes before the first header (a
+   *     top-level key, which is either an error or an inline {@code allow = [...]})
+   */
+  record Layout(List<Header> headers, boolean topLevelKeys) {
+    Layout {
+      headers = List.copyOf(headers);
+    }
+
+    /** The positions of the headers, by name. */
+    Headers positions() {
+      List<TomlPosition> allow = new ArrayList<>();
+      List<TomlPosition> deny = new ArrayList<>();
+      for (Header header : headers) {
+        (header.deny() ? deny : allow).add(header.position());
+      }
+      return new Headers(allow, deny);
+    }
+  }
+
   private final String text;
-  private final List<TomlPosition> allow = new ArrayList<>();
-  private final List<TomlPosition> deny = new ArrayList<>();
+  private final List<Header> headers = new ArrayList<>();
+  private boolean topLevelKeys;
   private int index;
   private int line = 1;
   private int lineStart;
@@ -47,9 +79,14 @@ final class RuleHeaderScanner {
 
   /** The header positions of {@code text}, or empty when the file has another shape. */
   static Optional<Headers> scan(String text) {
+    return layout(text).map(Layout::positions);
+  }
+
+  /** Every header of {@code text} in text order, or empty when the file has another shape. */
+  static Optional<Layout> layout(String text) {
     RuleHeaderScanner scanner = new RuleHeaderScanner(text);
     return scanner.statements()
-        ? Optional.of(new Headers(scanner.allow, scanner.deny))
+        ? Optional.of(new Layout(scanner.headers, scanner.topLevelKeys))
         : Optional.empty();
   }
 
@@ -66,7 +103,10 @@ final class RuleHeaderScanner {
             case '\n', '\r' -> newline();
             case '#' -> comment();
             case '[' -> header();
-            default -> keyValue();
+            default -> {
+              topLevelKeys |= headers.isEmpty();
+              yield keyValue();
+            }
           };
       if (!fine) {
         return false;
@@ -76,6 +116,7 @@ final class RuleHeaderScanner {
 
   /** A header such as {@code [[allow]]}, {@code [[ "deny" ]]}, then an optional comment. */
   private boolean header() {
+    int offset = index;
     TomlPosition position = TomlPosition.positionAt(line, index - lineStart + 1);
     if (!text.startsWith("[[", index)) {
       return false; // a plain [table]: not a policy shape the scanner vouches for
@@ -92,8 +133,8 @@ final class RuleHeaderScanner {
     }
     index += 2;
     switch (name.get()) {
-      case "allow" -> allow.add(position);
-      case "deny" -> deny.add(position);
+      case "allow" -> headers.add(new Header(offset, position, false));
+      case "deny" -> headers.add(new Header(offset, position, true));
       default -> {
         return false;
       }

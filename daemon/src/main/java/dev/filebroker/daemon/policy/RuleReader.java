@@ -14,6 +14,7 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.tomlj.Toml;
 import org.tomlj.TomlArray;
 import org.tomlj.TomlParseError;
@@ -73,9 +74,9 @@ final class RuleReader {
 
   /** An allow rule takes every deny key, then the keys that shape what it grants. */
   static final List<String> ALLOW_KEYS =
-      java.util.stream.Stream.concat(
+      Stream.concat(
               DENY_KEYS.stream(),
-              java.util.stream.Stream.of(
+              Stream.of(
                   "types",
                   "create_mode",
                   "create_exclusive",
@@ -128,8 +129,40 @@ final class RuleReader {
    * the file. Rules' sources are exact, error positions are not (only the rule header's).
    */
   static Optional<Result> readFast(Path file, String text, Accounts accounts) {
-    return FastTomlParser.parse(text)
-        .map(toml -> new RuleReader(file, TomlSource.NONE, accounts).readRules(toml));
+    return readFast(file, text, accounts, FastTomlParser.RULES_PER_SECTION);
+  }
+
+  /**
+   * Reads {@code text} as {@link #readFast(Path, String, Accounts)} does, parsing sections of at
+   * most {@code rulesPerSection} rules in parallel; the result does not depend on the section size.
+   */
+  static Optional<Result> readFast(Path file, String text, Accounts accounts, int rulesPerSection) {
+    Optional<List<FastTomlParser.Section>> sections =
+        FastTomlParser.sections(text, rulesPerSection);
+    if (sections.isEmpty()) {
+      return Optional.empty();
+    }
+    Stream<FastTomlParser.Section> stream =
+        sections.get().size() > 1 ? sections.get().parallelStream() : sections.get().stream();
+    List<Optional<Result>> parts =
+        stream
+            .map(
+                section ->
+                    FastTomlParser.parse(section)
+                        .map(
+                            toml ->
+                                new RuleReader(file, TomlSource.NONE, accounts).readRules(toml)))
+            .toList();
+    List<Draft> drafts = new ArrayList<>();
+    List<PolicyError> errors = new ArrayList<>();
+    for (Optional<Result> part : parts) {
+      if (part.isEmpty()) {
+        return Optional.empty();
+      }
+      drafts.addAll(part.get().drafts());
+      errors.addAll(part.get().errors());
+    }
+    return Optional.of(new Result(List.copyOf(drafts), errors));
   }
 
   /** Reads {@code text} parsed by tomlj, with exact positions for every error. */
