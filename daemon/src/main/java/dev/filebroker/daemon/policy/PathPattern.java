@@ -84,6 +84,11 @@ public final class PathPattern {
     return new PathPattern(text);
   }
 
+  /** Parses a pattern that {@link #problem(String)} has found nothing wrong with. */
+  static PathPattern ofChecked(String text) {
+    return new PathPattern(Objects.requireNonNull(text, "text == null"));
+  }
+
   /**
    * What is wrong with {@code text} as a pattern, in words an admin can act on, or empty when it is
    * a valid pattern.

@@ -76,13 +76,7 @@ public final class PolicyLoader {
   private static FileResult readFile(Path file, Accounts accounts) {
     String text;
     try {
-      text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
-              .toString();
+      text = decode(Files.readAllBytes(file));
     } catch (CharacterCodingException e) {
       return new FileResult(
           List.of(),
@@ -100,6 +94,26 @@ public final class PolicyLoader {
         Comparator.comparingInt((PolicyError e) -> e.location().line())
             .thenComparingInt(e -> e.location().column()));
     return new FileResult(result.drafts(), fileErrors);
+  }
+
+  /**
+   * The text of UTF-8 {@code bytes}. Decoding replaces malformed input with U+FFFD, in one pass
+   * without a copy through a char buffer; only text holding U+FFFD (malformed, or written so) is
+   * decoded again strictly to tell which.
+   *
+   * @throws CharacterCodingException when {@code bytes} are not valid UTF-8
+   */
+  private static String decode(byte[] bytes) throws CharacterCodingException {
+    String text = new String(bytes, StandardCharsets.UTF_8);
+    if (text.indexOf('\uFFFD') < 0) {
+      return text;
+    }
+    return StandardCharsets.UTF_8
+        .newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(ByteBuffer.wrap(bytes))
+        .toString();
   }
 
   private static List<Path> policyFiles(Path fileOrDirectory, List<PolicyError> errors) {
