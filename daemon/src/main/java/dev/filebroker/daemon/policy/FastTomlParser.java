@@ -39,7 +39,7 @@ final class FastTomlParser {
       TomlMapper.builder().enable(TomlReadFeature.PARSE_JAVA_TIME).build().reader();
 
   /** Rules per section: small trees, and enough sections to keep every processor busy. */
-  static final int RULES_PER_SECTION = 128;
+  static final int RULES_PER_SECTION = 32;
 
   /**
    * A run of whole rules of a file, to be parsed on its own.

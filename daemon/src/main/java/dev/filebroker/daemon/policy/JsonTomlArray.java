@@ -21,8 +21,8 @@ final class JsonTomlArray implements TomlArray {
   private final List<TomlPosition> positions;
 
   /**
-   * A view of {@code node} whose i-th element is at {@code positions.get(i)}; {@code positions} must
-   * be immutable (it is not copied: views are made on every look-up).
+   * A view of {@code node} whose i-th element is at {@code positions.get(i)}; {@code positions}
+   * must be immutable (it is not copied: views are made on every look-up).
    */
   JsonTomlArray(ArrayNode node, List<TomlPosition> positions) {
     this.node = Objects.requireNonNull(node, "node == null");

@@ -49,6 +49,8 @@ public final class PathPattern {
     this.home = text.startsWith(HOME);
     String rest = home ? text.substring(HOME.length()) : text;
     List<String> parts = new ArrayList<>(rest.isEmpty() ? List.of() : split(rest));
+    // Large policies repeat the same directory names in thousands of patterns: keep one copy.
+    parts.replaceAll(String::intern);
     if (!parts.isEmpty() && parts.get(parts.size() - 1).equals(GLOBSTAR)) {
       // "/a/**" means everything below /a but not /a itself: one component, then any number.
       parts.add(parts.size() - 1, STAR);

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.stream.IntStream;
 
 /**
  * Reads a policy file or directory into a {@link Policy}, or reports every problem in it.
@@ -64,10 +65,11 @@ public final class PolicyLoader {
     if (!errors.isEmpty()) {
       return new PolicyLoad.Invalid(errors);
     }
-    List<Rule> rules = new ArrayList<>(drafts.size());
-    for (RuleReader.Draft draft : drafts) {
-      rules.add(draft.toRule(rules.size()));
-    }
+    List<Rule> rules =
+        IntStream.range(0, drafts.size())
+            .parallel()
+            .mapToObj(order -> drafts.get(order).toRule(order))
+            .toList();
     return new PolicyLoad.Loaded(new Policy(rules, files, accounts.accountsByUid()));
   }
 

@@ -3,6 +3,7 @@ package dev.filebroker.daemon.policy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.IntStream;
 import org.tomlj.TomlPosition;
 
 /**
@@ -66,6 +67,9 @@ final class RuleHeaderScanner {
     }
   }
 
+  /** Characters per piece of a large file, scanned in parallel. */
+  static final int PIECE_SIZE = 1 << 20;
+
   private final String text;
   private final List<Header> headers = new ArrayList<>();
   private boolean topLevelKeys;
@@ -84,10 +88,63 @@ final class RuleHeaderScanner {
 
   /** Every header of {@code text} in text order, or empty when the file has another shape. */
   static Optional<Layout> layout(String text) {
+    return layout(text, PIECE_SIZE);
+  }
+
+  /**
+   * As {@link #layout(String)}, scanning pieces of about {@code pieceSize} characters in parallel;
+   * the result does not depend on the piece size.
+   *
+   * <p>A large file is cut before lines that start with {@code [[}, and each piece is scanned on
+   * its own as if a statement started there. That is what a scan of the whole file would see
+   * exactly when every piece but the last ends where a statement ends (the scanner returns true
+   * only then): if a cut fell inside a multi-line string or array, the piece before it fails, and
+   * the whole file is scanned in one piece, as before.
+   */
+  static Optional<Layout> layout(String text, int pieceSize) {
+    List<Integer> cuts = new ArrayList<>();
+    cuts.add(0);
+    int from = pieceSize;
+    while (from < text.length()) {
+      int newline = text.indexOf("\n[[", from - 1);
+      if (newline < 0) {
+        break;
+      }
+      cuts.add(newline + 1);
+      from = newline + 1 + pieceSize;
+    }
+    cuts.add(text.length());
+    if (cuts.size() > 2) {
+      List<Optional<RuleHeaderScanner>> pieces =
+          IntStream.range(0, cuts.size() - 1)
+              .parallel()
+              .mapToObj(i -> scanned(text.substring(cuts.get(i), cuts.get(i + 1))))
+              .toList();
+      if (pieces.stream().allMatch(Optional::isPresent)) {
+        List<Header> headers = new ArrayList<>();
+        int linesBefore = 0;
+        for (int i = 0; i < pieces.size(); i++) {
+          RuleHeaderScanner piece = pieces.get(i).get();
+          for (Header header : piece.headers) {
+            headers.add(
+                new Header(
+                    header.offset() + cuts.get(i),
+                    TomlPosition.positionAt(
+                        header.position().line() + linesBefore, header.position().column()),
+                    header.deny()));
+          }
+          linesBefore += piece.line - 1; // a piece starts a line: columns stay as they are
+        }
+        return Optional.of(new Layout(headers, pieces.get(0).get().topLevelKeys));
+      }
+    }
+    return scanned(text).map(scanner -> new Layout(scanner.headers, scanner.topLevelKeys));
+  }
+
+  /** The scanner after reading all of {@code text}, or empty when that is inconclusive. */
+  private static Optional<RuleHeaderScanner> scanned(String text) {
     RuleHeaderScanner scanner = new RuleHeaderScanner(text);
-    return scanner.statements()
-        ? Optional.of(new Layout(scanner.headers, scanner.topLevelKeys))
-        : Optional.empty();
+    return scanner.statements() ? Optional.of(scanner) : Optional.empty();
   }
 
   /** Reads statement after statement; false when inconclusive. */

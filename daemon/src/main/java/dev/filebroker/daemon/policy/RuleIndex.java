@@ -1,7 +1,6 @@
 package dev.filebroker.daemon.policy;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +33,7 @@ final class RuleIndex {
       for (PathPattern pattern : rule.paths()) {
         NodeBuilder node = rootBuilder;
         for (String component : pattern.literalPrefix()) {
-          node = node.children.computeIfAbsent(component, c -> new NodeBuilder());
+          node = node.child(component);
         }
         BucketBuilder bucket = pattern.isLiteral() ? node.exact : node.hanging;
         for (Subject subject : rule.subjects()) {
@@ -101,14 +100,23 @@ final class RuleIndex {
       Ranged[] ranged,
       boolean empty) {}
 
-  private static final Bucket EMPTY = new Bucket(Map.of(), Map.of(), NONE, new Ranged[0], true);
+  private static final Ranged[] NO_RANGES = {};
+
+  private static final Bucket EMPTY = new Bucket(Map.of(), Map.of(), NONE, NO_RANGES, true);
 
   // Built once per load for every pattern component (hundreds of thousands at 100,000 rules):
   // maps and lists are made only when something goes in, and empty ones are shared.
   private static final class NodeBuilder {
-    final Map<String, NodeBuilder> children = new HashMap<>(4);
+    Map<String, NodeBuilder> children = Map.of();
     final BucketBuilder exact = new BucketBuilder();
     final BucketBuilder hanging = new BucketBuilder();
+
+    NodeBuilder child(String component) {
+      if (children.isEmpty()) {
+        children = new HashMap<>(2);
+      }
+      return children.computeIfAbsent(component, c -> new NodeBuilder());
+    }
 
     Node build() {
       if (children.isEmpty()) {
@@ -116,7 +124,7 @@ final class RuleIndex {
       }
       Map<String, Node> built = new HashMap<>(children.size() * 2);
       children.forEach((name, child) -> built.put(name, child.build()));
-      return new Node(Collections.unmodifiableMap(built), exact.build(), hanging.build());
+      return new Node(Map.copyOf(built), exact.build(), hanging.build());
     }
   }
 
@@ -128,22 +136,27 @@ final class RuleIndex {
     boolean empty = true;
 
     void add(Subject subject, Entry entry) {
-      if (empty) {
-        byUid = new HashMap<>(2);
-        byGid = new HashMap<>(2);
-        anyone = new ArrayList<>(1);
-        ranged = new ArrayList<>(1);
-        empty = false;
-      }
+      empty = false;
       switch (subject) {
-        case Subject.User user ->
-            byUid.computeIfAbsent(user.uid(), k -> new ArrayList<>(1)).add(entry);
-        case Subject.Group group ->
-            byGid.computeIfAbsent(group.gid(), k -> new ArrayList<>(1)).add(entry);
-        case Subject.Anyone anyoneSubject -> anyone.add(entry);
-        case Subject.UidRange range -> ranged.add(new Ranged(range, entry));
-        case Subject.GidRange range -> ranged.add(new Ranged(range, entry));
+        case Subject.User user -> byUid = add(byUid, user.uid(), entry);
+        case Subject.Group group -> byGid = add(byGid, group.gid(), entry);
+        case Subject.Anyone anyoneSubject -> anyone = add(anyone, entry);
+        case Subject.UidRange range -> ranged = add(ranged, new Ranged(range, entry));
+        case Subject.GidRange range -> ranged = add(ranged, new Ranged(range, entry));
       }
+    }
+
+    private static Map<Integer, List<Entry>> add(
+        Map<Integer, List<Entry>> map, int id, Entry entry) {
+      Map<Integer, List<Entry>> mutable = map.isEmpty() ? new HashMap<>(2) : map;
+      mutable.computeIfAbsent(id, k -> new ArrayList<>(1)).add(entry);
+      return mutable;
+    }
+
+    private static <T> List<T> add(List<T> list, T element) {
+      List<T> mutable = list.isEmpty() ? new ArrayList<>(1) : list;
+      mutable.add(element);
+      return mutable;
     }
 
     Bucket build() {
@@ -153,18 +166,19 @@ final class RuleIndex {
       return new Bucket(
           freeze(byUid),
           freeze(byGid),
-          anyone.toArray(Entry[]::new),
-          ranged.toArray(Ranged[]::new),
+          anyone.isEmpty() ? NONE : anyone.toArray(Entry[]::new),
+          ranged.isEmpty() ? NO_RANGES : ranged.toArray(Ranged[]::new),
           false);
     }
 
+    // Compact immutable maps (one array, no entry objects): most buckets hold one or two ids.
     private static Map<Integer, Entry[]> freeze(Map<Integer, List<Entry>> lists) {
       if (lists.isEmpty()) {
         return Map.of();
       }
       Map<Integer, Entry[]> frozen = new HashMap<>(lists.size() * 2);
       lists.forEach((id, entries) -> frozen.put(id, entries.toArray(Entry[]::new)));
-      return Collections.unmodifiableMap(frozen);
+      return Map.copyOf(frozen);
     }
   }
 }

@@ -7,9 +7,10 @@ import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -114,6 +115,10 @@ final class RuleReader {
   private final TomlSource source;
   private final Accounts accounts;
   private final List<PolicyError> errors = new ArrayList<>();
+  // Subjects named in this reader's rules, made once each: a large policy names few accounts in
+  // many rules.
+  private final Map<String, Subject> userSubjects = new HashMap<>();
+  private final Map<String, Subject> groupSubjects = new HashMap<>();
 
   private RuleReader(Path file, TomlSource source, Accounts accounts) {
     this.file = file;
@@ -318,7 +323,7 @@ final class RuleReader {
             permissions,
             types,
             createMode,
-            options));
+            options.equals(RuleOptions.DEFAULT) ? RuleOptions.DEFAULT : options));
   }
 
   private Optional<String> readName(TomlTable table) {
@@ -449,6 +454,11 @@ final class RuleReader {
               + name);
       return Optional.empty();
     }
+    Map<String, Subject> named = user ? userSubjects : groupSubjects;
+    Subject known = named.get(name);
+    if (known != null) {
+      return Optional.of(known);
+    }
     OptionalInt id = user ? accounts.uid(name) : accounts.gid(name);
     if (id.isEmpty()) {
       error(
@@ -464,10 +474,12 @@ final class RuleReader {
               + " for accounts from other name services");
       return Optional.empty();
     }
-    return Optional.of(
+    Subject subject =
         user
             ? new Subject.User(id.getAsInt(), Optional.of(name))
-            : new Subject.Group(id.getAsInt(), Optional.of(name)));
+            : new Subject.Group(id.getAsInt(), Optional.of(name));
+    named.put(name, subject);
+    return Optional.of(subject);
   }
 
   private List<PathPattern> readPaths(TomlTable table, TomlPosition rulePosition) {
