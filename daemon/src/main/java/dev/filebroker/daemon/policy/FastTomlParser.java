@@ -44,16 +44,25 @@ final class FastTomlParser {
   /**
    * A run of whole rules of a file, to be parsed on its own.
    *
-   * @param text the text of the rules (for the first section, with the comments before them)
+   * @param file the text of the whole file
+   * @param start where the section starts in it (for the first section, 0: with the comments before
+   *     the first rule)
+   * @param end where the section ends
    * @param headers the positions of the section's headers in the whole file
    */
-  record Section(String text, RuleHeaderScanner.Headers headers) {}
+  record Section(String file, int start, int end, RuleHeaderScanner.Headers headers) {
+    /** The text of the section. */
+    String text() {
+      return file.substring(start, end);
+    }
+  }
 
   private FastTomlParser() {}
 
   /** The top-level table of {@code text}, or empty when the exact parser must read it. */
   static Optional<TomlTable> parse(String text) {
-    return RuleHeaderScanner.scan(text).flatMap(headers -> parse(new Section(text, headers)));
+    return RuleHeaderScanner.scan(text)
+        .flatMap(headers -> parse(new Section(text, 0, text.length(), headers)));
   }
 
   /**
@@ -68,7 +77,7 @@ final class FastTomlParser {
     RuleHeaderScanner.Layout layout = scanned.get();
     List<RuleHeaderScanner.Header> headers = layout.headers();
     if (layout.topLevelKeys() || headers.size() <= rulesPerSection) {
-      return Optional.of(List.of(new Section(text, layout.positions())));
+      return Optional.of(List.of(new Section(text, 0, text.length(), layout.positions())));
     }
     List<Section> sections = new ArrayList<>();
     for (int first = 0; first < headers.size(); first += rulesPerSection) {
@@ -77,17 +86,18 @@ final class FastTomlParser {
       int to = end == headers.size() ? text.length() : headers.get(end).offset();
       List<RuleHeaderScanner.Header> part = headers.subList(first, end);
       sections.add(
-          new Section(
-              text.substring(from, to), new RuleHeaderScanner.Layout(part, false).positions()));
+          new Section(text, from, to, new RuleHeaderScanner.Layout(part, false).positions()));
     }
     return Optional.of(sections);
   }
 
   /** The top-level table of {@code section}, or empty when the exact parser must read the file. */
   static Optional<TomlTable> parse(Section section) {
+    Optional<ObjectNode> plain =
+        PlainTomlParser.parse(section.file(), section.start(), section.end());
     JsonNode tree;
     try {
-      tree = READER.readTree(section.text());
+      tree = plain.isPresent() ? plain.get() : READER.readTree(section.text());
     } catch (IOException | RuntimeException e) {
       // Syntax errors, and any parser failure: tomlj will report it with its position.
       return Optional.empty();

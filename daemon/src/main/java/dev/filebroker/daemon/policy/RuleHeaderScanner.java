@@ -71,14 +71,18 @@ final class RuleHeaderScanner {
   static final int PIECE_SIZE = 1 << 20;
 
   private final String text;
+  private final int end; // the scanner reads text up to here, never beyond
   private final List<Header> headers = new ArrayList<>();
   private boolean topLevelKeys;
   private int index;
   private int line = 1;
   private int lineStart;
 
-  private RuleHeaderScanner(String text) {
+  private RuleHeaderScanner(String text, int start, int end) {
     this.text = text;
+    this.end = end;
+    this.index = start;
+    this.lineStart = start;
   }
 
   /** The header positions of {@code text}, or empty when the file has another shape. */
@@ -118,7 +122,7 @@ final class RuleHeaderScanner {
       List<Optional<RuleHeaderScanner>> pieces =
           IntStream.range(0, cuts.size() - 1)
               .parallel()
-              .mapToObj(i -> scanned(text.substring(cuts.get(i), cuts.get(i + 1))))
+              .mapToObj(i -> scanned(text, cuts.get(i), cuts.get(i + 1)))
               .toList();
       if (pieces.stream().allMatch(Optional::isPresent)) {
         List<Header> headers = new ArrayList<>();
@@ -128,7 +132,7 @@ final class RuleHeaderScanner {
           for (Header header : piece.headers) {
             headers.add(
                 new Header(
-                    header.offset() + cuts.get(i),
+                    header.offset(),
                     TomlPosition.positionAt(
                         header.position().line() + linesBefore, header.position().column()),
                     header.deny()));
@@ -138,12 +142,17 @@ final class RuleHeaderScanner {
         return Optional.of(new Layout(headers, pieces.get(0).get().topLevelKeys));
       }
     }
-    return scanned(text).map(scanner -> new Layout(scanner.headers, scanner.topLevelKeys));
+    return scanned(text, 0, text.length())
+        .map(scanner -> new Layout(scanner.headers, scanner.topLevelKeys));
   }
 
-  /** The scanner after reading all of {@code text}, or empty when that is inconclusive. */
-  private static Optional<RuleHeaderScanner> scanned(String text) {
-    RuleHeaderScanner scanner = new RuleHeaderScanner(text);
+  /**
+   * The scanner after reading {@code text} from {@code start} (a line start) to {@code end}, or
+   * empty when that is inconclusive. Lines count from 1 at {@code start}; offsets are in {@code
+   * text}.
+   */
+  private static Optional<RuleHeaderScanner> scanned(String text, int start, int end) {
+    RuleHeaderScanner scanner = new RuleHeaderScanner(text, start, end);
     return scanner.statements() ? Optional.of(scanner) : Optional.empty();
   }
 
@@ -151,7 +160,7 @@ final class RuleHeaderScanner {
   private boolean statements() {
     while (true) {
       skipBlanks();
-      if (index >= text.length()) {
+      if (index >= end) {
         return true;
       }
       char c = text.charAt(index);
@@ -175,7 +184,7 @@ final class RuleHeaderScanner {
   private boolean header() {
     int offset = index;
     TomlPosition position = TomlPosition.positionAt(line, index - lineStart + 1);
-    if (!text.startsWith("[[", index)) {
+    if (!startsHere("[[")) {
       return false; // a plain [table]: not a policy shape the scanner vouches for
     }
     index += 2;
@@ -185,7 +194,7 @@ final class RuleHeaderScanner {
       return false;
     }
     skipBlanks();
-    if (!text.startsWith("]]", index)) {
+    if (!startsHere("]]")) {
       return false; // dotted names ([[allow.x]]) and anything else
     }
     index += 2;
@@ -197,7 +206,7 @@ final class RuleHeaderScanner {
       }
     }
     skipBlanks();
-    if (index >= text.length()) {
+    if (index >= end) {
       return true;
     }
     return switch (text.charAt(index)) {
@@ -209,24 +218,24 @@ final class RuleHeaderScanner {
 
   /** A bare key, or a quoted one without escapes; empty for anything else. */
   private Optional<String> headerName() {
-    if (index >= text.length()) {
+    if (index >= end) {
       return Optional.empty();
     }
     char quote = text.charAt(index);
     if (quote == '"' || quote == '\'') {
-      int end = text.indexOf(quote, index + 1);
-      if (end < 0) {
+      int close = text.indexOf(quote, index + 1);
+      if (close < 0 || close >= end) {
         return Optional.empty();
       }
-      String name = text.substring(index + 1, end);
+      String name = text.substring(index + 1, close);
       if (name.indexOf('\\') >= 0 || name.indexOf('\n') >= 0) {
         return Optional.empty();
       }
-      index = end + 1;
+      index = close + 1;
       return Optional.of(name);
     }
     int start = index;
-    while (index < text.length() && bareKeyChar(text.charAt(index))) {
+    while (index < end && bareKeyChar(text.charAt(index))) {
       index++;
     }
     return index == start ? Optional.empty() : Optional.of(text.substring(start, index));
@@ -246,16 +255,16 @@ final class RuleHeaderScanner {
    */
   private boolean keyValue() {
     int depth = 0;
-    while (index < text.length()) {
+    while (index < end) {
       char c = text.charAt(index);
       switch (c) {
         case '"' -> {
-          if (!(text.startsWith("\"\"\"", index) ? multiLineString('"') : basicString())) {
+          if (!(startsHere("\"\"\"") ? multiLineString('"') : basicString())) {
             return false;
           }
         }
         case '\'' -> {
-          if (!(text.startsWith("'''", index) ? multiLineString('\'') : literalString())) {
+          if (!(startsHere("'''") ? multiLineString('\'') : literalString())) {
             return false;
           }
         }
@@ -295,7 +304,7 @@ final class RuleHeaderScanner {
   /** {@code "..."} on one line, with backslash escapes. */
   private boolean basicString() {
     index++;
-    while (index < text.length()) {
+    while (index < end) {
       char c = text.charAt(index);
       if (c == '\n' || c == '\r') {
         return false;
@@ -310,16 +319,16 @@ final class RuleHeaderScanner {
 
   /** {@code '...'} on one line, no escapes. */
   private boolean literalString() {
-    int end = text.indexOf('\'', index + 1);
-    if (end < 0) {
+    int close = text.indexOf('\'', index + 1);
+    if (close < 0 || close >= end) {
       return false;
     }
-    for (int i = index + 1; i < end; i++) {
+    for (int i = index + 1; i < close; i++) {
       if (text.charAt(i) == '\n' || text.charAt(i) == '\r') {
         return false;
       }
     }
-    index = end + 1;
+    index = close + 1;
     return true;
   }
 
@@ -330,7 +339,7 @@ final class RuleHeaderScanner {
   private boolean multiLineString(char quote) {
     String delimiter = String.valueOf(quote).repeat(3);
     index += 3;
-    while (index < text.length()) {
+    while (index < end) {
       char c = text.charAt(index);
       if (c == '\n' || c == '\r') {
         if (!newline()) {
@@ -338,14 +347,12 @@ final class RuleHeaderScanner {
         }
       } else if (c == '\\' && quote == '"') {
         index++; // past the backslash; a newline after it is counted on the next turn
-        if (index < text.length() && text.charAt(index) != '\n' && text.charAt(index) != '\r') {
+        if (index < end && text.charAt(index) != '\n' && text.charAt(index) != '\r') {
           index++; // the escaped character, which cannot close the string
         }
-      } else if (text.startsWith(delimiter, index)) {
+      } else if (startsHere(delimiter)) {
         index += 3;
-        for (int extra = 0;
-            extra < 2 && index < text.length() && text.charAt(index) == quote;
-            extra++) {
+        for (int extra = 0; extra < 2 && index < end && text.charAt(index) == quote; extra++) {
           index++;
         }
         return true;
@@ -358,16 +365,16 @@ final class RuleHeaderScanner {
 
   /** From {@code #} to the end of the line, and the newline. */
   private boolean comment() {
-    while (index < text.length() && text.charAt(index) != '\n' && text.charAt(index) != '\r') {
+    while (index < end && text.charAt(index) != '\n' && text.charAt(index) != '\r') {
       index++;
     }
-    return index >= text.length() || newline();
+    return index >= end || newline();
   }
 
   /** Consumes {@code \n} or {@code \r\n}; a lone carriage return is inconclusive. */
   private boolean newline() {
     if (text.charAt(index) == '\r') {
-      if (!text.startsWith("\r\n", index)) {
+      if (!startsHere("\r\n")) {
         return false;
       }
       index++;
@@ -378,8 +385,13 @@ final class RuleHeaderScanner {
     return true;
   }
 
+  /** Whether {@code token} starts at the current index and ends by {@code end}. */
+  private boolean startsHere(String token) {
+    return index + token.length() <= end && text.startsWith(token, index);
+  }
+
   private void skipBlanks() {
-    while (index < text.length() && (text.charAt(index) == ' ' || text.charAt(index) == '\t')) {
+    while (index < end && (text.charAt(index) == ' ' || text.charAt(index) == '\t')) {
       index++;
     }
   }
