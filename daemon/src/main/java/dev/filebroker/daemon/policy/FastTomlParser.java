@@ -102,7 +102,8 @@ final class FastTomlParser {
       // Syntax errors, and any parser failure: tomlj will report it with its position.
       return Optional.empty();
     }
-    if (!(tree instanceof ObjectNode top) || !JsonTomlTable.convertible(top)) {
+    // A plain tree holds only strings, booleans and long-sized integers.
+    if (!(tree instanceof ObjectNode top) || (plain.isEmpty() && !JsonTomlTable.convertible(top))) {
       return Optional.empty();
     }
     RuleHeaderScanner.Headers headers = section.headers();

@@ -48,7 +48,7 @@ public final class PathPattern {
     this.text = text;
     this.home = text.startsWith(HOME);
     String rest = home ? text.substring(HOME.length()) : text;
-    List<String> parts = new ArrayList<>(rest.isEmpty() ? List.of() : split(rest));
+    List<String> parts = rest.isEmpty() ? new ArrayList<>() : split(rest); // a new list
     // Large policies repeat the same directory names in thousands of patterns: keep one copy.
     parts.replaceAll(String::intern);
     if (!parts.isEmpty() && parts.get(parts.size() - 1).equals(GLOBSTAR)) {

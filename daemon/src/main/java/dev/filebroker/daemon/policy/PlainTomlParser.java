@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * Parses the plain TOML that policies are written in straight into the tree Jackson's TOML parser
@@ -35,6 +37,8 @@ final class PlainTomlParser {
   }
 
   private static final Declined DECLINED = new Declined();
+  private static final List<String> KNOWN_KEYS =
+      Stream.concat(RuleReader.ALLOW_KEYS.stream(), Stream.of("allow", "deny")).toList();
 
   private final String text;
   private final int end;
@@ -126,6 +130,11 @@ final class PlainTomlParser {
     }
     if (index == start) {
       throw DECLINED;
+    }
+    for (String known : KNOWN_KEYS) {
+      if (known.length() == index - start && text.startsWith(known, start)) {
+        return known; // the same key in every rule: no new string
+      }
     }
     return text.substring(start, index);
   }

@@ -126,7 +126,7 @@ public final class Rule {
     if (order < 0) {
       throw new IllegalArgumentException("order must not be negative");
     }
-    this.permissions = shared(PERMISSION_SETS, EnumSet.copyOf(permissions));
+    this.permissions = shared(PERMISSION_SETS, permissions);
     EnumSet<Permission> expanded = EnumSet.copyOf(permissions);
     // An allow of write also grants append: a write descriptor can write at the end anyway.
     // A deny of either refuses both: an O_APPEND descriptor can drop O_APPEND with fcntl unless
@@ -139,7 +139,7 @@ public final class Rule {
       }
     }
     this.effective = shared(PERMISSION_SETS, expanded);
-    this.fileTypes = shared(TYPE_SETS, EnumSet.copyOf(fileTypes));
+    this.fileTypes = shared(TYPE_SETS, fileTypes);
     this.createModeMask = createModeMask;
     this.order = order;
     this.id = name.orElseGet(() -> source.file().getFileName() + ":" + source.line());
@@ -373,10 +373,14 @@ public final class Rule {
         + ")";
   }
 
-  /** The shared read-only set equal to {@code set}, which must not change afterwards. */
-  private static <E extends Enum<E>> Set<E> shared(Map<Set<E>, Set<E>> sets, EnumSet<E> set) {
-    Set<E> readOnly = Collections.unmodifiableSet(set);
-    Set<E> existing = sets.putIfAbsent(readOnly, readOnly);
+  /** The shared read-only set equal to {@code set}; a copy is made only for a new one. */
+  private static <E extends Enum<E>> Set<E> shared(Map<Set<E>, Set<E>> sets, Set<E> set) {
+    Set<E> existing = sets.get(set);
+    if (existing != null) {
+      return existing;
+    }
+    Set<E> readOnly = Collections.unmodifiableSet(EnumSet.copyOf(set));
+    existing = sets.putIfAbsent(readOnly, readOnly);
     return existing != null ? existing : readOnly;
   }
 }

@@ -39,10 +39,16 @@ final class RuleHeaderScanner {
    * One {@code [[allow]]} or {@code [[deny]]} header.
    *
    * @param offset the index of its first {@code [} in the text
-   * @param position the line and column of that {@code [}
+   * @param line the line of that {@code [}, from 1
+   * @param column the column of that {@code [}, from 1
    * @param deny whether it is a {@code [[deny]]} header
    */
-  record Header(int offset, TomlPosition position, boolean deny) {}
+  record Header(int offset, int line, int column, boolean deny) {
+    /** The line and column of the header. */
+    TomlPosition position() {
+      return TomlPosition.positionAt(line, column);
+    }
+  }
 
   /**
    * Every header of one file in text order, and whether keys precede the first one.
@@ -132,10 +138,7 @@ final class RuleHeaderScanner {
           for (Header header : piece.headers) {
             headers.add(
                 new Header(
-                    header.offset(),
-                    TomlPosition.positionAt(
-                        header.position().line() + linesBefore, header.position().column()),
-                    header.deny()));
+                    header.offset(), header.line() + linesBefore, header.column(), header.deny()));
           }
           linesBefore += piece.line - 1; // a piece starts a line: columns stay as they are
         }
@@ -183,7 +186,7 @@ final class RuleHeaderScanner {
   /** A header such as {@code [[allow]]}, {@code [[ "deny" ]]}, then an optional comment. */
   private boolean header() {
     int offset = index;
-    TomlPosition position = TomlPosition.positionAt(line, index - lineStart + 1);
+    int column = index - lineStart + 1;
     if (!startsHere("[[")) {
       return false; // a plain [table]: not a policy shape the scanner vouches for
     }
@@ -199,8 +202,8 @@ final class RuleHeaderScanner {
     }
     index += 2;
     switch (name.get()) {
-      case "allow" -> headers.add(new Header(offset, position, false));
-      case "deny" -> headers.add(new Header(offset, position, true));
+      case "allow" -> headers.add(new Header(offset, line, column, false));
+      case "deny" -> headers.add(new Header(offset, line, column, true));
       default -> {
         return false;
       }

@@ -128,40 +128,39 @@ final class RuleIndex {
     }
   }
 
+  // The builders of every node live until the whole index is built, so they hold only what was
+  // added; entries are grouped by subject when a bucket is built, and the groups die young.
   private static final class BucketBuilder {
-    Map<Integer, List<Entry>> byUid = Map.of();
-    Map<Integer, List<Entry>> byGid = Map.of();
-    List<Entry> anyone = List.of();
-    List<Ranged> ranged = List.of();
-    boolean empty = true;
+    private record Added(Subject subject, Entry entry) {}
+
+    private List<Added> added = List.of();
 
     void add(Subject subject, Entry entry) {
-      empty = false;
-      switch (subject) {
-        case Subject.User user -> byUid = add(byUid, user.uid(), entry);
-        case Subject.Group group -> byGid = add(byGid, group.gid(), entry);
-        case Subject.Anyone anyoneSubject -> anyone = add(anyone, entry);
-        case Subject.UidRange range -> ranged = add(ranged, new Ranged(range, entry));
-        case Subject.GidRange range -> ranged = add(ranged, new Ranged(range, entry));
+      if (added.isEmpty()) {
+        added = new ArrayList<>(2);
       }
-    }
-
-    private static Map<Integer, List<Entry>> add(
-        Map<Integer, List<Entry>> map, int id, Entry entry) {
-      Map<Integer, List<Entry>> mutable = map.isEmpty() ? new HashMap<>(2) : map;
-      mutable.computeIfAbsent(id, k -> new ArrayList<>(1)).add(entry);
-      return mutable;
-    }
-
-    private static <T> List<T> add(List<T> list, T element) {
-      List<T> mutable = list.isEmpty() ? new ArrayList<>(1) : list;
-      mutable.add(element);
-      return mutable;
+      added.add(new Added(subject, entry));
     }
 
     Bucket build() {
-      if (empty) {
+      if (added.isEmpty()) {
         return EMPTY;
+      }
+      Map<Integer, List<Entry>> byUid = new HashMap<>();
+      Map<Integer, List<Entry>> byGid = new HashMap<>();
+      List<Entry> anyone = new ArrayList<>();
+      List<Ranged> ranged = new ArrayList<>();
+      for (Added each : added) {
+        Entry entry = each.entry();
+        switch (each.subject()) {
+          case Subject.User user ->
+              byUid.computeIfAbsent(user.uid(), k -> new ArrayList<>(1)).add(entry);
+          case Subject.Group group ->
+              byGid.computeIfAbsent(group.gid(), k -> new ArrayList<>(1)).add(entry);
+          case Subject.Anyone anyoneSubject -> anyone.add(entry);
+          case Subject.UidRange range -> ranged.add(new Ranged(range, entry));
+          case Subject.GidRange range -> ranged.add(new Ranged(range, entry));
+        }
       }
       return new Bucket(
           freeze(byUid),
@@ -175,6 +174,10 @@ final class RuleIndex {
     private static Map<Integer, Entry[]> freeze(Map<Integer, List<Entry>> lists) {
       if (lists.isEmpty()) {
         return Map.of();
+      }
+      if (lists.size() == 1) {
+        Map.Entry<Integer, List<Entry>> only = lists.entrySet().iterator().next();
+        return Map.of(only.getKey(), only.getValue().toArray(Entry[]::new));
       }
       Map<Integer, Entry[]> frozen = new HashMap<>(lists.size() * 2);
       lists.forEach((id, entries) -> frozen.put(id, entries.toArray(Entry[]::new)));

@@ -318,8 +318,9 @@ final class RuleReader {
             name,
             effect,
             location(position),
-            subjects,
-            paths,
+            // Immutable copies now, which rules keep: drafts live until the whole policy is read.
+            List.copyOf(subjects),
+            List.copyOf(paths),
             permissions,
             types,
             createMode,
@@ -442,7 +443,7 @@ final class RuleReader {
       error(at, what + " must be a name in quotes or a number; found " + kind(value));
       return Optional.empty();
     }
-    if (!name.isEmpty() && name.chars().allMatch(c -> c >= '0' && c <= '9')) {
+    if (!name.isEmpty() && digits(name, '9')) {
       error(
           at,
           what
@@ -854,7 +855,7 @@ final class RuleReader {
     if (name.equals("root")) {
       return Optional.of(new RequiredOwner.User(0, Optional.of("root")));
     }
-    if (!name.isEmpty() && name.chars().allMatch(c -> c >= '0' && c <= '9')) {
+    if (!name.isEmpty() && digits(name, '9')) {
       error(
           at, "owner '" + name + "' is a number in quotes; write the uid without quotes: " + name);
       return Optional.empty();
@@ -896,8 +897,7 @@ final class RuleReader {
     String hint = "write it as a string of octal digits such as create_mode = \"0640\"";
     long mode;
     if (value instanceof String text) {
-      if (!(text.length() == 3 || text.length() == 4)
-          || !text.chars().allMatch(c -> c >= '0' && c <= '7')) {
+      if (!(text.length() == 3 || text.length() == 4) || !digits(text, '7')) {
         error(at, "create_mode \"" + text + "\" is not an octal mode; " + hint);
         return DEFAULT_CREATE_MODE;
       }
@@ -930,6 +930,16 @@ final class RuleReader {
               + " create_mode");
     }
     return (int) mode;
+  }
+
+  /** Whether every character of {@code text} is a digit from '0' to {@code highest}. */
+  private static boolean digits(String text, char highest) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) < '0' || text.charAt(i) > highest) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The key path of the top-level key {@code key}. */
