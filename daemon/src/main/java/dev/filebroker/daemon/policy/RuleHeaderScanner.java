@@ -64,8 +64,8 @@ final class RuleHeaderScanner {
 
     /** The positions of the headers, by name. */
     Headers positions() {
-      List<TomlPosition> allow = new ArrayList<>();
-      List<TomlPosition> deny = new ArrayList<>();
+      List<TomlPosition> allow = new ArrayList<>(headers.size());
+      List<TomlPosition> deny = new ArrayList<>(headers.size());
       for (Header header : headers) {
         (header.deny() ? deny : allow).add(header.position());
       }

@@ -96,6 +96,17 @@ class PlainTomlParserTest {
   }
 
   @Test
+  void readsEveryValidFixtureItAcceptsAsJacksonDoes() throws IOException {
+    int plain = 0;
+    for (Path file : RuleReaderTest.validFiles()) {
+      if (agrees(Files.readString(file))) {
+        plain++;
+      }
+    }
+    assertTrue(plain >= 2, "some fixtures are plain TOML: " + plain);
+  }
+
+  @Test
   void declinesWhatIsNotPlain() {
     for (String text :
         List.of(

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * file the fast parse cannot vouch for, or finds an error in, is read the exact way.
  */
 class RuleReaderTest {
-  private static List<Path> validFiles() throws IOException {
+  static List<Path> validFiles() throws IOException {
     List<Path> files = new ArrayList<>();
     for (Path directory :
         List.of(
