@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * A read-only index of rules by path and subject, so that a decision looks at the few rules that
@@ -107,6 +108,8 @@ final class RuleIndex {
   // Built once per load for every pattern component (hundreds of thousands at 100,000 rules):
   // maps and lists are made only when something goes in, and empty ones are shared.
   private static final class NodeBuilder {
+    private static final int PARALLEL_CHILDREN = 256;
+
     Map<String, NodeBuilder> children = Map.of();
     final BucketBuilder exact = new BucketBuilder();
     final BucketBuilder hanging = new BucketBuilder();
@@ -122,8 +125,16 @@ final class RuleIndex {
       if (children.isEmpty()) {
         return new Node(Map.of(), exact.build(), hanging.build());
       }
-      Map<String, Node> built = new HashMap<>(children.size() * 2);
-      children.forEach((name, child) -> built.put(name, child.build()));
+      List<Map.Entry<String, NodeBuilder>> entries = List.copyOf(children.entrySet());
+      Node[] nodes = new Node[entries.size()];
+      // A node with many children (one per user, say) builds them on every processor.
+      IntStream range = IntStream.range(0, nodes.length);
+      (nodes.length >= PARALLEL_CHILDREN ? range.parallel() : range)
+          .forEach(i -> nodes[i] = entries.get(i).getValue().build());
+      Map<String, Node> built = new HashMap<>(nodes.length * 2);
+      for (int i = 0; i < nodes.length; i++) {
+        built.put(entries.get(i).getKey(), nodes[i]);
+      }
       return new Node(Map.copyOf(built), exact.build(), hanging.build());
     }
   }
@@ -146,20 +157,18 @@ final class RuleIndex {
       if (added.isEmpty()) {
         return EMPTY;
       }
-      Map<Integer, List<Entry>> byUid = new HashMap<>();
-      Map<Integer, List<Entry>> byGid = new HashMap<>();
-      List<Entry> anyone = new ArrayList<>();
-      List<Ranged> ranged = new ArrayList<>();
+      Map<Integer, List<Entry>> byUid = Map.of();
+      Map<Integer, List<Entry>> byGid = Map.of();
+      List<Entry> anyone = List.of();
+      List<Ranged> ranged = List.of();
       for (Added each : added) {
         Entry entry = each.entry();
         switch (each.subject()) {
-          case Subject.User user ->
-              byUid.computeIfAbsent(user.uid(), k -> new ArrayList<>(1)).add(entry);
-          case Subject.Group group ->
-              byGid.computeIfAbsent(group.gid(), k -> new ArrayList<>(1)).add(entry);
-          case Subject.Anyone anyoneSubject -> anyone.add(entry);
-          case Subject.UidRange range -> ranged.add(new Ranged(range, entry));
-          case Subject.GidRange range -> ranged.add(new Ranged(range, entry));
+          case Subject.User user -> byUid = add(byUid, user.uid(), entry);
+          case Subject.Group group -> byGid = add(byGid, group.gid(), entry);
+          case Subject.Anyone anyoneSubject -> anyone = add(anyone, entry);
+          case Subject.UidRange range -> ranged = add(ranged, new Ranged(range, entry));
+          case Subject.GidRange range -> ranged = add(ranged, new Ranged(range, entry));
         }
       }
       return new Bucket(
@@ -168,6 +177,19 @@ final class RuleIndex {
           anyone.isEmpty() ? NONE : anyone.toArray(Entry[]::new),
           ranged.isEmpty() ? NO_RANGES : ranged.toArray(Ranged[]::new),
           false);
+    }
+
+    private static Map<Integer, List<Entry>> add(
+        Map<Integer, List<Entry>> map, int id, Entry entry) {
+      Map<Integer, List<Entry>> mutable = map.isEmpty() ? new HashMap<>(4) : map;
+      mutable.computeIfAbsent(id, k -> new ArrayList<>(1)).add(entry);
+      return mutable;
+    }
+
+    private static <T> List<T> add(List<T> list, T element) {
+      List<T> mutable = list.isEmpty() ? new ArrayList<>(1) : list;
+      mutable.add(element);
+      return mutable;
     }
 
     // Compact immutable maps (one array, no entry objects): most buckets hold one or two ids.
