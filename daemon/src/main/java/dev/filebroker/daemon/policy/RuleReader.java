@@ -89,6 +89,9 @@ final class RuleReader {
                   "append_only_inode"))
           .toList();
 
+  private static final Set<String> DENY_KEY_SET = Set.copyOf(DENY_KEYS);
+  private static final Set<String> ALLOW_KEY_SET = Set.copyOf(ALLOW_KEYS);
+
   /** Key paths of the keys a policy uses, made once: each rule looks up every key. */
   private static final Map<String, List<String>> KEY_PATHS =
       Stream.concat(ALLOW_KEYS.stream(), Stream.of("allow", "deny"))
@@ -256,7 +259,7 @@ final class RuleReader {
     String kind = effect == Rule.Effect.ALLOW ? "[[allow]]" : "[[deny]]";
     List<String> keys = effect == Rule.Effect.ALLOW ? ALLOW_KEYS : DENY_KEYS;
     for (String key : table.keySet()) {
-      if (keys.contains(key)) {
+      if ((effect == Rule.Effect.ALLOW ? ALLOW_KEY_SET : DENY_KEY_SET).contains(key)) {
         continue;
       }
       TomlPosition at = table.inputPositionOf(path(key));
@@ -324,7 +327,7 @@ final class RuleReader {
             permissions,
             types,
             createMode,
-            options.equals(RuleOptions.DEFAULT) ? RuleOptions.DEFAULT : options));
+            isDefault(options) ? RuleOptions.DEFAULT : options));
   }
 
   private Optional<String> readName(TomlTable table) {
@@ -930,6 +933,18 @@ final class RuleReader {
               + " create_mode");
     }
     return (int) mode;
+  }
+
+  /** Whether {@code options} equal {@link RuleOptions#DEFAULT}, field by field (faster). */
+  private static boolean isDefault(RuleOptions options) {
+    return options.executables().isEmpty()
+        && options.units().isEmpty()
+        && !options.exclusiveCreate()
+        && options.createOwner() == Rule.CreateOwner.REQUESTER
+        && !options.noCrossMounts()
+        && options.maxLinks().isEmpty()
+        && options.owner().isEmpty()
+        && !options.appendOnlyInode();
   }
 
   /** Whether every character of {@code text} is a digit from '0' to {@code highest}. */
