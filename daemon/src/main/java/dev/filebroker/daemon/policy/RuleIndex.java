@@ -37,8 +37,9 @@ final class RuleIndex {
           node = node.child(component);
         }
         BucketBuilder bucket = pattern.isLiteral() ? node.exact : node.hanging;
+        Entry entry = new Entry(rule, pattern); // one for all of the rule's subjects
         for (Subject subject : rule.subjects()) {
-          bucket.add(subject, new Entry(rule, pattern));
+          bucket.add(subject, entry);
         }
       }
     }
