@@ -33,10 +33,13 @@ import org.tomlj.TomlTable;
 final class FastTomlParser {
   private static final TomlPosition START = TomlPosition.positionAt(1, 1);
 
-  // Dates and times as java.time values, as tomlj gives them (not strings, which could pass for
-  // names); thread-safe once built.
-  private static final ObjectReader READER =
-      TomlMapper.builder().enable(TomlReadFeature.PARSE_JAVA_TIME).build().reader();
+  /** Jackson's reader, built on first use: a policy of plain TOML never needs it. */
+  private static final class Jackson {
+    // Dates and times as java.time values, as tomlj gives them (not strings, which could pass
+    // for names); thread-safe once built.
+    static final ObjectReader READER =
+        TomlMapper.builder().enable(TomlReadFeature.PARSE_JAVA_TIME).build().reader();
+  }
 
   /** Rules per section: small trees, and enough sections to keep every processor busy. */
   static final int RULES_PER_SECTION = 32;
@@ -97,7 +100,7 @@ final class FastTomlParser {
         PlainTomlParser.parse(section.file(), section.start(), section.end());
     JsonNode tree;
     try {
-      tree = plain.isPresent() ? plain.get() : READER.readTree(section.text());
+      tree = plain.isPresent() ? plain.get() : Jackson.READER.readTree(section.text());
     } catch (IOException | RuntimeException e) {
       // Syntax errors, and any parser failure: tomlj will report it with its position.
       return Optional.empty();
