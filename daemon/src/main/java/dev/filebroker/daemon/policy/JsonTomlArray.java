@@ -20,10 +20,13 @@ final class JsonTomlArray implements TomlArray {
   private final ArrayNode node;
   private final List<TomlPosition> positions;
 
-  /** A view of {@code node} whose i-th element is at {@code positions.get(i)}. */
+  /**
+   * A view of {@code node} whose i-th element is at {@code positions.get(i)}; {@code positions}
+   * must be immutable (it is not copied: views are made on every look-up).
+   */
   JsonTomlArray(ArrayNode node, List<TomlPosition> positions) {
     this.node = Objects.requireNonNull(node, "node == null");
-    this.positions = List.copyOf(positions);
+    this.positions = Objects.requireNonNull(positions, "positions == null");
     if (this.positions.size() != node.size()) {
       throw new IllegalArgumentException("positions must have one entry per element");
     }

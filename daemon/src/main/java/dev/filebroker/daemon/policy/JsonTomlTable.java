@@ -9,8 +9,10 @@ import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.util.AbstractMap;
+import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -96,11 +98,36 @@ final class JsonTomlTable implements TomlTable {
     return node.isEmpty();
   }
 
+  /** The keys in text order: a read-only view, made for every rule, so not a copy. */
   @Override
   public Set<String> keySet() {
-    Set<String> keys = new LinkedHashSet<>();
-    node.fieldNames().forEachRemaining(keys::add);
-    return Collections.unmodifiableSet(keys);
+    return new AbstractSet<>() {
+      @Override
+      public Iterator<String> iterator() {
+        Iterator<Map.Entry<String, JsonNode>> entries = node.properties().iterator();
+        return new Iterator<>() {
+          @Override
+          public boolean hasNext() {
+            return entries.hasNext();
+          }
+
+          @Override
+          public String next() {
+            return entries.next().getKey();
+          }
+        };
+      }
+
+      @Override
+      public int size() {
+        return node.size();
+      }
+
+      @Override
+      public boolean contains(Object key) {
+        return key instanceof String name && node.has(name);
+      }
+    };
   }
 
   @Override
@@ -146,15 +173,9 @@ final class JsonTomlTable implements TomlTable {
   /** The value at {@code path}, or null when there is none (as tomlj answers). */
   @Override
   public Object get(List<String> path) {
-    JsonNode current = node;
-    for (String key : path) {
-      if (!(current instanceof ObjectNode object)) {
-        return null;
-      }
-      current = object.get(key);
-      if (current == null) {
-        return null;
-      }
+    JsonNode current = find(path);
+    if (current == null) {
+      return null;
     }
     if (path.size() == 1 && current instanceof ArrayNode array) {
       List<TomlPosition> positions = elementPositions.get(path.get(0));
@@ -168,7 +189,22 @@ final class JsonTomlTable implements TomlTable {
   /** The table's own position for any key it has, null otherwise (as tomlj answers). */
   @Override
   public TomlPosition inputPositionOf(List<String> path) {
-    return get(path) == null ? null : position;
+    return find(path) == null ? null : position;
+  }
+
+  /** The node at {@code path}, or null. */
+  private JsonNode find(List<String> path) {
+    JsonNode current = node;
+    for (int i = 0; i < path.size(); i++) {
+      if (!(current instanceof ObjectNode object)) {
+        return null;
+      }
+      current = object.get(path.get(i));
+      if (current == null) {
+        return null;
+      }
+    }
+    return current;
   }
 
   @Override

@@ -48,7 +48,9 @@ public final class PathPattern {
     this.text = text;
     this.home = text.startsWith(HOME);
     String rest = home ? text.substring(HOME.length()) : text;
-    List<String> parts = new ArrayList<>(rest.isEmpty() ? List.of() : split(rest));
+    List<String> parts = rest.isEmpty() ? new ArrayList<>() : split(rest); // a new list
+    // Large policies repeat the same directory names in thousands of patterns: keep one copy.
+    parts.replaceAll(String::intern);
     if (!parts.isEmpty() && parts.get(parts.size() - 1).equals(GLOBSTAR)) {
       // "/a/**" means everything below /a but not /a itself: one component, then any number.
       parts.add(parts.size() - 1, STAR);
@@ -82,6 +84,11 @@ public final class PathPattern {
       throw new IllegalArgumentException(problem.get());
     }
     return new PathPattern(text);
+  }
+
+  /** Parses a pattern that {@link #problem(String)} has found nothing wrong with. */
+  static PathPattern ofChecked(String text) {
+    return new PathPattern(Objects.requireNonNull(text, "text == null"));
   }
 
   /**

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.stream.IntStream;
 
 /**
  * Reads a policy file or directory into a {@link Policy}, or reports every problem in it.
@@ -64,10 +65,11 @@ public final class PolicyLoader {
     if (!errors.isEmpty()) {
       return new PolicyLoad.Invalid(errors);
     }
-    List<Rule> rules = new ArrayList<>(drafts.size());
-    for (RuleReader.Draft draft : drafts) {
-      rules.add(draft.toRule(rules.size()));
-    }
+    List<Rule> rules =
+        IntStream.range(0, drafts.size())
+            .parallel()
+            .mapToObj(order -> drafts.get(order).toRule(order))
+            .toList();
     return new PolicyLoad.Loaded(new Policy(rules, files, accounts.accountsByUid()));
   }
 
@@ -76,13 +78,7 @@ public final class PolicyLoader {
   private static FileResult readFile(Path file, Accounts accounts) {
     String text;
     try {
-      text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
-              .toString();
+      text = decode(Files.readAllBytes(file));
     } catch (CharacterCodingException e) {
       return new FileResult(
           List.of(),
@@ -100,6 +96,26 @@ public final class PolicyLoader {
         Comparator.comparingInt((PolicyError e) -> e.location().line())
             .thenComparingInt(e -> e.location().column()));
     return new FileResult(result.drafts(), fileErrors);
+  }
+
+  /**
+   * The text of UTF-8 {@code bytes}. Decoding replaces malformed input with U+FFFD, in one pass
+   * without a copy through a char buffer; only text holding U+FFFD (malformed, or written so) is
+   * decoded again strictly to tell which.
+   *
+   * @throws CharacterCodingException when {@code bytes} are not valid UTF-8
+   */
+  private static String decode(byte[] bytes) throws CharacterCodingException {
+    String text = new String(bytes, StandardCharsets.UTF_8);
+    if (text.indexOf('\uFFFD') < 0) {
+      return text;
+    }
+    return StandardCharsets.UTF_8
+        .newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(ByteBuffer.wrap(bytes))
+        .toString();
   }
 
   private static List<Path> policyFiles(Path fileOrDirectory, List<PolicyError> errors) {

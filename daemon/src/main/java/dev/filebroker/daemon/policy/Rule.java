@@ -3,10 +3,12 @@ package dev.filebroker.daemon.policy;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One {@code [[allow]]} or {@code [[deny]]} rule of a policy, checked and immutable.
@@ -36,6 +38,12 @@ public final class Rule {
       Collections.unmodifiableSet(EnumSet.allOf(Permission.class));
 
   private static final String DELETED_SUFFIX = " (deleted)";
+
+  // A large policy repeats a handful of permission and type sets: rules share one read-only
+  // instance of each (at most 2^6 + 2^8 of them), not three sets per rule.
+  private static final Map<Set<Permission>, Set<Permission>> PERMISSION_SETS =
+      new ConcurrentHashMap<>();
+  private static final Map<Set<FileType>, Set<FileType>> TYPE_SETS = new ConcurrentHashMap<>();
 
   private final String id;
   private final Optional<String> name;
@@ -118,7 +126,7 @@ public final class Rule {
     if (order < 0) {
       throw new IllegalArgumentException("order must not be negative");
     }
-    this.permissions = Collections.unmodifiableSet(EnumSet.copyOf(permissions));
+    this.permissions = shared(PERMISSION_SETS, permissions);
     EnumSet<Permission> expanded = EnumSet.copyOf(permissions);
     // An allow of write also grants append: a write descriptor can write at the end anyway.
     // A deny of either refuses both: an O_APPEND descriptor can drop O_APPEND with fcntl unless
@@ -130,8 +138,8 @@ public final class Rule {
         expanded.add(Permission.WRITE);
       }
     }
-    this.effective = Collections.unmodifiableSet(expanded);
-    this.fileTypes = Collections.unmodifiableSet(EnumSet.copyOf(fileTypes));
+    this.effective = shared(PERMISSION_SETS, expanded);
+    this.fileTypes = shared(TYPE_SETS, fileTypes);
     this.createModeMask = createModeMask;
     this.order = order;
     this.id = name.orElseGet(() -> source.file().getFileName() + ":" + source.line());
@@ -363,5 +371,16 @@ public final class Rule {
         + " ("
         + source.fileAndLine()
         + ")";
+  }
+
+  /** The shared read-only set equal to {@code set}; a copy is made only for a new one. */
+  private static <E extends Enum<E>> Set<E> shared(Map<Set<E>, Set<E>> sets, Set<E> set) {
+    Set<E> existing = sets.get(set);
+    if (existing != null) {
+      return existing;
+    }
+    Set<E> readOnly = Collections.unmodifiableSet(EnumSet.copyOf(set));
+    existing = sets.putIfAbsent(readOnly, readOnly);
+    return existing != null ? existing : readOnly;
   }
 }

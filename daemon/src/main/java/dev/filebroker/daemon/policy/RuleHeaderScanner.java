@@ -3,6 +3,7 @@ package dev.filebroker.daemon.policy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.IntStream;
 import org.tomlj.TomlPosition;
 
 /**
@@ -34,30 +35,135 @@ final class RuleHeaderScanner {
     }
   }
 
+  /**
+   * One {@code [[allow]]} or {@code [[deny]]} header.
+   *
+   * @param offset the index of its first {@code [} in the text
+   * @param line the line of that {@code [}, from 1
+   * @param column the column of that {@code [}, from 1
+   * @param deny whether it is a {@code [[deny]]} header
+   */
+  record Header(int offset, int line, int column, boolean deny) {
+    /** The line and column of the header. */
+    TomlPosition position() {
+      return TomlPosition.positionAt(line, column);
+    }
+  }
+
+  /**
+   * Every header of one file in text order, and whether keys precede the first one.
+   *
+   * @param headers the headers, in text order
+   * @param topLevelKeys whether a {@code key = value} statement comes before the first header (a
+   *     top-level key, which is either an error or an inline {@code allow = [...]})
+   */
+  record Layout(List<Header> headers, boolean topLevelKeys) {
+    Layout {
+      headers = List.copyOf(headers);
+    }
+
+    /** The positions of the headers, by name. */
+    Headers positions() {
+      List<TomlPosition> allow = new ArrayList<>(headers.size());
+      List<TomlPosition> deny = new ArrayList<>(headers.size());
+      for (Header header : headers) {
+        (header.deny() ? deny : allow).add(header.position());
+      }
+      return new Headers(allow, deny);
+    }
+  }
+
+  /** Characters per piece of a large file, scanned in parallel. */
+  static final int PIECE_SIZE = 1 << 20;
+
   private final String text;
-  private final List<TomlPosition> allow = new ArrayList<>();
-  private final List<TomlPosition> deny = new ArrayList<>();
+  private final int end; // the scanner reads text up to here, never beyond
+  private final List<Header> headers = new ArrayList<>();
+  private boolean topLevelKeys;
   private int index;
   private int line = 1;
   private int lineStart;
 
-  private RuleHeaderScanner(String text) {
+  private RuleHeaderScanner(String text, int start, int end) {
     this.text = text;
+    this.end = end;
+    this.index = start;
+    this.lineStart = start;
   }
 
   /** The header positions of {@code text}, or empty when the file has another shape. */
   static Optional<Headers> scan(String text) {
-    RuleHeaderScanner scanner = new RuleHeaderScanner(text);
-    return scanner.statements()
-        ? Optional.of(new Headers(scanner.allow, scanner.deny))
-        : Optional.empty();
+    return layout(text).map(Layout::positions);
+  }
+
+  /** Every header of {@code text} in text order, or empty when the file has another shape. */
+  static Optional<Layout> layout(String text) {
+    return layout(text, PIECE_SIZE);
+  }
+
+  /**
+   * As {@link #layout(String)}, scanning pieces of about {@code pieceSize} characters in parallel;
+   * the result does not depend on the piece size.
+   *
+   * <p>A large file is cut before lines that start with {@code [[}, and each piece is scanned on
+   * its own as if a statement started there. That is what a scan of the whole file would see
+   * exactly when every piece but the last ends where a statement ends (the scanner returns true
+   * only then): if a cut fell inside a multi-line string or array, the piece before it fails, and
+   * the whole file is scanned in one piece, as before.
+   */
+  static Optional<Layout> layout(String text, int pieceSize) {
+    List<Integer> cuts = new ArrayList<>();
+    cuts.add(0);
+    int from = pieceSize;
+    while (from < text.length()) {
+      int newline = text.indexOf("\n[[", from - 1);
+      if (newline < 0) {
+        break;
+      }
+      cuts.add(newline + 1);
+      from = newline + 1 + pieceSize;
+    }
+    cuts.add(text.length());
+    if (cuts.size() > 2) {
+      List<Optional<RuleHeaderScanner>> pieces =
+          IntStream.range(0, cuts.size() - 1)
+              .parallel()
+              .mapToObj(i -> scanned(text, cuts.get(i), cuts.get(i + 1)))
+              .toList();
+      if (pieces.stream().allMatch(Optional::isPresent)) {
+        List<Header> headers = new ArrayList<>();
+        int linesBefore = 0;
+        for (int i = 0; i < pieces.size(); i++) {
+          RuleHeaderScanner piece = pieces.get(i).get();
+          for (Header header : piece.headers) {
+            headers.add(
+                new Header(
+                    header.offset(), header.line() + linesBefore, header.column(), header.deny()));
+          }
+          linesBefore += piece.line - 1; // a piece starts a line: columns stay as they are
+        }
+        return Optional.of(new Layout(headers, pieces.get(0).get().topLevelKeys));
+      }
+    }
+    return scanned(text, 0, text.length())
+        .map(scanner -> new Layout(scanner.headers, scanner.topLevelKeys));
+  }
+
+  /**
+   * The scanner after reading {@code text} from {@code start} (a line start) to {@code end}, or
+   * empty when that is inconclusive. Lines count from 1 at {@code start}; offsets are in {@code
+   * text}.
+   */
+  private static Optional<RuleHeaderScanner> scanned(String text, int start, int end) {
+    RuleHeaderScanner scanner = new RuleHeaderScanner(text, start, end);
+    return scanner.statements() ? Optional.of(scanner) : Optional.empty();
   }
 
   /** Reads statement after statement; false when inconclusive. */
   private boolean statements() {
     while (true) {
       skipBlanks();
-      if (index >= text.length()) {
+      if (index >= end) {
         return true;
       }
       char c = text.charAt(index);
@@ -66,7 +172,10 @@ final class RuleHeaderScanner {
             case '\n', '\r' -> newline();
             case '#' -> comment();
             case '[' -> header();
-            default -> keyValue();
+            default -> {
+              topLevelKeys |= headers.isEmpty();
+              yield keyValue();
+            }
           };
       if (!fine) {
         return false;
@@ -76,8 +185,9 @@ final class RuleHeaderScanner {
 
   /** A header such as {@code [[allow]]}, {@code [[ "deny" ]]}, then an optional comment. */
   private boolean header() {
-    TomlPosition position = TomlPosition.positionAt(line, index - lineStart + 1);
-    if (!text.startsWith("[[", index)) {
+    int offset = index;
+    int column = index - lineStart + 1;
+    if (!startsHere("[[")) {
       return false; // a plain [table]: not a policy shape the scanner vouches for
     }
     index += 2;
@@ -87,19 +197,19 @@ final class RuleHeaderScanner {
       return false;
     }
     skipBlanks();
-    if (!text.startsWith("]]", index)) {
+    if (!startsHere("]]")) {
       return false; // dotted names ([[allow.x]]) and anything else
     }
     index += 2;
     switch (name.get()) {
-      case "allow" -> allow.add(position);
-      case "deny" -> deny.add(position);
+      case "allow" -> headers.add(new Header(offset, line, column, false));
+      case "deny" -> headers.add(new Header(offset, line, column, true));
       default -> {
         return false;
       }
     }
     skipBlanks();
-    if (index >= text.length()) {
+    if (index >= end) {
       return true;
     }
     return switch (text.charAt(index)) {
@@ -111,24 +221,24 @@ final class RuleHeaderScanner {
 
   /** A bare key, or a quoted one without escapes; empty for anything else. */
   private Optional<String> headerName() {
-    if (index >= text.length()) {
+    if (index >= end) {
       return Optional.empty();
     }
     char quote = text.charAt(index);
     if (quote == '"' || quote == '\'') {
-      int end = text.indexOf(quote, index + 1);
-      if (end < 0) {
+      int close = text.indexOf(quote, index + 1);
+      if (close < 0 || close >= end) {
         return Optional.empty();
       }
-      String name = text.substring(index + 1, end);
+      String name = text.substring(index + 1, close);
       if (name.indexOf('\\') >= 0 || name.indexOf('\n') >= 0) {
         return Optional.empty();
       }
-      index = end + 1;
+      index = close + 1;
       return Optional.of(name);
     }
     int start = index;
-    while (index < text.length() && bareKeyChar(text.charAt(index))) {
+    while (index < end && bareKeyChar(text.charAt(index))) {
       index++;
     }
     return index == start ? Optional.empty() : Optional.of(text.substring(start, index));
@@ -148,16 +258,16 @@ final class RuleHeaderScanner {
    */
   private boolean keyValue() {
     int depth = 0;
-    while (index < text.length()) {
+    while (index < end) {
       char c = text.charAt(index);
       switch (c) {
         case '"' -> {
-          if (!(text.startsWith("\"\"\"", index) ? multiLineString('"') : basicString())) {
+          if (!(startsHere("\"\"\"") ? multiLineString('"') : basicString())) {
             return false;
           }
         }
         case '\'' -> {
-          if (!(text.startsWith("'''", index) ? multiLineString('\'') : literalString())) {
+          if (!(startsHere("'''") ? multiLineString('\'') : literalString())) {
             return false;
           }
         }
@@ -197,7 +307,7 @@ final class RuleHeaderScanner {
   /** {@code "..."} on one line, with backslash escapes. */
   private boolean basicString() {
     index++;
-    while (index < text.length()) {
+    while (index < end) {
       char c = text.charAt(index);
       if (c == '\n' || c == '\r') {
         return false;
@@ -212,16 +322,16 @@ final class RuleHeaderScanner {
 
   /** {@code '...'} on one line, no escapes. */
   private boolean literalString() {
-    int end = text.indexOf('\'', index + 1);
-    if (end < 0) {
+    int close = text.indexOf('\'', index + 1);
+    if (close < 0 || close >= end) {
       return false;
     }
-    for (int i = index + 1; i < end; i++) {
+    for (int i = index + 1; i < close; i++) {
       if (text.charAt(i) == '\n' || text.charAt(i) == '\r') {
         return false;
       }
     }
-    index = end + 1;
+    index = close + 1;
     return true;
   }
 
@@ -232,7 +342,7 @@ final class RuleHeaderScanner {
   private boolean multiLineString(char quote) {
     String delimiter = String.valueOf(quote).repeat(3);
     index += 3;
-    while (index < text.length()) {
+    while (index < end) {
       char c = text.charAt(index);
       if (c == '\n' || c == '\r') {
         if (!newline()) {
@@ -240,14 +350,12 @@ final class RuleHeaderScanner {
         }
       } else if (c == '\\' && quote == '"') {
         index++; // past the backslash; a newline after it is counted on the next turn
-        if (index < text.length() && text.charAt(index) != '\n' && text.charAt(index) != '\r') {
+        if (index < end && text.charAt(index) != '\n' && text.charAt(index) != '\r') {
           index++; // the escaped character, which cannot close the string
         }
-      } else if (text.startsWith(delimiter, index)) {
+      } else if (startsHere(delimiter)) {
         index += 3;
-        for (int extra = 0;
-            extra < 2 && index < text.length() && text.charAt(index) == quote;
-            extra++) {
+        for (int extra = 0; extra < 2 && index < end && text.charAt(index) == quote; extra++) {
           index++;
         }
         return true;
@@ -260,16 +368,16 @@ final class RuleHeaderScanner {
 
   /** From {@code #} to the end of the line, and the newline. */
   private boolean comment() {
-    while (index < text.length() && text.charAt(index) != '\n' && text.charAt(index) != '\r') {
+    while (index < end && text.charAt(index) != '\n' && text.charAt(index) != '\r') {
       index++;
     }
-    return index >= text.length() || newline();
+    return index >= end || newline();
   }
 
   /** Consumes {@code \n} or {@code \r\n}; a lone carriage return is inconclusive. */
   private boolean newline() {
     if (text.charAt(index) == '\r') {
-      if (!text.startsWith("\r\n", index)) {
+      if (!startsHere("\r\n")) {
         return false;
       }
       index++;
@@ -280,8 +388,13 @@ final class RuleHeaderScanner {
     return true;
   }
 
+  /** Whether {@code token} starts at the current index and ends by {@code end}. */
+  private boolean startsHere(String token) {
+    return index + token.length() <= end && text.startsWith(token, index);
+  }
+
   private void skipBlanks() {
-    while (index < text.length() && (text.charAt(index) == ' ' || text.charAt(index) == '\t')) {
+    while (index < end && (text.charAt(index) == ' ' || text.charAt(index) == '\t')) {
       index++;
     }
   }

@@ -1,10 +1,10 @@
 package dev.filebroker.daemon.policy;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * A read-only index of rules by path and subject, so that a decision looks at the few rules that
@@ -34,11 +34,12 @@ final class RuleIndex {
       for (PathPattern pattern : rule.paths()) {
         NodeBuilder node = rootBuilder;
         for (String component : pattern.literalPrefix()) {
-          node = node.children.computeIfAbsent(component, c -> new NodeBuilder());
+          node = node.child(component);
         }
         BucketBuilder bucket = pattern.isLiteral() ? node.exact : node.hanging;
+        Entry entry = new Entry(rule, pattern); // one for all of the rule's subjects
         for (Subject subject : rule.subjects()) {
-          bucket.add(subject, new Entry(rule, pattern));
+          bucket.add(subject, entry);
         }
       }
     }
@@ -101,70 +102,109 @@ final class RuleIndex {
       Ranged[] ranged,
       boolean empty) {}
 
-  private static final Bucket EMPTY = new Bucket(Map.of(), Map.of(), NONE, new Ranged[0], true);
+  private static final Ranged[] NO_RANGES = {};
+
+  private static final Bucket EMPTY = new Bucket(Map.of(), Map.of(), NONE, NO_RANGES, true);
 
   // Built once per load for every pattern component (hundreds of thousands at 100,000 rules):
   // maps and lists are made only when something goes in, and empty ones are shared.
   private static final class NodeBuilder {
-    final Map<String, NodeBuilder> children = new HashMap<>(4);
+    private static final int PARALLEL_CHILDREN = 256;
+
+    Map<String, NodeBuilder> children = Map.of();
     final BucketBuilder exact = new BucketBuilder();
     final BucketBuilder hanging = new BucketBuilder();
+
+    NodeBuilder child(String component) {
+      if (children.isEmpty()) {
+        children = new HashMap<>(2);
+      }
+      return children.computeIfAbsent(component, c -> new NodeBuilder());
+    }
 
     Node build() {
       if (children.isEmpty()) {
         return new Node(Map.of(), exact.build(), hanging.build());
       }
-      Map<String, Node> built = new HashMap<>(children.size() * 2);
-      children.forEach((name, child) -> built.put(name, child.build()));
-      return new Node(Collections.unmodifiableMap(built), exact.build(), hanging.build());
+      List<Map.Entry<String, NodeBuilder>> entries = List.copyOf(children.entrySet());
+      Node[] nodes = new Node[entries.size()];
+      // A node with many children (one per user, say) builds them on every processor.
+      IntStream range = IntStream.range(0, nodes.length);
+      (nodes.length >= PARALLEL_CHILDREN ? range.parallel() : range)
+          .forEach(i -> nodes[i] = entries.get(i).getValue().build());
+      Map<String, Node> built = new HashMap<>(nodes.length * 2);
+      for (int i = 0; i < nodes.length; i++) {
+        built.put(entries.get(i).getKey(), nodes[i]);
+      }
+      return new Node(Map.copyOf(built), exact.build(), hanging.build());
     }
   }
 
+  // The builders of every node live until the whole index is built, so they hold only what was
+  // added; entries are grouped by subject when a bucket is built, and the groups die young.
   private static final class BucketBuilder {
-    Map<Integer, List<Entry>> byUid = Map.of();
-    Map<Integer, List<Entry>> byGid = Map.of();
-    List<Entry> anyone = List.of();
-    List<Ranged> ranged = List.of();
-    boolean empty = true;
+    private record Added(Subject subject, Entry entry) {}
+
+    private List<Added> added = List.of();
 
     void add(Subject subject, Entry entry) {
-      if (empty) {
-        byUid = new HashMap<>(2);
-        byGid = new HashMap<>(2);
-        anyone = new ArrayList<>(1);
-        ranged = new ArrayList<>(1);
-        empty = false;
+      if (added.isEmpty()) {
+        added = new ArrayList<>(2);
       }
-      switch (subject) {
-        case Subject.User user ->
-            byUid.computeIfAbsent(user.uid(), k -> new ArrayList<>(1)).add(entry);
-        case Subject.Group group ->
-            byGid.computeIfAbsent(group.gid(), k -> new ArrayList<>(1)).add(entry);
-        case Subject.Anyone anyoneSubject -> anyone.add(entry);
-        case Subject.UidRange range -> ranged.add(new Ranged(range, entry));
-        case Subject.GidRange range -> ranged.add(new Ranged(range, entry));
-      }
+      added.add(new Added(subject, entry));
     }
 
     Bucket build() {
-      if (empty) {
+      if (added.isEmpty()) {
         return EMPTY;
+      }
+      Map<Integer, List<Entry>> byUid = Map.of();
+      Map<Integer, List<Entry>> byGid = Map.of();
+      List<Entry> anyone = List.of();
+      List<Ranged> ranged = List.of();
+      for (Added each : added) {
+        Entry entry = each.entry();
+        switch (each.subject()) {
+          case Subject.User user -> byUid = add(byUid, user.uid(), entry);
+          case Subject.Group group -> byGid = add(byGid, group.gid(), entry);
+          case Subject.Anyone anyoneSubject -> anyone = add(anyone, entry);
+          case Subject.UidRange range -> ranged = add(ranged, new Ranged(range, entry));
+          case Subject.GidRange range -> ranged = add(ranged, new Ranged(range, entry));
+        }
       }
       return new Bucket(
           freeze(byUid),
           freeze(byGid),
-          anyone.toArray(Entry[]::new),
-          ranged.toArray(Ranged[]::new),
+          anyone.isEmpty() ? NONE : anyone.toArray(Entry[]::new),
+          ranged.isEmpty() ? NO_RANGES : ranged.toArray(Ranged[]::new),
           false);
     }
 
+    private static Map<Integer, List<Entry>> add(
+        Map<Integer, List<Entry>> map, int id, Entry entry) {
+      Map<Integer, List<Entry>> mutable = map.isEmpty() ? new HashMap<>(4) : map;
+      mutable.computeIfAbsent(id, k -> new ArrayList<>(1)).add(entry);
+      return mutable;
+    }
+
+    private static <T> List<T> add(List<T> list, T element) {
+      List<T> mutable = list.isEmpty() ? new ArrayList<>(1) : list;
+      mutable.add(element);
+      return mutable;
+    }
+
+    // Compact immutable maps (one array, no entry objects): most buckets hold one or two ids.
     private static Map<Integer, Entry[]> freeze(Map<Integer, List<Entry>> lists) {
       if (lists.isEmpty()) {
         return Map.of();
       }
+      if (lists.size() == 1) {
+        Map.Entry<Integer, List<Entry>> only = lists.entrySet().iterator().next();
+        return Map.of(only.getKey(), only.getValue().toArray(Entry[]::new));
+      }
       Map<Integer, Entry[]> frozen = new HashMap<>(lists.size() * 2);
       lists.forEach((id, entries) -> frozen.put(id, entries.toArray(Entry[]::new)));
-      return Collections.unmodifiableMap(frozen);
+      return Map.copyOf(frozen);
     }
   }
 }

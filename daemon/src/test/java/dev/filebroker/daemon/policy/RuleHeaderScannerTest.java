@@ -62,4 +62,30 @@ class RuleHeaderScannerTest {
       assertEquals(Optional.empty(), scan(text), text);
     }
   }
+
+  @Test
+  void scansPiecesOfAFileInParallelWithTheSameResult() {
+    String rules =
+        "[[allow]]\n"
+            + "a = \"\"\"\n[[allow]]\n[[deny]]\n\"\"\"\n"
+            + "b = '''\n[[deny]]\n'''\n"
+            + "c = [\n[[1]],\n[[2]]\n]\n"
+            + "[[deny]] # x\r\n"
+            + "d = 1\r\n"
+            + "  [[allow]]\n";
+    for (String text :
+        List.of(
+            "# head\n" + rules.repeat(5),
+            "x = 1\n" + rules.repeat(3),
+            rules + "[[x]]\n" + rules,
+            rules + "a = \"\"\"\n" + rules)) {
+      Optional<RuleHeaderScanner.Layout> whole = RuleHeaderScanner.layout(text, text.length());
+      for (int pieceSize = 1; pieceSize < 80; pieceSize += 7) {
+        assertEquals(whole, RuleHeaderScanner.layout(text, pieceSize), text + " / " + pieceSize);
+      }
+    }
+    assertEquals(
+        15,
+        RuleHeaderScanner.layout("# head\n" + rules.repeat(5), 10).orElseThrow().headers().size());
+  }
 }

@@ -8,7 +8,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -19,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * file the fast parse cannot vouch for, or finds an error in, is read the exact way.
  */
 class RuleReaderTest {
-  private static List<Path> validFiles() throws IOException {
+  static List<Path> validFiles() throws IOException {
     List<Path> files = new ArrayList<>();
     for (Path directory :
         List.of(
@@ -71,6 +73,102 @@ class RuleReaderTest {
     }
     assertTrue(fastFiles >= 3, "most valid fixtures should take the fast parse");
   }
+
+  @Test
+  void sectionedFastParseReadsEveryValidFileIntoTheSameRulesAsTheExactParse() throws IOException {
+    Accounts accounts = accounts();
+    Map<String, String> texts = new LinkedHashMap<>();
+    for (Path file : validFiles()) {
+      texts.put(file.toString(), Files.readString(file));
+    }
+    texts.putAll(TRICKY_VALID);
+    texts.put("CRLF", String.join("\r\n", TRICKY_VALID.get("strings").split("\n", -1)));
+    for (Map.Entry<String, String> entry : texts.entrySet()) {
+      Path file = Path.of(entry.getKey());
+      String text = entry.getValue();
+      RuleReader.Result exact = RuleReader.readExact(file, text, accounts);
+      assertEquals(List.of(), exact.errors(), file + " is valid");
+      assertFalse(exact.drafts().isEmpty(), file + " has rules");
+      for (int size : new int[] {1, 2, 3, 1000}) {
+        Optional<RuleReader.Result> fast = RuleReader.readFast(file, text, accounts, size);
+        assertTrue(fast.isPresent(), () -> "the fast parse should vouch for " + file);
+        if (text.contains("create_mode = 0o")) {
+          assertFalse(fast.get().errors().isEmpty(), () -> file + " has an integer create_mode");
+        } else {
+          assertEquals(List.of(), fast.get().errors(), file + " in sections of " + size);
+          assertEquals(idsAndSources(exact), idsAndSources(fast.get()), file + " / " + size);
+          assertEquals(exact.drafts(), fast.get().drafts(), file + " in sections of " + size);
+        }
+      }
+    }
+  }
+
+  @Test
+  void sectionedFastParseLeavesEveryInvalidFileToTheExactParse() throws IOException {
+    Accounts accounts = accounts();
+    Path file = Path.of("x.toml");
+    for (String text : TRICKY_INVALID) {
+      RuleReader.Result exact = RuleReader.readExact(file, text, accounts);
+      assertFalse(exact.errors().isEmpty(), () -> "should be invalid: " + text);
+      for (int size : new int[] {1, 2, 1000}) {
+        Optional<RuleReader.Result> fast = RuleReader.readFast(file, text, accounts, size);
+        assertTrue(
+            fast.isEmpty() || !fast.get().errors().isEmpty(),
+            () -> "the fast parse should not accept " + text);
+      }
+      assertEquals(exact, RuleReader.read(file, text, accounts), text);
+    }
+  }
+
+  /** Valid files with text around and inside rules that a cut between rules must not split. */
+  private static final Map<String, String> TRICKY_VALID =
+      Map.of(
+          "strings",
+          "# [[allow]] in a comment before the first rule\n"
+              + "\n"
+              + "[[allow]] # [[deny]]\n"
+              + "name = \"\"\"\nr1\"\"\"\n"
+              + "paths = [\"\"\"/srv/a/\\\n"
+              + "    b\"\"\", '''\n/srv/# deny = 1''', \"/srv/#\"]\n"
+              + "access = ['read'] # [[allow]]\n"
+              + "any = true\n"
+              + "  [[deny]]\n"
+              + "users = [\n  \"root\", # [[allow]]\n  0,\n]\n"
+              + "paths = ['/srv/b/**']\n"
+              + "\t[[ \"allow\" ]]\n"
+              + "uids = [\"0-10\"]\n"
+              + "paths = [\"\"\"\n/srv/c\"\"\"]\n"
+              + "access = [\"read\", \"write\"]\n"
+              + "[['deny']]\n"
+              + "any = true\n"
+              + "paths = [\"/srv/c/secret\"]",
+          "dotted and inline",
+          "[[allow]]\n"
+              + "\"name\" = \"dotted\"\n"
+              + "any = true\n"
+              + "paths = [ \"/srv/d\" ,\n\n  \"/srv/e\" ]\n"
+              + "access = [\"read\"]\n"
+              + "[[allow]]\n"
+              + "groups = [\"root\"]\n"
+              + "paths = [\"/srv/f\"]\n"
+              + "access = [\"read\"]\n"
+              + "\n# trailing comment\n\n",
+          "deny first, blank lines with blanks",
+          "\t \n[[deny]]\t\nany = true\npaths = [\"/x\"]\n \n\t\n"
+              + "[[allow]]\nuids = [0, \"1-2\"]\ngids = [\n# none\n0]\npaths = [\"/y/*\"]\n"
+              + "access = [\"read\", \"directory\"]\n \t");
+
+  /** Invalid files, some of them valid in each section on its own. */
+  private static final List<String> TRICKY_INVALID =
+      List.of(
+          "allow = 1\n[[allow]]\nany = true\npaths = [\"/a\"]\naccess = [\"read\"]\n",
+          "x = 1\n[[allow]]\nany = true\npaths = [\"/a\"]\naccess = [\"read\"]\n",
+          "[[allow]]\nany = true\nany = true\npaths = [\"/a\"]\naccess = [\"read\"]\n",
+          "[[allow]]\nany = true\npaths = [\"/a\"]\naccess = [\"read\"]\n"
+              + "[[deny]]\nany = true\npaths = [\"/a\"\n[[deny]]\nany = true\n",
+          "[[allow]]\nany = true\npaths = [\"/a\"]\naccess = [\"read\"]\n"
+              + "[[deny]]\nany = true\npaths = \"\"\"/a\n[[deny]]\nany = true\n",
+          "[[deny]]\nany = true\npaths = [\"/a\"]\n[[deny]]\nany = 1\npaths = [\"/b\"]\n");
 
   @Test
   void fastAndExactLoadsOfValidPoliciesDecideAlike() throws IOException {
