@@ -263,6 +263,7 @@ class FileBrokerTest {
             assertTrue(thrown.getMessage().contains("no request is waiting"), thrown.getMessage());
             assertFalse(broker.isOpen());
             assertThrows(BrokerProtocolException.class, () -> broker.open(file, Access.READ));
+            awaitNoDescriptorOn(file);
             assertEquals(0, descriptorsOn(file), "a descriptor nobody waits for must be closed");
           }
         });
