@@ -35,7 +35,11 @@ public final class Server implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicLong nextSession = new AtomicLong();
   private final UidLimits limits;
+  private final RefusalLog refusals = new RefusalLog(REFUSAL_LOG_INTERVAL.toNanos());
   private volatile boolean running;
+
+  /** At most one log line per this interval for connections refused over a limit. */
+  static final Duration REFUSAL_LOG_INTERVAL = Duration.ofSeconds(10);
 
   /** A server answering from {@code policies}; call {@link #start()} to serve. */
   public Server(
@@ -101,7 +105,7 @@ public final class Server implements AutoCloseable {
   /** Answers a connection over a limit with LIMIT_EXCEEDED and closes it. */
   private void refuse(AFUNIXSocketChannel channel, String why) {
     statistics.limited();
-    log.warn("Could not admit a connection: {}", why);
+    refusals.refused(why, System.nanoTime()).ifPresent(log::warn);
     ByteBuffer frame = ByteBuffer.allocate(Protocol.HEADER_SIZE + Protocol.ERROR_FIXED_SIZE + 256);
     FrameCodec.encode(ErrorReply.of(0, ErrorCode.LIMIT_EXCEEDED, 0, why), frame);
     frame.flip();

@@ -93,6 +93,19 @@ class LimitsIT {
             try (RawClient fourth = new RawClient(daemon.socket())) {
               assertRefusedAndClosed(fourth, ErrorCode.LIMIT_EXCEEDED);
             }
+            // Every refusal is answered, but a burst of them is one log line, not one each.
+            for (int i = 0; i < 200; i++) {
+              try (RawClient over = new RawClient(daemon.socket())) {
+                assertRefusedAndClosed(over, ErrorCode.LIMIT_EXCEEDED);
+              }
+            }
+            long lines =
+                daemon
+                    .output()
+                    .lines()
+                    .filter(l -> l.contains("Could not admit a connection"))
+                    .count();
+            assertEquals(1, lines, "201 refusals within seconds log one line:\n" + daemon.output());
             // Another uid has its own budget.
             assertEquals("OPENED", openAsNobody(), "uid 65534 is not limited by uid 0's count");
             held.remove(0).close();
