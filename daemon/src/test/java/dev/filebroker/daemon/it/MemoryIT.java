@@ -23,10 +23,10 @@ import org.newsclub.net.unix.AFUNIXSocketAddress;
  * not. Needs root (the daemon runs as root).
  */
 class MemoryIT {
-  // The goal is 64 MiB; measured 66-72 MiB on Temurin 25 (about 27 MiB of it is the mapped JVM
-  // library and class cache). Bound at what is reached plus a margin, so a regression shows; see
-  // docs/performance.md ("Memory").
-  private static final long NO_CLIENTS_LIMIT_KIB = 80 * 1024;
+  // The goal is 64 MiB with no clients: measured 61.9-62.7 MiB on Temurin 25 (see
+  // docs/performance.md, "Memory"). The bound leaves a few MiB for other machines' JVM builds and
+  // scheduling, so that a regression shows without the test failing on noise.
+  private static final long NO_CLIENTS_LIMIT_KIB = 68 * 1024;
   private static final long IDLE_CONNECTIONS_LIMIT_KIB = 128 * 1024;
 
   @Test
@@ -51,16 +51,32 @@ class MemoryIT {
             Files.writeString(config, "[limits]\nmax_connections_per_uid = 20000\n");
             Path socket = tree.root().resolve("fb.sock");
             Path log = tree.root().resolve("daemon.log");
+            List<String> serve =
+                List.of(
+                    DaemonProcess.home().resolve("filebroker").toString(),
+                    "serve",
+                    "--config",
+                    config.toString(),
+                    "--policy",
+                    policy.toString(),
+                    "--socket",
+                    socket.toString());
+            // Every start but the first after a build (or an install) maps the class data the
+            // first one recorded: start and stop once, as a host does once, then measure.
+            Process first =
+                new ProcessBuilder(serve)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
+            try {
+              awaitListening(first, log);
+            } finally {
+              first.destroy();
+              first.waitFor();
+            }
+            Files.delete(log);
             Process daemon =
-                new ProcessBuilder(
-                        DaemonProcess.home().resolve("filebroker").toString(),
-                        "serve",
-                        "--config",
-                        config.toString(),
-                        "--policy",
-                        policy.toString(),
-                        "--socket",
-                        socket.toString())
+                new ProcessBuilder(serve)
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile())
                     .start();
@@ -94,7 +110,7 @@ class MemoryIT {
                   idle, idle / 1024.0, loaded, loaded / 1024.0);
               assertTrue(
                   idle <= NO_CLIENTS_LIMIT_KIB,
-                  "RSS with no clients must be at most 80 MiB, was " + idle + " KiB");
+                  "RSS with no clients must be at most 68 MiB, was " + idle + " KiB");
               assertTrue(
                   loaded <= IDLE_CONNECTIONS_LIMIT_KIB,
                   "RSS with 10,000 idle connections must be at most 128 MiB, was "
