@@ -102,4 +102,35 @@ class PlainTomlTest {
       assertTrue(PlainToml.parse(text).isEmpty(), "left to tomlj: " + text);
     }
   }
+
+  @Test
+  void everyMutationOfTheShippedFileThatItAcceptsTomljReadsAlike() throws IOException {
+    // Single-character edits with characters that matter to TOML: whatever the reader accepts must
+    // be valid TOML that tomlj reads to the same values; everything else it must decline.
+    String shipped =
+        Files.readString(DaemonConfigLoaderTest.repositoryRoot().resolve("config/filebroker.toml"));
+    String characters = "\"'[]{}=#,.\\\n\r\t 0179aetrufls-+_:\u0000\u007f\u00e9";
+    java.util.Random random = new java.util.Random(20261125);
+    int accepted = 0;
+    for (int i = 0; i < 8_000; i++) {
+      StringBuilder text = new StringBuilder(shipped);
+      for (int edits = 1 + random.nextInt(2); edits > 0; edits--) {
+        int at = random.nextInt(text.length());
+        char c = characters.charAt(random.nextInt(characters.length()));
+        switch (random.nextInt(3)) {
+          case 0 -> text.insert(at, c);
+          case 1 -> text.deleteCharAt(at);
+          default -> text.setCharAt(at, c);
+        }
+      }
+      var plain = PlainToml.parse(text.toString());
+      if (plain.isPresent()) {
+        TomlParseResult tomlj = Toml.parse(text.toString());
+        assertEquals(List.of(), tomlj.errors(), "accepted what tomlj rejects:\n" + text);
+        assertEquals(deep(tomlj), deep(plain.get()), text.toString());
+        accepted++;
+      }
+    }
+    assertTrue(accepted > 400, "enough mutations stay plain to mean something: " + accepted);
+  }
 }
