@@ -4,7 +4,8 @@ import java.time.Duration;
 
 /**
  * The {@code [limits]} table of the daemon configuration. Every limit has a safe default; see
- * docs/configuration.md for what each protects against.
+ * config/filebroker.toml (the shipped file, commented) and filebroker(8) for what each protects
+ * against.
  *
  * @param eventLoops threads serving connections, 0 for one per CPU
  * @param maxConnections connections open at once
