@@ -1,23 +1,18 @@
 package dev.filebroker.daemon.control;
 
+import dev.filebroker.daemon.server.ListeningSocket;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Objects;
 import java.util.Optional;
 import org.newsclub.net.unix.AFUNIXServerSocket;
 import org.newsclub.net.unix.AFUNIXServerSocketChannel;
 import org.newsclub.net.unix.AFUNIXSocket;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.AFUNIXSocketCredentials;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,18 +28,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControlServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
-  private static final String MODE = "rw-------";
   private static final java.time.Duration HANG_UP_TIMEOUT = java.time.Duration.ofSeconds(1);
 
   private final AFUNIXServerSocket server;
-  private final Optional<Path> path;
+  private final Optional<ListeningSocket> bound; // empty for a socket-activated one
   private final String where;
   private volatile boolean closed;
   private Thread thread;
 
-  private ControlServer(AFUNIXServerSocket server, Optional<Path> path, String where) {
+  private ControlServer(AFUNIXServerSocket server, Optional<ListeningSocket> bound, String where) {
     this.server = server;
-    this.path = path;
+    this.bound = bound;
     this.where = where;
   }
 
@@ -57,45 +51,14 @@ public final class ControlServer implements AutoCloseable {
 
   /**
    * Binds {@code path} with mode 0600. A stale socket left by a daemon that died is replaced; one
-   * another process still listens on is not.
+   * another process still listens on is not. bind(2) creates the file with 0777 & ~umask; until the
+   * chmod that follows only the umask guards it, which is why every connection's uid is checked as
+   * well.
    */
   public static ControlServer bind(Path path) throws IOException {
-    Path parent = path.toAbsolutePath().getParent();
-    if (parent != null && !Files.isDirectory(parent)) {
-      Files.createDirectories(
-          parent,
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-    }
-    if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-      removeStale(path);
-    }
-    AFUNIXServerSocket server = AFUNIXServerSocket.newInstance();
-    // bind(2) creates the file with 0777 & ~umask; until the chmod below only the umask guards
-    // it, which is why every connection's uid is checked as well.
-    server.bind(AFUNIXSocketAddress.of(path), 16);
-    Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(MODE));
-    return new ControlServer(server, Optional.of(path), path.toString());
-  }
-
-  private static void removeStale(Path path) throws IOException {
-    if (!Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-        .isOther()) {
-      throw new IOException(
-          path + " exists and is not a socket; remove it or choose another --control-socket");
-    }
-    boolean live;
-    try (AFUNIXSocket probe = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(path))) {
-      live = probe.isConnected();
-    } catch (SocketException e) {
-      live = false;
-    }
-    if (live) {
-      throw new IOException(
-          "another process is listening on "
-              + path
-              + "; stop it or choose another --control-socket");
-    }
-    Files.delete(path);
+    ListeningSocket listening = ListeningSocket.bind(path, 0600, "--control-socket");
+    return new ControlServer(
+        (AFUNIXServerSocket) listening.channel().socket(), Optional.of(listening), path.toString());
   }
 
   /** Where it listens, for log lines. */
@@ -263,10 +226,10 @@ public final class ControlServer implements AutoCloseable {
   @Override
   public void close() throws IOException {
     closed = true;
-    if (path.isEmpty()) {
+    if (bound.isEmpty()) {
       wakeAcceptor();
     } else {
-      server.close();
+      bound.get().close(); // closes the socket and removes its file
     }
     Thread t;
     synchronized (this) {
@@ -278,9 +241,6 @@ public final class ControlServer implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-    }
-    if (path.isPresent()) {
-      Files.deleteIfExists(path.get());
     }
   }
 

@@ -42,6 +42,14 @@ public record ListeningSocket(AFUNIXServerSocketChannel channel, Optional<Path> 
    * died is replaced; a socket another process still listens on is not.
    */
   public static ListeningSocket bind(Path path, int mode) throws IOException {
+    return bind(path, mode, "--socket");
+  }
+
+  /**
+   * Like {@link #bind(Path, int)}; {@code option} names the command-line option that chooses
+   * another path, for the messages that refuse to replace a file.
+   */
+  public static ListeningSocket bind(Path path, int mode, String option) throws IOException {
     Path parent = path.toAbsolutePath().getParent();
     if (parent != null && !Files.isDirectory(parent)) {
       Files.createDirectories(
@@ -49,7 +57,7 @@ public record ListeningSocket(AFUNIXServerSocketChannel channel, Optional<Path> 
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     }
     if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-      removeStale(path);
+      removeStale(path, option);
     }
     AFUNIXServerSocket server = AFUNIXServerSocket.newInstance();
     server.bind(AFUNIXSocketAddress.of(path), 4096);
@@ -57,11 +65,11 @@ public record ListeningSocket(AFUNIXServerSocketChannel channel, Optional<Path> 
     return new ListeningSocket(server.getChannel(), Optional.of(path));
   }
 
-  private static void removeStale(Path path) throws IOException {
+  private static void removeStale(Path path, String option) throws IOException {
     if (!Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
         .isOther()) {
       throw new IOException(
-          path + " exists and is not a socket; remove it or choose another --socket");
+          path + " exists and is not a socket; remove it or choose another " + option);
     }
     boolean live;
     try (AFUNIXSocket probe = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(path))) {
@@ -71,7 +79,7 @@ public record ListeningSocket(AFUNIXServerSocketChannel channel, Optional<Path> 
     }
     if (live) {
       throw new IOException(
-          "another process is listening on " + path + "; stop it or choose another --socket");
+          "another process is listening on " + path + "; stop it or choose another " + option);
     }
     Files.delete(path);
   }
