@@ -178,16 +178,24 @@ final class DaemonProcess implements AutoCloseable {
 
   /** Sends a signal by name (e.g. "HUP") with kill(1). */
   void signal(String name) throws IOException, InterruptedException {
-    int status = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).start().waitFor();
-    assertTrue(status == 0, "kill -" + name + " failed");
+    assertTrue(kill(name) == 0, "kill -" + name + " failed");
   }
 
-  /** SIGTERM, then waits for exit; returns the exit status. */
+  private int kill(String name) throws IOException, InterruptedException {
+    return new ProcessBuilder("kill", "-" + name, Long.toString(pid())).start().waitFor();
+  }
+
+  /**
+   * SIGTERM, then waits for exit; returns the exit status. A daemon already on its way out (a
+   * SIGTERM sent earlier) may exit before this one reaches it.
+   */
   int stop() throws IOException, InterruptedException {
     if (!process.isAlive()) {
       return process.exitValue();
     }
-    signal("TERM");
+    if (kill("TERM") != 0 && process.isAlive()) {
+      throw new IllegalStateException("kill -TERM failed and the daemon still runs");
+    }
     if (!process.waitFor(10, TimeUnit.SECONDS)) {
       process.destroyForcibly();
       throw new IllegalStateException("daemon did not stop within 10 s:\n" + output());
