@@ -21,7 +21,7 @@ public final class FileOwnership {
   public static final int FS_IMMUTABLE_FL = 0x00000010;
 
   static {
-    Native.register(FileOwnership.class, "c");
+    Native.register(FileOwnership.class, CLibrary.INSTANCE);
   }
 
   private static native int ioctl(int fd, long request, Pointer argument);

@@ -39,7 +39,7 @@ final class LibC {
     int fstatfs(int fd, Pointer buffer);
   }
 
-  private static final Binding C = Native.load("c", Binding.class);
+  private static final Binding C = Native.load(CLibrary.INSTANCE.getName(), Binding.class);
 
   /**
    * The calls every request makes, direct-mapped with primitive arguments only: no proxy, no
@@ -50,7 +50,7 @@ final class LibC {
    */
   private static final class Direct {
     static {
-      Native.register(Direct.class, "c");
+      Native.register(Direct.class, CLibrary.INSTANCE);
     }
 
     static native long syscall(long number, long dirfd, long path, long how, long size);

@@ -41,7 +41,7 @@ public final class Poller implements AutoCloseable {
   private static final int DATA_OFFSET = EVENT_SIZE == 12 ? 4 : 8;
 
   static {
-    Native.register(Poller.class, "c");
+    Native.register(Poller.class, CLibrary.INSTANCE);
   }
 
   private static native int epoll_create1(int flags);

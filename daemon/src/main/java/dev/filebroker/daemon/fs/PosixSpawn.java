@@ -2,7 +2,6 @@ package dev.filebroker.daemon.fs;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
-import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 
 /**
@@ -17,7 +16,7 @@ import com.sun.jna.Pointer;
  */
 final class PosixSpawn {
   static {
-    Native.register(PosixSpawn.class, NativeLibrary.getInstance("c"));
+    Native.register(PosixSpawn.class, CLibrary.INSTANCE);
   }
 
   /** Room for a posix_spawn_file_actions_t. */

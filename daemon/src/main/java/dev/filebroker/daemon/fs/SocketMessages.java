@@ -52,7 +52,7 @@ public final class SocketMessages {
   private static final int DATA = CONTROL + CONTROL_SIZE;
 
   static {
-    Native.register(SocketMessages.class, "c");
+    Native.register(SocketMessages.class, CLibrary.INSTANCE);
   }
 
   private static native long recvmsg(int fd, long message, int flags);
