@@ -1,7 +1,9 @@
 package dev.filebroker.daemon.policy;
 
 import dev.filebroker.protocol.OpenFlags;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
@@ -25,12 +27,51 @@ public record AccessRequest(
     if (permissions.isEmpty()) {
       throw new IllegalArgumentException("permissions must not be empty");
     }
-    EnumSet<Permission> needed = EnumSet.copyOf(permissions);
-    if (directory) {
-      needed.add(Permission.DIRECTORY);
+    int mask = maskOf(permissions) | (directory ? bit(Permission.DIRECTORY) : 0);
+    directory = (mask & bit(Permission.DIRECTORY)) != 0;
+    permissions = SETS.get(mask);
+  }
+
+  private static final Permission[] PERMISSIONS = Permission.values();
+
+  /**
+   * Every set of permissions, indexed by the bit mask of its members' ordinals: requests share
+   * these immutable sets instead of copying theirs, which the request path did on every request.
+   */
+  private static final List<Set<Permission>> SETS;
+
+  /** {@link #accessString()} of each set in {@link #SETS}, at the same index. */
+  private static final List<String> ACCESS_STRINGS;
+
+  static {
+    List<Set<Permission>> sets = new ArrayList<>(1 << PERMISSIONS.length);
+    List<String> strings = new ArrayList<>(1 << PERMISSIONS.length);
+    for (int mask = 0; mask < 1 << PERMISSIONS.length; mask++) {
+      EnumSet<Permission> set = EnumSet.noneOf(Permission.class);
+      for (Permission p : PERMISSIONS) {
+        if ((mask & bit(p)) != 0) {
+          set.add(p);
+        }
+      }
+      sets.add(Set.copyOf(set));
+      strings.add(String.join(",", set.stream().map(Permission::policyName).toList()));
     }
-    directory = needed.contains(Permission.DIRECTORY);
-    permissions = Set.copyOf(needed);
+    SETS = List.copyOf(sets);
+    ACCESS_STRINGS = List.copyOf(strings);
+  }
+
+  private static int bit(Permission p) {
+    return 1 << p.ordinal();
+  }
+
+  private static int maskOf(Set<Permission> permissions) {
+    int mask = 0;
+    for (Permission p : PERMISSIONS) {
+      if (permissions.contains(p)) {
+        mask |= bit(p);
+      }
+    }
+    return mask;
   }
 
   /** A request without O_EXCL. */
@@ -44,22 +85,25 @@ public record AccessRequest(
    * O_EXCL sets {@link #exclusive()}.
    */
   public static AccessRequest fromOpenFlags(String path, int flags) {
-    EnumSet<Permission> needed = EnumSet.noneOf(Permission.class);
+    int needed = 0;
     int accmode = flags & OpenFlags.O_ACCMODE;
     if (accmode == OpenFlags.O_RDONLY || accmode == OpenFlags.O_RDWR) {
-      needed.add(Permission.READ);
+      needed |= bit(Permission.READ);
     }
     if (accmode == OpenFlags.O_WRONLY || accmode == OpenFlags.O_RDWR) {
-      needed.add((flags & OpenFlags.O_APPEND) != 0 ? Permission.APPEND : Permission.WRITE);
+      needed |= (flags & OpenFlags.O_APPEND) != 0 ? bit(Permission.APPEND) : bit(Permission.WRITE);
     }
     if ((flags & OpenFlags.O_CREAT) != 0) {
-      needed.add(Permission.CREATE);
+      needed |= bit(Permission.CREATE);
     }
     if ((flags & OpenFlags.O_TRUNC) != 0) {
-      needed.add(Permission.TRUNCATE);
+      needed |= bit(Permission.TRUNCATE);
     }
     return new AccessRequest(
-        path, needed, (flags & OpenFlags.O_DIRECTORY) != 0, (flags & OpenFlags.O_EXCL) != 0);
+        path,
+        SETS.get(needed),
+        (flags & OpenFlags.O_DIRECTORY) != 0,
+        (flags & OpenFlags.O_EXCL) != 0);
   }
 
   /**
@@ -73,7 +117,6 @@ public record AccessRequest(
 
   /** The permissions as a comma-separated list of policy names in a fixed order. */
   public String accessString() {
-    return String.join(
-        ",", EnumSet.copyOf(permissions).stream().map(Permission::policyName).toList());
+    return ACCESS_STRINGS.get(maskOf(permissions));
   }
 }

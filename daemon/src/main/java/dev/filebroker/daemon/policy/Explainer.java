@@ -33,9 +33,7 @@ public final class Explainer {
           case Decision.Deny deny -> deny.rule().orElse(null);
         };
     String[] path =
-        PathPattern.isCanonical(request.path())
-            ? PathPattern.split(request.path()).toArray(String[]::new)
-            : null;
+        PathPattern.isCanonical(request.path()) ? PathPattern.components(request.path()) : null;
     CallerVariables variables = CallerVariables.of(caller, policy.accounts());
     List<Explanation.NearMiss> misses = new ArrayList<>();
     for (Rule rule : policy.rules()) {

@@ -66,7 +66,7 @@ public final class Policy {
       return new Decision.Deny(
           Optional.empty(), "path '" + path + "' is not absolute and canonical");
     }
-    String[] components = PathPattern.split(path).toArray(String[]::new);
+    String[] components = PathPattern.components(path);
     Evaluation evaluation = new Evaluation(components, request, caller, accounts);
     index.lookup(components, caller, evaluation);
     Optional<Rule> deny = evaluation.deny();

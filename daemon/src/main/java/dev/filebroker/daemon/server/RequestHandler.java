@@ -30,7 +30,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BooleanSupplier;
 
@@ -255,29 +254,6 @@ final class RequestHandler {
     return Response.of(ErrorReply.of(open.requestId(), code, errno, message));
   }
 
-  private static final Permission[] PERMISSIONS = Permission.values();
-
-  /** {@link AccessRequest#accessString()} for each combination of permissions, made once each. */
-  private static final AtomicReferenceArray<String> ACCESS_STRINGS =
-      new AtomicReferenceArray<>(1 << PERMISSIONS.length);
-
-  /** The same string as {@link AccessRequest#accessString()}, without building it per request. */
-  static String accessString(AccessRequest access) {
-    Set<Permission> permissions = access.permissions();
-    int mask = 0;
-    for (Permission p : PERMISSIONS) {
-      if (permissions.contains(p)) {
-        mask |= 1 << p.ordinal();
-      }
-    }
-    String cached = ACCESS_STRINGS.get(mask);
-    if (cached == null) {
-      cached = access.accessString();
-      ACCESS_STRINGS.compareAndSet(mask, null, cached);
-    }
-    return cached;
-  }
-
   /** The strings an audit line carries for a rule, made once per rule rather than per line. */
   private record RuleStrings(Rule rule, Optional<String> id, Optional<String> source) {}
 
@@ -335,7 +311,7 @@ final class RequestHandler {
       String result,
       String reason) {
     Instant now = Instant.now();
-    String accessString = accessString(access);
+    String accessString = access.accessString();
     AuditEvent event;
     if (maybeCaller.isPresent()) {
       Caller c = maybeCaller.get();

@@ -149,4 +149,20 @@ class PathPatternTest {
             .filter(c -> !c.equals(".") && !c.equals(".."));
     return component.list().ofMinSize(1).ofMaxSize(5).map(c -> "/" + String.join("/", c));
   }
+
+  @Property
+  void componentsOfACanonicalPathAreItsSplit(@ForAll("canonicalPaths") String path) {
+    assertEquals(PathPattern.split(path), List.of(PathPattern.components(path)));
+  }
+
+  @Provide
+  Arbitrary<String> canonicalPaths() {
+    Arbitrary<String> component =
+        Arbitraries.strings()
+            .withChars("ab.*x\u00e9")
+            .ofMinLength(1)
+            .ofMaxLength(4)
+            .filter(c -> !c.equals(".") && !c.equals(".."));
+    return component.list().ofMaxSize(6).map(parts -> "/" + String.join("/", parts));
+  }
 }
