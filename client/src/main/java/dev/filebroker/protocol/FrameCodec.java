@@ -364,11 +364,22 @@ public final class FrameCodec {
    */
   private record Header(int frameSize, int type, int requestId, Decoded<?> outcome) {}
 
+  /**
+   * The outcome for a buffer holding 0 to 3 bytes, made once: every read that empties a
+   * connection's buffer ends with one.
+   */
+  private static final Header[] NEED_LENGTH = {
+    early(new Decoded.NeedMore<>(4)),
+    early(new Decoded.NeedMore<>(3)),
+    early(new Decoded.NeedMore<>(2)),
+    early(new Decoded.NeedMore<>(1))
+  };
+
   private static Header readHeader(ByteBuffer in) {
     int available = in.remaining();
     int base = in.position();
     if (available < 4) {
-      return early(new Decoded.NeedMore<>(4 - available));
+      return NEED_LENGTH[available];
     }
     long bodyLength = Integer.toUnsignedLong(u32(in, base));
     int requestId = available >= Protocol.HEADER_SIZE ? u32(in, base + 8) : 0;

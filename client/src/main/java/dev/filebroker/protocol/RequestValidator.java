@@ -35,8 +35,12 @@ public final class RequestValidator {
       return Optional.of(
           ErrorReply.of(open.requestId(), ErrorCode.INVALID_PATH, 0, pathProblem.get()));
     }
-    return flagProblem(open.flags(), open.mode())
-        .map(m -> ErrorReply.of(open.requestId(), ErrorCode.INVALID_FLAGS, 0, m));
+    Optional<String> flagProblem = flagProblem(open.flags(), open.mode());
+    if (flagProblem.isPresent()) {
+      return Optional.of(
+          ErrorReply.of(open.requestId(), ErrorCode.INVALID_FLAGS, 0, flagProblem.get()));
+    }
+    return Optional.empty();
   }
 
   /**
