@@ -12,15 +12,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 mvn -B -q -pl bench/jmh -am package -DskipTests
 ./filebroker --version >/dev/null   # builds the daemon jar when stale
-java=""
-for candidate in "${JAVA_HOME:-}/bin/java" /usr/lib/jvm/*/bin/java; do
-  if [ -x "$candidate" ] && "$candidate" -version 2>&1 |
-      awk -F'"' '/version/ { split($2, v, "."); exit !(v[1] >= 21) }'; then
-    java=$candidate
-    break
-  fi
-done
-[ -n "$java" ] || { echo "client-jmh.sh: needs a JDK >= 21 under /usr/lib/jvm or JAVA_HOME" >&2; exit 1; }
+. bench/lib/java.sh
+bench_java client-jmh.sh
 exec "$java" -Dfilebroker.launcher="$PWD/filebroker" \
   -cp bench/jmh/target/filebroker-bench-jmh.jar org.openjdk.jmh.Main ClientOpenBenchmark \
   -jvmArgsAppend "-Dfilebroker.launcher=$PWD/filebroker" "$@"

@@ -4,13 +4,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 mvn -B -q -pl bench/jmh -am package -DskipTests
-java=""
-for candidate in "${JAVA_HOME:-}/bin/java" /usr/lib/jvm/*/bin/java; do
-  if [ -x "$candidate" ] && "$candidate" -version 2>&1 |
-      awk -F'"' '/version/ { split($2, v, "."); exit !(v[1] >= 21) }'; then
-    java=$candidate
-    break
-  fi
-done
-[ -n "$java" ] || { echo "policy-decisions.sh: needs a JDK >= 21 under /usr/lib/jvm or JAVA_HOME" >&2; exit 1; }
+. bench/lib/java.sh
+bench_java policy-decisions.sh
 exec "$java" -jar bench/jmh/target/filebroker-bench-jmh.jar
