@@ -1,10 +1,10 @@
 package dev.filebroker.daemon.fs;
 
-import com.sun.jna.Library;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -20,33 +20,14 @@ import java.nio.charset.StandardCharsets;
  * to the unit's RuntimeDirectory). Nothing in this package names a directory.
  */
 final class LibC {
-  /** The raw binding; varargs where the C function is variadic, so the ABI is right. */
-  interface Binding extends Library {
-    long syscall(long number, Object... args);
-
-    int statx(int dirfd, byte[] path, int flags, int mask, Pointer buffer);
-
-    int fcntl(int fd, int command, Object... args);
-
-    int close(int fd);
-
-    int fchmod(int fd, int mode);
-
-    int fchown(int fd, int uid, int gid);
-
-    int getsockopt(int fd, int level, int option, Pointer value, IntByReference length);
-
-    int fstatfs(int fd, Pointer buffer);
-  }
-
-  private static final Binding C = Native.load(CLibrary.INSTANCE.getName(), Binding.class);
-
   /**
-   * The calls every request makes, direct-mapped with primitive arguments only: no proxy, no
+   * Every C function this class calls, direct-mapped with primitive arguments only: no proxy, no
    * varargs array, no boxing, and no {@code Pointer} or array argument, each of which costs JNA a
-   * JNI call (or a copy) per call. Addresses are those of {@link Scratch}'s native buffers. {@code
-   * syscall} is variadic in C; on the supported architectures (x86-64, arm64, riscv64 Linux)
-   * integer and pointer arguments travel in the same registers either way.
+   * JNI call (or a copy) per call. Addresses are those of {@link Scratch}'s native buffers or of
+   * buffers the caller keeps reachable until the call returns. {@code syscall} and {@code fcntl}
+   * are variadic in C; on the supported architectures (x86-64, arm64, riscv64 Linux) integer and
+   * pointer arguments travel in the same registers either way, and a system call ignores the
+   * registers beyond its own arguments.
    */
   private static final class Direct {
     static {
@@ -60,6 +41,14 @@ final class LibC {
     static native int fcntl(int fd, int command, int arg);
 
     static native int close(int fd);
+
+    static native int fchmod(int fd, int mode);
+
+    static native int fchown(int fd, int uid, int gid);
+
+    static native int getsockopt(int fd, int level, int option, long value, long length);
+
+    static native int fstatfs(int fd, long buffer);
 
     private Direct() {}
   }
@@ -153,7 +142,6 @@ final class LibC {
 
   private static final int STATX_SIZEOF = 256;
   private static final int OPEN_HOW_SIZEOF = 24;
-  private static final int STATFS_SIZEOF = 120;
 
   /** Layout of a thread's {@link Scratch} buffer: statx result, open_how, an empty path, a path. */
   private static final int STATX_OFFSET = 0;
@@ -265,9 +253,12 @@ final class LibC {
    * 64-bit Linux) of the file system {@code fd} is on, or {@code -errno}.
    */
   static long fileSystemType(int fd) {
-    try (Memory buffer = new Memory(STATFS_SIZEOF)) {
-      return C.fstatfs(fd, buffer) != 0 ? -Native.getLastError() : buffer.getLong(0);
+    Scratch scratch = SCRATCH.get();
+    // struct statfs (120 bytes) fits in the statx area, which no other call of this one uses.
+    if (Direct.fstatfs(fd, scratch.address + STATX_OFFSET) != 0) {
+      return -Native.getLastError();
     }
+    return scratch.view.getLong(STATX_OFFSET);
   }
 
   /** fcntl(F_GETFL): the status flags, or {@code -errno}. */
@@ -283,7 +274,7 @@ final class LibC {
 
   /** fcntl(F_DUPFD_CLOEXEC): a new descriptor, or {@code -errno}. */
   static int dup(int fd) {
-    int copy = C.fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    int copy = Direct.fcntl(fd, F_DUPFD_CLOEXEC, 0);
     return copy < 0 ? -Native.getLastError() : copy;
   }
 
@@ -294,12 +285,12 @@ final class LibC {
 
   /** fchmod(2): 0, or {@code -errno}. */
   static int fchmod(int fd, int mode) {
-    return C.fchmod(fd, mode) != 0 ? -Native.getLastError() : 0;
+    return Direct.fchmod(fd, mode) != 0 ? -Native.getLastError() : 0;
   }
 
   /** fchown(2): 0, or {@code -errno}. */
   static int fchown(int fd, int uid, int gid) {
-    return C.fchown(fd, uid, gid) != 0 ? -Native.getLastError() : 0;
+    return Direct.fchown(fd, uid, gid) != 0 ? -Native.getLastError() : 0;
   }
 
   /**
@@ -308,24 +299,35 @@ final class LibC {
    * @return 0, or {@code -errno}
    */
   static int getsockopt(int fd, int level, int option, Pointer value, IntByReference length) {
-    return C.getsockopt(fd, level, option, value, length) != 0 ? -Native.getLastError() : 0;
+    int result =
+        Direct.getsockopt(
+            fd,
+            level,
+            option,
+            Pointer.nativeValue(value),
+            Pointer.nativeValue(length.getPointer()));
+    int errno = result != 0 ? Native.getLastError() : 0;
+    // The buffers are freed when unreachable: keep them until the call has returned.
+    Reference.reachabilityFence(value);
+    Reference.reachabilityFence(length);
+    return result != 0 ? -errno : 0;
   }
 
   /** pidfd_open(2): a pidfd (close-on-exec), or {@code -errno}. */
   static int pidfdOpen(int pid) {
-    long result = C.syscall(SYS_PIDFD_OPEN, (long) pid, 0L);
+    long result = Direct.syscall(SYS_PIDFD_OPEN, pid, 0, 0, 0);
     return result < 0 ? -Native.getLastError() : (int) result;
   }
 
   /** pidfd_send_signal(2): 0, or {@code -errno}. Signal 0 only checks the process is alive. */
   static int pidfdSendSignal(int pidfd, int signal) {
-    long result = C.syscall(SYS_PIDFD_SEND_SIGNAL, (long) pidfd, (long) signal, 0L, 0L);
+    long result = Direct.syscall(SYS_PIDFD_SEND_SIGNAL, pidfd, signal, 0, 0);
     return result < 0 ? -Native.getLastError() : 0;
   }
 
   /** fcntl(F_DUPFD_CLOEXEC) at or above {@code floor}: a new descriptor, or {@code -errno}. */
   static int dupAtLeast(int fd, int floor) {
-    int copy = C.fcntl(fd, F_DUPFD_CLOEXEC, floor);
+    int copy = Direct.fcntl(fd, F_DUPFD_CLOEXEC, floor);
     return copy < 0 ? -Native.getLastError() : copy;
   }
 }

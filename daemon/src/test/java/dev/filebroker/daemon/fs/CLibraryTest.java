@@ -27,11 +27,14 @@ class CLibraryTest {
       if (args.length > 0 && args[0].equals("jna-default")) {
         NativeLibrary.getInstance("c");
       }
-      try (Poller poller = Poller.open(1)) {
-        poller.wakeup();
-      }
       if (LibC.close(-1) != -Errno.EBADF) {
         throw new IllegalStateException("close(-1) did not fail with EBADF");
+      }
+      if (LibC.fileSystemType(-1) != -Errno.EBADF) {
+        throw new IllegalStateException("fstatfs(-1) did not fail with EBADF");
+      }
+      try (Poller poller = Poller.open(1)) {
+        poller.wakeup();
       }
       System.out.println("socket messages: " + new SocketMessages(64));
       System.out.println(
