@@ -26,13 +26,16 @@ import org.slf4j.LoggerFactory;
  * an event is a queue insertion, never a system call.
  *
  * <p>The writer polls the bounded queue (no producer ever wakes it, which would be a futex call per
- * event), writes whatever accumulated in one {@code write}, and sleeps {@value #POLL_MILLIS} ms
- * when the queue is empty. Lines that find the queue full are dropped and counted; the count is
- * written as an {@code "event":"dropped"} line with the next batch.
+ * event) and writes whatever accumulated in one {@code write}. It sleeps {@value
+ * #SHORTEST_SLEEP_MILLIS} ms after a batch, so that a busy daemon's batches stay small, and twice
+ * as long after each look that finds nothing, up to {@value #LONGEST_SLEEP_MILLIS} ms, so that an
+ * idle one hardly wakes (see {@link WriterPacing}). Lines that find the queue full are dropped and
+ * counted; the count is written as an {@code "event":"dropped"} line with the next batch.
  */
 final class FileSink implements AuditLog.Sink {
   static final int DEFAULT_CAPACITY = 65_536;
-  static final int POLL_MILLIS = 10;
+  static final int SHORTEST_SLEEP_MILLIS = 3;
+  static final int LONGEST_SLEEP_MILLIS = 64;
   private static final int OUTPUT_BUFFER_SIZE = 256 * 1024;
   private static final Logger LOG = LoggerFactory.getLogger(FileSink.class);
 
@@ -134,14 +137,16 @@ final class FileSink implements AuditLog.Sink {
 
   private void run() {
     List<Object> batch = new ArrayList<>(1024);
+    WriterPacing pacing =
+        new WriterPacing(
+            TimeUnit.MILLISECONDS.toNanos(SHORTEST_SLEEP_MILLIS),
+            TimeUnit.MILLISECONDS.toNanos(LONGEST_SLEEP_MILLIS));
     while (true) {
       boolean wrote = drainOnce(batch);
-      if (!wrote) {
-        if (closing) {
-          return;
-        }
-        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS));
+      if (!wrote && closing) {
+        return;
       }
+      LockSupport.parkNanos(wrote ? pacing.afterLines() : pacing.afterNothing());
     }
   }
 
