@@ -3,6 +3,7 @@ package dev.filebroker.daemon.config;
 import dev.filebroker.daemon.audit.AuditConfig;
 import dev.filebroker.daemon.endpoint.Endpoint;
 import dev.filebroker.daemon.endpoint.EndpointReader;
+import dev.filebroker.daemon.toml.TomlText;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,9 +13,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import org.tomlj.Toml;
-import org.tomlj.TomlParseError;
-import org.tomlj.TomlParseResult;
 import org.tomlj.TomlPosition;
 import org.tomlj.TomlTable;
 
@@ -73,19 +71,14 @@ public final class DaemonConfigLoader {
     if (plain.isPresent() && read(file, plain.get()) instanceof Result.Loaded loaded) {
       return loaded;
     }
-    TomlParseResult toml;
-    try {
-      toml = Toml.parse(text);
-    } catch (TomlParseError e) {
-      // tomlj throws (instead of recording) for some malformed escapes.
-      return new Result.Invalid(List.of(at(file, e.position()) + ": " + e.getMessage()));
-    }
-    List<String> errors = new ArrayList<>();
-    toml.errors().forEach(e -> errors.add(at(file, e.position()) + ": " + e.getMessage()));
-    if (!errors.isEmpty()) {
-      return new Result.Invalid(errors);
-    }
-    return read(file, toml);
+    return switch (TomlText.parse(text)) {
+      case TomlText.Parsed.Valid valid -> read(file, valid.toml());
+      case TomlText.Parsed.Invalid invalid ->
+          new Result.Invalid(
+              invalid.problems().stream()
+                  .map(p -> at(file, p.position()) + ": " + p.message())
+                  .toList());
+    };
   }
 
   /** The configuration in the parsed file {@code toml}, or every error in it. */

@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.policy;
 
+import dev.filebroker.daemon.toml.TomlText;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -13,9 +14,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
-import org.tomlj.Toml;
 import org.tomlj.TomlArray;
-import org.tomlj.TomlParseError;
 import org.tomlj.TomlParseResult;
 import org.tomlj.TomlPosition;
 import org.tomlj.TomlTable;
@@ -194,18 +193,14 @@ public final class PolicyTests {
 
     void read(String text) {
       TomlParseResult toml;
-      try {
-        toml = Toml.parse(text);
-      } catch (TomlParseError e) {
-        // tomlj throws (instead of recording) for some malformed escapes.
-        error(e.position(), "invalid TOML: " + e.getMessage());
-        return;
-      }
-      for (TomlParseError error : toml.errors()) {
-        error(error.position(), "invalid TOML: " + error.getMessage());
-      }
-      if (!toml.errors().isEmpty()) {
-        return;
+      switch (TomlText.parse(text)) {
+        case TomlText.Parsed.Valid valid -> toml = valid.toml();
+        case TomlText.Parsed.Invalid invalid -> {
+          for (TomlText.Problem problem : invalid.problems()) {
+            error(problem.position(), "invalid TOML: " + problem.message());
+          }
+          return;
+        }
       }
       for (String key : toml.keySet()) {
         if (!key.equals("case") || !(toml.get(key) instanceof TomlArray array)) {

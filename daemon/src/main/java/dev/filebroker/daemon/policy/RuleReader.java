@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.policy;
 
+import dev.filebroker.daemon.toml.TomlText;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -17,10 +18,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.tomlj.Toml;
 import org.tomlj.TomlArray;
-import org.tomlj.TomlParseError;
-import org.tomlj.TomlParseResult;
 import org.tomlj.TomlPosition;
 import org.tomlj.TomlTable;
 
@@ -185,21 +183,15 @@ final class RuleReader {
   /** Reads {@code text} parsed by tomlj, with exact positions for every error. */
   static Result readExact(Path file, String text, Accounts accounts) {
     RuleReader reader = new RuleReader(file, new TomlSource(text), accounts);
-    TomlParseResult toml;
-    try {
-      toml = Toml.parse(text);
-    } catch (TomlParseError e) {
-      // tomlj throws (instead of recording) for some malformed escapes, such as a short one.
-      reader.error(e.position(), "invalid TOML: " + e.getMessage());
-      return new Result(List.of(), reader.errors);
-    }
-    if (!toml.errors().isEmpty()) {
-      for (TomlParseError error : toml.errors()) {
-        reader.error(error.position(), "invalid TOML: " + error.getMessage());
+    return switch (TomlText.parse(text)) {
+      case TomlText.Parsed.Valid valid -> reader.readRules(valid.toml());
+      case TomlText.Parsed.Invalid invalid -> {
+        for (TomlText.Problem problem : invalid.problems()) {
+          reader.error(problem.position(), "invalid TOML: " + problem.message());
+        }
+        yield new Result(List.of(), reader.errors);
       }
-      return new Result(List.of(), reader.errors);
-    }
-    return reader.readRules(toml);
+    };
   }
 
   private Result readRules(TomlTable toml) {
