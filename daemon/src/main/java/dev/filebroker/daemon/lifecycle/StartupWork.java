@@ -3,7 +3,6 @@ package dev.filebroker.daemon.lifecycle;
 import dev.filebroker.daemon.fs.FileOpener;
 import java.io.IOException;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import org.newsclub.net.unix.AFSocket;
@@ -35,26 +34,13 @@ final class StartupWork {
 
   /** Starts the work on new daemon threads. */
   static StartupWork begin() {
-    FutureTask<Void> logging =
-        start(
-            "filebroker-start-logging",
-            () -> {
-              LoggerFactory.getILoggerFactory();
-              return null;
-            });
-    FutureTask<Void> sockets =
-        start(
-            "filebroker-start-sockets",
-            () -> {
-              AFSocket.isSupported();
-              return null;
-            });
-    FutureTask<FileOpener> opener = start("filebroker-start-files", FileOpener::create);
-    return new StartupWork(logging, sockets, opener);
+    return new StartupWork(
+        start("filebroker-start-logging", new FutureTask<>(LoggerFactory::getILoggerFactory, null)),
+        start("filebroker-start-sockets", new FutureTask<>(AFSocket::isSupported, null)),
+        start("filebroker-start-files", new FutureTask<>(FileOpener::create)));
   }
 
-  private static <T> FutureTask<T> start(String name, Callable<T> work) {
-    FutureTask<T> task = new FutureTask<>(work);
+  private static <T> FutureTask<T> start(String name, FutureTask<T> task) {
     Thread.ofPlatform().name(name).daemon(true).start(task);
     return task;
   }
