@@ -15,10 +15,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Exists because each of these takes about as long as reading a small policy, and a host has
  * more than one CPU: done side by side, the daemon is ready sooner (on two CPUs, three threads
- * finished in about half the time one thread took for the three in a row). The junixsocket and JNA
- * work does not log. Nothing on the main thread may use logging until {@link #opener()} has
- * returned (a logger asked for while another thread sets up logging would only be a stand-in that
- * replays its messages later).
+ * finished in about three quarters of the time one thread took for the three in a row). The
+ * junixsocket and JNA work does not log. Nothing on the main thread may use logging until {@link
+ * #opener()} has returned (a logger asked for while another thread sets up logging would only be a
+ * stand-in that replays its messages later).
  */
 final class StartupWork {
   private final FutureTask<Void> logging;
