@@ -26,8 +26,6 @@ public final class FileOwnership {
 
   private static native int ioctl(int fd, long request, Pointer argument);
 
-  private static native int fchown(int fd, int uid, int gid);
-
   private FileOwnership() {}
 
   /**
@@ -52,6 +50,6 @@ public final class FileOwnership {
 
   /** fchown(2) on the open file: 0 on success, else the errno. */
   public static int changeOwner(OpenedFile file, int uid, int gid) {
-    return fchown(file.fd(), uid, gid) == 0 ? 0 : Native.getLastError();
+    return -LibC.fchown(file.fd(), uid, gid);
   }
 }

@@ -274,8 +274,7 @@ final class LibC {
 
   /** fcntl(F_DUPFD_CLOEXEC): a new descriptor, or {@code -errno}. */
   static int dup(int fd) {
-    int copy = Direct.fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    return copy < 0 ? -Native.getLastError() : copy;
+    return dupAtLeast(fd, 0);
   }
 
   /** close(2): 0, or {@code -errno}. EINTR still closes the descriptor on Linux: never retry. */

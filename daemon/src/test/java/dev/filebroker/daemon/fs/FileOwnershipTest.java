@@ -58,4 +58,16 @@ class FileOwnershipTest {
     assertEquals(65534, Files.getAttribute(f, "unix:uid"));
     assertEquals(65534, Files.getAttribute(f, "unix:gid"));
   }
+
+  @Test
+  void aRefusedOwnerChangeIsItsErrno() throws Exception {
+    Path f = Files.writeString(dir.resolve("immutable"), "x");
+    assertEquals(0, run("chattr", "+i", f.toString()));
+    try (OpenedFile file = open(f, OpenFlags.O_RDONLY)) {
+      assertEquals(Errno.EPERM, FileOwnership.changeOwner(file, 65534, 65534));
+    } finally {
+      run("chattr", "-i", f.toString());
+    }
+    assertEquals(0, Files.getAttribute(f, "unix:uid"), "the owner stays root");
+  }
 }
