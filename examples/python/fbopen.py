@@ -73,9 +73,13 @@ def main():
     flags = ACCESS[a.access] | (O_CREAT if a.create else 0) | (O_TRUNC if a.truncate else 0)
     if a.flags is not None:
         flags = a.flags
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.connect(a.socket)
-        fd, error = request(sock, 1, a.path, flags, 0o600 if flags & O_CREAT else 0)
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(a.socket)
+            fd, error = request(sock, 1, a.path, flags, 0o600 if flags & O_CREAT else 0)
+    except OSError as e:
+        print("fbopen: %s: %s" % (a.socket, e.strerror or e), file=sys.stderr)
+        return 1
     if error:
         print("%s %d %s" % error, file=sys.stderr)
         return 2

@@ -34,6 +34,7 @@ class ExampleClientsIT {
     Path root = tree.root();
     tree.file("secret.txt", SECRET, "rw-------");
     tree.file("not-granted.txt", "nobody may have this\n", "rw-------");
+    tree.file("root-owned.txt", "granted only if nobody owned it\n", "rw-------");
     Path policy = tree.dir("policy");
     Files.writeString(
         policy.resolve("10-examples.toml"),
@@ -43,8 +44,15 @@ class ExampleClientsIT {
         users = [65534]
         paths = ["%s/secret.txt"]
         access = ["read"]
+
+        [[allow]]
+        name = "nobody-reads-own"
+        users = [65534]
+        paths = ["%s/root-owned.txt"]
+        access = ["read"]
+        owner = "requester"
         """
-            .formatted(root));
+            .formatted(root, root));
     Path bin = tree.dir("bin");
     cClient = bin.resolve("fbopen");
     Command gcc =
@@ -100,6 +108,28 @@ class ExampleClientsIT {
     assertEquals(2, r.exitCode(), r.stderr());
     assertTrue(r.stderr().startsWith("DENIED 13 "), "code name, errno, message: " + r.stderr());
     assertEquals("", r.stdout());
+  }
+
+  @Test
+  void cClientNamesTheLastErrorCode() throws Exception {
+    Command r = c(path("root-owned.txt"));
+    assertEquals(2, r.exitCode(), r.stderr());
+    assertTrue(
+        r.stderr().startsWith("CONSTRAINT_FAILED "),
+        "the highest operation code by name: " + r.stderr());
+  }
+
+  @Test
+  void bothClientsSayTheDaemonIsUnreachableWithoutATraceback() throws Exception {
+    String missing = tree.root().resolve("no-such.sock").toString();
+    Command fromC = asNobody(cClient.toString(), "-s", missing, path("secret.txt"));
+    Command fromPython =
+        asNobody(
+            "/usr/bin/python3", pythonClient.toString(), "--socket", missing, path("secret.txt"));
+    assertEquals(1, fromC.exitCode(), fromC.stderr());
+    assertEquals(1, fromPython.exitCode(), fromPython.stderr());
+    assertTrue(fromPython.stderr().contains(missing), fromPython.stderr());
+    assertTrue(!fromPython.stderr().contains("Traceback"), fromPython.stderr());
   }
 
   @Test
