@@ -113,6 +113,8 @@ final class EndpointServer {
           send(channel, file, caller);
         }
       }
+      case OpenOutcome.Refused refused ->
+          audit(caller, "allow", refused.refusal().code().name(), refused.refusal().reason());
       case OpenOutcome.WrongType wrong ->
           audit(
               caller,

@@ -3,6 +3,7 @@ package dev.filebroker.daemon.fs;
 import dev.filebroker.daemon.policy.FileType;
 import dev.filebroker.protocol.OpenFlags;
 import java.io.IOException;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -19,10 +20,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * checked to be procfs listing this process's descriptors; each reopen then looks up one name in it
  * rather than walking {@code /proc/self/fd/N} from "/" (about a microsecond less per open).
  *
- * <p>Creation (O_CREAT) resolves the parent the same way and creates the last component with
- * O_CREAT|O_EXCL, so an existing file or symlink is never created over; an existing file then goes
- * the O_PATH way above. The mode of a created file is set with fchmod, so the daemon's umask does
- * not apply.
+ * <p>The rule's guards ({@link OpenGuard}) are decided on the statx of the O_PATH handle, before
+ * any open for I/O; O_TRUNC is never passed to the kernel: the file is truncated with ftruncate
+ * once the reopened descriptor has been checked to be the same inode and the guards still hold.
+ *
+ * <p>Creation (O_CREAT) resolves the parent the same way. An existing file goes the O_PATH way
+ * above (unless O_EXCL); otherwise an unnamed O_TMPFILE inode is made in the parent, given its
+ * owner (with the group a set-group-ID directory gives) and its exact mode, checked by the guard,
+ * and only then linked under the last component, which fails if anything (a symlink too) has
+ * appeared there. A failure at any step leaves nothing behind.
  *
  * <p>Needs {@code /proc} mounted (checked at creation). Thread-safe: {@link #open} may be called
  * concurrently.
@@ -40,6 +46,13 @@ public final class FileOpener implements AutoCloseable {
   static final String VERIFY = "verify-reopen";
   static final String FCNTL = "fcntl";
   static final String FCHMOD = "fchmod";
+  static final String FCHOWN = "fchown";
+  static final String FTRUNCATE = "ftruncate";
+  static final String LINKAT = "linkat";
+  static final String O_TMPFILE = "open-tmpfile";
+
+  /** How often a plain create retries when names appear and vanish under it. */
+  private static final int CREATE_ATTEMPTS = 3;
 
   private static final int PROC_SUPER_MAGIC = 0x9fa0;
 
@@ -168,7 +181,12 @@ public final class FileOpener implements AutoCloseable {
     return openChecked(pathFd, requested, spec);
   }
 
-  /** O_CREAT: create the last component exclusively, or open what is already there. */
+  /**
+   * O_CREAT: open what the last component names if it exists (unless O_EXCL), else create it: an
+   * unnamed O_TMPFILE inode in the parent, given its owner and mode and checked by the guard while
+   * nobody can see it, then linked under the name. Another name appearing in between (EEXIST) is
+   * opened the ordinary way, or refused under O_EXCL; the unnamed inode then vanishes.
+   */
   private OpenOutcome create(String relative, int requested, OpenSpec spec, int resolve) {
     if (relative.equals(".")) {
       return new OpenOutcome.Failed(Errno.EISDIR, OPENAT2); // what open("/", O_CREAT) reports
@@ -193,35 +211,33 @@ public final class FileOpener implements AutoCloseable {
       }
     }
     try {
-      int access = requested & (NativeFlags.O_ACCMODE | NativeFlags.O_APPEND | flags.directory);
-      int createFlags =
-          access
-              | NativeFlags.O_CREAT
-              | NativeFlags.O_EXCL
-              | flags.noFollow
-              | NativeFlags.O_CLOEXEC
-              | NativeFlags.O_NOCTTY
-              | NativeFlags.O_NONBLOCK;
-      int fd =
-          LibC.openat2(parent, last, createFlags, spec.createMode() & PERMISSION_BITS, resolve);
-      if (fd >= 0) {
-        return finishCreated(fd, createFlags, spec);
+      boolean exclusive = (requested & NativeFlags.O_EXCL) != 0;
+      int existing = requested & ~(NativeFlags.O_CREAT | NativeFlags.O_EXCL);
+      OpenOutcome outcome = null;
+      for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+        if (!exclusive) {
+          int pathFd =
+              LibC.openat2(
+                  parent,
+                  last,
+                  NativeFlags.O_PATH | flags.noFollow | NativeFlags.O_CLOEXEC,
+                  0,
+                  resolve);
+          if (pathFd >= 0) {
+            return openChecked(pathFd, existing, spec);
+          }
+          if (-pathFd != Errno.ENOENT) {
+            return new OpenOutcome.Failed(-pathFd, OPENAT2);
+          }
+        }
+        outcome = createNew(parent, last, requested, spec);
+        if (exclusive
+            || !(outcome instanceof OpenOutcome.Failed failed && failed.errno() == Errno.EEXIST)) {
+          return outcome;
+        }
+        // Someone else made the name between our look and our link: open theirs.
       }
-      if (-fd != Errno.EEXIST || (requested & NativeFlags.O_EXCL) != 0) {
-        return new OpenOutcome.Failed(-fd, OPENAT2);
-      }
-      // It exists (or a symlink is there): open it without creating, type check first.
-      int pathFd =
-          LibC.openat2(
-              parent,
-              last,
-              NativeFlags.O_PATH | flags.noFollow | NativeFlags.O_CLOEXEC,
-              0,
-              resolve);
-      if (pathFd < 0) {
-        return new OpenOutcome.Failed(-pathFd, OPENAT2);
-      }
-      return openChecked(pathFd, requested & ~(NativeFlags.O_CREAT | NativeFlags.O_EXCL), spec);
+      return outcome;
     } finally {
       if (parent != root) {
         Descriptors.close(parent);
@@ -229,10 +245,42 @@ public final class FileOpener implements AutoCloseable {
     }
   }
 
-  /** A file this call created: set its mode exactly, restore blocking mode. Owns {@code fd}. */
-  private OpenOutcome finishCreated(int fd, int openFlags, OpenSpec spec) {
+  /**
+   * Creates {@code last} in {@code parent} atomically: O_TMPFILE, owner, mode, guard, then linkat.
+   * Nothing has a name before every step has succeeded; on any failure the unnamed inode is freed
+   * with its descriptor.
+   */
+  private OpenOutcome createNew(int parent, String last, int requested, OpenSpec spec) {
+    int wanted = spec.createMode() & PERMISSION_BITS;
+    int tmpFlags =
+        (requested & (NativeFlags.O_ACCMODE | NativeFlags.O_APPEND))
+            | NativeFlags.O_TMPFILE_BIT
+            | flags.directory
+            | NativeFlags.O_CLOEXEC
+            | NativeFlags.O_NOCTTY
+            | NativeFlags.O_NONBLOCK;
+    int fd = LibC.openat2(parent, ".", tmpFlags, wanted, 0);
+    if (fd < 0) {
+      // EOPNOTSUPP: this file system cannot make unnamed files; creating in steps would leave a
+      // root-owned file behind on a failure, so creation fails closed (docs/decisions/0008).
+      return new OpenOutcome.Failed(-fd, O_TMPFILE);
+    }
     boolean handedOut = false;
     try {
+      if (spec.createOwner().isPresent()) {
+        CreateOwner owner = spec.createOwner().get();
+        FileStat parentStat;
+        switch (LibC.fstat(parent)) {
+          case LibC.StatResult.Failed failed -> {
+            return new OpenOutcome.Failed(failed.errno(), FSTAT);
+          }
+          case LibC.StatResult.Stat ok -> parentStat = ok.stat();
+        }
+        int result = LibC.fchown(fd, owner.uid(), owner.gidIn(parentStat.mode(), parentStat.gid()));
+        if (result < 0) {
+          return new OpenOutcome.Failed(-result, FCHOWN);
+        }
+      }
       FileStat stat;
       switch (LibC.fstat(fd)) {
         case LibC.StatResult.Failed failed -> {
@@ -240,24 +288,24 @@ public final class FileOpener implements AutoCloseable {
         }
         case LibC.StatResult.Stat ok -> stat = ok.stat();
       }
-      int wanted = spec.createMode() & PERMISSION_BITS;
       if ((stat.mode() & PERMISSION_BITS) != wanted) {
-        // The kernel applied the daemon's umask; the policy's mode is what counts.
+        // The kernel applied the daemon's umask (and fchown may clear set-ID bits): the policy's
+        // mode is what counts. After fchown, so that nothing clears it again.
         int result = LibC.fchmod(fd, wanted);
         if (result < 0) {
           return new OpenOutcome.Failed(-result, FCHMOD);
         }
-        stat =
-            new FileStat(
-                stat.device(),
-                stat.inode(),
-                (stat.mode() & ~PERMISSION_BITS) | wanted,
-                stat.uid(),
-                stat.gid(),
-                stat.linkCount(),
-                stat.size());
       }
-      OpenOutcome outcome = finish(fd, openFlags, stat, spec, true);
+      stat = stat.withModeAndLinks((stat.mode() & ~PERMISSION_BITS) | wanted, 1);
+      Optional<Refusal> refusal = spec.guard().check(stat);
+      if (refusal.isPresent()) {
+        return new OpenOutcome.Refused(refusal.get());
+      }
+      int linked = LibC.linkNumbered(procFds, fd, parent, last);
+      if (linked < 0) {
+        return new OpenOutcome.Failed(-linked, LINKAT);
+      }
+      OpenOutcome outcome = finish(fd, tmpFlags, stat, spec, true);
       handedOut = outcome instanceof OpenOutcome.Opened;
       return outcome;
     } finally {
@@ -268,8 +316,10 @@ public final class FileOpener implements AutoCloseable {
   }
 
   /**
-   * Type-checks the O_PATH descriptor {@code pathFd}, then reopens the same inode with the
-   * requested flags. Closes {@code pathFd} on every path.
+   * Type-checks the O_PATH descriptor {@code pathFd} and runs the guard on it, then reopens the
+   * same inode with the requested flags but without O_TRUNC, checks that it is the same inode on
+   * the same mount and that the guard still holds, and only then truncates. Closes {@code pathFd}
+   * on every path.
    */
   private OpenOutcome openChecked(int pathFd, int requested, OpenSpec spec) {
     try {
@@ -291,12 +341,13 @@ public final class FileOpener implements AutoCloseable {
       if (!spec.allowedTypes().contains(type)) {
         return new OpenOutcome.WrongType(type);
       }
+      Optional<Refusal> refusal = spec.guard().check(pathStat);
+      if (refusal.isPresent()) {
+        return new OpenOutcome.Refused(refusal.get());
+      }
+      // No O_TRUNC here: truncation waits until every check has passed on the reopened file.
       int reopenFlags =
-          (requested
-                  & (NativeFlags.O_ACCMODE
-                      | NativeFlags.O_APPEND
-                      | NativeFlags.O_TRUNC
-                      | flags.directory))
+          (requested & (NativeFlags.O_ACCMODE | NativeFlags.O_APPEND | flags.directory))
               | NativeFlags.O_CLOEXEC
               | NativeFlags.O_NOCTTY
               | NativeFlags.O_NONBLOCK;
@@ -314,9 +365,22 @@ public final class FileOpener implements AutoCloseable {
           }
           case LibC.StatResult.Stat ok -> stat = ok.stat();
         }
-        if (stat.device() != pathStat.device() || stat.inode() != pathStat.inode()) {
+        if (!stat.sameFileAs(pathStat)) {
           // Not the inode that was type-checked (e.g. /proc not what it should be): refuse.
           return new OpenOutcome.Failed(Errno.EXDEV, VERIFY);
+        }
+        // The owner, link count or attributes may have changed since the first check.
+        refusal = spec.guard().check(stat);
+        if (refusal.isPresent()) {
+          return new OpenOutcome.Refused(refusal.get());
+        }
+        if ((requested & NativeFlags.O_TRUNC) != 0 && stat.type() == FileType.REGULAR) {
+          // O_TRUNC means nothing for FIFOs and terminals, and the kernel ignores it there.
+          int result = LibC.ftruncate(fd, 0);
+          if (result < 0) {
+            return new OpenOutcome.Failed(-result, FTRUNCATE);
+          }
+          stat = stat.withSize(0);
         }
         OpenOutcome outcome = finish(fd, reopenFlags, stat, spec, false);
         handedOut = outcome instanceof OpenOutcome.Opened;

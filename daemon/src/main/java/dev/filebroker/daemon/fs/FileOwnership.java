@@ -6,9 +6,9 @@ import com.sun.jna.Pointer;
 import java.util.OptionalInt;
 
 /**
- * Inode attributes and ownership changes on descriptors the daemon holds: the append-only attribute
- * (chattr +a), which is what actually enforces an "append" grant, and fchown for files created on a
- * requester's behalf.
+ * Inode flags (FS_IOC_GETFLAGS) of descriptors the daemon holds. The append-only attribute, which
+ * is what actually enforces an "append" grant, is read from statx ({@link FileStat#appendOnly()}),
+ * which works on O_PATH handles too; the ioctl needs a descriptor opened for I/O.
  */
 public final class FileOwnership {
   /** FS_IOC_GETFLAGS: _IOR('f', 1, long) on 64-bit Linux. */
@@ -40,16 +40,5 @@ public final class FileOwnership {
       }
       return OptionalInt.of(flags.getInt(0));
     }
-  }
-
-  /** Whether the file carries the append-only attribute; false when it cannot be read. */
-  public static boolean isAppendOnly(OpenedFile file) {
-    OptionalInt flags = inodeFlags(file);
-    return flags.isPresent() && (flags.getAsInt() & FS_APPEND_FL) != 0;
-  }
-
-  /** fchown(2) on the open file: 0 on success, else the errno. */
-  public static int changeOwner(OpenedFile file, int uid, int gid) {
-    return -LibC.fchown(file.fd(), uid, gid);
   }
 }

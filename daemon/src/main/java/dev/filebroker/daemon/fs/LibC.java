@@ -46,6 +46,10 @@ final class LibC {
 
     static native int fchown(int fd, int uid, int gid);
 
+    static native int ftruncate(int fd, long length);
+
+    static native int linkat(int olddirfd, String oldpath, int newdirfd, String newpath, int flags);
+
     static native int getsockopt(int fd, int level, int option, long value, long length);
 
     static native int fstatfs(int fd, long buffer);
@@ -123,6 +127,7 @@ final class LibC {
   static final int AT_FDCWD = -100;
   static final int AT_EMPTY_PATH = 0x1000;
   static final int AT_SYMLINK_NOFOLLOW = 0x100;
+  static final int AT_SYMLINK_FOLLOW = 0x400;
 
   static final int RESOLVE_NO_XDEV = 0x01;
   static final int RESOLVE_NO_MAGICLINKS = 0x02;
@@ -137,8 +142,14 @@ final class LibC {
   static final int SO_PEERGROUPS = 59;
   static final int SO_PEERPIDFD = 77;
 
-  /** STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_GID | STATX_INO | STATX_SIZE. */
-  private static final int STATX_BASIC = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x100 | 0x200;
+  /**
+   * STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_GID | STATX_INO | STATX_SIZE |
+   * STATX_MNT_ID. {@code stx_attributes} and its mask come with every statx, whatever the mask.
+   */
+  private static final int STATX_BASIC = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x100 | 0x200 | 0x1000;
+
+  /** STATX_MNT_ID in {@code stx_mask}: the kernel filled {@code stx_mnt_id}. */
+  private static final int STATX_MNT_ID = 0x1000;
 
   private static final int STATX_SIZEOF = 256;
   private static final int OPEN_HOW_SIZEOF = 24;
@@ -216,6 +227,8 @@ final class LibC {
       return new StatResult.Failed(Native.getLastError());
     }
     ByteBuffer buffer = scratch.view;
+    int mask = buffer.getInt(0);
+    long attributes = buffer.getLong(8);
     int nlink = buffer.getInt(16);
     int uid = buffer.getInt(20);
     int gid = buffer.getInt(24);
@@ -224,9 +237,20 @@ final class LibC {
     long size = buffer.getLong(40);
     int devMajor = buffer.getInt(136);
     int devMinor = buffer.getInt(140);
+    long attributesMask = buffer.getLong(56);
+    long mountId = (mask & STATX_MNT_ID) != 0 ? buffer.getLong(144) : FileStat.NO_MOUNT_ID;
     return new StatResult.Stat(
         new FileStat(
-            makedev(devMajor, devMinor), ino, mode, uid, gid, Integer.toUnsignedLong(nlink), size));
+            makedev(devMajor, devMinor),
+            ino,
+            mode,
+            uid,
+            gid,
+            Integer.toUnsignedLong(nlink),
+            size,
+            attributes,
+            attributesMask,
+            mountId));
   }
 
   /** The outcome of {@link #fstat}. */
@@ -290,6 +314,25 @@ final class LibC {
   /** fchown(2): 0, or {@code -errno}. */
   static int fchown(int fd, int uid, int gid) {
     return Direct.fchown(fd, uid, gid) != 0 ? -Native.getLastError() : 0;
+  }
+
+  /** ftruncate(2): 0, or {@code -errno}. */
+  static int ftruncate(int fd, long length) {
+    return Direct.ftruncate(fd, length) != 0 ? -Native.getLastError() : 0;
+  }
+
+  /**
+   * linkat(2) of the entry named by the decimal number {@code name} in {@code procFds} (a {@code
+   * /proc/self/fd} directory) to {@code newName} in {@code newDirfd}, following that magic link
+   * (AT_SYMLINK_FOLLOW): gives a name to an O_TMPFILE file without CAP_DAC_READ_SEARCH. Fails with
+   * EEXIST when {@code newName} exists, whatever it is (a symlink there is never followed).
+   *
+   * @return 0, or {@code -errno}
+   */
+  static int linkNumbered(int procFds, int name, int newDirfd, String newName) {
+    return Direct.linkat(procFds, Integer.toString(name), newDirfd, newName, AT_SYMLINK_FOLLOW) != 0
+        ? -Native.getLastError()
+        : 0;
   }
 
   /**

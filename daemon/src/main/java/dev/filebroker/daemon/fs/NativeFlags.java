@@ -24,6 +24,9 @@ final class NativeFlags {
   static final int O_CLOEXEC = 02000000;
   static final int O_PATH = 010000000;
 
+  /** __O_TMPFILE (the same on x86-64, arm64 and riscv64); O_TMPFILE is this with O_DIRECTORY. */
+  static final int O_TMPFILE_BIT = 020000000;
+
   /** O_DIRECTORY on this host. */
   final int directory;
 

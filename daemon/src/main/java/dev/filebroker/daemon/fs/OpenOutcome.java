@@ -17,4 +17,14 @@ public sealed interface OpenOutcome {
 
   /** The path names a file of a type the spec does not allow; it was never opened for I/O. */
   record WrongType(FileType actual) implements OpenOutcome {}
+
+  /**
+   * The file failed a check before anything with a side effect happened: it was never opened for
+   * I/O, truncated or created.
+   */
+  record Refused(Refusal refusal) implements OpenOutcome {
+    public Refused {
+      Objects.requireNonNull(refusal, "refusal == null");
+    }
+  }
 }

@@ -2,18 +2,20 @@ package dev.filebroker.daemon.server;
 
 import dev.filebroker.daemon.audit.AuditEvent;
 import dev.filebroker.daemon.audit.AuditLog;
+import dev.filebroker.daemon.fs.CreateOwner;
 import dev.filebroker.daemon.fs.Errno;
 import dev.filebroker.daemon.fs.FileOpener;
-import dev.filebroker.daemon.fs.FileOwnership;
 import dev.filebroker.daemon.fs.FileStat;
 import dev.filebroker.daemon.fs.OpenOutcome;
 import dev.filebroker.daemon.fs.OpenSpec;
 import dev.filebroker.daemon.fs.OpenedFile;
+import dev.filebroker.daemon.fs.Refusal;
 import dev.filebroker.daemon.policy.AccessRequest;
 import dev.filebroker.daemon.policy.Caller;
 import dev.filebroker.daemon.policy.Decision;
 import dev.filebroker.daemon.policy.FileType;
 import dev.filebroker.daemon.policy.Permission;
+import dev.filebroker.daemon.policy.Policy;
 import dev.filebroker.daemon.policy.RequiredOwner;
 import dev.filebroker.daemon.policy.Rule;
 import dev.filebroker.protocol.ErrorCode;
@@ -32,18 +34,31 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Answers one decoded request: validate, decide against the policy in force, open, audit. It holds
  * no per-connection state and is shared by every event loop.
  */
 final class RequestHandler {
-  private final PolicyHolder policies;
+  private final Supplier<PolicyHolder.Loaded> policies;
   private final FileOpener opener;
   private final AuditLog audit;
   private final Statistics statistics;
 
   RequestHandler(PolicyHolder policies, FileOpener opener, AuditLog audit, Statistics statistics) {
+    this(Objects.requireNonNull(policies, "policies == null")::current, opener, audit, statistics);
+  }
+
+  /**
+   * Reads the policy in force from {@code policies}: once per request, which is then decided
+   * against that one snapshot throughout (a test can hand out a different one on every call).
+   */
+  RequestHandler(
+      Supplier<PolicyHolder.Loaded> policies,
+      FileOpener opener,
+      AuditLog audit,
+      Statistics statistics) {
     this.policies = Objects.requireNonNull(policies, "policies == null");
     this.opener = Objects.requireNonNull(opener, "opener == null");
     this.audit = Objects.requireNonNull(audit, "audit == null");
@@ -65,9 +80,12 @@ final class RequestHandler {
       statistics.rejected();
       return Response.of(invalid.get());
     }
+    // One snapshot for the whole request (each entry of OPEN_MANY too), even across a reload.
+    Policy policy = policies.get().policy();
     return switch (request) {
-      case OpenRequest open -> permit.getAsBoolean() ? handleOpen(caller, open) : limited(open);
-      case OpenManyRequest many -> handleMany(caller, many, permit);
+      case OpenRequest open ->
+          permit.getAsBoolean() ? handleOpen(policy, caller, open) : limited(open);
+      case OpenManyRequest many -> handleMany(policy, caller, many, permit);
     };
   }
 
@@ -76,7 +94,7 @@ final class RequestHandler {
    * outcomes are gathered into one OPENED_MANY reply carrying the opened descriptors in order.
    */
   private Response handleMany(
-      Optional<Caller> caller, OpenManyRequest many, BooleanSupplier permit) {
+      Policy policy, Optional<Caller> caller, OpenManyRequest many, BooleanSupplier permit) {
     List<OpenedManyReply.Result> results = new ArrayList<>(many.entries().size());
     List<OpenedFile> files = new ArrayList<>(many.entries().size());
     for (int i = 0; i < many.entries().size(); i++) {
@@ -87,7 +105,7 @@ final class RequestHandler {
         one = Response.of(invalid.get());
       } else {
         OpenRequest open = many.entries().get(i).asOpenRequest(many.requestId());
-        one = permit.getAsBoolean() ? handleOpen(caller, open) : limited(open);
+        one = permit.getAsBoolean() ? handleOpen(policy, caller, open) : limited(open);
       }
       switch (one.reply()) {
         case OpenedReply opened -> {
@@ -109,7 +127,7 @@ final class RequestHandler {
         open, ErrorCode.LIMIT_EXCEEDED, 0, "over the request rate of this uid; retry later");
   }
 
-  private Response handleOpen(Optional<Caller> maybeCaller, OpenRequest open) {
+  private Response handleOpen(Policy policy, Optional<Caller> maybeCaller, OpenRequest open) {
     AccessRequest access = AccessRequest.fromOpenFlags(open.path(), open.flags());
     if (maybeCaller.isEmpty()) {
       String reason = "the caller's credentials could not be read from the kernel";
@@ -118,40 +136,48 @@ final class RequestHandler {
       return error(open, ErrorCode.DENIED, Errno.EACCES, reason);
     }
     Caller caller = maybeCaller.get();
-    Decision decision = policies.current().policy().decide(caller, access);
+    Decision decision = policy.decide(caller, access);
     return switch (decision) {
       case Decision.Deny deny -> {
         audit(maybeCaller, access, "deny", deny.rule(), ErrorCode.DENIED.name(), deny.reason());
         statistics.denied(deny.rule());
         yield error(open, ErrorCode.DENIED, Errno.EACCES, deny.reason());
       }
-      case Decision.Allow allow -> openAllowed(maybeCaller, caller, open, access, allow.rule());
+      case Decision.Allow allow ->
+          openAllowed(policy, maybeCaller, caller, open, access, allow.rule());
     };
   }
 
   private Response openAllowed(
-      Optional<Caller> who, Caller caller, OpenRequest open, AccessRequest access, Rule rule) {
+      Policy policy,
+      Optional<Caller> who,
+      Caller caller,
+      OpenRequest open,
+      AccessRequest access,
+      Rule rule) {
     OpenSpec spec =
         new OpenSpec(
             open.flags(),
             open.mode() & rule.createModeMask(),
             rule.fileTypes(),
-            rule.noCrossMounts());
+            rule.noCrossMounts(),
+            stat -> guard(policy, caller, access, rule, stat),
+            rule.createOwner() == Rule.CreateOwner.REQUESTER
+                ? Optional.of(new CreateOwner(caller.uid(), caller.gid()))
+                : Optional.empty());
     OpenOutcome outcome = opener.open(open.path(), spec);
     return switch (outcome) {
       case OpenOutcome.Opened opened -> {
         OpenedFile file = opened.file();
-        Optional<Refusal> refusal = guard(caller, access, rule, file);
-        if (refusal.isPresent()) {
-          file.close();
-          Refusal r = refusal.get();
-          audit(who, access, "allow", rule, r.code().name(), r.reason());
-          statistics.failed();
-          yield error(open, r.code(), r.errno(), r.reason());
-        }
         audit(who, access, "allow", rule, "ok", "");
         statistics.granted(rule);
         yield Response.of(new OpenedReply(open.requestId(), file.stat().mode()), file);
+      }
+      case OpenOutcome.Refused refused -> {
+        Refusal r = refused.refusal();
+        audit(who, access, "allow", rule, r.code().name(), r.reason());
+        statistics.failed();
+        yield error(open, r.code(), r.errno(), r.reason());
       }
       case OpenOutcome.WrongType wrong -> {
         String reason =
@@ -177,33 +203,21 @@ final class RequestHandler {
     };
   }
 
-  /** Why an opened file must not be handed out after all. */
-  private record Refusal(ErrorCode code, int errno, String reason) {}
-
   /**
-   * The checks that need the opened file: a directory reached without O_DIRECTORY is decided again
-   * as a directory request (so a deny of directories cannot be dodged), a created file gets its
-   * owner, and the rule's alias guards (links, owner, append-only attribute) hold.
+   * The checks on the file itself, which the opener runs on the statx of the O_PATH handle before
+   * anything with a side effect (and again before truncating; on a file it creates, before the file
+   * gets its name): a directory reached without O_DIRECTORY is decided again as a directory request
+   * against the same snapshot (so a deny of directories cannot be dodged), and the rule's alias
+   * guards (links, owner, append-only attribute) hold.
    */
-  private Optional<Refusal> guard(Caller caller, AccessRequest access, Rule rule, OpenedFile file) {
-    FileStat stat = file.stat();
+  private static Optional<Refusal> guard(
+      Policy policy, Caller caller, AccessRequest access, Rule rule, FileStat stat) {
     if (stat.type() == FileType.DIRECTORY && !access.directory()) {
-      Decision again = policies.current().policy().decide(caller, access.asDirectory());
+      Decision again = policy.decide(caller, access.asDirectory());
       if (again instanceof Decision.Deny deny) {
         return Optional.of(new Refusal(ErrorCode.DENIED, Errno.EACCES, deny.reason()));
       }
     }
-    if (file.created() && rule.createOwner() == Rule.CreateOwner.REQUESTER) {
-      int errno = FileOwnership.changeOwner(file, caller.uid(), caller.gid());
-      if (errno != 0) {
-        return Optional.of(
-            new Refusal(ErrorCode.IO_ERROR, errno, "fchown failed: " + Errno.name(errno)));
-      }
-    }
-    int owner =
-        file.created() && rule.createOwner() == Rule.CreateOwner.REQUESTER
-            ? caller.uid()
-            : stat.uid();
     OptionalInt maxLinks = rule.maxLinks();
     if (maxLinks.isPresent()
         && stat.type() != FileType.DIRECTORY
@@ -214,16 +228,19 @@ final class RequestHandler {
                   .formatted(access.path(), stat.linkCount(), rule.id(), maxLinks.getAsInt())));
     }
     Optional<RequiredOwner> required = rule.requiredOwner();
-    if (required.isPresent() && !required.get().accepts(owner, caller)) {
+    if (required.isPresent() && !required.get().accepts(stat.uid(), caller)) {
       return Optional.of(
           constraint(
               "'%s' is owned by uid %s; rule %s requires owner %s"
                   .formatted(
-                      access.path(), Integer.toUnsignedString(owner), rule.id(), required.get())));
+                      access.path(),
+                      Integer.toUnsignedString(stat.uid()),
+                      rule.id(),
+                      required.get())));
     }
     if (rule.requiresAppendOnlyInode()
         && access.permissions().contains(Permission.APPEND)
-        && !FileOwnership.isAppendOnly(file)) {
+        && !stat.appendOnly()) {
       return Optional.of(
           constraint(
               "'%s' lacks the append-only attribute (chattr +a) that rule %s requires for append"

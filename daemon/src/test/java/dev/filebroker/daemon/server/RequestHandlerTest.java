@@ -21,6 +21,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -268,6 +270,59 @@ class RequestHandlerTest {
     }
     try (Response r = open(Optional.of(ALICE), OpenFlags.O_RDONLY, file.toRealPath().toString())) {
       assertInstanceOf(OpenedReply.class, r.reply());
+    }
+  }
+
+  private PolicyHolder.Loaded loaded(String name, String policy) throws IOException {
+    Path file = Files.writeString(dir.resolve(name), policy);
+    var load = assertInstanceOf(PolicyLoad.Loaded.class, PolicyLoader.load(file));
+    return new PolicyHolder.Loaded(load.policy(), file, Instant.now());
+  }
+
+  @Test
+  void decidesOneRequestAgainstOneSnapshotWhenAReloadComesBetween() throws IOException {
+    Path tree = Files.createDirectories(dir.resolve("snap")).toRealPath();
+    String allowBelow =
+        """
+        [[allow]]
+        name = "reads-below"
+        users = [1000]
+        paths = ["%s/**"]
+        access = ["read", "directory"]
+        types = ["regular", "directory"]
+        """
+            .formatted(tree.getParent());
+    PolicyHolder.Loaded before = loaded("before.toml", allowBelow);
+    PolicyHolder.Loaded after =
+        loaded(
+            "after.toml",
+            allowBelow
+                + """
+
+                [[deny]]
+                name = "no-directories"
+                users = [1000]
+                paths = ["%s/**"]
+                access = ["directory"]
+                """
+                    .formatted(tree.getParent()));
+    // A reload after the first read: every later read of the policy in force sees the new one.
+    AtomicInteger reads = new AtomicInteger();
+    Supplier<PolicyHolder.Loaded> reloading = () -> reads.getAndIncrement() == 0 ? before : after;
+    RequestHandler handler = new RequestHandler(reloading, opener, new AuditLog(), statistics);
+    // A directory without O_DIRECTORY is decided twice (as read, then as directory): both times
+    // against the snapshot the request started with.
+    try (Response r =
+        handler.handle(
+            Optional.of(ALICE), new OpenRequest(9, OpenFlags.O_RDONLY, 0, tree.toString()))) {
+      assertInstanceOf(OpenedReply.class, r.reply(), () -> "granted under one snapshot: " + r);
+    }
+    assertEquals(1, reads.get(), "one read of the policy in force per request");
+    try (Response r =
+        handler.handle(
+            Optional.of(ALICE), new OpenRequest(10, OpenFlags.O_RDONLY, 0, tree.toString()))) {
+      ErrorReply error = assertInstanceOf(ErrorReply.class, r.reply());
+      assertEquals(ErrorCode.DENIED.code(), error.code(), "the next request sees the reload");
     }
   }
 
