@@ -11,7 +11,6 @@ import dev.filebroker.protocol.Protocol;
 import dev.filebroker.protocol.Request;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -65,8 +64,8 @@ final class Session {
   /** Input received but not yet decoded (a partial frame, or frames held back by backpressure). */
   private byte[] pendingInput;
 
-  /** Output the socket did not take yet, in order; null when there is none. */
-  private ArrayDeque<Chunk> backlog;
+  /** Output the socket did not take yet, in order, and the owner of its descriptors. */
+  private final Outbox outbox = new Outbox();
 
   /** A protocol error was answered: close once the backlog is written. */
   private boolean closing;
@@ -135,7 +134,7 @@ final class Session {
 
   /** One read and everything it completes; returns the bytes read (0: none, -1: closed). */
   private int readOnce(ByteBuffer in, ByteBuffer out) {
-    if (closed || backlog != null) {
+    if (closed || !outbox.isEmpty()) {
       // Backpressure: replies wait for the client; read nothing more until they are written.
       return 0;
     }
@@ -170,7 +169,7 @@ final class Session {
         log.debug("Connection {} closed mid-frame after {} bytes", id, pendingInput.length);
         pendingInput = null;
       }
-      if (backlog == null) {
+      if (outbox.isEmpty()) {
         close();
       } else {
         closing = true;
@@ -187,12 +186,12 @@ final class Session {
    */
   void drain(ByteBuffer in, ByteBuffer out) {
     draining = true;
-    while (!closed && backlog == null && !closing) {
+    while (!closed && outbox.isEmpty() && !closing) {
       if (readOnce(in, out) <= 0) {
         break;
       }
     }
-    if (!closed && backlog == null) {
+    if (!closed && outbox.isEmpty()) {
       close();
     }
   }
@@ -216,7 +215,7 @@ final class Session {
       in.flip();
       process(in, out);
     }
-    if (!closed && backlog == null) {
+    if (!closed && outbox.isEmpty()) {
       if (draining) {
         drain(in, out);
       } else {
@@ -304,136 +303,82 @@ final class Session {
    * out} and carry at most {@link Protocol#MAX_DESCRIPTORS_PER_MESSAGE} descriptors together; each
    * chunk's descriptors travel with its first byte. A reply with more descriptors than that (a
    * large OPENED_MANY) goes alone: its first byte carries the first {@code
-   * MAX_DESCRIPTORS_PER_MESSAGE}, its second byte the rest. Returns whether everything was written;
-   * otherwise the rest waits in the backlog and the session waits for the socket to become
-   * writable.
+   * MAX_DESCRIPTORS_PER_MESSAGE}, its second byte the rest. Each reply's descriptors pass to the
+   * outbox in one step, before anything of it is sent; replies not handed over yet are closed here
+   * on every path. Returns whether everything was written; otherwise the rest waits in the outbox
+   * and the session waits for the socket to become writable.
    */
   private boolean write(List<Response> replies, ByteBuffer out) {
-    int i = 0;
+    int handed = 0;
     int n = replies.size();
     int perMessage = Protocol.MAX_DESCRIPTORS_PER_MESSAGE;
+    List<OpenedFile> files = chunkFiles;
     try {
-      while (i < n) {
+      while (handed < n) {
         out.clear();
-        List<OpenedFile> files = chunkFiles;
         files.clear();
-        Response first = replies.get(i);
+        Response first = replies.get(handed);
         if (first.files().size() > perMessage) {
           FrameCodec.encode(first.reply(), out);
           out.flip();
           List<OpenedFile> all = first.files();
-          i++;
-          emit(out.duplicate().limit(1), all.subList(0, perMessage));
-          emit(out.duplicate().position(1), all.subList(perMessage, all.size()));
-          continue;
-        }
-        while (i < n) {
-          Response r = replies.get(i);
-          int fds = r.files().size();
-          // A reply's descriptors travel with that reply's own first byte (docs/protocol.md), so
-          // a reply that carries any starts a new sendmsg; replies without descriptors follow it.
-          if (out.position() > 0
-              && (fds > 0 || out.remaining() < FrameCodec.encodedSize(r.reply()))) {
-            break;
+          outbox.add(out.duplicate().limit(1), all.subList(0, perMessage));
+          outbox.add(out.duplicate().position(1), all.subList(perMessage, all.size()));
+          handed++;
+        } else {
+          int end = handed;
+          while (end < n) {
+            Response r = replies.get(end);
+            int fds = r.files().size();
+            // A reply's descriptors travel with that reply's own first byte (docs/protocol.md),
+            // so a reply that carries any starts a new sendmsg; replies without them follow it.
+            if (out.position() > 0
+                && (fds > 0 || out.remaining() < FrameCodec.encodedSize(r.reply()))) {
+              break;
+            }
+            FrameCodec.encode(r.reply(), out);
+            files.addAll(r.files());
+            end++;
           }
-          FrameCodec.encode(r.reply(), out);
-          files.addAll(r.files());
-          i++;
+          out.flip();
+          outbox.add(out, files);
+          handed = end;
         }
-        out.flip();
-        emit(out, files);
         files.clear();
+        outbox.flush(io, socket);
+        // What the socket did not take must outlive this call's use of the shared buffer.
+        outbox.keep();
       }
     } catch (IOException e) {
-      chunkFiles.clear();
-      for (int j = i; j < n; j++) {
-        replies.get(j).close();
-      }
       log.debug("Could not write to connection {}: {}", id, e.toString());
       close();
       return false;
+    } finally {
+      files.clear();
+      for (int j = handed; j < n; j++) {
+        replies.get(j).close();
+      }
     }
-    if (backlog != null) {
+    if (!outbox.isEmpty()) {
       registration.wantWrite();
       return false;
     }
     return true;
   }
 
-  /**
-   * Sends {@code bytes} with {@code files} on their first byte now if nothing waits before them,
-   * and keeps what the socket did not take in the backlog. Closes the files on a write error.
-   */
-  private void emit(ByteBuffer bytes, List<OpenedFile> files) throws IOException {
-    if (backlog == null) {
-      try {
-        send(bytes, files);
-      } catch (IOException e) {
-        closeAll(files);
-        throw e;
-      }
-      if (!bytes.hasRemaining()) {
-        return;
-      }
-      if (bytes.position() > 0) {
-        // Sent in part: the descriptors went with the first byte.
-        files = List.of();
-      }
-      backlog = new ArrayDeque<>();
-    }
-    ByteBuffer rest = ByteBuffer.allocate(bytes.remaining());
-    rest.put(bytes).flip();
-    backlog.add(new Chunk(rest, List.copyOf(files)));
-  }
-
-  /**
-   * One {@code sendmsg}: the bytes of {@code bytes} the socket takes, with {@code files} attached
-   * to the first byte. The files are closed once any byte went out (the kernel holds its own
-   * references from then on).
-   */
-  private void send(ByteBuffer bytes, List<OpenedFile> files) throws IOException {
-    if (io.send(socket, bytes, files) > 0) {
-      closeAll(files);
-    }
-  }
-
-  /** Sends the backlog; returns whether it is now empty. Closes on a write error. */
+  /** Sends what waits in the outbox; returns whether it is now empty. Closes on a write error. */
   private boolean flushBacklog() {
-    if (backlog == null) {
-      return true;
-    }
-    while (!backlog.isEmpty()) {
-      Chunk chunk = backlog.peek();
-      int before = chunk.bytes.remaining();
-      try {
-        send(chunk.bytes, chunk.files);
-      } catch (IOException e) {
-        log.debug("Could not write to connection {}: {}", id, e.toString());
-        close();
-        return false;
+    try {
+      if (outbox.flush(io, socket)) {
+        return true;
       }
-      if (chunk.bytes.remaining() < before) {
-        chunk.files = List.of();
-      }
-      if (chunk.bytes.hasRemaining()) {
-        registration.wantWrite();
-        return false;
-      }
-      backlog.poll();
+    } catch (IOException e) {
+      log.debug("Could not write to connection {}: {}", id, e.toString());
+      close();
+      return false;
     }
-    backlog = null;
-    return true;
-  }
-
-  /** Output the socket did not take yet, with the descriptors its first byte still owes. */
-  private static final class Chunk {
-    final ByteBuffer bytes;
-    List<OpenedFile> files;
-
-    Chunk(ByteBuffer bytes, List<OpenedFile> files) {
-      this.bytes = bytes;
-      this.files = files;
-    }
+    registration.wantWrite();
+    return false;
   }
 
   /**
@@ -471,12 +416,7 @@ final class Session {
       return;
     }
     closed = true;
-    if (backlog != null) {
-      for (Chunk c : backlog) {
-        closeAll(c.files);
-      }
-      backlog = null;
-    }
+    outbox.close();
     pendingInput = null;
     limits.disconnect(uid);
     if (registration != null) {
@@ -488,11 +428,5 @@ final class Session {
       log.debug("Could not close connection {}: {}", id, e.toString());
     }
     statistics.connectionClosed();
-  }
-
-  private static void closeAll(List<OpenedFile> files) {
-    for (OpenedFile f : files) {
-      f.close();
-    }
   }
 }
