@@ -10,9 +10,10 @@ import java.util.List;
 /**
  * The output of one connection on its way to the socket, and the single owner of every descriptor
  * in it. A descriptor handed to {@link #add} belongs to the outbox from then on: it is closed
- * exactly once, either when the first byte it travels with has been sent (the kernel then holds
- * its own reference) or when the outbox is closed (a write error, a timeout, the end of the
- * connection), whichever comes first.
+ * exactly once, either when the first byte it travels with has been sent (the kernel then holds its
+ * own reference, so the close is cheap) or when the outbox is closed (a write error, a timeout, the
+ * end of the connection), whichever comes first. Abandoned descriptors are the last reference to
+ * their file, whose release may block (a FUSE flush): they go to the outbox's closer.
  *
  * <p>Segments are sent in order. A segment may view a buffer the caller reuses; {@link #keep()}
  * copies such segments before the caller touches its buffer again. Not thread-safe: one thread at a
@@ -20,9 +21,15 @@ import java.util.List;
  */
 final class Outbox implements AutoCloseable {
   private final ArrayDeque<Segment> queue = new ArrayDeque<>();
+  private final Closer closer;
   private int descriptors;
   private long bytes;
   private boolean closed;
+
+  /** An empty outbox whose abandoned descriptors {@code closer} closes. */
+  Outbox(Closer closer) {
+    this.closer = closer;
+  }
 
   /**
    * Queues {@code data}'s remaining bytes with {@code files} attached to the first of them. Takes
@@ -31,7 +38,7 @@ final class Outbox implements AutoCloseable {
   void add(ByteBuffer data, List<OpenedFile> files) {
     Segment s = new Segment(data, List.copyOf(files), false);
     if (closed) {
-      s.release();
+      s.abandon(closer);
       return;
     }
     queue.add(s);
@@ -109,7 +116,7 @@ final class Outbox implements AutoCloseable {
     closed = true;
     Segment s;
     while ((s = queue.poll()) != null) {
-      s.release();
+      s.abandon(closer);
     }
     descriptors = 0;
     bytes = 0;
@@ -127,12 +134,21 @@ final class Outbox implements AutoCloseable {
       this.owned = owned;
     }
 
-    /** Closes the descriptors (sent, or abandoned); later calls do nothing. */
+    /** Closes the descriptors once they were sent; later calls do nothing. */
     void release() {
       List<OpenedFile> held = files;
       files = List.of();
       for (OpenedFile f : held) {
         f.close();
+      }
+    }
+
+    /** Hands descriptors that were never sent to {@code closer}; later calls do nothing. */
+    void abandon(Closer closer) {
+      List<OpenedFile> held = files;
+      files = List.of();
+      for (OpenedFile f : held) {
+        closer.close(f);
       }
     }
   }

@@ -65,7 +65,12 @@ final class Session {
   private byte[] pendingInput;
 
   /** Output the socket did not take yet, in order, and the owner of its descriptors. */
-  private final Outbox outbox = new Outbox();
+  private final Outbox outbox;
+
+  /** Closes what may block; the connection itself too when descriptors can be queued on it. */
+  private final Closer closer;
+
+  private final boolean closeChannelOffThread;
 
   /** A protocol error was answered: close once the backlog is written. */
   private boolean closing;
@@ -83,8 +88,14 @@ final class Session {
       RequestHandler handler,
       Statistics statistics,
       UidLimits limits,
-      int maxRequestsInFlight) {
+      int maxRequestsInFlight,
+      Closer closer,
+      boolean descriptorsRefusedAtSocket) {
     this.id = id;
+    this.closer = closer;
+    this.outbox = new Outbox(closer);
+    // Closing a socket whose queue holds descriptors a client sent releases them on this thread.
+    this.closeChannelOffThread = !descriptorsRefusedAtSocket;
     this.channel = channel;
     this.caller = caller;
     this.handler = handler;
@@ -382,8 +393,8 @@ final class Session {
   }
 
   /**
-   * A client that attaches descriptors breaks the protocol: they are already closed; answer, hang
-   * up.
+   * A client that attaches descriptors breaks the protocol (possible only where the kernel lacks
+   * SO_PASSRIGHTS): they are being closed off this thread already; answer, hang up.
    */
   private void refuseDescriptors(int received, boolean truncated) {
     log.info(
@@ -422,10 +433,14 @@ final class Session {
     if (registration != null) {
       registration.cancel();
     }
-    try {
-      channel.close();
-    } catch (IOException e) {
-      log.debug("Could not close connection {}: {}", id, e.toString());
+    if (closeChannelOffThread) {
+      closer.close(channel);
+    } else {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        log.debug("Could not close connection {}: {}", id, e.toString());
+      }
     }
     statistics.connectionClosed();
   }
