@@ -189,10 +189,11 @@ final class EventLoop implements Runnable {
     while (it.hasNext()) {
       Session s = it.next();
       if (!s.isClosed()) {
-        long silent = now - s.lastActivityNanos();
-        if (s.hasPartialFrame() && silent > partialFrameTimeoutNanos) {
-          s.timeOut(out, "connection stalled in the middle of a frame for too long");
-        } else if (silent > idleTimeoutNanos) {
+        if (s.outputAge(now) > partialFrameTimeoutNanos) {
+          s.timeOut(out, "the client did not read its replies for too long");
+        } else if (s.frameAge(now) > partialFrameTimeoutNanos) {
+          s.timeOut(out, "a frame took too long to arrive");
+        } else if (now - s.lastActivityNanos() > idleTimeoutNanos) {
           s.timeOut(out, "connection idle for too long");
         }
       }

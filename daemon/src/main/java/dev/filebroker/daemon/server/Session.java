@@ -81,6 +81,16 @@ final class Session {
   private boolean closed;
   private long lastActivityNanos;
 
+  /** Whether a frame is incomplete, and since when its first byte is here. */
+  private boolean frameOpen;
+
+  private long frameStartedNanos;
+
+  /** Whether replies wait for the client to read, and since when. */
+  private boolean outputWaiting;
+
+  private long outputWaitingSinceNanos;
+
   Session(
       long id,
       AFUNIXSocketChannel channel,
@@ -132,10 +142,6 @@ final class Session {
 
   long uid() {
     return uid;
-  }
-
-  boolean hasPartialFrame() {
-    return pendingInput != null && pendingInput.length > 0;
   }
 
   /** Reads what the socket has and answers every complete request in it. */
@@ -235,20 +241,54 @@ final class Session {
     }
   }
 
-  /** Ends the connection with a TIMEOUT error: stalled mid-frame, or idle for too long. */
+  /**
+   * Ends the connection: a frame took too long to arrive, or the connection was idle for too long.
+   * The TIMEOUT error saying why is sent if the socket takes it at once; the connection closes
+   * either way, and with it every descriptor still waiting for the client.
+   */
   void timeOut(ByteBuffer out, String why) {
-    List<Response> replies = new ArrayList<>(1);
-    replies.add(Response.of(ErrorReply.of(0, ErrorCode.TIMEOUT, 0, why)));
     statistics.protocolError();
-    closing = true;
-    if (write(replies, out)) {
-      close();
+    if (!closed && outbox.isEmpty()) {
+      closing = true;
+      List<Response> replies = new ArrayList<>(1);
+      replies.add(Response.of(ErrorReply.of(0, ErrorCode.TIMEOUT, 0, why)));
+      write(replies, out);
     }
+    log.debug("Closing connection {}: {}", id, why);
+    close();
+  }
+
+  /**
+   * How long the frame still incomplete has been arriving, in nanoseconds since its first byte; 0
+   * when no frame is incomplete. Bounded in total, not per silence, so a client dripping a byte now
+   * and then cannot hold a frame open.
+   */
+  long frameAge(long now) {
+    return frameOpen ? now - frameStartedNanos : 0;
+  }
+
+  /** How long replies have waited for a client that does not read them; 0 when none wait. */
+  long outputAge(long now) {
+    return outputWaiting && !outbox.isEmpty() ? now - outputWaitingSinceNanos : 0;
   }
 
   private void process(ByteBuffer in, ByteBuffer out) {
+    try {
+      decodeAndAnswer(in, out);
+    } catch (RuntimeException e) {
+      // A bug: the replies answered so far are closed here, then the connection ends.
+      for (Response r : replies) {
+        r.close();
+      }
+      replies.clear();
+      throw e;
+    }
+  }
+
+  private void decodeAndAnswer(ByteBuffer in, ByteBuffer out) {
     List<Response> replies = this.replies;
     replies.clear();
+    int descriptors = 0;
     while (!closing) {
       Decoded<Request> decoded = FrameCodec.decodeRequest(in);
       switch (decoded) {
@@ -257,10 +297,15 @@ final class Session {
           replies.clear();
           return;
         }
-        case Decoded.Frame<Request> frame ->
-            // Every path counts against the rate: one for OPEN, one per entry of OPEN_MANY.
-            replies.add(handler.handle(caller, frame.message(), permit));
+        case Decoded.Frame<Request> frame -> {
+          frameOpen = false;
+          // Every path counts against the rate: one for OPEN, one per entry of OPEN_MANY.
+          Response r = handler.handle(caller, frame.message(), permit);
+          replies.add(r);
+          descriptors += r.files().size();
+        }
         case Decoded.Rejected<Request> rejected -> {
+          frameOpen = false;
           statistics.rejected();
           replies.add(
               Response.of(
@@ -279,9 +324,13 @@ final class Session {
           in.position(in.limit());
         }
       }
-      if (replies.size() >= maxRequestsInFlight) {
+      // What one connection holds for its client is capped: max_requests_in_flight replies, and
+      // fewer than 2 * MAX_DESCRIPTORS_PER_REPLY descriptors (then nothing more is read from it).
+      if (replies.size() >= maxRequestsInFlight
+          || descriptors >= Protocol.MAX_DESCRIPTORS_PER_REPLY) {
         boolean written = write(replies, out);
         replies.clear();
+        descriptors = 0;
         if (!written) {
           holdBack(in);
           return;
@@ -306,6 +355,11 @@ final class Session {
       byte[] rest = new byte[in.remaining()];
       in.get(rest);
       pendingInput = rest;
+      if (!frameOpen) {
+        // The first byte of this frame arrived with the read just processed.
+        frameOpen = true;
+        frameStartedNanos = System.nanoTime();
+      }
     }
   }
 
@@ -371,6 +425,10 @@ final class Session {
       }
     }
     if (!outbox.isEmpty()) {
+      if (!outputWaiting) {
+        outputWaiting = true;
+        outputWaitingSinceNanos = System.nanoTime();
+      }
       registration.wantWrite();
       return false;
     }
@@ -381,6 +439,7 @@ final class Session {
   private boolean flushBacklog() {
     try {
       if (outbox.flush(io, socket)) {
+        outputWaiting = false;
         return true;
       }
     } catch (IOException e) {
