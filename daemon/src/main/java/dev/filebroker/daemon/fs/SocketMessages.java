@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /**
  * recvmsg(2) and sendmsg(2) on connected non-blocking AF_UNIX stream sockets, with the descriptors
@@ -59,7 +60,35 @@ public final class SocketMessages {
 
   private static native long sendmsg(int fd, long message, int flags);
 
+  private static native int setsockopt(int fd, int level, int option, int[] value, int length);
+
+  /** SO_PASSRIGHTS (asm-generic/socket.h, Linux 6.16+): 0 makes the kernel refuse SCM_RIGHTS. */
+  private static final int SO_PASSRIGHTS = 83;
+
+  private static final int ENOPROTOOPT = 92;
+
+  /**
+   * Makes the kernel refuse descriptors sent toward {@code socket} (a listening socket passes this
+   * on to the connections it accepts): a sender's sendmsg with SCM_RIGHTS then fails with EPERM and
+   * nothing reaches the daemon. Linux 6.16 and later; SCM_CREDENTIALS are not affected.
+   *
+   * @return 0 when set; ENOPROTOOPT when the kernel does not have the option; another errno when
+   *     setsockopt failed otherwise
+   */
+  public static int refuseDescriptors(int socket) {
+    if (setsockopt(socket, SOL_SOCKET, SO_PASSRIGHTS, new int[] {0}, 4) == 0) {
+      return 0;
+    }
+    return Native.getLastError();
+  }
+
+  /** Whether {@code errno} from {@link #refuseDescriptors} says the kernel lacks the option. */
+  public static boolean optionMissing(int errno) {
+    return errno == ENOPROTOOPT;
+  }
+
   private final int capacity;
+  private final IntConsumer attached;
   private final Memory memory;
   private final long address;
   private final ByteBuffer view;
@@ -72,8 +101,21 @@ public final class SocketMessages {
   private int receivedDescriptors;
   private boolean truncated;
 
-  /** Native buffers for messages of up to {@code capacity} bytes copied from heap buffers. */
+  /**
+   * Native buffers for messages of up to {@code capacity} bytes copied from heap buffers;
+   * descriptors a peer attaches are closed at once.
+   */
   public SocketMessages(int capacity) {
+    this(capacity, Descriptors::close);
+  }
+
+  /**
+   * Like {@link #SocketMessages(int)}; each descriptor a peer attaches is handed to {@code
+   * attached}, which owns it from then on (and closes it, on another thread where its close may
+   * block: the release of a file whose last reference it is).
+   */
+  public SocketMessages(int capacity, IntConsumer attached) {
+    this.attached = java.util.Objects.requireNonNull(attached, "attached == null");
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity must be positive: " + capacity);
     }
@@ -89,8 +131,9 @@ public final class SocketMessages {
 
   /**
    * Reads what the socket has into {@code dst} (at most its remaining room), advancing its
-   * position. Descriptors the peer attached are closed at once; {@link #receivedDescriptors()} and
-   * {@link #descriptorsTruncated()} tell about them until the next call.
+   * position. Descriptors the peer attached are handed to this object's owner of attached
+   * descriptors (closed at once by default); {@link #receivedDescriptors()} and {@link
+   * #descriptorsTruncated()} tell about them until the next call.
    *
    * @return the bytes read; 0 when nothing is waiting (or {@code dst} is full); -1 at end of stream
    * @throws IOException when the socket reports an error (ECONNRESET and the like)
@@ -157,7 +200,7 @@ public final class SocketMessages {
       if (view.getInt(at + 8) == SOL_SOCKET && view.getInt(at + 12) == SCM_RIGHTS) {
         int fds = (int) ((length - CMSG_HEADER) / 4);
         for (int i = 0; i < fds; i++) {
-          Descriptors.close(view.getInt(at + CMSG_HEADER + 4 * i));
+          attached.accept(view.getInt(at + CMSG_HEADER + 4 * i));
           receivedDescriptors++;
         }
       }

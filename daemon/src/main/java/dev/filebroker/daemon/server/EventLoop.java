@@ -35,7 +35,7 @@ final class EventLoop implements Runnable {
   private final Map<Long, Session> sessions = new HashMap<>();
   private final ByteBuffer in = ByteBuffer.allocateDirect(2 * Protocol.MAX_FRAME_SIZE);
   private final ByteBuffer out = ByteBuffer.allocateDirect(4 * Protocol.MAX_FRAME_SIZE);
-  private final SocketMessages io = new SocketMessages(4 * Protocol.MAX_FRAME_SIZE);
+  private final SocketMessages io;
   private final long[] tokens = new long[MAX_EVENTS];
   private final int[] ready = new int[MAX_EVENTS];
   private final long partialFrameTimeoutNanos;
@@ -45,7 +45,9 @@ final class EventLoop implements Runnable {
   private volatile long drainDeadline;
   private long lastSweep = System.nanoTime();
 
-  EventLoop(Duration partialFrameTimeout, Duration idleTimeout) throws IOException {
+  EventLoop(Duration partialFrameTimeout, Duration idleTimeout, Closer closer) throws IOException {
+    // A descriptor a client attached may be the last reference to a file whose release blocks.
+    this.io = new SocketMessages(4 * Protocol.MAX_FRAME_SIZE, closer::close);
     this.poller = Poller.open(MAX_EVENTS);
     this.partialFrameTimeoutNanos = partialFrameTimeout.toNanos();
     this.idleTimeoutNanos = idleTimeout.toNanos();
@@ -187,10 +189,11 @@ final class EventLoop implements Runnable {
     while (it.hasNext()) {
       Session s = it.next();
       if (!s.isClosed()) {
-        long silent = now - s.lastActivityNanos();
-        if (s.hasPartialFrame() && silent > partialFrameTimeoutNanos) {
-          s.timeOut(out, "connection stalled in the middle of a frame for too long");
-        } else if (silent > idleTimeoutNanos) {
+        if (s.outputAge(now) > partialFrameTimeoutNanos) {
+          s.timeOut(out, "the client did not read its replies for too long");
+        } else if (s.frameAge(now) > partialFrameTimeoutNanos) {
+          s.timeOut(out, "a frame took too long to arrive");
+        } else if (now - s.lastActivityNanos() > idleTimeoutNanos) {
           s.timeOut(out, "connection idle for too long");
         }
       }

@@ -1,5 +1,8 @@
 package dev.filebroker.daemon.server;
 
+import dev.filebroker.daemon.fs.Descriptors;
+import dev.filebroker.daemon.fs.Errno;
+import dev.filebroker.daemon.fs.SocketMessages;
 import java.io.IOException;
 import java.net.SocketException;
 import java.nio.file.Files;
@@ -12,19 +15,39 @@ import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.newsclub.net.unix.AFUNIXServerSocket;
 import org.newsclub.net.unix.AFUNIXServerSocketChannel;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A listening socket the server accepts on: one it bound itself (and removes on close), or one it
  * inherited from systemd (left in place).
  *
+ * <p>Every listening socket is told to refuse descriptors (SO_PASSRIGHTS = 0, Linux 6.16+), and the
+ * connections it accepts inherit that: a client's sendmsg with SCM_RIGHTS fails with EPERM, so no
+ * descriptor a client attaches ever reaches the daemon, whose close of it could block. Where the
+ * kernel lacks the option, the sessions close what arrives on a thread of their own.
+ *
  * @param channel the listening channel
  * @param path the socket's path, when the daemon bound it and must remove it at shutdown
+ * @param refusesDescriptors whether the kernel refuses descriptors sent to its connections
  */
-public record ListeningSocket(AFUNIXServerSocketChannel channel, Optional<Path> path) {
+public record ListeningSocket(
+    AFUNIXServerSocketChannel channel, Optional<Path> path, boolean refusesDescriptors) {
+  private static final Logger log = LoggerFactory.getLogger(ListeningSocket.class);
+
+  /**
+   * Set to 1, the daemon leaves SO_PASSRIGHTS alone, as on a kernel before 6.16 (for testing the
+   * fallback).
+   */
+  static final String KEEP_PASSRIGHTS = "FILEBROKER_KEEP_SO_PASSRIGHTS";
+
+  private static final AtomicBoolean missingLogged = new AtomicBoolean();
+
   public ListeningSocket {
     Objects.requireNonNull(channel, "channel == null");
     Objects.requireNonNull(path, "path == null");
@@ -34,7 +57,7 @@ public record ListeningSocket(AFUNIXServerSocketChannel channel, Optional<Path> 
   public static ListeningSocket inherited(AFUNIXServerSocketChannel channel) {
     // The socket file belongs to the service manager, which keeps listening across restarts.
     channel.setDeleteOnClose(false);
-    return new ListeningSocket(channel, Optional.empty());
+    return new ListeningSocket(channel, Optional.empty(), refuseDescriptors(channel));
   }
 
   /**
@@ -62,7 +85,36 @@ public record ListeningSocket(AFUNIXServerSocketChannel channel, Optional<Path> 
     AFUNIXServerSocket server = AFUNIXServerSocket.newInstance();
     server.bind(AFUNIXSocketAddress.of(path), 4096);
     Files.setPosixFilePermissions(path, permissions(mode));
-    return new ListeningSocket(server.getChannel(), Optional.of(path));
+    AFUNIXServerSocketChannel channel = server.getChannel();
+    return new ListeningSocket(channel, Optional.of(path), refuseDescriptors(channel));
+  }
+
+  /** Sets SO_PASSRIGHTS to 0 on {@code channel}; returns whether the kernel now refuses them. */
+  private static boolean refuseDescriptors(AFUNIXServerSocketChannel channel) {
+    if ("1".equals(System.getenv(KEEP_PASSRIGHTS))) {
+      return false;
+    }
+    int fd;
+    try {
+      fd = Descriptors.fdOf(channel.getFileDescriptor());
+    } catch (IOException e) {
+      log.warn("Could not set SO_PASSRIGHTS: {}", e.toString());
+      return false;
+    }
+    int errno = SocketMessages.refuseDescriptors(fd);
+    if (errno == 0) {
+      return true;
+    }
+    if (SocketMessages.optionMissing(errno)) {
+      if (missingLogged.compareAndSet(false, true)) {
+        log.info(
+            "This kernel has no SO_PASSRIGHTS (Linux 6.16+): descriptors clients attach reach the"
+                + " daemon, which refuses them and closes them on a thread of their own");
+      }
+    } else {
+      log.warn("Could not set SO_PASSRIGHTS on fd {}: {}", fd, Errno.name(errno));
+    }
+    return false;
   }
 
   private static void removeStale(Path path, String option) throws IOException {

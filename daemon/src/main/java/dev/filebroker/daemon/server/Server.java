@@ -35,6 +35,7 @@ public final class Server implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicLong nextSession = new AtomicLong();
   private final UidLimits limits;
+  private final Closer closer = new Closer();
   private final RefusalLog refusals = new RefusalLog(REFUSAL_LOG_INTERVAL.toNanos());
   private volatile boolean running;
 
@@ -70,19 +71,21 @@ public final class Server implements AutoCloseable {
     }
     running = true;
     for (int i = 0; i < settings.eventLoops(); i++) {
-      EventLoop loop = new EventLoop(settings.partialFrameTimeout(), settings.idleTimeout());
+      EventLoop loop =
+          new EventLoop(settings.partialFrameTimeout(), settings.idleTimeout(), closer);
       loops.add(loop);
       Thread t = Thread.ofPlatform().name("filebroker-loop-" + i).daemon(true).start(loop);
       threads.add(t);
     }
     for (int i = 0; i < listeners.size(); i++) {
-      Acceptor acceptor = new Acceptor(listeners.get(i), this::admit);
+      ListeningSocket listener = listeners.get(i);
+      Acceptor acceptor = new Acceptor(listener, c -> admit(c, listener.refusesDescriptors()));
       acceptors.add(acceptor);
       threads.add(Thread.ofPlatform().name("filebroker-accept-" + i).daemon(true).start(acceptor));
     }
   }
 
-  private void admit(AFUNIXSocketChannel channel) {
+  private void admit(AFUNIXSocketChannel channel, boolean descriptorsRefused) {
     if (statistics.openConnections() >= settings.maxConnections()) {
       refuse(channel, "the daemon has " + settings.maxConnections() + " connections open");
       return;
@@ -98,7 +101,15 @@ public final class Server implements AutoCloseable {
     long id = nextSession.incrementAndGet();
     Session session =
         new Session(
-            id, channel, caller, handler, statistics, limits, settings.maxRequestsInFlight());
+            id,
+            channel,
+            caller,
+            handler,
+            statistics,
+            limits,
+            settings.maxRequestsInFlight(),
+            closer,
+            descriptorsRefused);
     loops.get((int) (id % loops.size())).add(session);
   }
 
@@ -157,6 +168,7 @@ public final class Server implements AutoCloseable {
         return;
       }
     }
+    closer.stop();
   }
 
   /** The counters this server maintains. */

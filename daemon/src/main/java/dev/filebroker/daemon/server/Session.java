@@ -11,7 +11,6 @@ import dev.filebroker.protocol.Protocol;
 import dev.filebroker.protocol.Request;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -65,8 +64,13 @@ final class Session {
   /** Input received but not yet decoded (a partial frame, or frames held back by backpressure). */
   private byte[] pendingInput;
 
-  /** Output the socket did not take yet, in order; null when there is none. */
-  private ArrayDeque<Chunk> backlog;
+  /** Output the socket did not take yet, in order, and the owner of its descriptors. */
+  private final Outbox outbox;
+
+  /** Closes what may block; the connection itself too when descriptors can be queued on it. */
+  private final Closer closer;
+
+  private final boolean closeChannelOffThread;
 
   /** A protocol error was answered: close once the backlog is written. */
   private boolean closing;
@@ -77,6 +81,16 @@ final class Session {
   private boolean closed;
   private long lastActivityNanos;
 
+  /** Whether a frame is incomplete, and since when its first byte is here. */
+  private boolean frameOpen;
+
+  private long frameStartedNanos;
+
+  /** Whether replies wait for the client to read, and since when. */
+  private boolean outputWaiting;
+
+  private long outputWaitingSinceNanos;
+
   Session(
       long id,
       AFUNIXSocketChannel channel,
@@ -84,8 +98,14 @@ final class Session {
       RequestHandler handler,
       Statistics statistics,
       UidLimits limits,
-      int maxRequestsInFlight) {
+      int maxRequestsInFlight,
+      Closer closer,
+      boolean descriptorsRefusedAtSocket) {
     this.id = id;
+    this.closer = closer;
+    this.outbox = new Outbox(closer);
+    // Closing a socket whose queue holds descriptors a client sent releases them on this thread.
+    this.closeChannelOffThread = !descriptorsRefusedAtSocket;
     this.channel = channel;
     this.caller = caller;
     this.handler = handler;
@@ -124,10 +144,6 @@ final class Session {
     return uid;
   }
 
-  boolean hasPartialFrame() {
-    return pendingInput != null && pendingInput.length > 0;
-  }
-
   /** Reads what the socket has and answers every complete request in it. */
   void onReadable(ByteBuffer in, ByteBuffer out) {
     readOnce(in, out);
@@ -135,7 +151,7 @@ final class Session {
 
   /** One read and everything it completes; returns the bytes read (0: none, -1: closed). */
   private int readOnce(ByteBuffer in, ByteBuffer out) {
-    if (closed || backlog != null) {
+    if (closed || !outbox.isEmpty()) {
       // Backpressure: replies wait for the client; read nothing more until they are written.
       return 0;
     }
@@ -170,7 +186,7 @@ final class Session {
         log.debug("Connection {} closed mid-frame after {} bytes", id, pendingInput.length);
         pendingInput = null;
       }
-      if (backlog == null) {
+      if (outbox.isEmpty()) {
         close();
       } else {
         closing = true;
@@ -187,12 +203,12 @@ final class Session {
    */
   void drain(ByteBuffer in, ByteBuffer out) {
     draining = true;
-    while (!closed && backlog == null && !closing) {
+    while (!closed && outbox.isEmpty() && !closing) {
       if (readOnce(in, out) <= 0) {
         break;
       }
     }
-    if (!closed && backlog == null) {
+    if (!closed && outbox.isEmpty()) {
       close();
     }
   }
@@ -216,7 +232,7 @@ final class Session {
       in.flip();
       process(in, out);
     }
-    if (!closed && backlog == null) {
+    if (!closed && outbox.isEmpty()) {
       if (draining) {
         drain(in, out);
       } else {
@@ -225,20 +241,54 @@ final class Session {
     }
   }
 
-  /** Ends the connection with a TIMEOUT error: stalled mid-frame, or idle for too long. */
+  /**
+   * Ends the connection: a frame took too long to arrive, or the connection was idle for too long.
+   * The TIMEOUT error saying why is sent if the socket takes it at once; the connection closes
+   * either way, and with it every descriptor still waiting for the client.
+   */
   void timeOut(ByteBuffer out, String why) {
-    List<Response> replies = new ArrayList<>(1);
-    replies.add(Response.of(ErrorReply.of(0, ErrorCode.TIMEOUT, 0, why)));
     statistics.protocolError();
-    closing = true;
-    if (write(replies, out)) {
-      close();
+    if (!closed && outbox.isEmpty()) {
+      closing = true;
+      List<Response> replies = new ArrayList<>(1);
+      replies.add(Response.of(ErrorReply.of(0, ErrorCode.TIMEOUT, 0, why)));
+      write(replies, out);
     }
+    log.debug("Closing connection {}: {}", id, why);
+    close();
+  }
+
+  /**
+   * How long the frame still incomplete has been arriving, in nanoseconds since its first byte; 0
+   * when no frame is incomplete. Bounded in total, not per silence, so a client dripping a byte now
+   * and then cannot hold a frame open.
+   */
+  long frameAge(long now) {
+    return frameOpen ? now - frameStartedNanos : 0;
+  }
+
+  /** How long replies have waited for a client that does not read them; 0 when none wait. */
+  long outputAge(long now) {
+    return outputWaiting && !outbox.isEmpty() ? now - outputWaitingSinceNanos : 0;
   }
 
   private void process(ByteBuffer in, ByteBuffer out) {
+    try {
+      decodeAndAnswer(in, out);
+    } catch (RuntimeException e) {
+      // A bug: the replies answered so far are closed here, then the connection ends.
+      for (Response r : replies) {
+        r.close();
+      }
+      replies.clear();
+      throw e;
+    }
+  }
+
+  private void decodeAndAnswer(ByteBuffer in, ByteBuffer out) {
     List<Response> replies = this.replies;
     replies.clear();
+    int descriptors = 0;
     while (!closing) {
       Decoded<Request> decoded = FrameCodec.decodeRequest(in);
       switch (decoded) {
@@ -247,10 +297,15 @@ final class Session {
           replies.clear();
           return;
         }
-        case Decoded.Frame<Request> frame ->
-            // Every path counts against the rate: one for OPEN, one per entry of OPEN_MANY.
-            replies.add(handler.handle(caller, frame.message(), permit));
+        case Decoded.Frame<Request> frame -> {
+          frameOpen = false;
+          // Every path counts against the rate: one for OPEN, one per entry of OPEN_MANY.
+          Response r = handler.handle(caller, frame.message(), permit);
+          replies.add(r);
+          descriptors += r.files().size();
+        }
         case Decoded.Rejected<Request> rejected -> {
+          frameOpen = false;
           statistics.rejected();
           replies.add(
               Response.of(
@@ -269,9 +324,13 @@ final class Session {
           in.position(in.limit());
         }
       }
-      if (replies.size() >= maxRequestsInFlight) {
+      // What one connection holds for its client is capped: max_requests_in_flight replies, and
+      // fewer than 2 * MAX_DESCRIPTORS_PER_REPLY descriptors (then nothing more is read from it).
+      if (replies.size() >= maxRequestsInFlight
+          || descriptors >= Protocol.MAX_DESCRIPTORS_PER_REPLY) {
         boolean written = write(replies, out);
         replies.clear();
+        descriptors = 0;
         if (!written) {
           holdBack(in);
           return;
@@ -296,6 +355,11 @@ final class Session {
       byte[] rest = new byte[in.remaining()];
       in.get(rest);
       pendingInput = rest;
+      if (!frameOpen) {
+        // The first byte of this frame arrived with the read just processed.
+        frameOpen = true;
+        frameStartedNanos = System.nanoTime();
+      }
     }
   }
 
@@ -304,141 +368,92 @@ final class Session {
    * out} and carry at most {@link Protocol#MAX_DESCRIPTORS_PER_MESSAGE} descriptors together; each
    * chunk's descriptors travel with its first byte. A reply with more descriptors than that (a
    * large OPENED_MANY) goes alone: its first byte carries the first {@code
-   * MAX_DESCRIPTORS_PER_MESSAGE}, its second byte the rest. Returns whether everything was written;
-   * otherwise the rest waits in the backlog and the session waits for the socket to become
-   * writable.
+   * MAX_DESCRIPTORS_PER_MESSAGE}, its second byte the rest. Each reply's descriptors pass to the
+   * outbox in one step, before anything of it is sent; replies not handed over yet are closed here
+   * on every path. Returns whether everything was written; otherwise the rest waits in the outbox
+   * and the session waits for the socket to become writable.
    */
   private boolean write(List<Response> replies, ByteBuffer out) {
-    int i = 0;
+    int handed = 0;
     int n = replies.size();
     int perMessage = Protocol.MAX_DESCRIPTORS_PER_MESSAGE;
+    List<OpenedFile> files = chunkFiles;
     try {
-      while (i < n) {
+      while (handed < n) {
         out.clear();
-        List<OpenedFile> files = chunkFiles;
         files.clear();
-        Response first = replies.get(i);
+        Response first = replies.get(handed);
         if (first.files().size() > perMessage) {
           FrameCodec.encode(first.reply(), out);
           out.flip();
           List<OpenedFile> all = first.files();
-          i++;
-          emit(out.duplicate().limit(1), all.subList(0, perMessage));
-          emit(out.duplicate().position(1), all.subList(perMessage, all.size()));
-          continue;
-        }
-        while (i < n) {
-          Response r = replies.get(i);
-          int fds = r.files().size();
-          // A reply's descriptors travel with that reply's own first byte (docs/protocol.md), so
-          // a reply that carries any starts a new sendmsg; replies without descriptors follow it.
-          if (out.position() > 0
-              && (fds > 0 || out.remaining() < FrameCodec.encodedSize(r.reply()))) {
-            break;
+          outbox.add(out.duplicate().limit(1), all.subList(0, perMessage));
+          outbox.add(out.duplicate().position(1), all.subList(perMessage, all.size()));
+          handed++;
+        } else {
+          int end = handed;
+          while (end < n) {
+            Response r = replies.get(end);
+            int fds = r.files().size();
+            // A reply's descriptors travel with that reply's own first byte (docs/protocol.md),
+            // so a reply that carries any starts a new sendmsg; replies without them follow it.
+            if (out.position() > 0
+                && (fds > 0 || out.remaining() < FrameCodec.encodedSize(r.reply()))) {
+              break;
+            }
+            FrameCodec.encode(r.reply(), out);
+            files.addAll(r.files());
+            end++;
           }
-          FrameCodec.encode(r.reply(), out);
-          files.addAll(r.files());
-          i++;
+          out.flip();
+          outbox.add(out, files);
+          handed = end;
         }
-        out.flip();
-        emit(out, files);
         files.clear();
+        outbox.flush(io, socket);
+        // What the socket did not take must outlive this call's use of the shared buffer.
+        outbox.keep();
       }
     } catch (IOException e) {
-      chunkFiles.clear();
-      for (int j = i; j < n; j++) {
-        replies.get(j).close();
-      }
       log.debug("Could not write to connection {}: {}", id, e.toString());
       close();
       return false;
+    } finally {
+      files.clear();
+      for (int j = handed; j < n; j++) {
+        replies.get(j).close();
+      }
     }
-    if (backlog != null) {
+    if (!outbox.isEmpty()) {
+      if (!outputWaiting) {
+        outputWaiting = true;
+        outputWaitingSinceNanos = System.nanoTime();
+      }
       registration.wantWrite();
       return false;
     }
     return true;
   }
 
-  /**
-   * Sends {@code bytes} with {@code files} on their first byte now if nothing waits before them,
-   * and keeps what the socket did not take in the backlog. Closes the files on a write error.
-   */
-  private void emit(ByteBuffer bytes, List<OpenedFile> files) throws IOException {
-    if (backlog == null) {
-      try {
-        send(bytes, files);
-      } catch (IOException e) {
-        closeAll(files);
-        throw e;
-      }
-      if (!bytes.hasRemaining()) {
-        return;
-      }
-      if (bytes.position() > 0) {
-        // Sent in part: the descriptors went with the first byte.
-        files = List.of();
-      }
-      backlog = new ArrayDeque<>();
-    }
-    ByteBuffer rest = ByteBuffer.allocate(bytes.remaining());
-    rest.put(bytes).flip();
-    backlog.add(new Chunk(rest, List.copyOf(files)));
-  }
-
-  /**
-   * One {@code sendmsg}: the bytes of {@code bytes} the socket takes, with {@code files} attached
-   * to the first byte. The files are closed once any byte went out (the kernel holds its own
-   * references from then on).
-   */
-  private void send(ByteBuffer bytes, List<OpenedFile> files) throws IOException {
-    if (io.send(socket, bytes, files) > 0) {
-      closeAll(files);
-    }
-  }
-
-  /** Sends the backlog; returns whether it is now empty. Closes on a write error. */
+  /** Sends what waits in the outbox; returns whether it is now empty. Closes on a write error. */
   private boolean flushBacklog() {
-    if (backlog == null) {
-      return true;
-    }
-    while (!backlog.isEmpty()) {
-      Chunk chunk = backlog.peek();
-      int before = chunk.bytes.remaining();
-      try {
-        send(chunk.bytes, chunk.files);
-      } catch (IOException e) {
-        log.debug("Could not write to connection {}: {}", id, e.toString());
-        close();
-        return false;
+    try {
+      if (outbox.flush(io, socket)) {
+        outputWaiting = false;
+        return true;
       }
-      if (chunk.bytes.remaining() < before) {
-        chunk.files = List.of();
-      }
-      if (chunk.bytes.hasRemaining()) {
-        registration.wantWrite();
-        return false;
-      }
-      backlog.poll();
+    } catch (IOException e) {
+      log.debug("Could not write to connection {}: {}", id, e.toString());
+      close();
+      return false;
     }
-    backlog = null;
-    return true;
-  }
-
-  /** Output the socket did not take yet, with the descriptors its first byte still owes. */
-  private static final class Chunk {
-    final ByteBuffer bytes;
-    List<OpenedFile> files;
-
-    Chunk(ByteBuffer bytes, List<OpenedFile> files) {
-      this.bytes = bytes;
-      this.files = files;
-    }
+    registration.wantWrite();
+    return false;
   }
 
   /**
-   * A client that attaches descriptors breaks the protocol: they are already closed; answer, hang
-   * up.
+   * A client that attaches descriptors breaks the protocol (possible only where the kernel lacks
+   * SO_PASSRIGHTS): they are being closed off this thread already; answer, hang up.
    */
   private void refuseDescriptors(int received, boolean truncated) {
     log.info(
@@ -471,28 +486,21 @@ final class Session {
       return;
     }
     closed = true;
-    if (backlog != null) {
-      for (Chunk c : backlog) {
-        closeAll(c.files);
-      }
-      backlog = null;
-    }
+    outbox.close();
     pendingInput = null;
     limits.disconnect(uid);
     if (registration != null) {
       registration.cancel();
     }
-    try {
-      channel.close();
-    } catch (IOException e) {
-      log.debug("Could not close connection {}: {}", id, e.toString());
+    if (closeChannelOffThread) {
+      closer.close(channel);
+    } else {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        log.debug("Could not close connection {}: {}", id, e.toString());
+      }
     }
     statistics.connectionClosed();
-  }
-
-  private static void closeAll(List<OpenedFile> files) {
-    for (OpenedFile f : files) {
-      f.close();
-    }
   }
 }

@@ -9,10 +9,12 @@ import dev.filebroker.protocol.ErrorCode;
 import dev.filebroker.protocol.ErrorReply;
 import dev.filebroker.protocol.FrameCodec;
 import dev.filebroker.protocol.OpenFlags;
+import dev.filebroker.protocol.OpenManyRequest;
 import dev.filebroker.protocol.OpenRequest;
 import dev.filebroker.protocol.OpenedManyReply;
 import dev.filebroker.protocol.OpenedReply;
 import dev.filebroker.protocol.Protocol;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -277,6 +279,77 @@ class LimitsIT {
             assertRefusedAndClosed(c, ErrorCode.TIMEOUT);
             double s = (System.nanoTime() - t0) / 1e9;
             assertTrue(s >= 0.9 && s < 4, "partial-frame timeout of 1 s took " + s + " s");
+          }
+        });
+  }
+
+  @Test
+  void clientThatNeverReadsIsDisconnectedAndItsDescriptorsReleased() throws Exception {
+    start("partial_frame_timeout_seconds = 1\n");
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(60),
+        () -> {
+          try (RawClient warm = new RawClient(daemon.socket())) {
+            assertServes(warm, 1);
+          }
+          Thread.sleep(200);
+          int before = daemon.descriptorCount();
+          try (RawClient greedy = new RawClient(daemon.socket())) {
+            List<OpenManyRequest.Entry> entries = new ArrayList<>();
+            for (int i = 0; i < Protocol.MAX_PATHS_PER_REQUEST; i++) {
+              entries.add(new OpenManyRequest.Entry(OpenFlags.O_RDONLY, 0, granted.toString()));
+            }
+            // Writes until the daemon stops reading, then until it hangs up (EPIPE, reset).
+            CompletableFuture<Void> writer =
+                CompletableFuture.runAsync(
+                    () -> {
+                      try {
+                        for (int id = 1; ; id++) {
+                          greedy.send(new OpenManyRequest(id, entries));
+                        }
+                      } catch (IOException hungUp) {
+                        // what must happen
+                      }
+                    });
+            writer.join();
+            // The daemon hung up on a client that read nothing: what it held for it is closed.
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (daemon.descriptorCount() > before && System.nanoTime() < deadline) {
+              Thread.sleep(50);
+            }
+            assertEquals(before, daemon.descriptorCount(), "its descriptors are released");
+          }
+          try (RawClient other = new RawClient(daemon.socket())) {
+            assertServes(other, 2);
+          }
+        });
+  }
+
+  @Test
+  void clientDrippingAFrameIsCutOffAfterThePartialFrameTimeout() throws Exception {
+    start("partial_frame_timeout_seconds = 2\n");
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(60),
+        () -> {
+          try (RawClient c = new RawClient(daemon.socket())) {
+            byte[] frame = MalformedInputIT.open(1, 0, 0, granted.toString());
+            // One byte every 0.5 s: never silent for the timeout, yet the frame would take
+            // many times the timeout in total.
+            CompletableFuture<Void> drip =
+                CompletableFuture.runAsync(
+                    () -> {
+                      try {
+                        for (byte b : frame) {
+                          c.send(new byte[] {b});
+                          Thread.sleep(500);
+                        }
+                      } catch (IOException | InterruptedException cutOff) {
+                        // the daemon hung up
+                      }
+                    });
+            assertTrue(frame.length * 0.5 > 3 * 2, "the frame outlasts the timeout");
+            assertRefusedAndClosed(c, ErrorCode.TIMEOUT);
+            drip.cancel(true);
           }
         });
   }

@@ -2,6 +2,7 @@ package dev.filebroker.daemon.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +14,7 @@ import dev.filebroker.protocol.OpenedReply;
 import dev.filebroker.protocol.Reply;
 import java.io.ByteArrayOutputStream;
 import java.io.FileInputStream;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -435,15 +437,18 @@ class MalformedInputIT {
             true));
     c.add(
         new Case(
-            "descriptor attached to a request (SCM_RIGHTS)",
+            "descriptor attached to a request (SCM_RIGHTS) is refused by the kernel",
             (cl, t) -> {
               try (FileInputStream f = new FileInputStream(t.granted)) {
                 cl.channel().setOutboundFileDescriptors(f.getFD());
+                // SO_PASSRIGHTS = 0 on the daemon's socket: sendmsg fails (EPERM), nothing sent.
+                assertThrows(IOException.class, () -> cl.send(open(52, 0, 0, t.granted)));
+                cl.channel().setOutboundFileDescriptors();
                 cl.send(open(52, 0, 0, t.granted));
               }
             },
-            reply(0, ErrorCode.UNEXPECTED_DESCRIPTOR),
-            true));
+            opened(52),
+            false));
     c.add(
         new Case(
             "forged SCM_CREDENTIALS claiming uid 65534 on a request for a root-only grant",

@@ -169,6 +169,32 @@ class OpenManyIT {
   }
 
   @Test
+  void closesEveryDescriptorOfAReplyTheClientHungUpOn() {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          List<OpenManyRequest.Entry> entries = new ArrayList<>();
+          for (int i = 0; i < Protocol.MAX_PATHS_PER_REQUEST; i++) {
+            entries.add(
+                new OpenManyRequest.Entry(OpenFlags.O_RDONLY, 0, path("data/f" + i + ".txt")));
+          }
+          int before = daemon.descriptorCount();
+          for (int round = 0; round < 50; round++) {
+            // Sent, then closed without reading: the daemon's reply meets a closed socket.
+            try (RawClient c = new RawClient(daemon.socket())) {
+              c.send(new OpenManyRequest(round + 1, entries));
+            }
+          }
+          // A connection whose reply was never read, then one that reads: both end clean.
+          try (RawClient c = new RawClient(daemon.socket())) {
+            RawClient.Received r = c.open(1, OpenFlags.O_RDONLY, path("data/f0.txt"));
+            RawClient.close(r.descriptors());
+          }
+          awaitDescriptors(daemon, before);
+        });
+  }
+
+  @Test
   void countsEveryPathAgainstTheRateLimit() {
     assertTimeoutPreemptively(
         TIMEOUT,
