@@ -2,8 +2,8 @@ package dev.filebroker.daemon.control;
 
 /**
  * The operations the control socket offers, implemented by the running daemon. Called on the
- * control thread, one request at a time; implementations must be safe against concurrent SIGHUP
- * reloads.
+ * control socket's request threads, up to {@link ControlServer#MAX_CONNECTIONS} requests at once;
+ * implementations must be safe against each other and against concurrent SIGHUP reloads.
  */
 public interface ControlHandler {
   /** Re-reads the policy, as SIGHUP does; on errors the previous policy stays in force. */

@@ -13,7 +13,10 @@ public final class ControlProtocol {
   /** Longest request line accepted, newline included. */
   public static final int MAX_REQUEST_BYTES = 64 * 1024;
 
-  /** How long a client may take to send its request line. */
+  /**
+   * How long a client may take to send its whole request line, counted from when the connection was
+   * accepted: a deadline, not a silence timeout, so that dripping bytes does not stretch it.
+   */
   public static final Duration READ_TIMEOUT = Duration.ofSeconds(5);
 
   /** The only uid served. */

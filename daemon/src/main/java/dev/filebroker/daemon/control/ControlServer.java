@@ -2,14 +2,19 @@ package dev.filebroker.daemon.control;
 
 import dev.filebroker.daemon.server.ListeningSocket;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import org.newsclub.net.unix.AFUNIXServerSocket;
 import org.newsclub.net.unix.AFUNIXServerSocketChannel;
 import org.newsclub.net.unix.AFUNIXSocket;
@@ -23,16 +28,31 @@ import org.slf4j.LoggerFactory;
  * ever reaches an administrative operation, and it checks every peer's uid (SO_PEERCRED) itself
  * rather than trusting the socket file's mode.
  *
- * <p>One platform thread accepts and answers connections one at a time: this is admin traffic, and
- * a slow client is cut off by {@link ControlProtocol#READ_TIMEOUT}.
+ * <p>One platform thread accepts. It refuses a peer that is not root at once: one error line, then
+ * close, without reading anything from it. A root connection is answered on a thread of its own, at
+ * most {@link #MAX_CONNECTIONS} at a time (one more is answered "busy" and closed), and each has a
+ * deadline for its whole request line ({@link ControlProtocol#READ_TIMEOUT}) and for its whole
+ * response ({@link #WRITE_TIMEOUT}), so that no client, however slow, delays another.
  */
 public final class ControlServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
-  private static final java.time.Duration HANG_UP_TIMEOUT = java.time.Duration.ofSeconds(1);
+
+  /** Root connections answered at once; more are refused as busy. */
+  public static final int MAX_CONNECTIONS = 4;
+
+  /** How long a response may take to be written in all, however slowly the client reads. */
+  static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
+
+  /** How long a refusal line may take to be written; it fits any fresh socket's send buffer. */
+  private static final int REFUSAL_WRITE_MILLIS = 100;
+
+  /** Responses are written in pieces of this size, each with the time left as its timeout. */
+  private static final int WRITE_CHUNK = 16 * 1024;
 
   private final AFUNIXServerSocket server;
   private final Optional<ListeningSocket> bound; // empty for a socket-activated one
   private final String where;
+  private final Semaphore slots = new Semaphore(MAX_CONNECTIONS);
   private volatile boolean closed;
   private Thread thread;
 
@@ -66,7 +86,7 @@ public final class ControlServer implements AutoCloseable {
     return where;
   }
 
-  /** Starts answering requests with {@code handler} on a thread of its own. */
+  /** Starts accepting on a thread of its own and answering requests with {@code handler}. */
   public synchronized void start(ControlHandler handler) {
     Objects.requireNonNull(handler, "handler == null");
     if (thread != null) {
@@ -87,6 +107,7 @@ public final class ControlServer implements AutoCloseable {
       } catch (IOException e) {
         if (!closed) {
           log.error("Could not accept a control connection: {}", e.toString());
+          pause();
         }
         continue;
       }
@@ -95,88 +116,159 @@ public final class ControlServer implements AutoCloseable {
         closeQuietly(connection);
         break;
       }
-      try (connection) {
-        serve(connection, handler);
-        awaitHangUp(connection);
-      } catch (IOException e) {
-        log.warn("Could not answer a control request: {}", e.toString());
-      }
+      admit(connection, handler);
     }
   }
 
-  private static void serve(AFUNIXSocket connection, ControlHandler handler) throws IOException {
-    AFUNIXSocketCredentials peer = connection.getPeerCredentials();
-    long uid = peer == null ? -1 : peer.getUid();
-    long pid = peer == null ? -1 : peer.getPid();
-    OutputStream out = connection.getOutputStream();
+  /** Refuses {@code connection} at once, or hands it to a thread of its own; never blocks. */
+  private void admit(AFUNIXSocket connection, ControlHandler handler) {
+    long uid;
+    long pid;
+    try {
+      AFUNIXSocketCredentials peer = connection.getPeerCredentials();
+      uid = peer == null ? -1 : peer.getUid();
+      pid = peer == null ? -1 : peer.getPid();
+    } catch (IOException e) {
+      uid = -1;
+      pid = -1;
+    }
     if (uid != ControlProtocol.ROOT_UID) {
       log.warn("Refused a control connection from uid {} (pid {}): only root may use it", uid, pid);
-      respond(
-          out,
-          ControlProtocol.error(
-              "permission denied: the control socket serves root only, not uid " + uid));
+      refuse(connection, "permission denied: the control socket serves root only, not uid " + uid);
       return;
     }
-    connection.setSoTimeout((int) ControlProtocol.READ_TIMEOUT.toMillis());
-    String line;
+    if (!slots.tryAcquire()) {
+      log.warn(
+          "Refused a control connection from pid {}: {} requests are being answered",
+          pid,
+          MAX_CONNECTIONS);
+      refuse(
+          connection,
+          "busy: "
+              + MAX_CONNECTIONS
+              + " control requests are being answered; try again in a few seconds");
+      return;
+    }
+    long deadline = System.nanoTime() + ControlProtocol.READ_TIMEOUT.toNanos();
+    long peerPid = pid;
     try {
-      Optional<String> read = readLine(connection.getInputStream());
-      if (read.isEmpty()) {
-        respond(
-            out,
-            ControlProtocol.error(
-                "request longer than " + ControlProtocol.MAX_REQUEST_BYTES + " bytes"));
-        return;
-      }
-      line = read.get();
+      Thread.ofPlatform()
+          .name("filebroker-control-request")
+          .daemon(true)
+          .start(
+              () -> {
+                try (connection) {
+                  serve(connection, handler, peerPid, deadline);
+                } catch (IOException e) {
+                  log.warn("Could not answer a control request: {}", e.toString());
+                } finally {
+                  slots.release();
+                }
+              });
+    } catch (RuntimeException | OutOfMemoryError e) {
+      slots.release();
+      log.error("Could not start a thread for a control request: {}", e.toString());
+      closeQuietly(connection);
+    }
+  }
+
+  /**
+   * One error line, then close, without reading: whatever the peer sent or still sends is not
+   * waited for. The line is written under a short send timeout, as a full send buffer (which a
+   * fresh connection never has) must not hold the accepting thread.
+   */
+  private static void refuse(AFUNIXSocket connection, String why) {
+    try (connection) {
+      connection.setSoTimeout(REFUSAL_WRITE_MILLIS);
+      OutputStream out = connection.getOutputStream();
+      out.write(line(ControlProtocol.error(why)));
+      out.flush();
+    } catch (IOException e) {
+      log.debug("Could not send a control refusal: {}", e.toString());
+    }
+  }
+
+  private static void serve(
+      AFUNIXSocket connection, ControlHandler handler, long pid, long readDeadline)
+      throws IOException {
+    Optional<String> line;
+    try {
+      line = readLine(connection, readDeadline);
+    } catch (EOFException e) {
+      return; // connected and hung up without a word: nothing to answer
     } catch (SocketTimeoutException e) {
       respond(
-          out,
-          ControlProtocol.error(
-              "no request line within " + ControlProtocol.READ_TIMEOUT.toSeconds() + " s"));
+          connection,
+          line(
+              ControlProtocol.error(
+                  "no complete request line within "
+                      + ControlProtocol.READ_TIMEOUT.toSeconds()
+                      + " s")));
+      return;
+    }
+    if (line.isEmpty()) {
+      respond(
+          connection,
+          line(
+              ControlProtocol.error(
+                  "request longer than " + ControlProtocol.MAX_REQUEST_BYTES + " bytes")));
       return;
     }
     String response;
     try {
-      response = ControlProtocol.answer(line, handler);
+      response = ControlProtocol.answer(line.get(), handler);
     } catch (RuntimeException e) {
       log.error("Could not answer a control request from pid {}", pid, e);
-      respond(out, ControlProtocol.error("internal error: " + e));
+      respond(connection, line(ControlProtocol.error("internal error: " + e)));
       return;
     }
-    log.info("Answered a control request from pid {}: {}", pid, commandOf(line));
-    out.write((response + "\n").getBytes(StandardCharsets.UTF_8));
-    out.flush();
+    log.info("Answered a control request from pid {}: {}", pid, commandOf(line.get()));
+    respond(connection, (response + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
   /**
-   * Reads and drops whatever the peer sent beyond its request line until it hangs up (at most 64
-   * KiB, at most a second of silence). A refused or oversized request is answered before it is
-   * read, and Linux resets an AF_UNIX connection closed with unread data, which would destroy the
-   * answer before the peer read it.
+   * Writes {@code bytes} within {@link #WRITE_TIMEOUT} in all: in pieces, each with the time left
+   * as its send timeout (junixsocket's SO_TIMEOUT sets SO_SNDTIMEO as well as SO_RCVTIMEO), so a
+   * client that reads a byte now and then cannot stretch it.
    */
-  private static void awaitHangUp(AFUNIXSocket connection) {
-    try {
-      connection.setSoTimeout((int) HANG_UP_TIMEOUT.toMillis());
-      InputStream in = connection.getInputStream();
-      byte[] buffer = new byte[4096];
-      long total = 0;
-      int n;
-      while (total < ControlProtocol.MAX_REQUEST_BYTES && (n = in.read(buffer)) >= 0) {
-        total += n;
-      }
-    } catch (IOException e) {
-      log.debug("Stopped waiting for a control client to hang up: {}", e.toString());
+  private static void respond(AFUNIXSocket connection, byte[] bytes) throws IOException {
+    long deadline = System.nanoTime() + WRITE_TIMEOUT.toNanos();
+    OutputStream out = connection.getOutputStream();
+    for (int offset = 0; offset < bytes.length; offset += WRITE_CHUNK) {
+      connection.setSoTimeout(remainingMillis(deadline));
+      out.write(bytes, offset, Math.min(WRITE_CHUNK, bytes.length - offset));
     }
+    out.flush();
   }
 
-  /** The request line up to its newline or end of stream; empty when it is too long. */
-  private static Optional<String> readLine(InputStream in) throws IOException {
+  /** Milliseconds until {@code deadline}, at least 1 (0 would mean no timeout at all). */
+  private static int remainingMillis(long deadline) throws SocketTimeoutException {
+    long left = (deadline - System.nanoTime()) / 1_000_000;
+    if (left <= 0) {
+      throw new SocketTimeoutException("the deadline has passed");
+    }
+    return (int) Math.min(Integer.MAX_VALUE, left);
+  }
+
+  /**
+   * The request line up to its newline or end of stream; empty when it is too long.
+   *
+   * @throws EOFException when the client hung up before sending anything
+   * @throws SocketTimeoutException when no whole line arrived before {@code deadline}, however the
+   *     client spread its bytes over the time
+   */
+  private static Optional<String> readLine(AFUNIXSocket connection, long deadline)
+      throws IOException {
+    InputStream in = connection.getInputStream();
     ByteArrayOutputStream line = new ByteArrayOutputStream(256);
     byte[] buffer = new byte[4096];
     while (true) {
+      connection.setSoTimeout(remainingMillis(deadline));
       int n = in.read(buffer);
       if (n < 0) {
+        if (line.size() == 0) {
+          throw new EOFException("hung up before sending a request");
+        }
         break;
       }
       int newline = -1;
@@ -207,15 +299,13 @@ public final class ControlServer implements AutoCloseable {
     };
   }
 
-  private static void respond(OutputStream out, java.util.Map<String, Object> response)
-      throws IOException {
-    out.write((Json.write(response) + "\n").getBytes(StandardCharsets.UTF_8));
-    out.flush();
+  private static byte[] line(Map<String, Object> response) {
+    return (Json.write(response) + "\n").getBytes(StandardCharsets.UTF_8);
   }
 
   /**
-   * Stops accepting, waits for the request being answered, and removes the socket file when this
-   * daemon bound it.
+   * Stops accepting, waits a while for the requests being answered, and removes the socket file
+   * when this daemon bound it.
    *
    * <p>An inherited socket is not closed: junixsocket's close calls {@code shutdown(SHUT_RDWR)}
    * first, and shutting down a listening socket the service manager shares makes every later {@code
@@ -235,12 +325,17 @@ public final class ControlServer implements AutoCloseable {
     synchronized (this) {
       t = thread;
     }
-    if (t != null) {
-      try {
-        t.join(ControlProtocol.READ_TIMEOUT.toMillis() + 1000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    try {
+      if (t != null) {
+        t.join(1000);
       }
+      // Requests in progress end within their deadlines, a handler's own work aside.
+      if (slots.tryAcquire(
+          MAX_CONNECTIONS, ControlProtocol.READ_TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS)) {
+        slots.release(MAX_CONNECTIONS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -255,6 +350,14 @@ public final class ControlServer implements AutoCloseable {
       AFUNIXSocket.connectTo(server.getLocalSocketAddress()).close();
     } catch (IOException e) {
       log.debug("Could not wake the control socket's acceptor: {}", e.toString());
+    }
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(50); // EMFILE and friends: do not spin
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -18,6 +18,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -126,14 +128,64 @@ class ControlServerTest {
               } catch (IOException e) {
                 // The daemon may close before taking all of it; its answer is already sent.
               }
-              String line =
-                  new String(s.getInputStream().readNBytes(200), StandardCharsets.UTF_8).strip();
+              // The daemon answers and closes without reading the rest: a reset may follow the
+              // line, so it is read up to its newline only.
+              String line = readLine(s.getInputStream());
               Map<String, Object> r = Json.parseObject(line);
               assertEquals(false, r.get("ok"));
               assertEquals("request longer than 65536 bytes", r.get("error"));
             }
           }
         });
+  }
+
+  @Test
+  void answersBusyBeyondItsConcurrencyAndServesAgainOnceRequestsEnd() throws Exception {
+    Path path = temp.resolve("control.sock");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (ControlServer server = ControlServer.bind(path)) {
+            server.start(handler);
+            List<AFUNIXSocket> silent = new ArrayList<>();
+            try {
+              for (int i = 0; i < ControlServer.MAX_CONNECTIONS; i++) {
+                silent.add(AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(path)));
+              }
+              var busy =
+                  assertInstanceOf(
+                      ControlClient.Reply.Answered.class,
+                      ControlClient.exchange(path, new ControlRequest.Status()));
+              assertFalse(busy.ok(), busy.body().toString());
+              assertTrue(busy.error().startsWith("busy: 4 control requests"), busy.error());
+            } finally {
+              for (AFUNIXSocket s : silent) {
+                s.close();
+              }
+            }
+            // Each silent connection ends at its hang-up; then status is answered again.
+            while (true) {
+              var reply =
+                  assertInstanceOf(
+                      ControlClient.Reply.Answered.class,
+                      ControlClient.exchange(path, new ControlRequest.Status()));
+              if (reply.ok()) {
+                break;
+              }
+              assertTrue(reply.error().startsWith("busy: "), reply.error());
+              Thread.sleep(20);
+            }
+          }
+        });
+  }
+
+  private static String readLine(java.io.InputStream in) throws IOException {
+    java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+    int b;
+    while ((b = in.read()) >= 0 && b != '\n') {
+      line.write(b);
+    }
+    return line.toString(StandardCharsets.UTF_8);
   }
 
   @Test

@@ -9,17 +9,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.filebroker.daemon.control.Json;
 import dev.filebroker.protocol.OpenFlags;
 import dev.filebroker.protocol.OpenedReply;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 /**
  * {@code filebroker reload} and {@code filebroker status} against a real daemon over its control
@@ -246,6 +251,122 @@ class ControlIT {
               denied.stderr().contains("permission denied: only root may use the control socket"),
               denied.stderr());
         });
+  }
+
+  /**
+   * A user the socket mode lets in (0666, which the refusal makes safe) connects and then sends one
+   * byte every 0.6 s without ever hanging up: root's status must still be answered. Before, the
+   * daemon waited for a refused client to hang up (up to a second of silence at a time) on its only
+   * thread.
+   */
+  @Test
+  void statusIsAnsweredWhileARefusedClientDrips() throws Exception {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          new ProcessBuilder("chmod", "0666", daemon.controlSocket().toString()).start().waitFor();
+          Process dripper = null;
+          try {
+            String script =
+                """
+                import socket, sys, time
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(sys.argv[1])
+                print("connected", flush=True)
+                for _ in range(200):
+                    try:
+                        s.send(b" ")
+                    except OSError:
+                        pass
+                    time.sleep(0.6)
+                """;
+            dripper =
+                new ProcessBuilder(
+                        "setpriv",
+                        "--reuid=" + NOBODY,
+                        "--regid=" + NOBODY,
+                        "--clear-groups",
+                        "--",
+                        "/usr/bin/python3",
+                        "-c",
+                        script,
+                        daemon.controlSocket().toString())
+                    .redirectErrorStream(true)
+                    .start();
+            assertEquals(
+                "connected",
+                new java.io.BufferedReader(
+                        new java.io.InputStreamReader(
+                            dripper.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))
+                    .readLine());
+            daemon.awaitLine(
+                "Refused a control connection from uid 65534 (pid " + dripper.pid(),
+                Duration.ofSeconds(30));
+            Map<String, Object> status = statusJson();
+            assertEquals(daemon.pid(), status.get("pid"), "root is answered while uid 65534 drips");
+            assertTrue(dripper.isAlive(), "the refused client was still dripping");
+          } finally {
+            if (dripper != null) {
+              dripper.destroyForcibly().waitFor();
+            }
+            new ProcessBuilder("chmod", "0600", daemon.controlSocket().toString())
+                .start()
+                .waitFor();
+          }
+        });
+  }
+
+  /**
+   * A root client that sends half a request and then one byte a second holds neither the daemon nor
+   * other root clients: status is answered meanwhile, and the dripping client is cut off with an
+   * error once its request line has taken longer than the read deadline in all. Before, the daemon
+   * answered one connection at a time and its timeout restarted with every byte.
+   */
+  @Test
+  void statusIsAnsweredWhileARootClientStallsMidRequestAndTheStallerIsCutOff() throws Exception {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (AFUNIXSocket staller =
+              AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(daemon.controlSocket()))) {
+            staller.getOutputStream().write("{\"command\":".getBytes(StandardCharsets.UTF_8));
+            AtomicBoolean dripping = new AtomicBoolean(true);
+            Thread drip =
+                Thread.ofVirtual()
+                    .start(
+                        () -> {
+                          try {
+                            while (dripping.get()) {
+                              Thread.sleep(1000);
+                              staller.getOutputStream().write(' ');
+                            }
+                          } catch (IOException | InterruptedException e) {
+                            // cut off by the daemon: what the assertion below expects
+                          }
+                        });
+            try {
+              Map<String, Object> status = statusJson();
+              assertEquals(daemon.pid(), status.get("pid"), "root is answered while root stalls");
+              String answer = readLine(staller.getInputStream());
+              Map<String, Object> cutOff = Json.parseObject(answer.strip());
+              assertEquals(false, cutOff.get("ok"), answer);
+              assertEquals("no complete request line within 5 s", cutOff.get("error"));
+            } finally {
+              dripping.set(false);
+              drip.join();
+            }
+          }
+        });
+  }
+
+  /** One line, read a byte at a time: a reset after it must not lose it. */
+  private static String readLine(java.io.InputStream in) throws IOException {
+    java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+    int b;
+    while ((b = in.read()) >= 0 && b != '\n') {
+      line.write(b);
+    }
+    return line.toString(StandardCharsets.UTF_8);
   }
 
   @Test
