@@ -37,14 +37,22 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "run",
     mixinStandardHelpOptions = true,
+    // As env(1) and timeout(1): 125 is filebroker's own failure, never one of COMMAND's statuses
+    // that a script could mistake for it (a refused file, an unreachable daemon, a bad argument).
+    exitCodeOnInvalidInput = RunCommand.OWN_FAILURE,
+    exitCodeOnExecutionException = RunCommand.OWN_FAILURE,
     header = "Run a command with brokered files at chosen descriptor numbers.",
     description = {
       "Open files through the daemon and run COMMAND with them at the given descriptor numbers;",
       "exit with COMMAND's status (128+N if signal N killed it). SIGHUP, SIGINT, SIGQUIT and",
-      "SIGTERM are passed on to COMMAND. If any file cannot be had, say which and why and exit 2",
-      "without running COMMAND; 127 if COMMAND is not found, 126 if it cannot be executed."
+      "SIGTERM are passed on to COMMAND. As env(1) and timeout(1): exit 125 without running",
+      "COMMAND if a file cannot be had (saying which and why), the daemon cannot be reached or",
+      "an argument is wrong; 127 if COMMAND is not found, 126 if it cannot be executed."
     })
 final class RunCommand implements Callable<Integer> {
+  /** The exit status of a failure of filebroker itself, as env(1) and timeout(1) use it. */
+  static final int OWN_FAILURE = 125;
+
   /** One requested descriptor. */
   record Placement(int number, Path path, String accessName, Access access) {}
 
@@ -111,12 +119,12 @@ final class RunCommand implements Callable<Integer> {
                     + p.accessName()
                     + "): "
                     + describe(e));
-            return 2;
+            return OWN_FAILURE;
           }
         }
       } catch (IOException e) {
         System.err.println("filebroker: could not reach the daemon: " + e.getMessage());
-        return 2;
+        return OWN_FAILURE;
       }
       Map<Integer, FileDescriptor> descriptors = new LinkedHashMap<>();
       files.forEach((n, f) -> descriptors.put(n, f.fileDescriptor()));
@@ -137,7 +145,7 @@ final class RunCommand implements Callable<Integer> {
             yield child.waitFor().shellStatus();
           } catch (IOException e) {
             System.err.println("filebroker: " + e.getMessage());
-            yield 1; // only ECHILD, which nothing in this JVM should cause
+            yield OWN_FAILURE; // only ECHILD, which nothing in this JVM should cause
           }
         }
       };

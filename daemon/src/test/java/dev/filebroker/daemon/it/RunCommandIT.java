@@ -77,7 +77,15 @@ class RunCommandIT {
     Daemons.stop(daemon, tree);
   }
 
+  /** {@code filebroker run --socket DAEMON ARGS} as nobody. */
   private Command run(String... args) {
+    List<String> all = new ArrayList<>(List.of("--socket", daemon.socket().toString()));
+    all.addAll(Arrays.asList(args));
+    return runWithout(all.toArray(String[]::new));
+  }
+
+  /** {@code filebroker run ARGS} as nobody, with no --socket added. */
+  private Command runWithout(String... args) {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -87,9 +95,7 @@ class RunCommandIT {
                 "-Djna.tmpdir=" + tree.root().resolve("markers"),
                 "-jar",
                 jar.toString(),
-                "run",
-                "--socket",
-                daemon.socket().toString()));
+                "run"));
     cmd.addAll(Arrays.asList(args));
     return assertTimeoutPreemptively(
         TIMEOUT, () -> Command.asUser(NOBODY, NOBODY, cmd.toArray(String[]::new)));
@@ -114,13 +120,36 @@ class RunCommandIT {
   }
 
   @Test
-  void deniedDescriptorExitsTwoWithoutRunningTheCommand() {
+  void deniedDescriptorExits125WithoutRunningTheCommand() {
     Path marker = tree.root().resolve("markers/ran");
     Command r = run("--fd", "3=" + path("not-granted.txt"), "--", "sh", "-c", "touch " + marker);
-    assertEquals(2, r.exitCode(), r.stderr());
+    assertEquals(125, r.exitCode(), r.stderr());
     assertTrue(r.stderr().contains("descriptor 3"), r.stderr());
     assertTrue(r.stderr().contains("DENIED"), r.stderr());
     assertFalse(Files.exists(marker), "the command must not have run");
+  }
+
+  @Test
+  void unreachableDaemonExits125WithoutRunningTheCommand() {
+    Path marker = tree.root().resolve("markers/ran-unreachable");
+    Command r =
+        runWithout("--socket", path("markers/no-daemon.sock"), "--", "sh", "-c", "touch " + marker);
+    assertEquals(125, r.exitCode(), r.stderr());
+    assertTrue(r.stderr().contains("could not reach the daemon"), r.stderr());
+    assertFalse(Files.exists(marker), "the command must not have run");
+  }
+
+  @Test
+  void badArgumentExits125() {
+    Command r = run("--fd", "three=" + path("secret.txt"), "--", "true");
+    assertEquals(125, r.exitCode(), r.stderr());
+    assertTrue(r.stderr().contains("descriptor number must be 0 to 1023"), r.stderr());
+  }
+
+  @Test
+  void commandExitingTwoOrOneTwentyFiveIsPassedThrough() {
+    assertEquals(2, run("--", "sh", "-c", "exit 2").exitCode());
+    assertEquals(125, run("--", "sh", "-c", "exit 125").exitCode());
   }
 
   @Test
