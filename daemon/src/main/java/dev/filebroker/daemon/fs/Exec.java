@@ -89,7 +89,9 @@ public final class Exec {
         int copy = source < 0 ? -Errno.EBADF : LibC.dupAtLeast(source, floor);
         if (copy < 0) {
           return new SpawnOutcome.Failed(
-              -copy, "Could not copy the descriptor for " + e.getKey() + ": " + Errno.name(-copy));
+              SpawnOutcome.Step.SETUP,
+              -copy,
+              "Could not copy the descriptor for " + e.getKey() + ": " + Errno.name(-copy));
         }
         copies.put(e.getKey(), copy);
       }
@@ -107,7 +109,9 @@ public final class Exec {
     if (found.isEmpty()) {
       int errno = sawUnexecutable(command) ? Errno.EACCES : Errno.ENOENT;
       return new SpawnOutcome.Failed(
-          errno, "Could not execute " + command + ": " + Errno.name(errno));
+          SpawnOutcome.Step.EXECUTE,
+          errno,
+          "Could not execute " + command + ": " + Errno.name(errno));
     }
     String program = found.get();
     String[] argv = Stream.concat(Stream.of(command), args.stream()).toArray(String[]::new);
@@ -158,7 +162,9 @@ public final class Exec {
           if (error != 0) {
             // glibc reports the exec's error and reaps the failed child itself.
             return new SpawnOutcome.Failed(
-                error, "Could not execute " + command + ": " + Errno.name(error));
+                SpawnOutcome.Step.EXECUTE,
+                error,
+                "Could not execute " + command + ": " + Errno.name(error));
           }
           return new SpawnOutcome.Started(new Child(pid.getInt(0)));
         } finally {
@@ -168,7 +174,8 @@ public final class Exec {
         PosixSpawn.posix_spawn_file_actions_destroy(actions);
       }
     } catch (SetupFailure f) {
-      return new SpawnOutcome.Failed(f.errno, "Could not " + f.step + ": " + Errno.name(f.errno));
+      return new SpawnOutcome.Failed(
+          SpawnOutcome.Step.SETUP, f.errno, "Could not " + f.step + ": " + Errno.name(f.errno));
     }
   }
 

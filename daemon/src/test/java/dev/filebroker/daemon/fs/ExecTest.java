@@ -206,6 +206,7 @@ class ExecTest {
     SpawnOutcome outcome = Exec.spawn("true", List.of(), Map.of(3, new FileDescriptor()));
     SpawnOutcome.Failed failed = assertInstanceOf(SpawnOutcome.Failed.class, outcome);
     assertEquals("Could not copy the descriptor for 3: EBADF", failed.message());
+    assertEquals(125, failed.shellStatus(), "a failure before the command is filebroker's own");
   }
 
   @Test
