@@ -53,12 +53,21 @@ class IdentityIT {
   private Path client;
   private Path nobodyFile;
   private Path rootFile;
+  private Path programFile;
+  private Path allowedProgram;
 
   @BeforeAll
   void startDaemon() throws Exception {
     tree = new TestTree("filebroker-identity-");
     nobodyFile = tree.file("nobody.txt", "for 65534\n", "rw-------");
     rootFile = tree.file("root.txt", "for root\n", "rw-------");
+    programFile = tree.file("program.txt", "for one program\n", "rw-------");
+    // A copy of the interpreter: its own inode, so that only processes running this very file
+    // match the executables constraint below.
+    allowedProgram = tree.root().resolve("allowed-python");
+    Files.copy(Path.of("/usr/bin/python3.11").toRealPath(), allowedProgram);
+    Files.setPosixFilePermissions(
+        allowedProgram, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     client = tree.root().resolve("fbclient.py");
     Files.writeString(client, CLIENT);
     Files.setPosixFilePermissions(
@@ -78,8 +87,15 @@ class IdentityIT {
             users = [0]
             paths = ["%s"]
             access = ["read"]
+
+            [[allow]]
+            name = "program-file"
+            users = [65534]
+            executables = ["%s"]
+            paths = ["%s"]
+            access = ["read"]
             """
-                .formatted(nobodyFile, rootFile),
+                .formatted(nobodyFile, rootFile, allowedProgram, programFile),
             "");
   }
 
@@ -148,6 +164,54 @@ class IdentityIT {
     for (String line : auditLines(nobodyFile)) {
       assertTrue(line.contains("\"uid\":65534") && line.contains("\"decision\":\"allow\""), line);
     }
+  }
+
+  /**
+   * A user who bind-mounts another program over the allowed path, in a user and mount namespace of
+   * its own, runs a file that is not the allowed one although {@code /proc/PID/exe} shows the
+   * allowed path: the daemon compares the file (device and inode), so the rule does not match. The
+   * allowed program itself, run plainly or inside such a namespace without the bind mount, does.
+   */
+  @Test
+  void programBindMountedOverTheAllowedPathIsNotTheAllowedProgram() throws Exception {
+    String ask =
+        String.join(" ", client.toString(), daemon.socket().toString(), programFile.toString());
+    Command plain =
+        Command.asUser(NOBODY, NOBODY, "sh", "-c", "exec " + allowedProgram + " " + ask);
+    assertEquals(0, plain.exitCode(), plain.stderr());
+    assertEquals("65534 OPENED\n", plain.stdout(), "the allowed program itself");
+
+    Command namespaced =
+        Command.asUser(
+            NOBODY, NOBODY, "unshare", "-Urm", "sh", "-c", "exec " + allowedProgram + " " + ask);
+    assertEquals(0, namespaced.exitCode(), namespaced.stderr());
+    assertEquals("0 OPENED\n", namespaced.stdout(), "the allowed file, in a mount namespace");
+
+    Command spoofed =
+        Command.asUser(
+            NOBODY,
+            NOBODY,
+            "unshare",
+            "-Urm",
+            "sh",
+            "-c",
+            "mount --bind /usr/bin/python3.11 "
+                + allowedProgram
+                + " && exec "
+                + allowedProgram
+                + " "
+                + ask);
+    assertEquals(0, spoofed.exitCode(), spoofed.stderr());
+    // ERROR1: DENIED. The link said the allowed path; the inode was the system's python.
+    assertEquals("0 ERROR1\n", spoofed.stdout(), "another file bind-mounted over the allowed path");
+    List<String> lines = auditLines(programFile);
+    for (int wait = 0; wait < 50 && lines.size() < 3; wait++) {
+      Thread.sleep(100);
+      lines = auditLines(programFile);
+    }
+    String denial = lines.get(lines.size() - 1);
+    assertTrue(denial.contains("\"decision\":\"deny\""), denial);
+    assertTrue(!denial.contains("\"exe\":"), "no executable is known for it: " + denial);
   }
 
   /**
