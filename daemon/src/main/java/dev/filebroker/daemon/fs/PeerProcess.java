@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * What a peer process runs (its executable) and where systemd put it (its unit), read from {@code
@@ -34,6 +36,12 @@ import java.util.Optional;
 public final class PeerProcess {
   private static final List<String> UNIT_SUFFIXES =
       List.of(".service", ".scope", ".socket", ".mount", ".swap");
+
+  /** A systemd unit name's characters (unit_name_is_valid), at most 255 of them. */
+  private static final Pattern UNIT_NAME = Pattern.compile("[A-Za-z0-9:_.\\\\@-]{1,255}");
+
+  /** The unit of a user's service manager. */
+  private static final Pattern USER_MANAGER = Pattern.compile("user@[0-9]+\\.service");
 
   private static final int EXE_FLAGS = NativeFlags.O_PATH | NativeFlags.O_CLOEXEC;
 
@@ -151,15 +159,56 @@ public final class PeerProcess {
     return Optional.empty();
   }
 
-  /** The last unit-like component of a cgroup path, or empty. */
+  /**
+   * The unit the system manager put a process in, read from its cgroup path as {@code
+   * sd_pid_get_unit(3)} reads it: the first component below the slices. When that unit is a user's
+   * manager ({@code user@UID.service}), the unit that manager put the process in (again the first
+   * component below its slices) follows after a '/': {@code user@1000.service/app.service}, or
+   * {@code user@1000.service} alone when there is none. Empty when the path holds no unit there.
+   *
+   * <p>Only the first component is the system manager's word: a user owns the cgroup subtree of its
+   * manager (and any unit with {@code Delegate=yes} owns its own), may create directories named
+   * {@code backup.service} in it and move its processes there. Such deeper names are never taken
+   * for a system unit.
+   */
   static Optional<String> unitOfCgroupPath(String path) {
-    String[] components = path.split("/");
-    for (int i = components.length - 1; i >= 0; i--) {
-      String component = components[i];
-      for (String suffix : UNIT_SUFFIXES) {
-        if (component.length() > suffix.length() && component.endsWith(suffix)) {
-          return Optional.of(component);
-        }
+    List<String> components = new ArrayList<>();
+    for (String component : path.split("/")) {
+      if (!component.isEmpty()) {
+        components.add(component);
+      }
+    }
+    int system = firstBelowSlices(components, 0);
+    Optional<String> unit = unitName(components, system);
+    if (unit.isEmpty() || !USER_MANAGER.matcher(unit.get()).matches()) {
+      return unit;
+    }
+    Optional<String> userUnit = unitName(components, firstBelowSlices(components, system + 1));
+    return Optional.of(userUnit.map(u -> unit.get() + "/" + u).orElse(unit.get()));
+  }
+
+  private static int firstBelowSlices(List<String> components, int from) {
+    int i = from;
+    while (i < components.size() && components.get(i).endsWith(".slice")) {
+      i++;
+    }
+    return i;
+  }
+
+  /** The unit named by {@code components[index]}, unescaped as systemd escapes cgroup names. */
+  private static Optional<String> unitName(List<String> components, int index) {
+    if (index >= components.size()) {
+      return Optional.empty();
+    }
+    String component = components.get(index);
+    // systemd prefixes a cgroup name with '_' when it could clash with a kernel file name.
+    String name = component.startsWith("_") ? component.substring(1) : component;
+    if (!UNIT_NAME.matcher(name).matches()) {
+      return Optional.empty();
+    }
+    for (String suffix : UNIT_SUFFIXES) {
+      if (name.length() > suffix.length() && name.endsWith(suffix)) {
+        return Optional.of(name);
       }
     }
     return Optional.empty();
@@ -178,7 +227,11 @@ public final class PeerProcess {
     return executable;
   }
 
-  /** The systemd unit ("foo.service", "session-2.scope"), or empty outside any unit. */
+  /**
+   * The systemd unit the system manager assigned ("foo.service", "session-2.scope"), followed by
+   * '/' and the user unit inside a user's manager ("user@1000.service/app.service"); empty outside
+   * any unit.
+   */
   public Optional<String> unit() {
     return unit;
   }

@@ -55,6 +55,8 @@ class IdentityIT {
   private Path rootFile;
   private Path programFile;
   private Path allowedProgram;
+  private Path systemUnitFile;
+  private Path userUnitFile;
 
   @BeforeAll
   void startDaemon() throws Exception {
@@ -62,6 +64,8 @@ class IdentityIT {
     nobodyFile = tree.file("nobody.txt", "for 65534\n", "rw-------");
     rootFile = tree.file("root.txt", "for root\n", "rw-------");
     programFile = tree.file("program.txt", "for one program\n", "rw-------");
+    systemUnitFile = tree.file("system-unit.txt", "for the system's backup.service\n", "rw-------");
+    userUnitFile = tree.file("user-unit.txt", "for 1000's own backup.service\n", "rw-------");
     // A copy of the interpreter: its own inode, so that only processes running this very file
     // match the executables constraint below.
     allowedProgram = tree.root().resolve("allowed-python");
@@ -94,8 +98,28 @@ class IdentityIT {
             executables = ["%s"]
             paths = ["%s"]
             access = ["read"]
+
+            [[allow]]
+            name = "system-unit"
+            users = [1000]
+            units = ["backup.service"]
+            paths = ["%s"]
+            access = ["read"]
+
+            [[allow]]
+            name = "user-unit"
+            users = [1000]
+            units = ["user@1000.service/backup.service"]
+            paths = ["%s"]
+            access = ["read"]
             """
-                .formatted(nobodyFile, rootFile, allowedProgram, programFile),
+                .formatted(
+                    nobodyFile,
+                    rootFile,
+                    allowedProgram,
+                    programFile,
+                    systemUnitFile,
+                    userUnitFile),
             "");
   }
 
@@ -212,6 +236,106 @@ class IdentityIT {
     String denial = lines.get(lines.size() - 1);
     assertTrue(denial.contains("\"decision\":\"deny\""), denial);
     assertTrue(!denial.contains("\"exe\":"), "no executable is known for it: " + denial);
+  }
+
+  /**
+   * A user owns its manager's cgroup subtree ({@code user@1000.service}, delegated to it as systemd
+   * does) and may create a {@code backup.service} directory in it and move itself there. That does
+   * not make it the system's {@code backup.service}: the unit is the first one below the slices. A
+   * rule naming the user unit with its manager does match it. Needs a writable cgroup v2 hierarchy.
+   */
+  @Test
+  void unitMadeInADelegatedCgroupIsNotTheSystemsUnit() throws Exception {
+    Path hierarchy = cgroup2Mount();
+    Path slice = hierarchy.resolve("filebroker-it-" + ProcessHandle.current().pid() + ".slice");
+    Path systemUnit = slice.resolve("backup.service");
+    Path manager = slice.resolve("user-1000.slice").resolve("user@1000.service");
+    List<Path> made = new ArrayList<>(List.of(slice, systemUnit, manager.getParent(), manager));
+    try {
+      Files.createDirectories(systemUnit);
+      Files.createDirectories(manager);
+      // Delegation, as systemd hands user@1000.service to uid 1000.
+      for (String name : List.of("", "cgroup.procs", "cgroup.threads", "cgroup.subtree_control")) {
+        Files.setOwner(
+            manager.resolve(name),
+            manager.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("1000"));
+      }
+      String ask =
+          String.join(
+              " ",
+              "/usr/bin/python3",
+              client.toString(),
+              daemon.socket().toString(),
+              systemUnitFile.toString(),
+              userUnitFile.toString());
+      // Placed by the system manager in the system's backup.service: the system unit's file only.
+      assertEquals("1000 OPENED\n1000 ERROR1\n", runIn(systemUnit, "exec " + ask));
+      // Placed in its manager, it makes its own backup.service and moves itself there.
+      Path own = manager.resolve("app.slice").resolve("backup.service");
+      made.add(own.getParent());
+      made.add(own);
+      String moveAndAsk =
+          "mkdir -p " + own + " && echo $$ > " + own.resolve("cgroup.procs") + " && exec " + ask;
+      assertEquals(
+          "1000 ERROR1\n1000 OPENED\n",
+          runIn(manager, moveAndAsk),
+          "a backup.service of the user's own is user@1000.service/backup.service");
+    } finally {
+      for (int i = made.size() - 1; i >= 0; i--) {
+        removeCgroup(made.get(i));
+      }
+    }
+  }
+
+  /** Runs {@code script} as uid 1000 after moving its shell into {@code cgroup}; its output. */
+  private static String runIn(Path cgroup, String script) throws Exception {
+    Process p =
+        new ProcessBuilder(
+                "setpriv",
+                "--reuid=" + OTHER,
+                "--regid=" + OTHER,
+                "--clear-groups",
+                "--",
+                "sh",
+                "-c",
+                "read go && " + script)
+            .redirectErrorStream(true)
+            .start();
+    try {
+      Files.writeString(cgroup.resolve("cgroup.procs"), Long.toString(p.pid()));
+      try (OutputStream in = p.getOutputStream()) {
+        in.write("go\n".getBytes(StandardCharsets.UTF_8));
+      }
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(30, TimeUnit.SECONDS), "client must finish");
+      assertEquals(0, p.exitValue(), out);
+      return out;
+    } finally {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static Path cgroup2Mount() throws Exception {
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      String[] fields = line.split(" ");
+      int dash = List.of(fields).indexOf("-");
+      if (dash > 0 && fields[dash + 1].equals("cgroup2")) {
+        return Path.of(fields[4]);
+      }
+    }
+    org.junit.jupiter.api.Assumptions.abort("no cgroup v2 hierarchy is mounted");
+    throw new AssertionError("unreachable");
+  }
+
+  private static void removeCgroup(Path cgroup) throws InterruptedException {
+    // A cgroup can be removed once its last process is gone, which the kernel notes shortly
+    // after the process is reaped.
+    for (int attempt = 0; attempt < 100 && Files.isDirectory(cgroup); attempt++) {
+      if (!cgroup.toFile().delete()) {
+        Thread.sleep(50);
+      }
+    }
   }
 
   /**
