@@ -4,18 +4,31 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * What a peer process runs (its executable) and where systemd put it (its unit), read from {@code
  * /proc/<pid>} and confirmed against a pidfd afterwards so that a recycled pid cannot lend another
  * process's identity.
  *
- * <p>The executable is the path {@code /proc/<pid>/exe} links to, as the kernel reports it (it may
- * end in " (deleted)" if the file was replaced). The unit is the last systemd unit-like component
- * (.service, .scope, .socket, .mount, .swap) of the cgroup v2 path.
+ * <p>The executable is a path, in the daemon's own view of the file system, that names the very
+ * file the process runs: {@code /proc/<pid>/exe} is opened {@code O_PATH} (which reaches the inode
+ * the process runs, whatever the link text says), the path the kernel reports for that descriptor
+ * is opened in the daemon's view, and both must be the same file (device and inode number). The
+ * link text alone proves nothing: inside its own user and mount namespace ({@code unshare -Urm})
+ * any user can bind-mount another program over an allowed path, and the link then shows the allowed
+ * path for a different inode. A process whose program is not the file its path names here (a bind
+ * mount in another namespace, a program replaced or deleted since it started, a container's own
+ * {@code /usr}) has no known executable. The comparison is made at each connection, against the
+ * file the path names then: after a package upgrade replaced a program, processes started since
+ * match at once, and processes still running the old file do not.
+ *
+ * <p>The unit is the last systemd unit-like component (.service, .scope, .socket, .mount, .swap) of
+ * the cgroup v2 path.
  *
  * <p>Reading another user's {@code exe} link needs ptrace-read access (root has it; a daemon
  * without CAP_SYS_PTRACE gets nothing for other users' processes).
@@ -23,6 +36,14 @@ import java.util.Optional;
 public final class PeerProcess {
   private static final List<String> UNIT_SUFFIXES =
       List.of(".service", ".scope", ".socket", ".mount", ".swap");
+
+  /** A systemd unit name's characters (unit_name_is_valid), at most 255 of them. */
+  private static final Pattern UNIT_NAME = Pattern.compile("[A-Za-z0-9:_.\\\\@-]{1,255}");
+
+  /** The unit of a user's service manager. */
+  private static final Pattern USER_MANAGER = Pattern.compile("user@[0-9]+\\.service");
+
+  private static final int EXE_FLAGS = NativeFlags.O_PATH | NativeFlags.O_CLOEXEC;
 
   private final int pid;
   private final Optional<String> executable;
@@ -48,12 +69,16 @@ public final class PeerProcess {
       return Optional.empty();
     }
     Path proc = Path.of("/proc", Integer.toString(pid));
-    Optional<String> executable;
-    try {
-      executable = Optional.of(Files.readSymbolicLink(proc.resolve("exe")).toString());
-    } catch (IOException | UnsupportedOperationException e) {
+    int image = LibC.openat2(LibC.AT_FDCWD, proc.resolve("exe").toString(), EXE_FLAGS, 0, 0);
+    if (image < 0) {
       // A zombie or a vanished process has no exe link; so has a kernel thread.
       return Optional.empty();
+    }
+    Optional<String> executable;
+    try {
+      executable = verifiedPath(image);
+    } finally {
+      Descriptors.close(image);
     }
     Optional<String> unit;
     try {
@@ -66,6 +91,44 @@ public final class PeerProcess {
       return Optional.empty();
     }
     return Optional.of(new PeerProcess(pid, executable, unit));
+  }
+
+  /**
+   * The path the kernel reports for {@code image} (an O_PATH descriptor of a process's program),
+   * when that path, opened in the daemon's view, is the same file; empty otherwise.
+   */
+  private static Optional<String> verifiedPath(int image) {
+    String reported;
+    try {
+      // The descriptor's own link, not /proc/<pid>/exe again: the text and the inode compared
+      // below are then of one file even if the process execs meanwhile.
+      reported =
+          Files.readSymbolicLink(Path.of("/proc/self/fd", Integer.toString(image))).toString();
+    } catch (IOException | UnsupportedOperationException e) {
+      return Optional.empty();
+    }
+    if (!reported.startsWith("/")) {
+      // Unreachable from the daemon's root: the kernel names it relative to something else.
+      return Optional.empty();
+    }
+    if (!(LibC.fstat(image) instanceof LibC.StatResult.Stat(FileStat running))) {
+      return Optional.empty();
+    }
+    int named = LibC.openat2(LibC.AT_FDCWD, reported, EXE_FLAGS, 0, LibC.RESOLVE_NO_MAGICLINKS);
+    if (named < 0) {
+      // "/usr/bin/app (deleted)", or a path that exists only in the process's mount namespace.
+      return Optional.empty();
+    }
+    try {
+      if (LibC.fstat(named) instanceof LibC.StatResult.Stat(FileStat configured)
+          && configured.device() == running.device()
+          && configured.inode() == running.inode()) {
+        return Optional.of(reported);
+      }
+      return Optional.empty();
+    } finally {
+      Descriptors.close(named);
+    }
   }
 
   /** The pid a pidfd refers to, from /proc/self/fdinfo ("Pid:" line), or -1. */
@@ -96,15 +159,56 @@ public final class PeerProcess {
     return Optional.empty();
   }
 
-  /** The last unit-like component of a cgroup path, or empty. */
+  /**
+   * The unit the system manager put a process in, read from its cgroup path as {@code
+   * sd_pid_get_unit(3)} reads it: the first component below the slices. When that unit is a user's
+   * manager ({@code user@UID.service}), the unit that manager put the process in (again the first
+   * component below its slices) follows after a '/': {@code user@1000.service/app.service}, or
+   * {@code user@1000.service} alone when there is none. Empty when the path holds no unit there.
+   *
+   * <p>Only the first component is the system manager's word: a user owns the cgroup subtree of its
+   * manager (and any unit with {@code Delegate=yes} owns its own), may create directories named
+   * {@code backup.service} in it and move its processes there. Such deeper names are never taken
+   * for a system unit.
+   */
   static Optional<String> unitOfCgroupPath(String path) {
-    String[] components = path.split("/");
-    for (int i = components.length - 1; i >= 0; i--) {
-      String component = components[i];
-      for (String suffix : UNIT_SUFFIXES) {
-        if (component.length() > suffix.length() && component.endsWith(suffix)) {
-          return Optional.of(component);
-        }
+    List<String> components = new ArrayList<>();
+    for (String component : path.split("/")) {
+      if (!component.isEmpty()) {
+        components.add(component);
+      }
+    }
+    int system = firstBelowSlices(components, 0);
+    Optional<String> unit = unitName(components, system);
+    if (unit.isEmpty() || !USER_MANAGER.matcher(unit.get()).matches()) {
+      return unit;
+    }
+    Optional<String> userUnit = unitName(components, firstBelowSlices(components, system + 1));
+    return Optional.of(userUnit.map(u -> unit.get() + "/" + u).orElse(unit.get()));
+  }
+
+  private static int firstBelowSlices(List<String> components, int from) {
+    int i = from;
+    while (i < components.size() && components.get(i).endsWith(".slice")) {
+      i++;
+    }
+    return i;
+  }
+
+  /** The unit named by {@code components[index]}, unescaped as systemd escapes cgroup names. */
+  private static Optional<String> unitName(List<String> components, int index) {
+    if (index >= components.size()) {
+      return Optional.empty();
+    }
+    String component = components.get(index);
+    // systemd prefixes a cgroup name with '_' when it could clash with a kernel file name.
+    String name = component.startsWith("_") ? component.substring(1) : component;
+    if (!UNIT_NAME.matcher(name).matches()) {
+      return Optional.empty();
+    }
+    for (String suffix : UNIT_SUFFIXES) {
+      if (name.length() > suffix.length() && name.endsWith(suffix)) {
+        return Optional.of(name);
       }
     }
     return Optional.empty();
@@ -115,12 +219,19 @@ public final class PeerProcess {
     return pid;
   }
 
-  /** The path of the running executable, or empty when the kernel reports none. */
+  /**
+   * The path, in the daemon's view, of the file the process runs; empty when no path there names
+   * that very file (see the class comment).
+   */
   public Optional<String> executable() {
     return executable;
   }
 
-  /** The systemd unit ("foo.service", "session-2.scope"), or empty outside any unit. */
+  /**
+   * The systemd unit the system manager assigned ("foo.service", "session-2.scope"), followed by
+   * '/' and the user unit inside a user's manager ("user@1000.service/app.service"); empty outside
+   * any unit.
+   */
   public Optional<String> unit() {
     return unit;
   }

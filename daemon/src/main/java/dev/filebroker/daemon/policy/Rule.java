@@ -294,8 +294,36 @@ public final class Rule {
     // longer identifies a program, so it counts as unknown.
     Optional<String> executable =
         caller.executable().filter(path -> !path.endsWith(DELETED_SUFFIX));
-    return constraintHolds(options.executables(), executable)
-        && constraintHolds(options.units(), caller.unit());
+    return constraintHolds(options.executables(), executable) && unitsHold(caller.unit());
+  }
+
+  /**
+   * Whether a caller in {@code unit} ({@code "backup.service"}, or {@code
+   * "user@1000.service/app.service"} inside a user's manager) meets {@link #units()}. A plain entry
+   * names a unit of the system manager, and so covers everything that manager put in it, user units
+   * included; an entry {@code "user@1000.service/app.service"} names one user unit. A caller inside
+   * a user's manager whose user unit is unknown fails closed for an entry naming a user unit.
+   */
+  private boolean unitsHold(Optional<String> unit) {
+    Set<String> allowed = options.units();
+    if (allowed.isEmpty()) {
+      return true;
+    }
+    if (unit.isEmpty()) {
+      return effect == Effect.DENY;
+    }
+    String actual = unit.get();
+    int slash = actual.indexOf('/');
+    String system = slash < 0 ? actual : actual.substring(0, slash);
+    for (String entry : allowed) {
+      if (entry.equals(actual) || entry.equals(system)) {
+        return true;
+      }
+      if (slash < 0 && effect == Effect.DENY && entry.startsWith(system + "/")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private boolean constraintHolds(Set<String> allowed, Optional<String> actual) {

@@ -97,6 +97,7 @@ final class RuleReader {
 
   private static final Pattern RANGE = Pattern.compile("([0-9]{1,10})-([0-9]{1,10})");
   private static final Pattern UNIT = Pattern.compile("[A-Za-z0-9:_.\\\\@-]{1,255}");
+  private static final Pattern USER_MANAGER = Pattern.compile("user@[0-9]+\\.service");
   private static final int DEFAULT_CREATE_MODE = 0600;
   private static final String PERMISSION_NAMES =
       EnumSet.allOf(Permission.class).stream()
@@ -695,14 +696,30 @@ final class RuleReader {
         table,
         "units",
         "units = [\"myapp.service\"]",
-        text ->
-            UNIT.matcher(text).matches() && text.lastIndexOf('.') > 0
-                ? Optional.empty()
-                : Optional.of(
-                    "unit '"
-                        + text
-                        + "' is not a systemd unit name; write the full name with"
-                        + " its type, as in \"myapp.service\" or \"session-2.scope\""));
+        text -> {
+          // "user@1000.service/app.service": a unit of that user's manager.
+          int slash = text.indexOf('/');
+          if (slash >= 0
+              && !(USER_MANAGER.matcher(text.substring(0, slash)).matches()
+                  && isUnitName(text.substring(slash + 1)))) {
+            return Optional.of(
+                "unit '"
+                    + text
+                    + "' is not a user unit; write the user's manager, a '/' and the unit,"
+                    + " as in \"user@1000.service/myapp.service\"");
+          }
+          return isUnitName(text.substring(slash + 1))
+              ? Optional.empty()
+              : Optional.of(
+                  "unit '"
+                      + text
+                      + "' is not a systemd unit name; write the full name with"
+                      + " its type, as in \"myapp.service\" or \"session-2.scope\"");
+        });
+  }
+
+  private static boolean isUnitName(String text) {
+    return UNIT.matcher(text).matches() && text.lastIndexOf('.') > 0;
   }
 
   private List<String> readStrings(

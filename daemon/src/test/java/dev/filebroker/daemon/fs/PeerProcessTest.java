@@ -88,21 +88,46 @@ class PeerProcessTest {
   }
 
   @Test
-  void findsLastUnitInUserManager() {
+  void findsUserUnitBehindItsManager() {
     assertEquals(
-        Optional.of("x.service"),
+        Optional.of("user@1000.service/x.service"),
         PeerProcess.unitOfCgroupPath(
             "/user.slice/user-1000.slice/user@1000.service/app.slice/x.service"));
+    assertEquals(
+        Optional.of("user@1000.service/init.scope"),
+        PeerProcess.unitOfCgroupPath("/user.slice/user-1000.slice/user@1000.service/init.scope"));
+    assertEquals(
+        Optional.of("user@1000.service"),
+        PeerProcess.unitOfCgroupPath("/user.slice/user-1000.slice/user@1000.service/app.slice"));
     assertEquals(
         Optional.of("session-2.scope"),
         PeerProcess.unitOfCgroupPath("/user.slice/user-1000.slice/session-2.scope"));
   }
 
   @Test
-  void findsUnitAboveDelegatedSubgroup() {
+  void unitNameMadeInsideADelegatedSubtreeIsNotTheSystemsUnit() {
+    // A user may create "backup.service" below its own manager and move itself there: it is
+    // still in user@1000.service as far as the system manager is concerned.
     assertEquals(
-        Optional.of("foo.service"),
-        PeerProcess.unitOfCgroupPath("/system.slice/foo.service/worker"));
+        Optional.of("user@1000.service/backup.service"),
+        PeerProcess.unitOfCgroupPath(
+            "/user.slice/user-1000.slice/user@1000.service/app.slice/backup.service"));
+    assertEquals(
+        Optional.of("user@1000.service/x.service"),
+        PeerProcess.unitOfCgroupPath(
+            "/user.slice/user-1000.slice/user@1000.service/app.slice/x.service/backup.service"));
+    // Delegate=yes: whatever the service names its subgroups, the unit is the service.
+    assertEquals(
+        Optional.of("builder.service"),
+        PeerProcess.unitOfCgroupPath("/system.slice/builder.service/payload/backup.service"));
+    assertEquals(
+        Optional.empty(), PeerProcess.unitOfCgroupPath("/system.slice/not-a-unit/backup.service"));
+  }
+
+  @Test
+  void unescapesCgroupNamesAsSystemdEscapesThem() {
+    assertEquals(
+        Optional.of("tasks.service"), PeerProcess.unitOfCgroupPath("/system.slice/_tasks.service"));
   }
 
   @Test

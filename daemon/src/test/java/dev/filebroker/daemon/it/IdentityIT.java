@@ -53,12 +53,25 @@ class IdentityIT {
   private Path client;
   private Path nobodyFile;
   private Path rootFile;
+  private Path programFile;
+  private Path allowedProgram;
+  private Path systemUnitFile;
+  private Path userUnitFile;
 
   @BeforeAll
   void startDaemon() throws Exception {
     tree = new TestTree("filebroker-identity-");
     nobodyFile = tree.file("nobody.txt", "for 65534\n", "rw-------");
     rootFile = tree.file("root.txt", "for root\n", "rw-------");
+    programFile = tree.file("program.txt", "for one program\n", "rw-------");
+    systemUnitFile = tree.file("system-unit.txt", "for the system's backup.service\n", "rw-------");
+    userUnitFile = tree.file("user-unit.txt", "for 1000's own backup.service\n", "rw-------");
+    // A copy of the interpreter: its own inode, so that only processes running this very file
+    // match the executables constraint below.
+    allowedProgram = tree.root().resolve("allowed-python");
+    Files.copy(Path.of("/usr/bin/python3.11").toRealPath(), allowedProgram);
+    Files.setPosixFilePermissions(
+        allowedProgram, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     client = tree.root().resolve("fbclient.py");
     Files.writeString(client, CLIENT);
     Files.setPosixFilePermissions(
@@ -78,8 +91,35 @@ class IdentityIT {
             users = [0]
             paths = ["%s"]
             access = ["read"]
+
+            [[allow]]
+            name = "program-file"
+            users = [65534]
+            executables = ["%s"]
+            paths = ["%s"]
+            access = ["read"]
+
+            [[allow]]
+            name = "system-unit"
+            users = [1000]
+            units = ["backup.service"]
+            paths = ["%s"]
+            access = ["read"]
+
+            [[allow]]
+            name = "user-unit"
+            users = [1000]
+            units = ["user@1000.service/backup.service"]
+            paths = ["%s"]
+            access = ["read"]
             """
-                .formatted(nobodyFile, rootFile),
+                .formatted(
+                    nobodyFile,
+                    rootFile,
+                    allowedProgram,
+                    programFile,
+                    systemUnitFile,
+                    userUnitFile),
             "");
   }
 
@@ -147,6 +187,154 @@ class IdentityIT {
     }
     for (String line : auditLines(nobodyFile)) {
       assertTrue(line.contains("\"uid\":65534") && line.contains("\"decision\":\"allow\""), line);
+    }
+  }
+
+  /**
+   * A user who bind-mounts another program over the allowed path, in a user and mount namespace of
+   * its own, runs a file that is not the allowed one although {@code /proc/PID/exe} shows the
+   * allowed path: the daemon compares the file (device and inode), so the rule does not match. The
+   * allowed program itself, run plainly or inside such a namespace without the bind mount, does.
+   */
+  @Test
+  void programBindMountedOverTheAllowedPathIsNotTheAllowedProgram() throws Exception {
+    String ask =
+        String.join(" ", client.toString(), daemon.socket().toString(), programFile.toString());
+    Command plain =
+        Command.asUser(NOBODY, NOBODY, "sh", "-c", "exec " + allowedProgram + " " + ask);
+    assertEquals(0, plain.exitCode(), plain.stderr());
+    assertEquals("65534 OPENED\n", plain.stdout(), "the allowed program itself");
+
+    Command namespaced =
+        Command.asUser(
+            NOBODY, NOBODY, "unshare", "-Urm", "sh", "-c", "exec " + allowedProgram + " " + ask);
+    assertEquals(0, namespaced.exitCode(), namespaced.stderr());
+    assertEquals("0 OPENED\n", namespaced.stdout(), "the allowed file, in a mount namespace");
+
+    Command spoofed =
+        Command.asUser(
+            NOBODY,
+            NOBODY,
+            "unshare",
+            "-Urm",
+            "sh",
+            "-c",
+            "mount --bind /usr/bin/python3.11 "
+                + allowedProgram
+                + " && exec "
+                + allowedProgram
+                + " "
+                + ask);
+    assertEquals(0, spoofed.exitCode(), spoofed.stderr());
+    // ERROR1: DENIED. The link said the allowed path; the inode was the system's python.
+    assertEquals("0 ERROR1\n", spoofed.stdout(), "another file bind-mounted over the allowed path");
+    List<String> lines = auditLines(programFile);
+    for (int wait = 0; wait < 50 && lines.size() < 3; wait++) {
+      Thread.sleep(100);
+      lines = auditLines(programFile);
+    }
+    String denial = lines.get(lines.size() - 1);
+    assertTrue(denial.contains("\"decision\":\"deny\""), denial);
+    assertTrue(!denial.contains("\"exe\":"), "no executable is known for it: " + denial);
+  }
+
+  /**
+   * A user owns its manager's cgroup subtree ({@code user@1000.service}, delegated to it as systemd
+   * does) and may create a {@code backup.service} directory in it and move itself there. That does
+   * not make it the system's {@code backup.service}: the unit is the first one below the slices. A
+   * rule naming the user unit with its manager does match it. Needs a writable cgroup v2 hierarchy.
+   */
+  @Test
+  void unitMadeInADelegatedCgroupIsNotTheSystemsUnit() throws Exception {
+    Path hierarchy = cgroup2Mount();
+    Path slice = hierarchy.resolve("filebroker-it-" + ProcessHandle.current().pid() + ".slice");
+    Path systemUnit = slice.resolve("backup.service");
+    Path manager = slice.resolve("user-1000.slice").resolve("user@1000.service");
+    List<Path> made = new ArrayList<>(List.of(slice, systemUnit, manager.getParent(), manager));
+    try {
+      Files.createDirectories(systemUnit);
+      Files.createDirectories(manager);
+      // Delegation, as systemd hands user@1000.service to uid 1000.
+      for (String name : List.of("", "cgroup.procs", "cgroup.threads", "cgroup.subtree_control")) {
+        Files.setOwner(
+            manager.resolve(name),
+            manager.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("1000"));
+      }
+      String ask =
+          String.join(
+              " ",
+              "/usr/bin/python3",
+              client.toString(),
+              daemon.socket().toString(),
+              systemUnitFile.toString(),
+              userUnitFile.toString());
+      // Placed by the system manager in the system's backup.service: the system unit's file only.
+      assertEquals("1000 OPENED\n1000 ERROR1\n", runIn(systemUnit, "exec " + ask));
+      // Placed in its manager, it makes its own backup.service and moves itself there.
+      Path own = manager.resolve("app.slice").resolve("backup.service");
+      made.add(own.getParent());
+      made.add(own);
+      String moveAndAsk =
+          "mkdir -p " + own + " && echo $$ > " + own.resolve("cgroup.procs") + " && exec " + ask;
+      assertEquals(
+          "1000 ERROR1\n1000 OPENED\n",
+          runIn(manager, moveAndAsk),
+          "a backup.service of the user's own is user@1000.service/backup.service");
+    } finally {
+      for (int i = made.size() - 1; i >= 0; i--) {
+        removeCgroup(made.get(i));
+      }
+    }
+  }
+
+  /** Runs {@code script} as uid 1000 after moving its shell into {@code cgroup}; its output. */
+  private static String runIn(Path cgroup, String script) throws Exception {
+    Process p =
+        new ProcessBuilder(
+                "setpriv",
+                "--reuid=" + OTHER,
+                "--regid=" + OTHER,
+                "--clear-groups",
+                "--",
+                "sh",
+                "-c",
+                "read go && " + script)
+            .redirectErrorStream(true)
+            .start();
+    try {
+      Files.writeString(cgroup.resolve("cgroup.procs"), Long.toString(p.pid()));
+      try (OutputStream in = p.getOutputStream()) {
+        in.write("go\n".getBytes(StandardCharsets.UTF_8));
+      }
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(30, TimeUnit.SECONDS), "client must finish");
+      assertEquals(0, p.exitValue(), out);
+      return out;
+    } finally {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static Path cgroup2Mount() throws Exception {
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      String[] fields = line.split(" ");
+      int dash = List.of(fields).indexOf("-");
+      if (dash > 0 && fields[dash + 1].equals("cgroup2")) {
+        return Path.of(fields[4]);
+      }
+    }
+    org.junit.jupiter.api.Assumptions.abort("no cgroup v2 hierarchy is mounted");
+    throw new AssertionError("unreachable");
+  }
+
+  private static void removeCgroup(Path cgroup) throws InterruptedException {
+    // A cgroup can be removed once its last process is gone, which the kernel notes shortly
+    // after the process is reaped.
+    for (int attempt = 0; attempt < 100 && Files.isDirectory(cgroup); attempt++) {
+      if (!cgroup.toFile().delete()) {
+        Thread.sleep(50);
+      }
     }
   }
 

@@ -538,6 +538,107 @@ class PolicyTest {
   }
 
   @Test
+  void plainUnitIsTheSystemManagersAndUserUnitsAreNamedWithTheirManager() {
+    Policy policy =
+        policy(
+            """
+            [[allow]]
+            name = "backup"
+            any = true
+            units = ["backup.service"]
+            paths = ["/srv/backup/**"]
+            access = ["read"]
+
+            [[allow]]
+            name = "sync"
+            any = true
+            units = ["user@1000.service/sync.service"]
+            paths = ["/srv/sync/**"]
+            access = ["read"]
+
+            [[allow]]
+            name = "manager"
+            any = true
+            units = ["user@1001.service"]
+            paths = ["/srv/m/**"]
+            access = ["read"]
+
+            [[deny]]
+            name = "no-games"
+            any = true
+            units = ["user@1000.service/games.service"]
+            paths = ["/srv/sync/private/**"]
+            """);
+    AccessRequest backup = request("/srv/backup/x", Permission.READ);
+    assertEquals(
+        "backup",
+        allowedRule(
+            policy.decide(process(0, Optional.empty(), Optional.of("backup.service")), backup)));
+    assertInstanceOf(
+        Decision.Deny.class,
+        policy.decide(
+            process(1000, Optional.empty(), Optional.of("user@1000.service/backup.service")),
+            backup),
+        "a user's own backup.service is not the system's");
+    AccessRequest sync = request("/srv/sync/x", Permission.READ);
+    assertEquals(
+        "sync",
+        allowedRule(
+            policy.decide(
+                process(1000, Optional.empty(), Optional.of("user@1000.service/sync.service")),
+                sync)));
+    assertInstanceOf(
+        Decision.Deny.class,
+        policy.decide(process(1001, Optional.empty(), Optional.of("sync.service")), sync));
+    assertInstanceOf(
+        Decision.Deny.class,
+        policy.decide(
+            process(1001, Optional.empty(), Optional.of("user@1001.service/sync.service")), sync));
+    // A plain entry naming a user's manager covers every unit that manager runs.
+    assertEquals(
+        "manager",
+        allowedRule(
+            policy.decide(
+                process(1001, Optional.empty(), Optional.of("user@1001.service/x.service")),
+                request("/srv/m/x", Permission.READ))));
+    // Deny naming a user unit: a process of that manager whose user unit is unknown is caught.
+    assertEquals(
+        "no-games",
+        denied(
+                policy.decide(
+                    process(1000, Optional.empty(), Optional.of("user@1000.service")),
+                    request("/srv/sync/private/k", Permission.READ)))
+            .rule()
+            .orElseThrow()
+            .id());
+  }
+
+  @Test
+  void userUnitMustNameAUsersManager() throws IOException {
+    Path file = temp.resolve("units.toml");
+    Files.writeString(
+        file,
+        """
+        [[allow]]
+        any = true
+        units = ["backup.service/x.service", "user@1000.service/x"]
+        paths = ["/srv/x"]
+        access = ["read"]
+        """);
+    PolicyLoad.Invalid invalid =
+        assertInstanceOf(PolicyLoad.Invalid.class, PolicyLoader.load(file));
+    assertEquals(
+        List.of(
+            file
+                + ":3:10: unit 'backup.service/x.service' is not a user unit; write the user's"
+                + " manager, a '/' and the unit, as in \"user@1000.service/myapp.service\"",
+            file
+                + ":3:38: unit 'user@1000.service/x' is not a user unit; write the user's"
+                + " manager, a '/' and the unit, as in \"user@1000.service/myapp.service\""),
+        invalid.errors().stream().map(PolicyError::toString).toList());
+  }
+
+  @Test
   void unknownExecutableOrUnitFailsClosed() {
     Policy policy =
         policy(
