@@ -285,6 +285,15 @@ final class RuleReader {
     List<PathPattern> paths = readPaths(table, position);
     Set<Permission> permissions = readAccess(table, position, effect);
     List<String> executables = readExecutables(table);
+    if (effect == Rule.Effect.ALLOW
+        && !executables.isEmpty()
+        && subjects.contains(new Subject.Anyone())) {
+      error(
+          table.inputPositionOf(path("executables")),
+          "executables cannot narrow an [[allow]] with any = true: every user can run the"
+              + " program, and a process can hand its connection to another, so the rule would"
+              + " grant to everyone; name the users or groups it is for instead of any = true");
+    }
     List<String> units = readUnits(table);
     Set<FileType> types = EnumSet.allOf(FileType.class);
     int createMode = 0;
@@ -637,6 +646,12 @@ final class RuleReader {
       long first;
       long last;
       if (element instanceof Long number) {
+        if (number < 0 || number > Subject.MAX_ID) {
+          error(
+              elementAt,
+              (uids ? "uid " : "gid ") + number + " is out of range; use 0 to " + Subject.MAX_ID);
+          continue;
+        }
         first = number;
         last = number;
       } else if (element instanceof String text && RANGE.matcher(text).matches()) {
@@ -831,6 +846,12 @@ final class RuleReader {
           table.inputPositionOf(path("append_only_inode")),
           "append_only_inode needs \"append\" and no \"write\" in access: the kernel refuses"
               + " to open an append-only file for writing without O_APPEND");
+    }
+    if (appendOnly && permissions.contains(Permission.TRUNCATE)) {
+      error(
+          table.inputPositionOf(path("append_only_inode")),
+          "append_only_inode cannot be combined with \"truncate\" in access: an append-only file"
+              + " cannot be truncated; remove \"truncate\" or append_only_inode");
     }
     return new RuleOptions(
         Set.copyOf(executables),

@@ -38,7 +38,7 @@ class ExplainerTest {
 
       [[allow]]
       name = "app"
-      any = true
+      uids = ["0-59999"]
       executables = ["/usr/bin/app"]
       paths = ["/srv/x"]
       access = ["write"]

@@ -383,6 +383,82 @@ class PolicyLoaderTest {
   }
 
   @Test
+  void rejectsNegativeAndOversizedIdsInRangesWithPositions(@TempDir Path temp) throws Exception {
+    Path file = temp.resolve("p.toml");
+    Files.writeString(
+        file,
+        """
+        [[allow]]
+        uids = [-1, -5, 4294967295, 1000]
+        gids = [-1, "10-20", -9223372036854775808]
+        paths = ["/srv/x"]
+        access = ["read"]
+        """);
+    assertEquals(
+        List.of(
+            file + ":2:9: uid -1 is out of range; use 0 to 4294967294",
+            file + ":2:13: uid -5 is out of range; use 0 to 4294967294",
+            file + ":2:17: uid 4294967295 is out of range; use 0 to 4294967294",
+            file + ":3:9: gid -1 is out of range; use 0 to 4294967294",
+            file + ":3:22: gid -9223372036854775808 is out of range; use 0 to 4294967294"),
+        errorsOf(file));
+  }
+
+  @Test
+  void rejectsExecutablesOnAnAllowForAnyone(@TempDir Path temp) throws Exception {
+    Path file = temp.resolve("p.toml");
+    Files.writeString(
+        file,
+        """
+        [[allow]]
+        any = true
+        executables = ["/usr/bin/app"]
+        paths = ["/srv/x"]
+        access = ["read"]
+
+        [[allow]]
+        users = ["root"]
+        executables = ["/usr/bin/app"]
+        paths = ["/srv/x"]
+        access = ["read"]
+
+        [[deny]]
+        any = true
+        executables = ["/usr/bin/browser"]
+        paths = ["/srv/secret/**"]
+        """);
+    assertEquals(
+        List.of(
+            file
+                + ":3:1: executables cannot narrow an [[allow]] with any = true: every user can"
+                + " run the program, and a process can hand its connection to another, so the"
+                + " rule would grant to everyone; name the users or groups it is for instead of"
+                + " any = true"),
+        errorsOf(file));
+  }
+
+  @Test
+  void rejectsTruncateOnAnAppendOnlyInode(@TempDir Path temp) throws Exception {
+    Path file = temp.resolve("p.toml");
+    Files.writeString(
+        file,
+        """
+        [[allow]]
+        any = true
+        paths = ["/var/log/app.log"]
+        access = ["append", "truncate"]
+        append_only_inode = true
+        """);
+    assertEquals(
+        List.of(
+            file
+                + ":5:1: append_only_inode cannot be combined with \"truncate\" in access: an"
+                + " append-only file cannot be truncated; remove \"truncate\" or"
+                + " append_only_inode"),
+        errorsOf(file));
+  }
+
+  @Test
   void denyWithoutAccessRefusesEverything() {
     Policy policy = loaded(fixture("multi"));
     assertEquals(EnumSet.allOf(Permission.class), policy.rules().get(0).permissions());

@@ -520,7 +520,7 @@ class PolicyTest {
             """
             [[allow]]
             name = "app"
-            any = true
+            uids = ["0-59999"]
             executables = ["/usr/bin/app"]
             units = ["app.service"]
             paths = ["/srv/app/**"]
@@ -645,7 +645,7 @@ class PolicyTest {
             """
             [[allow]]
             name = "app"
-            any = true
+            uids = ["0-59999"]
             executables = ["/usr/bin/app"]
             paths = ["/srv/app/**"]
             access = ["read"]
