@@ -4,6 +4,7 @@ import dev.filebroker.daemon.policy.FileType;
 import dev.filebroker.protocol.OpenFlags;
 import java.io.IOException;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -29,6 +30,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * owner (with the group a set-group-ID directory gives) and its exact mode, checked by the guard,
  * and only then linked under the last component, which fails if anything (a symlink too) has
  * appeared there. A failure at any step leaves nothing behind.
+ *
+ * <p>On kernels with OPENAT2_REGULAR (7.2+), a spec that allows only regular files and has no guard
+ * is opened with one openat2 that refuses anything else before opening it; with O_EMPTYPATH, the
+ * reopen needs no procfs. Both are probed at creation ({@link KernelFeatures}); older kernels get
+ * the path above, with the same guarantee: nothing but a permitted type is opened for I/O.
  *
  * <p>Needs {@code /proc} mounted (checked at creation). Thread-safe: {@link #open} may be called
  * concurrently.
@@ -56,15 +62,19 @@ public final class FileOpener implements AutoCloseable {
 
   private static final int PROC_SUPER_MAGIC = 0x9fa0;
 
+  private static final Set<FileType> REGULAR_ONLY = Set.of(FileType.REGULAR);
+
   private final int root;
   private final int procFds;
   private final NativeFlags flags;
+  private final KernelFeatures features;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private FileOpener(int root, int procFds, NativeFlags flags) {
+  private FileOpener(int root, int procFds, NativeFlags flags, KernelFeatures features) {
     this.root = root;
     this.procFds = procFds;
     this.flags = flags;
+    this.features = features;
   }
 
   /**
@@ -83,7 +93,8 @@ public final class FileOpener implements AutoCloseable {
       throw new IOException("Could not open the root directory \"/\": " + Errno.name(-fd));
     }
     try {
-      return new FileOpener(fd, openProcFds(fd, directory), flags);
+      int procFds = openProcFds(fd, directory);
+      return new FileOpener(fd, procFds, flags, KernelFeatures.probe(fd));
     } catch (IOException | RuntimeException e) {
       Descriptors.close(fd);
       throw e;
@@ -163,6 +174,15 @@ public final class FileOpener implements AutoCloseable {
     if ((requested & NativeFlags.O_CREAT) != 0) {
       return create(isRoot ? "." : absolutePath.substring(1), requested, spec, resolve);
     }
+    if (features.regularOnly()
+        && spec.guard() == OpenGuard.NONE
+        && spec.allowedTypes().equals(REGULAR_ONLY)
+        && (requested & flags.directory) == 0) {
+      OpenOutcome direct = openRegular(absolutePath, isRoot, requested, spec, resolve);
+      if (direct != null) {
+        return direct;
+      }
+    }
     // Relative to the root handle: the path without its leading "/" (read from index 1).
     int pathFd =
         LibC.openat2(
@@ -179,6 +199,50 @@ public final class FileOpener implements AutoCloseable {
       return new OpenOutcome.Failed(-pathFd, OPENAT2);
     }
     return openChecked(pathFd, requested, spec);
+  }
+
+  /**
+   * One openat2 with OPENAT2_REGULAR, for a spec that allows only regular files and has no guard:
+   * the kernel refuses anything else (EFTYPE) on the inode it resolved, before opening it, so
+   * nothing but a regular file is ever opened for I/O, at the cost of the plain open. Returns null
+   * on EFTYPE: the O_PATH way then names the type the client is told about, without opening it.
+   */
+  private OpenOutcome openRegular(
+      String absolutePath, boolean isRoot, int requested, OpenSpec spec, int resolve) {
+    int openFlags =
+        (requested & (NativeFlags.O_ACCMODE | NativeFlags.O_APPEND | NativeFlags.O_TRUNC))
+            | flags.noFollow
+            | NativeFlags.O_CLOEXEC
+            | NativeFlags.O_NOCTTY
+            | NativeFlags.O_NONBLOCK;
+    int fd =
+        LibC.openat2(
+            root,
+            isRoot ? "." : absolutePath,
+            isRoot ? 0 : 1,
+            openFlags | features.regularOnlyFlag(),
+            0,
+            resolve);
+    if (fd < 0) {
+      return -fd == Errno.EFTYPE ? null : new OpenOutcome.Failed(-fd, OPENAT2);
+    }
+    boolean handedOut = false;
+    try {
+      FileStat stat;
+      switch (LibC.fstat(fd)) {
+        case LibC.StatResult.Failed failed -> {
+          return new OpenOutcome.Failed(failed.errno(), FSTAT);
+        }
+        case LibC.StatResult.Stat ok -> stat = ok.stat();
+      }
+      OpenOutcome outcome = finish(fd, openFlags, stat, spec, false);
+      handedOut = outcome instanceof OpenOutcome.Opened;
+      return outcome;
+    } finally {
+      if (!handedOut) {
+        Descriptors.close(fd);
+      }
+    }
   }
 
   /**
@@ -351,8 +415,7 @@ public final class FileOpener implements AutoCloseable {
               | NativeFlags.O_CLOEXEC
               | NativeFlags.O_NOCTTY
               | NativeFlags.O_NONBLOCK;
-      // The magic link of our own O_PATH descriptor: the kernel reopens that inode, no lookup.
-      int fd = LibC.openat2Numbered(procFds, pathFd, reopenFlags, 0, 0);
+      int fd = reopen(pathFd, reopenFlags);
       if (fd < 0) {
         return new OpenOutcome.Failed(-fd, REOPEN);
       }
@@ -393,6 +456,22 @@ public final class FileOpener implements AutoCloseable {
     } finally {
       Descriptors.close(pathFd);
     }
+  }
+
+  /**
+   * Reopens the inode of the O_PATH handle {@code pathFd}: with O_EMPTYPATH where the kernel has
+   * it, else through the magic link of our own descriptor in {@code /proc/self/fd} (one lookup).
+   */
+  private int reopen(int pathFd, int reopenFlags) {
+    if (features.emptyPath()) {
+      return LibC.openat2(pathFd, "", reopenFlags | features.emptyPathFlag(), 0, 0);
+    }
+    return LibC.openat2Numbered(procFds, pathFd, reopenFlags, 0, 0);
+  }
+
+  /** The open flags of newer kernels this opener found at creation and uses. */
+  public KernelFeatures features() {
+    return features;
   }
 
   /**
