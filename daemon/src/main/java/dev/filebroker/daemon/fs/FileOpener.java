@@ -1,9 +1,11 @@
 package dev.filebroker.daemon.fs;
 
 import dev.filebroker.daemon.policy.FileType;
+import dev.filebroker.protocol.ErrorCode;
 import dev.filebroker.protocol.OpenFlags;
 import java.io.IOException;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -54,6 +56,7 @@ public final class FileOpener implements AutoCloseable {
   static final String FCHMOD = "fchmod";
   static final String FCHOWN = "fchown";
   static final String FTRUNCATE = "ftruncate";
+  static final String FSTATFS = "fstatfs";
   static final String LINKAT = "linkat";
   static final String O_TMPFILE = "open-tmpfile";
 
@@ -68,13 +71,16 @@ public final class FileOpener implements AutoCloseable {
   private final int procFds;
   private final NativeFlags flags;
   private final KernelFeatures features;
+  private final boolean casefoldPossible;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private FileOpener(int root, int procFds, NativeFlags flags, KernelFeatures features) {
+  private FileOpener(
+      int root, int procFds, NativeFlags flags, KernelFeatures features, boolean casefold) {
     this.root = root;
     this.procFds = procFds;
     this.flags = flags;
     this.features = features;
+    this.casefoldPossible = casefold;
   }
 
   /**
@@ -94,7 +100,8 @@ public final class FileOpener implements AutoCloseable {
     }
     try {
       int procFds = openProcFds(fd, directory);
-      return new FileOpener(fd, procFds, flags, KernelFeatures.probe(fd));
+      return new FileOpener(
+          fd, procFds, flags, KernelFeatures.probe(fd), CaseFolding.kernelCanCaseFold());
     } catch (IOException | RuntimeException e) {
       Descriptors.close(fd);
       throw e;
@@ -174,6 +181,9 @@ public final class FileOpener implements AutoCloseable {
     if ((requested & NativeFlags.O_CREAT) != 0) {
       return create(isRoot ? "." : absolutePath.substring(1), requested, spec, resolve);
     }
+    if (casefoldPossible && !isRoot) {
+      return openBelowCheckedParent(absolutePath.substring(1), requested, spec, resolve);
+    }
     if (features.regularOnly()
         && spec.guard() == OpenGuard.NONE
         && spec.allowedTypes().equals(REGULAR_ONLY)
@@ -210,7 +220,7 @@ public final class FileOpener implements AutoCloseable {
   private OpenOutcome openRegular(
       String absolutePath, boolean isRoot, int requested, OpenSpec spec, int resolve) {
     int openFlags =
-        (requested & (NativeFlags.O_ACCMODE | NativeFlags.O_APPEND | NativeFlags.O_TRUNC))
+        (requested & (NativeFlags.O_ACCMODE | NativeFlags.O_APPEND))
             | flags.noFollow
             | NativeFlags.O_CLOEXEC
             | NativeFlags.O_NOCTTY
@@ -235,6 +245,17 @@ public final class FileOpener implements AutoCloseable {
         }
         case LibC.StatResult.Stat ok -> stat = ok.stat();
       }
+      OpenOutcome refused = caseInsensitiveFileSystem(fd);
+      if (refused != null) {
+        return refused;
+      }
+      if ((requested & NativeFlags.O_TRUNC) != 0) {
+        int result = LibC.ftruncate(fd, 0);
+        if (result < 0) {
+          return new OpenOutcome.Failed(-result, FTRUNCATE);
+        }
+        stat = stat.withSize(0);
+      }
       OpenOutcome outcome = finish(fd, openFlags, stat, spec, false);
       handedOut = outcome instanceof OpenOutcome.Opened;
       return outcome;
@@ -242,6 +263,126 @@ public final class FileOpener implements AutoCloseable {
       if (!handedOut) {
         Descriptors.close(fd);
       }
+    }
+  }
+
+  /**
+   * On a kernel that can make casefold directories: resolves the parent first, refuses a casefold
+   * parent, and resolves the last component beneath it, so that the directory checked is the one
+   * the name was looked up in.
+   */
+  private OpenOutcome openBelowCheckedParent(
+      String relative, int requested, OpenSpec spec, int resolve) {
+    int slash = relative.lastIndexOf('/');
+    int parent = root;
+    if (slash >= 0) {
+      parent =
+          LibC.openat2(
+              root,
+              relative.substring(0, slash),
+              NativeFlags.O_PATH | flags.directory | NativeFlags.O_CLOEXEC,
+              0,
+              resolve);
+      if (parent < 0) {
+        return new OpenOutcome.Failed(-parent, OPENAT2);
+      }
+    }
+    try {
+      OpenOutcome refused = casefoldDirectory(parent);
+      if (refused != null) {
+        return refused;
+      }
+      int pathFd =
+          LibC.openat2(
+              parent,
+              relative.substring(slash + 1),
+              NativeFlags.O_PATH
+                  | flags.noFollow
+                  | NativeFlags.O_CLOEXEC
+                  | (requested & flags.directory),
+              0,
+              resolve);
+      if (pathFd < 0) {
+        return new OpenOutcome.Failed(-pathFd, OPENAT2);
+      }
+      return openChecked(pathFd, requested, spec);
+    } finally {
+      if (parent != root) {
+        Descriptors.close(parent);
+      }
+    }
+  }
+
+  /**
+   * A refusal when {@code fd} (an O_PATH handle or an open file) is on a file system that matches
+   * names without regard to case; else null.
+   */
+  private static OpenOutcome caseInsensitiveFileSystem(int fd) {
+    long magic = LibC.fileSystemType(fd);
+    if (magic < 0) {
+      return new OpenOutcome.Failed((int) -magic, FSTATFS);
+    }
+    return caseInsensitiveFileSystem(magic);
+  }
+
+  /** A refusal when {@code magic} is a file system type that matches names without case. */
+  private static OpenOutcome caseInsensitiveFileSystem(long magic) {
+    return CaseFolding.caseInsensitiveFileSystem(magic)
+        .<OpenOutcome>map(
+            name ->
+                new OpenOutcome.Refused(
+                    new Refusal(
+                        ErrorCode.CASE_INSENSITIVE,
+                        0,
+                        "the path is on a "
+                            + name
+                            + " file system, which matches names without regard to case;"
+                            + " path rules cannot be enforced there")))
+        .orElse(null);
+  }
+
+  /**
+   * A refusal when the directory {@code dir} (an O_PATH handle) matches names without regard to
+   * case: on a case-insensitive file system, or casefold ({@code chattr +F}); else null. Reads the
+   * flag through a read-only open of the directory, which has no side effect, and only on file
+   * systems that have casefold directories.
+   */
+  private OpenOutcome casefoldDirectory(int dir) {
+    long magic = LibC.fileSystemType(dir);
+    if (magic < 0) {
+      return new OpenOutcome.Failed((int) -magic, FSTATFS);
+    }
+    OpenOutcome refused = caseInsensitiveFileSystem(magic);
+    if (refused != null || !casefoldPossible || !CaseFolding.hasCasefoldDirectories(magic)) {
+      return refused;
+    }
+    int readable =
+        LibC.openat2(
+            dir,
+            ".",
+            NativeFlags.O_RDONLY
+                | flags.directory
+                | NativeFlags.O_CLOEXEC
+                | NativeFlags.O_NONBLOCK
+                | NativeFlags.O_NOCTTY,
+            0,
+            0);
+    if (readable < 0) {
+      return new OpenOutcome.Failed(-readable, OPENAT2);
+    }
+    try {
+      OptionalInt inodeFlags = FileOwnership.inodeFlags(readable);
+      if (inodeFlags.isPresent() && (inodeFlags.getAsInt() & CaseFolding.FS_CASEFOLD_FL) != 0) {
+        return new OpenOutcome.Refused(
+            new Refusal(
+                ErrorCode.CASE_INSENSITIVE,
+                0,
+                "the path is in a casefold directory (chattr +F), which matches names without"
+                    + " regard to case; path rules cannot be enforced there"));
+      }
+      return null;
+    } finally {
+      Descriptors.close(readable);
     }
   }
 
@@ -275,6 +416,10 @@ public final class FileOpener implements AutoCloseable {
       }
     }
     try {
+      OpenOutcome refused = casefoldDirectory(parent);
+      if (refused != null) {
+        return refused;
+      }
       boolean exclusive = (requested & NativeFlags.O_EXCL) != 0;
       int existing = requested & ~(NativeFlags.O_CREAT | NativeFlags.O_EXCL);
       OpenOutcome outcome = null;
@@ -404,6 +549,10 @@ public final class FileOpener implements AutoCloseable {
       }
       if (!spec.allowedTypes().contains(type)) {
         return new OpenOutcome.WrongType(type);
+      }
+      OpenOutcome refused = caseInsensitiveFileSystem(pathFd);
+      if (refused != null) {
+        return refused;
       }
       Optional<Refusal> refusal = spec.guard().check(pathStat);
       if (refusal.isPresent()) {
