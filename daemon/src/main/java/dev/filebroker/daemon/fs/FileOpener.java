@@ -92,6 +92,14 @@ public final class FileOpener implements AutoCloseable {
    * @throws UnsupportedOperationException on an architecture whose open flags are not known
    */
   public static FileOpener create() throws IOException {
+    return create(CaseFolding.kernelCanCaseFold());
+  }
+
+  /**
+   * As {@link #create()}, with the casefold-directory check on or off whatever the kernel can do
+   * (tests take the parent-first path on a kernel without casefold support).
+   */
+  static FileOpener create(boolean casefoldCheck) throws IOException {
     NativeFlags flags = NativeFlags.host();
     int directory = NativeFlags.O_PATH | flags.directory | NativeFlags.O_CLOEXEC;
     int fd = LibC.openat2(LibC.AT_FDCWD, "/", directory, 0, 0);
@@ -100,8 +108,7 @@ public final class FileOpener implements AutoCloseable {
     }
     try {
       int procFds = openProcFds(fd, directory);
-      return new FileOpener(
-          fd, procFds, flags, KernelFeatures.probe(fd), CaseFolding.kernelCanCaseFold());
+      return new FileOpener(fd, procFds, flags, KernelFeatures.probe(fd), casefoldCheck);
     } catch (IOException | RuntimeException e) {
       Descriptors.close(fd);
       throw e;
