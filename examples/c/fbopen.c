@@ -15,7 +15,7 @@
 
 static const char *const NAMES[] = {"?", "DENIED", "NOT_FOUND", "SYMLINK_IN_PATH", "INVALID_PATH",
     "WRONG_FILE_TYPE", "INVALID_FLAGS", "ALREADY_EXISTS", "NOT_A_DIRECTORY", "CROSSES_MOUNT",
-    "LIMIT_EXCEEDED", "IO_ERROR", "INTERNAL_ERROR", "CONSTRAINT_FAILED"};
+    "LIMIT_EXCEEDED", "IO_ERROR", "INTERNAL_ERROR", "CONSTRAINT_FAILED", "CASE_INSENSITIVE"};
 static const char *const PROTOCOL_NAMES[] = {"MALFORMED_FRAME", "UNSUPPORTED_VERSION",
     "UNKNOWN_TYPE", "FRAME_TOO_LARGE", "UNEXPECTED_DESCRIPTOR", "TIMEOUT"};
 
@@ -86,8 +86,7 @@ int main(int argc, char **argv) {
     if (frame[4] != 1 || get32(frame + 8) != 1) { fprintf(stderr, "unexpected reply\n"); return 1; }
     if (frame[5] == 0xFF && fds == 0 && get32(frame) >= 16) {   /* ERROR: code, length, errno, text */
         uint16_t code = get16(frame + 12), len = get16(frame + 14);
-        const char *name = code > 0 && code < sizeof NAMES / sizeof *NAMES ? NAMES[code]
-            : code >= 100 && code - 100u < sizeof PROTOCOL_NAMES / sizeof *PROTOCOL_NAMES ? PROTOCOL_NAMES[code - 100] : "UNKNOWN";
+        const char *name = code < (int)(sizeof NAMES / sizeof *NAMES) && code > 0 ? NAMES[code] : code >= 100 && code < 106 ? PROTOCOL_NAMES[code - 100] : "UNKNOWN";
         fprintf(stderr, "%s %d %.*s\n", name, (int32_t)get32(frame + 16), (int)(len <= get32(frame) - 16 ? len : 0), (char *)frame + 20);
         return 2;
     }

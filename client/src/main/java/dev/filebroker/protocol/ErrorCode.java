@@ -39,6 +39,13 @@ public enum ErrorCode {
    * attribute, directory); it was closed, not handed out.
    */
   CONSTRAINT_FAILED(13),
+  /**
+   * The file is on a file system, or in a directory, that matches names without regard to case
+   * (vfat, exfat, CIFS, a casefold directory): path rules cannot be enforced there, so the daemon
+   * opens nothing there. Linux only knows such names on the file systems listed in the protocol
+   * documentation.
+   */
+  CASE_INSENSITIVE(14),
 
   /** Protocol error: the frame's layout is inconsistent (lengths, reserved bits). */
   MALFORMED_FRAME(100),

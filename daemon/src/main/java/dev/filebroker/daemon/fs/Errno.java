@@ -50,6 +50,11 @@ public final class Errno {
   public static final int ESTALE = 116;
   public static final int EDQUOT = 122;
 
+  /**
+   * Wrong file type for the operation: openat2 with OPENAT2_REGULAR on a non-regular file (7.2+).
+   */
+  public static final int EFTYPE = 134;
+
   private static final Map<Integer, String> NAMES =
       Map.ofEntries(
           Map.entry(EPERM, "EPERM"),
@@ -88,7 +93,8 @@ public final class Errno {
           Map.entry(EOPNOTSUPP, "EOPNOTSUPP"),
           Map.entry(EOVERFLOW, "EOVERFLOW"),
           Map.entry(ESTALE, "ESTALE"),
-          Map.entry(EDQUOT, "EDQUOT"));
+          Map.entry(EDQUOT, "EDQUOT"),
+          Map.entry(EFTYPE, "EFTYPE"));
 
   private Errno() {}
 

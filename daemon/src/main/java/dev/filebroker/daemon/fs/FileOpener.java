@@ -1,9 +1,12 @@
 package dev.filebroker.daemon.fs;
 
 import dev.filebroker.daemon.policy.FileType;
+import dev.filebroker.protocol.ErrorCode;
 import dev.filebroker.protocol.OpenFlags;
 import java.io.IOException;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -30,6 +33,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * and only then linked under the last component, which fails if anything (a symlink too) has
  * appeared there. A failure at any step leaves nothing behind.
  *
+ * <p>On kernels with OPENAT2_REGULAR (7.2+), a spec that allows only regular files and has no guard
+ * is opened with one openat2 that refuses anything else before opening it; with O_EMPTYPATH, the
+ * reopen needs no procfs. Both are probed at creation ({@link KernelFeatures}); older kernels get
+ * the path above, with the same guarantee: nothing but a permitted type is opened for I/O.
+ *
  * <p>Needs {@code /proc} mounted (checked at creation). Thread-safe: {@link #open} may be called
  * concurrently.
  */
@@ -48,6 +56,7 @@ public final class FileOpener implements AutoCloseable {
   static final String FCHMOD = "fchmod";
   static final String FCHOWN = "fchown";
   static final String FTRUNCATE = "ftruncate";
+  static final String FSTATFS = "fstatfs";
   static final String LINKAT = "linkat";
   static final String O_TMPFILE = "open-tmpfile";
 
@@ -56,15 +65,22 @@ public final class FileOpener implements AutoCloseable {
 
   private static final int PROC_SUPER_MAGIC = 0x9fa0;
 
+  private static final Set<FileType> REGULAR_ONLY = Set.of(FileType.REGULAR);
+
   private final int root;
   private final int procFds;
   private final NativeFlags flags;
+  private final KernelFeatures features;
+  private final boolean casefoldPossible;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private FileOpener(int root, int procFds, NativeFlags flags) {
+  private FileOpener(
+      int root, int procFds, NativeFlags flags, KernelFeatures features, boolean casefold) {
     this.root = root;
     this.procFds = procFds;
     this.flags = flags;
+    this.features = features;
+    this.casefoldPossible = casefold;
   }
 
   /**
@@ -76,6 +92,14 @@ public final class FileOpener implements AutoCloseable {
    * @throws UnsupportedOperationException on an architecture whose open flags are not known
    */
   public static FileOpener create() throws IOException {
+    return create(CaseFolding.kernelCanCaseFold());
+  }
+
+  /**
+   * As {@link #create()}, with the casefold-directory check on or off whatever the kernel can do
+   * (tests take the parent-first path on a kernel without casefold support).
+   */
+  static FileOpener create(boolean casefoldCheck) throws IOException {
     NativeFlags flags = NativeFlags.host();
     int directory = NativeFlags.O_PATH | flags.directory | NativeFlags.O_CLOEXEC;
     int fd = LibC.openat2(LibC.AT_FDCWD, "/", directory, 0, 0);
@@ -83,7 +107,8 @@ public final class FileOpener implements AutoCloseable {
       throw new IOException("Could not open the root directory \"/\": " + Errno.name(-fd));
     }
     try {
-      return new FileOpener(fd, openProcFds(fd, directory), flags);
+      int procFds = openProcFds(fd, directory);
+      return new FileOpener(fd, procFds, flags, KernelFeatures.probe(fd), casefoldCheck);
     } catch (IOException | RuntimeException e) {
       Descriptors.close(fd);
       throw e;
@@ -163,6 +188,18 @@ public final class FileOpener implements AutoCloseable {
     if ((requested & NativeFlags.O_CREAT) != 0) {
       return create(isRoot ? "." : absolutePath.substring(1), requested, spec, resolve);
     }
+    if (casefoldPossible && !isRoot) {
+      return openBelowCheckedParent(absolutePath.substring(1), requested, spec, resolve);
+    }
+    if (features.regularOnly()
+        && spec.guard() == OpenGuard.NONE
+        && spec.allowedTypes().equals(REGULAR_ONLY)
+        && (requested & flags.directory) == 0) {
+      OpenOutcome direct = openRegular(absolutePath, isRoot, requested, spec, resolve);
+      if (direct != null) {
+        return direct;
+      }
+    }
     // Relative to the root handle: the path without its leading "/" (read from index 1).
     int pathFd =
         LibC.openat2(
@@ -179,6 +216,181 @@ public final class FileOpener implements AutoCloseable {
       return new OpenOutcome.Failed(-pathFd, OPENAT2);
     }
     return openChecked(pathFd, requested, spec);
+  }
+
+  /**
+   * One openat2 with OPENAT2_REGULAR, for a spec that allows only regular files and has no guard:
+   * the kernel refuses anything else (EFTYPE) on the inode it resolved, before opening it, so
+   * nothing but a regular file is ever opened for I/O, at the cost of the plain open. Returns null
+   * on EFTYPE: the O_PATH way then names the type the client is told about, without opening it.
+   */
+  private OpenOutcome openRegular(
+      String absolutePath, boolean isRoot, int requested, OpenSpec spec, int resolve) {
+    int openFlags =
+        (requested & (NativeFlags.O_ACCMODE | NativeFlags.O_APPEND))
+            | flags.noFollow
+            | NativeFlags.O_CLOEXEC
+            | NativeFlags.O_NOCTTY
+            | NativeFlags.O_NONBLOCK;
+    int fd =
+        LibC.openat2(
+            root,
+            isRoot ? "." : absolutePath,
+            isRoot ? 0 : 1,
+            openFlags | features.regularOnlyFlag(),
+            0,
+            resolve);
+    if (fd < 0) {
+      return -fd == Errno.EFTYPE ? null : new OpenOutcome.Failed(-fd, OPENAT2);
+    }
+    boolean handedOut = false;
+    try {
+      FileStat stat;
+      switch (LibC.fstat(fd)) {
+        case LibC.StatResult.Failed failed -> {
+          return new OpenOutcome.Failed(failed.errno(), FSTAT);
+        }
+        case LibC.StatResult.Stat ok -> stat = ok.stat();
+      }
+      OpenOutcome refused = caseInsensitiveFileSystem(fd);
+      if (refused != null) {
+        return refused;
+      }
+      if ((requested & NativeFlags.O_TRUNC) != 0) {
+        int result = LibC.ftruncate(fd, 0);
+        if (result < 0) {
+          return new OpenOutcome.Failed(-result, FTRUNCATE);
+        }
+        stat = stat.withSize(0);
+      }
+      OpenOutcome outcome = finish(fd, openFlags, stat, spec, false);
+      handedOut = outcome instanceof OpenOutcome.Opened;
+      return outcome;
+    } finally {
+      if (!handedOut) {
+        Descriptors.close(fd);
+      }
+    }
+  }
+
+  /**
+   * On a kernel that can make casefold directories: resolves the parent first, refuses a casefold
+   * parent, and resolves the last component beneath it, so that the directory checked is the one
+   * the name was looked up in.
+   */
+  private OpenOutcome openBelowCheckedParent(
+      String relative, int requested, OpenSpec spec, int resolve) {
+    int slash = relative.lastIndexOf('/');
+    int parent = root;
+    if (slash >= 0) {
+      parent =
+          LibC.openat2(
+              root,
+              relative.substring(0, slash),
+              NativeFlags.O_PATH | flags.directory | NativeFlags.O_CLOEXEC,
+              0,
+              resolve);
+      if (parent < 0) {
+        return new OpenOutcome.Failed(-parent, OPENAT2);
+      }
+    }
+    try {
+      OpenOutcome refused = casefoldDirectory(parent);
+      if (refused != null) {
+        return refused;
+      }
+      int pathFd =
+          LibC.openat2(
+              parent,
+              relative.substring(slash + 1),
+              NativeFlags.O_PATH
+                  | flags.noFollow
+                  | NativeFlags.O_CLOEXEC
+                  | (requested & flags.directory),
+              0,
+              resolve);
+      if (pathFd < 0) {
+        return new OpenOutcome.Failed(-pathFd, OPENAT2);
+      }
+      return openChecked(pathFd, requested, spec);
+    } finally {
+      if (parent != root) {
+        Descriptors.close(parent);
+      }
+    }
+  }
+
+  /**
+   * A refusal when {@code fd} (an O_PATH handle or an open file) is on a file system that matches
+   * names without regard to case; else null.
+   */
+  private static OpenOutcome caseInsensitiveFileSystem(int fd) {
+    long magic = LibC.fileSystemType(fd);
+    if (magic < 0) {
+      return new OpenOutcome.Failed((int) -magic, FSTATFS);
+    }
+    return caseInsensitiveFileSystem(magic);
+  }
+
+  /** A refusal when {@code magic} is a file system type that matches names without case. */
+  private static OpenOutcome caseInsensitiveFileSystem(long magic) {
+    return CaseFolding.caseInsensitiveFileSystem(magic)
+        .<OpenOutcome>map(
+            name ->
+                new OpenOutcome.Refused(
+                    new Refusal(
+                        ErrorCode.CASE_INSENSITIVE,
+                        0,
+                        "the path is on a "
+                            + name
+                            + " file system, which matches names without regard to case;"
+                            + " path rules cannot be enforced there")))
+        .orElse(null);
+  }
+
+  /**
+   * A refusal when the directory {@code dir} (an O_PATH handle) matches names without regard to
+   * case: on a case-insensitive file system, or casefold ({@code chattr +F}); else null. Reads the
+   * flag through a read-only open of the directory, which has no side effect, and only on file
+   * systems that have casefold directories.
+   */
+  private OpenOutcome casefoldDirectory(int dir) {
+    long magic = LibC.fileSystemType(dir);
+    if (magic < 0) {
+      return new OpenOutcome.Failed((int) -magic, FSTATFS);
+    }
+    OpenOutcome refused = caseInsensitiveFileSystem(magic);
+    if (refused != null || !casefoldPossible || !CaseFolding.hasCasefoldDirectories(magic)) {
+      return refused;
+    }
+    int readable =
+        LibC.openat2(
+            dir,
+            ".",
+            NativeFlags.O_RDONLY
+                | flags.directory
+                | NativeFlags.O_CLOEXEC
+                | NativeFlags.O_NONBLOCK
+                | NativeFlags.O_NOCTTY,
+            0,
+            0);
+    if (readable < 0) {
+      return new OpenOutcome.Failed(-readable, OPENAT2);
+    }
+    try {
+      OptionalInt inodeFlags = FileOwnership.inodeFlags(readable);
+      if (inodeFlags.isPresent() && (inodeFlags.getAsInt() & CaseFolding.FS_CASEFOLD_FL) != 0) {
+        return new OpenOutcome.Refused(
+            new Refusal(
+                ErrorCode.CASE_INSENSITIVE,
+                0,
+                "the path is in a casefold directory (chattr +F), which matches names without"
+                    + " regard to case; path rules cannot be enforced there"));
+      }
+      return null;
+    } finally {
+      Descriptors.close(readable);
+    }
   }
 
   /**
@@ -211,6 +423,10 @@ public final class FileOpener implements AutoCloseable {
       }
     }
     try {
+      OpenOutcome refused = casefoldDirectory(parent);
+      if (refused != null) {
+        return refused;
+      }
       boolean exclusive = (requested & NativeFlags.O_EXCL) != 0;
       int existing = requested & ~(NativeFlags.O_CREAT | NativeFlags.O_EXCL);
       OpenOutcome outcome = null;
@@ -341,6 +557,10 @@ public final class FileOpener implements AutoCloseable {
       if (!spec.allowedTypes().contains(type)) {
         return new OpenOutcome.WrongType(type);
       }
+      OpenOutcome refused = caseInsensitiveFileSystem(pathFd);
+      if (refused != null) {
+        return refused;
+      }
       Optional<Refusal> refusal = spec.guard().check(pathStat);
       if (refusal.isPresent()) {
         return new OpenOutcome.Refused(refusal.get());
@@ -351,8 +571,7 @@ public final class FileOpener implements AutoCloseable {
               | NativeFlags.O_CLOEXEC
               | NativeFlags.O_NOCTTY
               | NativeFlags.O_NONBLOCK;
-      // The magic link of our own O_PATH descriptor: the kernel reopens that inode, no lookup.
-      int fd = LibC.openat2Numbered(procFds, pathFd, reopenFlags, 0, 0);
+      int fd = reopen(pathFd, reopenFlags);
       if (fd < 0) {
         return new OpenOutcome.Failed(-fd, REOPEN);
       }
@@ -393,6 +612,22 @@ public final class FileOpener implements AutoCloseable {
     } finally {
       Descriptors.close(pathFd);
     }
+  }
+
+  /**
+   * Reopens the inode of the O_PATH handle {@code pathFd}: with O_EMPTYPATH where the kernel has
+   * it, else through the magic link of our own descriptor in {@code /proc/self/fd} (one lookup).
+   */
+  private int reopen(int pathFd, int reopenFlags) {
+    if (features.emptyPath()) {
+      return LibC.openat2(pathFd, "", reopenFlags | features.emptyPathFlag(), 0, 0);
+    }
+    return LibC.openat2Numbered(procFds, pathFd, reopenFlags, 0, 0);
+  }
+
+  /** The open flags of newer kernels this opener found at creation and uses. */
+  public KernelFeatures features() {
+    return features;
   }
 
   /**

@@ -33,9 +33,14 @@ public final class FileOwnership {
    * them (ENOTTY, EOPNOTSUPP) or the call failed.
    */
   public static OptionalInt inodeFlags(OpenedFile file) {
+    return inodeFlags(file.fd());
+  }
+
+  /** The inode flags of the descriptor {@code fd}, opened for I/O (not O_PATH). */
+  static OptionalInt inodeFlags(int fd) {
     try (Memory flags = new Memory(8)) {
       flags.setLong(0, 0);
-      if (ioctl(file.fd(), FS_IOC_GETFLAGS, flags) != 0) {
+      if (ioctl(fd, FS_IOC_GETFLAGS, flags) != 0) {
         return OptionalInt.empty();
       }
       return OptionalInt.of(flags.getInt(0));

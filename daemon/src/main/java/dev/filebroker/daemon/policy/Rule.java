@@ -239,15 +239,15 @@ public final class Rule {
 
   /**
    * The most hard links the opened file may have ({@code max_links}); the daemon compares it with
-   * {@code st_nlink} after opening. Empty when the rule sets no limit.
+   * {@code st_nlink} of the O_PATH handle, before opening. Empty when the rule sets no limit.
    */
   public OptionalInt maxLinks() {
     return options.maxLinks();
   }
 
   /**
-   * Who must own the opened file ({@code owner}); the daemon compares it with {@code st_uid} after
-   * opening. Empty when the rule does not care.
+   * Who must own the file ({@code owner}); the daemon compares it with {@code st_uid} of the O_PATH
+   * handle, before opening. Empty when the rule does not care.
    */
   public Optional<RequiredOwner> requiredOwner() {
     return options.owner();
@@ -255,7 +255,7 @@ public final class Rule {
 
   /**
    * Whether the opened file must carry the append-only inode attribute ({@code append_only_inode =
-   * true}, {@code chattr +a}); the daemon checks it with FS_IOC_GETFLAGS.
+   * true}, {@code chattr +a}); the daemon checks STATX_ATTR_APPEND before opening.
    */
   public boolean requiresAppendOnlyInode() {
     return options.appendOnlyInode();

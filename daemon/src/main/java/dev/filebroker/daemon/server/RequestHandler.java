@@ -6,6 +6,7 @@ import dev.filebroker.daemon.fs.CreateOwner;
 import dev.filebroker.daemon.fs.Errno;
 import dev.filebroker.daemon.fs.FileOpener;
 import dev.filebroker.daemon.fs.FileStat;
+import dev.filebroker.daemon.fs.OpenGuard;
 import dev.filebroker.daemon.fs.OpenOutcome;
 import dev.filebroker.daemon.fs.OpenSpec;
 import dev.filebroker.daemon.fs.OpenedFile;
@@ -161,7 +162,7 @@ final class RequestHandler {
             open.mode() & rule.createModeMask(),
             rule.fileTypes(),
             rule.noCrossMounts(),
-            stat -> guard(policy, caller, access, rule, stat),
+            hasGuards(rule) ? stat -> guard(policy, caller, access, rule, stat) : OpenGuard.NONE,
             rule.createOwner() == Rule.CreateOwner.REQUESTER
                 ? Optional.of(new CreateOwner(caller.uid(), caller.gid()))
                 : Optional.empty());
@@ -201,6 +202,17 @@ final class RequestHandler {
         yield error(open, code, failed.errno(), reason);
       }
     };
+  }
+
+  /**
+   * Whether {@link #guard} can refuse anything under {@code rule}: with none, the opener may take a
+   * path that never shows it a statx (one openat2 with OPENAT2_REGULAR).
+   */
+  private static boolean hasGuards(Rule rule) {
+    return rule.fileTypes().contains(FileType.DIRECTORY)
+        || rule.maxLinks().isPresent()
+        || rule.requiredOwner().isPresent()
+        || rule.requiresAppendOnlyInode();
   }
 
   /**

@@ -121,6 +121,53 @@ class FileOpenerTest {
   }
 
   @Test
+  void theParentFirstPathOfCasefoldKernelsOpensAndRefusesLikeTheOther() throws Exception {
+    // This kernel cannot casefold; the check is forced on to run the parent-first resolution.
+    Path file = Files.writeString(dir.resolve("data"), "hello");
+    Path real = Files.createDirectory(dir.resolve("real"));
+    Path link = Files.createSymbolicLink(dir.resolve("link"), real);
+    try (FileOpener checking = FileOpener.create(true)) {
+      try (OpenedFile opened =
+          opened(checking.open(file.toString(), spec(OpenFlags.O_RDONLY, REGULAR_ONLY)))) {
+        assertArrayEquals("hello".getBytes(StandardCharsets.US_ASCII), readAll(opened));
+      }
+      assertFailed(
+          Errno.ENOENT,
+          checking.open(dir.resolve("missing").toString(), spec(OpenFlags.O_RDONLY, REGULAR_ONLY)));
+      assertFailed(
+          Errno.ELOOP,
+          checking.open(link.resolve("x").toString(), spec(OpenFlags.O_RDONLY, REGULAR_ONLY)));
+      assertEquals(
+          new OpenOutcome.WrongType(FileType.DIRECTORY),
+          checking.open(real.toString(), spec(OpenFlags.O_RDONLY, REGULAR_ONLY)));
+    }
+  }
+
+  @Test
+  void aGuardRefusalComesBeforeTheOpenAndTheTruncation() throws IOException {
+    Path file = Files.writeString(dir.resolve("data"), "keep");
+    List<FileStat> seen = new ArrayList<>();
+    OpenGuard refuseAll =
+        stat -> {
+          seen.add(stat);
+          return java.util.Optional.of(
+              new Refusal(dev.filebroker.protocol.ErrorCode.CONSTRAINT_FAILED, 0, "no"));
+        };
+    OpenSpec spec =
+        new OpenSpec(
+            OpenFlags.O_WRONLY | OpenFlags.O_TRUNC,
+            0,
+            REGULAR_ONLY,
+            false,
+            refuseAll,
+            java.util.Optional.empty());
+    assertInstanceOf(OpenOutcome.Refused.class, opener.open(file.toString(), spec));
+    assertEquals(1, seen.size(), "decided once, on the O_PATH handle");
+    assertEquals(4, seen.get(0).size());
+    assertEquals("keep", Files.readString(file));
+  }
+
+  @Test
   void refusesSymlinkAsLastComponent() throws IOException {
     Path target = Files.writeString(dir.resolve("target"), "secret");
     Path link = Files.createSymbolicLink(dir.resolve("link"), target);
