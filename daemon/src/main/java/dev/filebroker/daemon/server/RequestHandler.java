@@ -35,7 +35,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Answers one decoded request: validate, decide against the policy in force, open, audit. It holds
- * no per-connection state and is shared by every event loop.
+ * no per-connection state and is shared by every serving thread.
  */
 final class RequestHandler {
   private final PolicyHolder policies;
