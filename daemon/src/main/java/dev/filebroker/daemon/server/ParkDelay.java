@@ -1,8 +1,8 @@
 package dev.filebroker.daemon.server;
 
 /**
- * How long a serving thread waits for a connection's next request before it parks the connection
- * in epoll and turns to other work. A connection that comes back soon after being parked (a client
+ * How long a serving thread waits for a connection's next request before it parks the connection in
+ * epoll and turns to other work. A connection that comes back soon after being parked (a client
  * pausing just longer than the delay, or descheduled under load) would pay a re-attach on every
  * request: each quick return doubles its delay, up to {@link #MAX_MILLIS}; a long rest brings it
  * back to {@link #BASE_MILLIS}. Not thread-safe: it travels with its session.

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * request, connections idle past their park delay, and connections waiting for a client to read.
  * When one is ready it goes to the serving threads; it answers nothing itself. It also times out
  * the connections it holds (a frame too slow to arrive, replies unread, idleness). Ten thousand
- * idle connections cost an epoll entry each and no thread. See docs/decisions/0007-threading.md.
+ * idle connections cost an epoll entry each and no thread. See docs/decisions/0008-threading.md.
  */
 final class Parker implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Parker.class);
@@ -29,7 +29,7 @@ final class Parker implements Runnable {
   private static final int MAX_EVENTS = 256;
 
   private final Poller poller;
-  private final ServingThreads serving;
+  private final ServingThreads<Session> serving;
   private final Closer closer;
   private final Queue<Session> incoming = new ConcurrentLinkedQueue<>();
   private final Map<Long, Session> parked = new HashMap<>();
@@ -43,7 +43,8 @@ final class Parker implements Runnable {
   private volatile BooleanSupplier allClosed = () -> true;
   private long lastSweep = System.nanoTime();
 
-  Parker(ServingThreads serving, Closer closer, Duration frameTimeout, Duration idleTimeout)
+  Parker(
+      ServingThreads<Session> serving, Closer closer, Duration frameTimeout, Duration idleTimeout)
       throws IOException {
     this.poller = Poller.open(MAX_EVENTS);
     this.serving = serving;

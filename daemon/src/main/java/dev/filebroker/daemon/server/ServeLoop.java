@@ -3,21 +3,21 @@ package dev.filebroker.daemon.server;
 import java.time.Duration;
 
 /**
- * What a serving thread does with a connection: answers what its client sends, waiting for the
- * next request in a blocking recvmsg for the connection's park delay, and parks the connection when
- * the client pauses longer, when the client does not read its replies (no thread waits on a full
+ * What a serving thread does with a connection: answers what its client sends, waiting for the next
+ * request in a blocking recvmsg for the connection's park delay, and parks the connection when the
+ * client pauses longer, when the client does not read its replies (no thread waits on a full
  * socket), or, while other connections wait for a thread, after one read's worth of requests.
  */
 final class ServeLoop {
   private final long frameTimeoutNanos;
   private volatile boolean draining;
-  private ServingThreads serving;
+  private ServingThreads<Session> serving;
 
   ServeLoop(Duration frameTimeout) {
     this.frameTimeoutNanos = frameTimeout.toNanos();
   }
 
-  void use(ServingThreads serving) {
+  void use(ServingThreads<Session> serving) {
     this.serving = serving;
   }
 

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * The daemon's connection machinery: one acceptor thread per listening socket reads each peer's
  * credentials and hands the connection to a parker (round robin), which watches it in epoll until
  * it sends; a bounded pool of serving threads then answers it, one connection per thread at a time,
- * until it goes idle again. See docs/decisions/0007-threading.md.
+ * until it goes idle again. See docs/decisions/0008-threading.md.
  */
 public final class Server implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Server.class);
@@ -34,7 +34,7 @@ public final class Server implements AutoCloseable {
   private final RequestHandler handler;
   private final List<Parker> parkers = new ArrayList<>();
   private ServeLoop serveLoop;
-  private ServingThreads serving;
+  private ServingThreads<Session> serving;
   private final List<Acceptor> acceptors = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicLong nextSession = new AtomicLong();
@@ -79,8 +79,13 @@ public final class Server implements AutoCloseable {
     running = true;
     serveLoop = new ServeLoop(settings.partialFrameTimeout());
     serving =
-        new ServingThreads(
-            settings.servingThreads(), SERVING_THREAD_KEEP_ALIVE, closer, serveLoop::serve);
+        new ServingThreads<>(
+            settings.servingThreads(),
+            SERVING_THREAD_KEEP_ALIVE,
+            closer,
+            Session::uid,
+            serveLoop::serve,
+            Session::close);
     serveLoop.use(serving);
     for (int i = 0; i < settings.eventLoops(); i++) {
       Parker parker =

@@ -69,7 +69,9 @@ class BlockedOpenIT {
                 source.toString()),
             "");
     assertEquals(
-        0, cc.exitCode(), "building hangfs needs cc and libfuse3-dev (apt-get install libfuse3-dev): " + cc.stderr());
+        0,
+        cc.exitCode(),
+        "building hangfs needs cc and libfuse3-dev (apt-get install libfuse3-dev): " + cc.stderr());
     return binary;
   }
 
@@ -128,8 +130,7 @@ class BlockedOpenIT {
             RawClient.Received r = stuckReply.join();
             assertInstanceOf(OpenedReply.class, r.reply(), "released, the stuck open completes");
             try (FileInputStream in = new FileInputStream(r.descriptors().get(0))) {
-              assertEquals(
-                  "released\n", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+              assertEquals("released\n", new String(in.readAllBytes(), StandardCharsets.UTF_8));
             }
           }
         });
@@ -141,7 +142,8 @@ class BlockedOpenIT {
       if (Files.readString(Path.of("/proc/self/mounts")).contains(" " + mountpoint + " ")) {
         return;
       }
-      assertTrue(fuse.isAlive(), "hangfs exited: " + Files.readString(tree.root().resolve("hangfs.err")));
+      assertTrue(
+          fuse.isAlive(), "hangfs exited: " + Files.readString(tree.root().resolve("hangfs.err")));
       Thread.sleep(20);
     }
     throw new AssertionError("hangfs did not mount " + mountpoint);
