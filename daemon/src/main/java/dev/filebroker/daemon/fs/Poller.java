@@ -9,10 +9,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Readiness of many descriptors through epoll(7), for the daemon's event loops. Unlike
- * junixsocket's selector, which hands the kernel every registered descriptor on each call (poll), a
- * wait here costs the number of ready descriptors, so ten thousand idle connections cost nothing
- * while one client is active.
+ * Readiness of many descriptors through epoll(7), for the threads that watch idle connections.
+ * Unlike junixsocket's selector, which hands the kernel every registered descriptor on each call
+ * (poll), a wait here costs the number of ready descriptors, so ten thousand idle connections cost
+ * nothing while one client is active.
  *
  * <p>Level-triggered. Each registration carries a caller-chosen {@code long} token that comes back
  * with its events. One thread waits; {@link #wakeup()} may be called from any thread. Not otherwise
@@ -24,6 +24,12 @@ public final class Poller implements AutoCloseable {
 
   /** Interest in, and readiness for, writing (EPOLLOUT). */
   public static final int WRITE = 0x004;
+
+  /**
+   * With {@link #add} or {@link #modify}: report the descriptor once, then disarm it until the next
+   * {@link #modify} (EPOLLONESHOT), so that its owner can hand it to another thread.
+   */
+  public static final int ONCE = 1 << 30;
 
   private static final int EPOLLERR = 0x008;
   private static final int EPOLLHUP = 0x010;
@@ -128,7 +134,8 @@ public final class Poller implements AutoCloseable {
   private void control(int op, int fd, long token, int interest) throws IOException {
     // EPOLLRDHUP only while reading: a half-closed peer must not wake a loop that waits to write.
     int bits = interest & (READ | WRITE);
-    view.putInt(CONTROL, (bits & READ) != 0 ? bits | EPOLLRDHUP : bits);
+    bits = (bits & READ) != 0 ? bits | EPOLLRDHUP : bits;
+    view.putInt(CONTROL, (interest & ONCE) != 0 ? bits | ONCE : bits);
     view.putLong(CONTROL + DATA_OFFSET, token);
     if (epoll_ctl(epfd, op, fd, address + CONTROL) != 0) {
       throw new IOException(

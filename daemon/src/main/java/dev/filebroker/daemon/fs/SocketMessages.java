@@ -10,17 +10,18 @@ import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
- * recvmsg(2) and sendmsg(2) on connected non-blocking AF_UNIX stream sockets, with the descriptors
- * of a reply attached (SCM_RIGHTS) and any descriptor a peer attaches received, closed and counted.
- * This is the request path's socket I/O: one direct-mapped call each way, into native buffers this
- * object owns, where going through the socket library cost several JNI calls, a lambda and a
- * descriptor array per message.
+ * recvmsg(2) and sendmsg(2) on connected AF_UNIX stream sockets, with the descriptors of a reply
+ * attached (SCM_RIGHTS) and any descriptor a peer attaches received, closed and counted. This is
+ * the request path's socket I/O: one direct-mapped call each way, into native buffers this object
+ * owns, where going through the socket library cost several JNI calls, a lambda and a descriptor
+ * array per message.
  *
- * <p>One instance per thread (an event loop); not thread-safe. Buffers may be heap or direct; a
- * direct buffer is used in place when it is the one last used, otherwise data is copied through
- * this object's own native buffer of {@code capacity} bytes (a send then takes at most that much).
+ * <p>One instance per thread (a serving thread); not thread-safe; {@link #close()} frees its native
+ * memory at once when the thread ends. Buffers may be heap or direct; a direct buffer is used in
+ * place when it is the one last used, otherwise data is copied through this object's own native
+ * buffer of {@code capacity} bytes (a send then takes at most that much).
  */
-public final class SocketMessages {
+public final class SocketMessages implements AutoCloseable {
   /** At most this many descriptors travel with one message (the kernel's SCM_MAX_FD is 253). */
   public static final int MAX_DESCRIPTORS = 64;
 
@@ -62,6 +63,11 @@ public final class SocketMessages {
 
   private static native int setsockopt(int fd, int level, int option, int[] value, int length);
 
+  private static native int setsockopt(int fd, int level, int option, long[] value, int length);
+
+  /** SO_RCVTIMEO on LP64 Linux: a struct timeval of two longs. */
+  private static final int SO_RCVTIMEO = 20;
+
   /** SO_PASSRIGHTS (asm-generic/socket.h, Linux 6.16+): 0 makes the kernel refuse SCM_RIGHTS. */
   private static final int SO_PASSRIGHTS = 83;
 
@@ -77,6 +83,20 @@ public final class SocketMessages {
    */
   public static int refuseDescriptors(int socket) {
     if (setsockopt(socket, SOL_SOCKET, SO_PASSRIGHTS, new int[] {0}, 4) == 0) {
+      return 0;
+    }
+    return Native.getLastError();
+  }
+
+  /**
+   * Makes a blocking {@link #receive(int, ByteBuffer, boolean) receive} on {@code socket} give up
+   * after {@code millis} (SO_RCVTIMEO); 0 waits for ever.
+   *
+   * @return 0, or the errno of setsockopt
+   */
+  public static int setReceiveTimeout(int socket, int millis) {
+    long[] timeval = {millis / 1000, (millis % 1000) * 1000L};
+    if (setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, timeval, 16) == 0) {
       return 0;
     }
     return Native.getLastError();
@@ -139,6 +159,15 @@ public final class SocketMessages {
    * @throws IOException when the socket reports an error (ECONNRESET and the like)
    */
   public int receive(int socket, ByteBuffer dst) throws IOException {
+    return receive(socket, dst, false);
+  }
+
+  /**
+   * Like {@link #receive(int, ByteBuffer)}; with {@code wait}, on a socket in blocking mode, waits
+   * for input up to the socket's receive timeout ({@link #setReceiveTimeout}) and returns 0 when
+   * none came.
+   */
+  public int receive(int socket, ByteBuffer dst, boolean wait) throws IOException {
     receivedDescriptors = 0;
     truncated = false;
     int room = dst.remaining();
@@ -155,7 +184,7 @@ public final class SocketMessages {
     view.putInt(MSGHDR + MSG_FLAGS, 0);
     long n;
     do {
-      n = recvmsg(socket, address + MSGHDR, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+      n = recvmsg(socket, address + MSGHDR, (wait ? 0 : MSG_DONTWAIT) | MSG_CMSG_CLOEXEC);
     } while (n < 0 && Native.getLastError() == EINTR);
     if (n < 0) {
       int errno = Native.getLastError();
@@ -290,6 +319,12 @@ public final class SocketMessages {
     }
     src.position(src.position() + (int) n);
     return (int) n;
+  }
+
+  /** Frees the native buffers; the object must not be used afterwards. */
+  @Override
+  public void close() {
+    memory.close();
   }
 
   private long addressOf(ByteBuffer direct) {

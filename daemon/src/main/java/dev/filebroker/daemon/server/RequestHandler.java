@@ -39,7 +39,7 @@ import java.util.function.Supplier;
 
 /**
  * Answers one decoded request: validate, decide against the policy in force, open, audit. It holds
- * no per-connection state and is shared by every event loop.
+ * no per-connection state and is shared by every serving thread.
  */
 final class RequestHandler {
   private final Supplier<PolicyHolder.Loaded> policies;

@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The daemon's connection machinery: one acceptor thread per listening socket reads each peer's
- * credentials and hands the connection to an event loop, round robin.
+ * credentials and hands the connection to a parker (round robin), which watches it in epoll until
+ * it sends; a bounded pool of serving threads then answers it, one connection per thread at a time,
+ * until it goes idle again. See docs/decisions/0008-threading.md.
  */
 public final class Server implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Server.class);
@@ -30,7 +32,9 @@ public final class Server implements AutoCloseable {
   private final ServerSettings settings;
   private final Statistics statistics;
   private final RequestHandler handler;
-  private final List<EventLoop> loops = new ArrayList<>();
+  private final List<Parker> parkers = new ArrayList<>();
+  private ServeLoop serveLoop;
+  private ServingThreads<Session> serving;
   private final List<Acceptor> acceptors = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicLong nextSession = new AtomicLong();
@@ -38,6 +42,9 @@ public final class Server implements AutoCloseable {
   private final Closer closer = new Closer();
   private final RefusalLog refusals = new RefusalLog(REFUSAL_LOG_INTERVAL.toNanos());
   private volatile boolean running;
+
+  /** How long a serving thread with nothing to do waits before it ends. */
+  static final Duration SERVING_THREAD_KEEP_ALIVE = Duration.ofSeconds(10);
 
   /** At most one log line per this interval for connections refused over a limit. */
   static final Duration REFUSAL_LOG_INTERVAL = Duration.ofSeconds(10);
@@ -64,17 +71,27 @@ public final class Server implements AutoCloseable {
             settings.requestBurstPerUid());
   }
 
-  /** Starts the event loops and the acceptors; returns once they run. */
+  /** Starts the parkers and the acceptors; returns once they run. */
   public synchronized void start() throws IOException {
     if (running) {
       throw new IllegalStateException("already started");
     }
     running = true;
+    serveLoop = new ServeLoop(settings.partialFrameTimeout());
+    serving =
+        new ServingThreads<>(
+            settings.servingThreads(),
+            SERVING_THREAD_KEEP_ALIVE,
+            closer,
+            Session::uid,
+            serveLoop::serve,
+            Session::close);
+    serveLoop.use(serving);
     for (int i = 0; i < settings.eventLoops(); i++) {
-      EventLoop loop =
-          new EventLoop(settings.partialFrameTimeout(), settings.idleTimeout(), closer);
-      loops.add(loop);
-      Thread t = Thread.ofPlatform().name("filebroker-loop-" + i).daemon(true).start(loop);
+      Parker parker =
+          new Parker(serving, closer, settings.partialFrameTimeout(), settings.idleTimeout());
+      parkers.add(parker);
+      Thread t = Thread.ofPlatform().name("filebroker-park-" + i).daemon(true).start(parker);
       threads.add(t);
     }
     for (int i = 0; i < listeners.size(); i++) {
@@ -110,7 +127,7 @@ public final class Server implements AutoCloseable {
             settings.maxRequestsInFlight(),
             closer,
             descriptorsRefused);
-    loops.get((int) (id % loops.size())).add(session);
+    parkers.get((int) (id % parkers.size())).park(session);
   }
 
   /** Answers a connection over a limit with LIMIT_EXCEEDED and closes it. */
@@ -129,8 +146,9 @@ public final class Server implements AutoCloseable {
   }
 
   /**
-   * Stops accepting, lets the event loops close their connections, and waits up to {@code timeout}
-   * for them. Requests already decoded are answered before their connection closes.
+   * Stops accepting, lets the serving threads answer what was sent and close the connections, and
+   * waits up to {@code timeout} for them. Requests already decoded are answered before their
+   * connection closes.
    */
   public synchronized void stop(Duration timeout) {
     if (!running) {
@@ -156,18 +174,21 @@ public final class Server implements AutoCloseable {
         log.warn("Could not close listening socket: {}", e.toString());
       }
     }
-    for (EventLoop loop : loops) {
-      loop.stop(
-          Duration.ofNanos(Math.max(0, deadline - System.nanoTime())).multipliedBy(3).dividedBy(4));
+    serveLoop.drain();
+    for (Parker parker : parkers) {
+      parker.stop(
+          Duration.ofNanos(Math.max(0, deadline - System.nanoTime())).multipliedBy(3).dividedBy(4),
+          () -> statistics.openConnections() == 0);
     }
-    for (EventLoop loop : loops) {
+    for (Parker parker : parkers) {
       try {
-        loop.awaitStopped(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        parker.awaitStopped(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
       }
     }
+    serving.stop();
     closer.stop();
   }
 

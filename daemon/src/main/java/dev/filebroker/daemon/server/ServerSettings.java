@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * Tunables of the connection machinery and the limits that keep one client from starving others.
  *
- * @param eventLoops threads serving connections; each owns a selector
+ * @param eventLoops threads watching connections no serving thread holds (idle ones); each owns an
+ *     epoll set
  * @param maxConnections connections open at once; more are answered LIMIT_EXCEEDED and closed
  * @param maxConnectionsPerUid connections one uid may hold open at once
  * @param requestsPerSecondPerUid sustained request rate per uid; more are answered LIMIT_EXCEEDED
@@ -36,6 +37,14 @@ public record ServerSettings(
     positive("maxRequestsInFlight", maxRequestsInFlight);
     positive("partialFrameTimeout", partialFrameTimeout);
     positive("idleTimeout", idleTimeout);
+  }
+
+  /**
+   * The most threads serving active connections at once: 32 per CPU, at least 128. More active
+   * connections than this wait their turn, served one read's worth at a time.
+   */
+  int servingThreads() {
+    return Math.max(128, 32 * Runtime.getRuntime().availableProcessors());
   }
 
   private static void positive(String name, int value) {

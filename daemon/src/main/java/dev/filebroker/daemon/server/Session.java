@@ -20,12 +20,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection, driven by its event loop: read, decode, hand each request to the handler,
- * write the replies with their descriptors. Malformed input ends the connection after a
- * protocol-error reply; refused or failed requests are answered and the connection stays.
+ * One client connection: read, decode, hand each request to the handler, write the replies with
+ * their descriptors. Malformed input ends the connection after a protocol-error reply; refused or
+ * failed requests are answered and the connection stays.
  *
- * <p>Only its event loop's thread touches a session. Idle sessions hold no buffers: input that ends
- * mid-frame and output the socket would not take are copied aside until they complete.
+ * <p>One thread at a time touches a session: a serving thread while the connection is active, its
+ * parker while it is parked; it passes between them through concurrent queues. Parked sessions hold
+ * no buffers: input that ends mid-frame and output the socket would not take are copied aside until
+ * they complete.
  */
 final class Session {
   private static final Logger log = LoggerFactory.getLogger(Session.class);
@@ -46,9 +48,9 @@ final class Session {
   private final long uid;
   private final int maxRequestsInFlight;
   private final long id;
-  private Registration registration;
+  private ParkingSlot registration;
 
-  /** The event loop's socket I/O, and this connection's descriptor, from {@link #attach}. */
+  /** The socket I/O of the thread serving it now ({@link #bind}). */
   private SocketMessages io;
 
   private int socket = -1;
@@ -117,11 +119,20 @@ final class Session {
     this.permit = () -> limits.tryRequest(uid);
   }
 
-  /** Joins an event loop: its registration, its socket I/O, and the connection's descriptor. */
-  void attach(Registration registration, SocketMessages io, int socket) {
-    this.registration = registration;
-    this.io = io;
+  /** Joins the machinery: its slot, and the connection's descriptor. */
+  void attach(ParkingSlot slot, int socket) {
+    this.registration = slot;
     this.socket = socket;
+  }
+
+  /** The slot from {@link #attach}; null before. */
+  ParkingSlot slot() {
+    return registration;
+  }
+
+  /** Uses the socket I/O of the thread that serves the session from now on. */
+  void bind(SocketMessages io) {
+    this.io = io;
   }
 
   long id() {
@@ -144,33 +155,42 @@ final class Session {
     return uid;
   }
 
-  /** Reads what the socket has and answers every complete request in it. */
-  void onReadable(ByteBuffer in, ByteBuffer out) {
-    readOnce(in, out);
+  /**
+   * Reads what the socket has (with {@code wait}, waiting up to the socket's receive timeout) and
+   * answers every complete request in it; returns the bytes read (0: none, -1: closed).
+   */
+  int onReadable(ByteBuffer in, ByteBuffer out, boolean wait) {
+    return readOnce(in, out, wait);
+  }
+
+  private int readOnce(ByteBuffer in, ByteBuffer out) {
+    return readOnce(in, out, false);
   }
 
   /** One read and everything it completes; returns the bytes read (0: none, -1: closed). */
-  private int readOnce(ByteBuffer in, ByteBuffer out) {
+  private int readOnce(ByteBuffer in, ByteBuffer out, boolean wait) {
     if (closed || !outbox.isEmpty()) {
       // Backpressure: replies wait for the client; read nothing more until they are written.
       return 0;
     }
-    lastActivityNanos = System.nanoTime();
     in.clear();
     if (pendingInput != null) {
       in.put(pendingInput);
       pendingInput = null;
     }
-    // Read a bounded slice per readiness event: what stays in the kernel is read on a later
-    // round, so a connection pipelining without pause cannot keep its loop from the others.
+    // Read a bounded slice per round: what stays in the kernel is read on a later round, so a
+    // connection pipelining without pause cannot keep a thread from others waiting for one.
     in.limit(Math.min(in.capacity(), in.position() + READ_QUANTUM));
     int n;
     try {
-      n = io.receive(socket, in);
+      n = io.receive(socket, in, wait);
     } catch (IOException e) {
       log.debug("Could not read from connection {}: {}", id, e.toString());
       close();
       return -1;
+    }
+    if (n != 0) {
+      lastActivityNanos = System.nanoTime();
     }
     if (io.receivedDescriptors() > 0 || io.descriptorsTruncated()) {
       refuseDescriptors(io.receivedDescriptors(), io.descriptorsTruncated());
@@ -199,7 +219,7 @@ final class Session {
 
   /**
    * Shutting down: answers every request the client already sent (reading until the socket has
-   * nothing more), then closes once the replies are written. The event loop bounds how long.
+   * nothing more), then closes once the replies are written. The parker bounds how long.
    */
   void drain(ByteBuffer in, ByteBuffer out) {
     draining = true;

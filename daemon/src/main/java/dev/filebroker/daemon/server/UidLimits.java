@@ -7,11 +7,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
- * Per-uid connection counts and request rates, shared by every event loop. A uid that floods the
- * daemon gets LIMIT_EXCEEDED answers; other uids' budgets are untouched.
+ * Per-uid connection counts and request rates, shared by every serving thread. A uid that floods
+ * the daemon gets LIMIT_EXCEEDED answers; other uids' budgets are untouched.
  *
- * <p>Lock-free: every connection of a uid draws on the same budget from whichever event loop serves
- * it, so a lock here would serialise the loops whenever one uid has many connections. The rate is a
+ * <p>Lock-free: every connection of a uid draws on the same budget from whichever thread serves it,
+ * so a lock here would serialise the threads whenever one uid has many connections. The rate is a
  * token bucket kept as one number (the generic cell rate algorithm): the time at which the bucket
  * would be full again, advanced by one emission interval per request with a compare-and-set. It
  * admits exactly what a bucket of {@code burst} tokens refilled at the rate would.

@@ -1,0 +1,223 @@
+package dev.filebroker.daemon.server;
+
+import dev.filebroker.daemon.fs.SocketMessages;
+import dev.filebroker.protocol.Protocol;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.ToLongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A bounded pool of platform threads that serve active connections, one connection per thread at a
+ * time, so that a request blocking in the kernel (an open on a hung FUSE or NFS mount, a close that
+ * runs a file's release) holds up its own connection only. A thread is started when work arrives
+ * and none is idle, up to {@code max}; an idle thread ends after {@code keepAlive}, and frees its
+ * native buffers as it ends rather than leaving them to the garbage collector.
+ *
+ * <p>Connections beyond the number of threads wait in a first-come, first-served queue; a thread
+ * that serves a connection while others wait serves one read's worth and then puts it at the back
+ * of the queue (see {@link #othersWaiting()}).
+ *
+ * <p>A uid's share is a quarter of the threads ({@code perUid}): its connections beyond that wait
+ * in a queue of their own and enter the common queue one by one as its own threads come free, so a
+ * uid flooding from many connections, or with many requests stuck in the kernel, leaves three
+ * quarters of the threads to everyone else.
+ *
+ * @param <S> what is served: a session
+ */
+final class ServingThreads<S> {
+  private static final Logger log = LoggerFactory.getLogger(ServingThreads.class);
+
+  /** A serving thread's own buffers: what one read and one write of a connection need. */
+  record Buffers(SocketMessages io, ByteBuffer in, ByteBuffer out) implements AutoCloseable {
+    static Buffers allocate(Closer closer) {
+      // Heap buffers: the JVM copies nothing for them and the GC frees them with the thread;
+      // SocketMessages copies through its native buffer, which close() frees at once.
+      int outSize = 4 * Protocol.MAX_FRAME_SIZE;
+      return new Buffers(
+          new SocketMessages(outSize, closer::close),
+          ByteBuffer.allocate(Protocol.MAX_FRAME_SIZE + Session.READ_QUANTUM),
+          ByteBuffer.allocate(outSize));
+    }
+
+    @Override
+    public void close() {
+      io.close();
+    }
+  }
+
+  private final LinkedBlockingQueue<S> queue = new LinkedBlockingQueue<>();
+  private final ConcurrentMap<Long, Share<S>> shares = new ConcurrentHashMap<>();
+  private final ToLongFunction<S> uidOf;
+  private final Consumer<S> abandon;
+  private final int perUid;
+  private final AtomicInteger idle = new AtomicInteger();
+  private final Object lock = new Object();
+  private final int max;
+  private final long keepAliveNanos;
+  private final Closer closer;
+  private final BiConsumer<S, Buffers> serve;
+  private final AtomicInteger names = new AtomicInteger();
+  private int threads;
+  private volatile boolean stopped;
+
+  /**
+   * At most {@code max} threads, each ending after {@code keepAlive} without work; {@code serve}
+   * serves one item on a thread's buffers, {@code abandon} closes one never served, {@code uidOf}
+   * says whose share an item counts against.
+   */
+  ServingThreads(
+      int max,
+      Duration keepAlive,
+      Closer closer,
+      ToLongFunction<S> uidOf,
+      BiConsumer<S, Buffers> serve,
+      Consumer<S> abandon) {
+    if (max < 1) {
+      throw new IllegalArgumentException("max must be positive: " + max);
+    }
+    this.max = max;
+    this.perUid = Math.max(1, max / 4);
+    this.uidOf = uidOf;
+    this.abandon = abandon;
+    this.keepAliveNanos = keepAlive.toNanos();
+    this.closer = closer;
+    this.serve = serve;
+  }
+
+  /** Serves {@code item} on a thread of the pool, now or once one is free. */
+  void submit(S item) {
+    Share<S> share = shares.computeIfAbsent(uidOf.applyAsLong(item), k -> new Share<>());
+    synchronized (share) {
+      if (share.holding.contains(item)) {
+        // Put back by its own thread, which still counts it: it re-enters the queue as it leaves.
+        share.back.add(item);
+        return;
+      }
+      if (share.holding.size() >= perUid) {
+        share.waiting.add(item);
+        return;
+      }
+      share.holding.add(item);
+    }
+    enqueue(item);
+  }
+
+  /** The most items of one uid served or queued at once. */
+  int perUid() {
+    return perUid;
+  }
+
+  private void enqueue(S item) {
+    queue.add(item);
+    if (idle.get() == 0) {
+      synchronized (lock) {
+        if (threads < max && !stopped) {
+          threads++;
+          Thread.ofPlatform()
+              .name("filebroker-serve-" + names.incrementAndGet())
+              .daemon(true)
+              .start(this::work);
+        }
+      }
+    }
+  }
+
+  /** Whether connections wait for a thread: then no thread keeps one that has nothing to do. */
+  boolean othersWaiting() {
+    return !queue.isEmpty();
+  }
+
+  /** Threads running now. */
+  int threads() {
+    synchronized (lock) {
+      return threads;
+    }
+  }
+
+  /** Lets idle threads end; items still queued are abandoned. Returns at once. */
+  void stop() {
+    stopped = true;
+    S s;
+    while ((s = queue.poll()) != null) {
+      abandon.accept(s);
+    }
+    for (Share<S> share : shares.values()) {
+      synchronized (share) {
+        share.waiting.forEach(abandon);
+        share.waiting.clear();
+      }
+    }
+  }
+
+  /** {@code item}'s thread is done with it: the next of its uid may enter the queue. */
+  private void done(S item) {
+    Share<S> share = shares.get(uidOf.applyAsLong(item));
+    S next;
+    synchronized (share) {
+      share.holding.remove(item);
+      if (share.back.remove(item)) {
+        share.waiting.add(item);
+      }
+      next = share.holding.size() < perUid ? share.waiting.poll() : null;
+      if (next != null) {
+        share.holding.add(next);
+      }
+    }
+    if (next != null) {
+      enqueue(next);
+    }
+  }
+
+  /** What one uid has served or queued, and what waits for its share. */
+  private static final class Share<S> {
+    final Set<S> holding = Collections.newSetFromMap(new IdentityHashMap<>());
+    final Set<S> back = Collections.newSetFromMap(new IdentityHashMap<>());
+    final ArrayDeque<S> waiting = new ArrayDeque<>();
+  }
+
+  private void work() {
+    try (Buffers buffers = Buffers.allocate(closer)) {
+      while (true) {
+        idle.incrementAndGet();
+        S s;
+        try {
+          s = queue.poll(stopped ? 0 : keepAliveNanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          s = null;
+        } finally {
+          idle.decrementAndGet();
+        }
+        if (s == null) {
+          synchronized (lock) {
+            if (queue.isEmpty()) {
+              threads--;
+              return;
+            }
+          }
+          continue;
+        }
+        try {
+          serve.accept(s, buffers);
+        } catch (RuntimeException e) {
+          log.error("Could not serve a connection; closing it", e);
+          abandon.accept(s);
+        } finally {
+          done(s);
+        }
+      }
+    }
+  }
+}

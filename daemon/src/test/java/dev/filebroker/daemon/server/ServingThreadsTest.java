@@ -1,0 +1,91 @@
+package dev.filebroker.daemon.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** The serving threads: a uid's share, and work that blocks holding up only its own thread. */
+class ServingThreadsTest {
+  /** An item of work: whose it is, and a latch its thread blocks on until released. */
+  private record Item(long uid, int n, CountDownLatch release) {}
+
+  @Test
+  void aUidHoldsAtMostItsShareOfTheThreadsWhileAnotherUidIsServed() {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(30),
+        () -> {
+          CountDownLatch blocked = new CountDownLatch(1);
+          Set<Integer> serving = ConcurrentHashMap.newKeySet();
+          CountDownLatch otherServed = new CountDownLatch(1);
+          ServingThreads<Item> threads =
+              new ServingThreads<>(
+                  8,
+                  Duration.ofSeconds(5),
+                  new Closer(),
+                  Item::uid,
+                  (item, buffers) -> {
+                    if (item.uid() == 2) {
+                      otherServed.countDown();
+                      return;
+                    }
+                    serving.add(item.n());
+                    try {
+                      // Stuck in the kernel, as an open on a hung FUSE mount would be.
+                      item.release().await();
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  },
+                  item -> {});
+          assertEquals(2, threads.perUid(), "a quarter of 8 threads");
+          for (int i = 0; i < 10; i++) {
+            threads.submit(new Item(1, i, blocked));
+          }
+          threads.submit(new Item(2, 0, new CountDownLatch(0)));
+          assertTrue(otherServed.await(20, TimeUnit.SECONDS), "the other uid is served");
+          Thread.sleep(100);
+          assertEquals(Set.of(0, 1), serving, "the flooding uid holds its share and no more");
+          blocked.countDown();
+          long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+          while (serving.size() < 10 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+          }
+          assertEquals(10, serving.size(), "released, the rest of its work is served in turn");
+          threads.stop();
+        });
+  }
+
+  @Test
+  void anItemPutBackByItsOwnThreadIsServedAgain() {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(30),
+        () -> {
+          CountDownLatch twice = new CountDownLatch(2);
+          AtomicReference<ServingThreads<Item>> holder = new AtomicReference<>();
+          holder.set(
+              new ServingThreads<>(
+                  4,
+                  Duration.ofSeconds(5),
+                  new Closer(),
+                  Item::uid,
+                  (item, buffers) -> {
+                    twice.countDown();
+                    if (twice.getCount() == 1) {
+                      holder.get().submit(item);
+                    }
+                  },
+                  item -> {}));
+          holder.get().submit(new Item(1, 0, new CountDownLatch(0)));
+          assertTrue(twice.await(20, TimeUnit.SECONDS), "served, put back, served again");
+          holder.get().stop();
+        });
+  }
+}
