@@ -10,8 +10,13 @@ import dev.filebroker.daemon.fs.OpenSpec;
 import dev.filebroker.daemon.fs.OpenedFile;
 import dev.filebroker.daemon.fs.PeerCredentials;
 import dev.filebroker.daemon.fs.PeerProcess;
+import dev.filebroker.daemon.policy.AccessRequest;
 import dev.filebroker.daemon.policy.Caller;
+import dev.filebroker.daemon.policy.Decision;
+import dev.filebroker.daemon.policy.Rule;
+import dev.filebroker.daemon.policy.SourceLocation;
 import dev.filebroker.daemon.server.ListeningSocket;
+import dev.filebroker.daemon.server.PolicyHolder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -26,13 +31,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves one fixed endpoint: a blocking acceptor thread that, for each connection, reads the peer's
- * credentials, checks them against the endpoint's subjects, opens the file afresh and sends it
- * attached to one byte (value 0), then closes the connection. A caller that is not a subject, or
- * whose file cannot be opened, gets no byte: only the end of the stream.
+ * Serves one fixed endpoint. Its acceptor thread only accepts, reads the peer's uid (SO_PEERCRED,
+ * which does not block) and counts the connection against that uid's limits, then hands it to the
+ * {@link EndpointWorkers}. A worker reads the rest of the caller's identity, checks it against the
+ * endpoint's subjects and the policy's deny rules, opens the file afresh and sends it attached to
+ * one byte (value 0), then closes the connection. A caller that is refused, over a limit, or whose
+ * file cannot be opened gets no byte: only the end of the stream.
  *
- * <p>Connections are answered one at a time on the acceptor thread: each takes an open and a
- * non-blocking one-byte write, so a client that never reads cannot hold the thread.
+ * <p>Nothing here waits for the client: the daemon never reads from an endpoint connection and its
+ * one-byte write is non-blocking. What can take long is the kernel's (an open on a hung file
+ * system, the close that releases a descriptor the client attached), and that holds one worker.
  */
 final class EndpointServer {
   private static final Logger log = LoggerFactory.getLogger(EndpointServer.class);
@@ -42,16 +50,31 @@ final class EndpointServer {
   private final ListeningSocket listener;
   private final FileOpener opener;
   private final AuditLog audit;
+  private final PolicyHolder policies;
+  private final EndpointLimits limits;
+  private final EndpointWorkers workers;
   private final OpenSpec spec;
+  private final AccessRequest request;
   private volatile boolean running = true;
   private Thread thread;
 
-  EndpointServer(Endpoint endpoint, ListeningSocket listener, FileOpener opener, AuditLog audit) {
+  EndpointServer(
+      Endpoint endpoint,
+      ListeningSocket listener,
+      FileOpener opener,
+      AuditLog audit,
+      PolicyHolder policies,
+      EndpointLimits limits,
+      EndpointWorkers workers) {
     this.endpoint = endpoint;
     this.listener = listener;
     this.opener = opener;
     this.audit = audit;
+    this.policies = policies;
+    this.limits = limits;
+    this.workers = workers;
     this.spec = new OpenSpec(endpoint.access().wireFlags(), 0, endpoint.types(), false);
+    this.request = AccessRequest.fromOpenFlags(endpoint.path(), endpoint.access().wireFlags());
   }
 
   void start() {
@@ -67,6 +90,7 @@ final class EndpointServer {
     running = false;
     listener.close();
     if (thread != null) {
+      thread.interrupt(); // in case it waits for room in the workers' queue
       thread.join(2000);
     }
   }
@@ -89,11 +113,77 @@ final class EndpointServer {
       if (channel == null) {
         continue;
       }
-      try (channel) {
-        serve(channel);
-      } catch (IOException | RuntimeException e) {
-        log.warn("Could not serve endpoint {}: {}", endpoint.name(), e.toString());
+      if (!handOver(channel)) {
+        return;
       }
+    }
+  }
+
+  /**
+   * Counts the connection against its uid's limits and queues it for a worker, which serves or
+   * refuses it and closes it; false when the acceptor was interrupted while the queue was full.
+   */
+  private boolean handOver(AFUNIXSocketChannel channel) {
+    long uid = peerUid(channel);
+    EndpointLimits.Admission admission =
+        uid < 0 ? EndpointLimits.Admission.ADMITTED : limits.admit(uid);
+    Runnable task =
+        switch (admission) {
+          case ADMITTED -> () -> serveAndClose(channel, uid);
+          case TOO_MANY_CONNECTIONS ->
+              () ->
+                  refuseAndClose(
+                      channel,
+                      "uid "
+                          + uid
+                          + " has as many endpoint connections open as max_connections_per_uid"
+                          + " allows");
+          case TOO_FAST ->
+              () ->
+                  refuseAndClose(
+                      channel,
+                      "uid " + uid + " connects faster than requests_per_second_per_uid allows");
+        };
+    try {
+      workers.submit(task);
+      return true;
+    } catch (InterruptedException e) {
+      if (admission == EndpointLimits.Admission.ADMITTED && uid >= 0) {
+        limits.release(uid);
+      }
+      closeQuietly(channel);
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** The uid SO_PEERCRED reports, or -1 when it cannot be read (the worker then refuses). */
+  private static long peerUid(AFUNIXSocketChannel channel) {
+    try {
+      AFUNIXSocketCredentials creds = channel.getPeerCredentials();
+      return creds == null ? -1 : creds.getUid();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  private void serveAndClose(AFUNIXSocketChannel channel, long uid) {
+    try (channel) {
+      serve(channel);
+    } catch (IOException | RuntimeException e) {
+      log.warn("Could not serve endpoint {}: {}", endpoint.name(), e.toString());
+    } finally {
+      if (uid >= 0) {
+        limits.release(uid);
+      }
+    }
+  }
+
+  private void refuseAndClose(AFUNIXSocketChannel channel, String reason) {
+    try (channel) {
+      audit(caller(channel), "deny", "LIMIT_EXCEEDED", reason);
+    } catch (IOException | RuntimeException e) {
+      log.warn("Could not refuse a connection on endpoint {}: {}", endpoint.name(), e.toString());
     }
   }
 
@@ -105,6 +195,12 @@ final class EndpointServer {
     }
     if (!endpoint.admits(caller.get())) {
       audit(caller, "deny", "DENIED", "the caller is not a subject of endpoint " + endpoint.name());
+      return;
+    }
+    // The endpoint is the grant; the policy's deny rules still refuse it, as on the main socket.
+    if (policies.current().policy().decide(caller.get(), request) instanceof Decision.Deny deny
+        && deny.rule().isPresent()) {
+      auditDenial(caller, deny.rule().get(), deny.reason());
       return;
     }
     switch (opener.open(endpoint.path(), spec)) {
@@ -203,23 +299,45 @@ final class EndpointServer {
             process.flatMap(PeerProcess::unit)));
   }
 
+  private void auditDenial(Optional<Caller> caller, Rule rule, String reason) {
+    audit.record(event(caller, "deny", Optional.of(rule.id()), rule.source(), "DENIED", reason));
+  }
+
   private void audit(Optional<Caller> caller, String decision, String result, String reason) {
     audit.record(
-        new AuditEvent(
-            Instant.now(),
-            caller.map(Caller::pid).orElse(-1),
-            caller.map(c -> Integer.toUnsignedLong(c.uid())).orElse(-1L),
-            caller.map(c -> Integer.toUnsignedLong(c.gid())).orElse(-1L),
-            caller.map(Caller::groups).orElse(List.of()),
-            caller.flatMap(Caller::executable),
-            caller.flatMap(Caller::unit),
-            endpoint.path(),
-            endpoint.access().configName(),
-            decision,
-            Optional.of(endpoint.name()),
-            Optional.of(endpoint.source().fileAndLine()),
-            result,
-            reason));
+        event(caller, decision, Optional.of(endpoint.name()), endpoint.source(), result, reason));
+  }
+
+  private AuditEvent event(
+      Optional<Caller> caller,
+      String decision,
+      Optional<String> rule,
+      SourceLocation source,
+      String result,
+      String reason) {
+    return (new AuditEvent(
+        Instant.now(),
+        caller.map(Caller::pid).orElse(-1),
+        caller.map(c -> Integer.toUnsignedLong(c.uid())).orElse(-1L),
+        caller.map(c -> Integer.toUnsignedLong(c.gid())).orElse(-1L),
+        caller.map(Caller::groups).orElse(List.of()),
+        caller.flatMap(Caller::executable),
+        caller.flatMap(Caller::unit),
+        endpoint.path(),
+        endpoint.access().configName(),
+        decision,
+        rule,
+        Optional.of(source.fileAndLine()),
+        result,
+        reason));
+  }
+
+  private void closeQuietly(AFUNIXSocketChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      log.debug("Could not close a connection on endpoint {}: {}", endpoint.name(), e.toString());
+    }
   }
 
   private static void pause() {

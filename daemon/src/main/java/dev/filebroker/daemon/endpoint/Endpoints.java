@@ -3,6 +3,7 @@ package dev.filebroker.daemon.endpoint;
 import dev.filebroker.daemon.audit.AuditLog;
 import dev.filebroker.daemon.fs.FileOpener;
 import dev.filebroker.daemon.server.ListeningSocket;
+import dev.filebroker.daemon.server.PolicyHolder;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,15 +12,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The fixed endpoints of a running daemon: binds every endpoint socket at start (refusing to start
- * if one cannot be bound), serves each on its own thread, and removes the sockets on close.
+ * if one cannot be bound), accepts on each with a thread of its own, serves their connections on
+ * {@link EndpointWorkers#THREADS} shared threads under the per-uid limits of {@code [limits]}, and
+ * removes the sockets on close.
  */
 public final class Endpoints implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Endpoints.class);
 
   private final List<EndpointServer> servers;
+  private final EndpointWorkers workers;
 
-  private Endpoints(List<EndpointServer> servers) {
+  private Endpoints(List<EndpointServer> servers, EndpointWorkers workers) {
     this.servers = List.copyOf(servers);
+    this.workers = workers;
   }
 
   /**
@@ -29,9 +34,16 @@ public final class Endpoints implements AutoCloseable {
    *
    * @param opener opens each endpoint's file per connection; must outlive the returned object
    * @param audit receives one event per connection
+   * @param policies the policy in force, whose deny rules refuse endpoint connections too
+   * @param limits the per-uid connection and rate limits for endpoint connections, shared by all
    * @throws EndpointBindException when a socket cannot be bound
    */
-  public static Endpoints start(List<Endpoint> endpoints, FileOpener opener, AuditLog audit)
+  public static Endpoints start(
+      List<Endpoint> endpoints,
+      FileOpener opener,
+      AuditLog audit,
+      PolicyHolder policies,
+      EndpointLimits limits)
       throws EndpointBindException {
     List<ListeningSocket> bound = new ArrayList<>();
     try {
@@ -54,9 +66,12 @@ public final class Endpoints implements AutoCloseable {
       }
       throw e;
     }
+    EndpointWorkers workers = EndpointWorkers.start();
     List<EndpointServer> servers = new ArrayList<>();
     for (int i = 0; i < endpoints.size(); i++) {
-      EndpointServer server = new EndpointServer(endpoints.get(i), bound.get(i), opener, audit);
+      EndpointServer server =
+          new EndpointServer(
+              endpoints.get(i), bound.get(i), opener, audit, policies, limits, workers);
       server.start();
       servers.add(server);
       log.info(
@@ -66,7 +81,7 @@ public final class Endpoints implements AutoCloseable {
           endpoints.get(i).path(),
           endpoints.get(i).access().configName());
     }
-    return new Endpoints(servers);
+    return new Endpoints(servers, workers);
   }
 
   /** How many endpoints are served. */
@@ -74,7 +89,7 @@ public final class Endpoints implements AutoCloseable {
     return servers.size();
   }
 
-  /** Stops every endpoint and removes its socket file. */
+  /** Stops every endpoint, serves what was accepted, and removes the socket files. */
   @Override
   public void close() {
     for (EndpointServer s : servers) {
@@ -85,6 +100,11 @@ public final class Endpoints implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    try {
+      workers.stop(2000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

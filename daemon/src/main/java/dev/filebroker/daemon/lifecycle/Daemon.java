@@ -10,6 +10,7 @@ import dev.filebroker.daemon.control.Explanation;
 import dev.filebroker.daemon.control.ReloadOutcome;
 import dev.filebroker.daemon.control.StatusReport;
 import dev.filebroker.daemon.endpoint.EndpointBindException;
+import dev.filebroker.daemon.endpoint.EndpointLimits;
 import dev.filebroker.daemon.endpoint.Endpoints;
 import dev.filebroker.daemon.fs.FileOpener;
 import dev.filebroker.daemon.policy.PolicyError;
@@ -104,7 +105,9 @@ public final class Daemon implements ControlHandler {
         ServiceManager manager = ServiceManager.fromEnvironment();
         AuditLog audit = config.audit().open();
         FileOpener opener = createdOpener;
-        Endpoints endpoints = Endpoints.start(config.endpoints(), opener, audit)) {
+        Endpoints endpoints =
+            Endpoints.start(
+                config.endpoints(), opener, audit, policies, endpointLimits(config.limits()))) {
       this.manager = manager;
       List<ActivatedSocket> inherited = SocketActivation.inherit();
       // Control socket: systemd's socket named "control" if passed, else bound at control_socket.
@@ -172,6 +175,14 @@ public final class Daemon implements ControlHandler {
       return 1;
     }
     return 0;
+  }
+
+  /** The per-uid limits of {@code [limits]}, for the fixed endpoints' connections. */
+  static EndpointLimits endpointLimits(Limits limits) {
+    return new EndpointLimits(
+        limits.maxConnectionsPerUid(),
+        limits.requestsPerSecondPerUid(),
+        limits.requestBurstPerUid());
   }
 
   static ServerSettings settings(Limits limits) {
