@@ -20,15 +20,19 @@ final class Descriptors {
   /**
    * Returns a duplicate of a descriptor junixsocket received, and closes the original.
    *
-   * <p>Two junixsocket behaviours make this necessary. It receives without {@code
-   * MSG_CMSG_CLOEXEC}; the duplicate is made close-on-exec. And it remembers every received
-   * descriptor and closes those still open when the socket closes or is collected; the duplicate is
-   * not remembered, so a file outlives the connection it came on.
+   * <p>Two junixsocket behaviours make this necessary. It receives without {@code MSG_CMSG_CLOEXEC}
+   * ({@code recvmsg(2)} flags 0, checked with {@code strace}; its API has no way to ask for it);
+   * the duplicate is made close-on-exec. And it remembers every received descriptor and closes
+   * those still open when the socket closes or is collected; the duplicate is not remembered, so a
+   * file outlives the connection it came on.
    *
    * <p>{@code FileDescriptorCast.duplicating} touches no path: in junixsocket 2.11.1 it is {@code
    * dup(2)}, {@code fcntl(F_SETFD, FD_CLOEXEC)} and a {@code getsockname(2)} probe (checked with
    * {@code javap -c} and {@code strace}). Linux caveat: a {@code fork} and {@code exec} by another
-   * thread between the two calls inherits the duplicate, as it would the original.
+   * thread between the {@code recvmsg(2)} and the close of the original inherits the original (and
+   * the duplicate, between the two calls). The JDK's own process launching closes every descriptor
+   * above 2 in the child before it executes anything, so only native code that forks and executes
+   * by itself can be that other thread.
    */
   static FileDescriptor takeOwnership(FileDescriptor received) throws IOException {
     try {
@@ -36,6 +40,23 @@ final class Descriptors {
     } finally {
       close(received);
     }
+  }
+
+  /**
+   * Whether a failed read is junixsocket's report of {@code MSG_CTRUNC}. junixsocket 2.11.1 passes
+   * no flags to {@code recvmsg(2)} (checked with {@code strace}) and, when the kernel sets {@code
+   * MSG_CTRUNC} (a sender attached more descriptors than the 256-byte control buffer holds, about
+   * 60, or this process ran out of descriptors), fails the read with {@code ENOBUFS} ("No buffer
+   * space available"), dropping the bytes that read returned. The descriptors that did fit are
+   * installed in this process but never handed to Java; those that did not were closed by the
+   * kernel. Either way the stream can no longer be trusted.
+   *
+   * <p>Linux caveat: recognised by its message, the C library's text for {@code ENOBUFS}.
+   */
+  static boolean isControlTruncation(IOException e) {
+    String message = e.getMessage();
+    return message != null
+        && (message.contains("No buffer space available") || message.contains("ENOBUFS"));
   }
 
   /**

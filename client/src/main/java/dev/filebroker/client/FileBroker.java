@@ -261,10 +261,11 @@ public final class FileBroker implements AutoCloseable {
    * stat(2)} on {@code /proc/self/fd/<fd>}.
    *
    * <p>Linux caveats: finding the descriptor's number needs the JVM option {@code
-   * --add-opens=java.base/java.io=ALL-UNNAMED}. Descriptors that arrive beyond what the 256-byte
-   * ancillary buffer holds (about 60) are closed by the kernel ({@code MSG_CTRUNC}); more than one
-   * is refused either way. A descriptor sent in a later message than the first one that carried
-   * descriptors is never read.
+   * --add-opens=java.base/java.io=ALL-UNNAMED}. More than one descriptor is refused. A message with
+   * more than the 256-byte ancillary buffer holds (about 60) is reported as {@code MSG_CTRUNC} with
+   * a {@link BrokerProtocolException}; the kernel closed the descriptors that did not fit, and
+   * junixsocket does not report those that did (they stay open in this process). A descriptor sent
+   * in a later message than the first one that carried descriptors is never read.
    *
    * @param socketPath the sender's {@code AF_UNIX} socket
    * @param timeout how long to wait for the connection and for the descriptor, in all; positive
@@ -273,7 +274,8 @@ public final class FileBroker implements AutoCloseable {
    *     ECONNREFUSED}, {@code EACCES}, or no connection within the timeout)
    * @throws AccessDeniedException if the sender closed the connection without sending a descriptor,
    *     which is how such programs usually refuse
-   * @throws BrokerProtocolException if more than one descriptor arrived; all of them are closed
+   * @throws BrokerProtocolException if more than one descriptor arrived (all of them are closed),
+   *     or a control message was truncated ({@code MSG_CTRUNC})
    * @throws SocketTimeoutException if no descriptor arrived within the timeout
    * @throws IllegalArgumentException if the timeout is zero or negative
    */
@@ -324,6 +326,17 @@ public final class FileBroker implements AutoCloseable {
         SocketTimeoutException timedOut = timedOut(socketPath, timeout);
         timedOut.initCause(e);
         throw timedOut;
+      } catch (IOException e) {
+        if (Descriptors.isControlTruncation(e)) {
+          BrokerProtocolException truncated =
+              new BrokerProtocolException(
+                  socketPath
+                      + " attached more descriptors to one message than a read can receive"
+                      + " (MSG_CTRUNC); exactly one was expected");
+          truncated.initCause(e);
+          throw truncated;
+        }
+        throw e;
       }
       FileDescriptor[] descriptors = socket.getReceivedFileDescriptors();
       if (descriptors != null && descriptors.length == 1) {

@@ -20,7 +20,9 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  * FileBroker}. It applies the descriptor rule of docs/protocol.md: descriptors are queued in the
  * order they arrive, collected after every read, and each reply takes as many from the head of the
  * queue as its type carries. A reply that finds too few, or descriptors that no reply can claim,
- * break the protocol.
+ * break the protocol, and so does a read whose control message was truncated ({@code MSG_CTRUNC},
+ * see {@link Descriptors#isControlTruncation}). Every descriptor is made close-on-exec as soon as
+ * the read that brought it returns ({@link Descriptors#takeOwnership}).
  *
  * <p>A dedicated platform thread, rather than "whoever waits reads": descriptors must be drained
  * from the socket even when no caller is waiting (a caller may have given up), and junixsocket's
@@ -76,7 +78,17 @@ final class ReplyReader implements Runnable {
 
   private void readLoop() throws IOException {
     while (true) {
-      int read = channel.read(buffer);
+      int read;
+      try {
+        read = channel.read(buffer);
+      } catch (IOException e) {
+        if (Descriptors.isControlTruncation(e)) {
+          // Not a lost connection to recover from by sending again: replies and their
+          // descriptors were destroyed.
+          throw truncated();
+        }
+        throw e;
+      }
       collectDescriptors();
       if (read < 0) {
         if (buffer.position() > 0 || !descriptors.isEmpty()) {
@@ -94,6 +106,12 @@ final class ReplyReader implements Runnable {
       checkUnclaimed();
       buffer.compact();
     }
+  }
+
+  private BrokerProtocolException truncated() {
+    return new BrokerProtocolException(
+        "The daemon attached more descriptors to one message than a read can receive"
+            + " (MSG_CTRUNC): the kernel discarded some, and the bytes of that read were lost");
   }
 
   private void collectDescriptors() throws IOException {

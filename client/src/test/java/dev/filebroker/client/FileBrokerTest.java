@@ -8,11 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.filebroker.client.TestBroker.Answer;
+import dev.filebroker.protocol.Decoded;
 import dev.filebroker.protocol.ErrorCode;
 import dev.filebroker.protocol.ErrorReply;
+import dev.filebroker.protocol.FrameCodec;
 import dev.filebroker.protocol.OpenFlags;
 import dev.filebroker.protocol.OpenRequest;
 import dev.filebroker.protocol.OpenedReply;
+import dev.filebroker.protocol.Protocol;
+import dev.filebroker.protocol.Reply;
+import dev.filebroker.protocol.Request;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -544,6 +549,126 @@ class FileBrokerTest {
       throws IOException {
     client.setOutboundFileDescriptors(descriptors);
     client.getOutputStream().write('x');
+  }
+
+  /** More descriptors on one byte than junixsocket's 256-byte control buffer holds. */
+  private static final int TOO_MANY_DESCRIPTORS = 64;
+
+  /** Attaches {@value #TOO_MANY_DESCRIPTORS} descriptors of /dev/null to {@code frame}. */
+  private static void sendTruncating(AFUNIXSocket client, byte[] frame) throws IOException {
+    List<FileInputStream> opened = new ArrayList<>();
+    try {
+      FileDescriptor[] descriptors = new FileDescriptor[TOO_MANY_DESCRIPTORS];
+      for (int i = 0; i < descriptors.length; i++) {
+        FileInputStream in = new FileInputStream("/dev/null");
+        opened.add(in);
+        descriptors[i] = in.getFD();
+      }
+      client.setOutboundFileDescriptors(descriptors);
+      client.getOutputStream().write(frame);
+    } finally {
+      for (FileInputStream in : opened) {
+        in.close();
+      }
+    }
+  }
+
+  /** Whether the descriptor is close-on-exec, as /proc/self/fdinfo says (O_CLOEXEC in flags). */
+  private static boolean closeOnExec(FileDescriptor descriptor) throws IOException {
+    return (Descriptors.statusFlags(descriptor) & 02000000) != 0;
+  }
+
+  @Test
+  void aTruncatedControlMessageFailsTheConnectionAndIsNotTakenForAHangUp() throws Exception {
+    Path socket = socket();
+    CountDownLatch answered = new CountDownLatch(1);
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Thread thread =
+              sender(
+                  socket,
+                  client -> {
+                    // Reads the OPEN, answers it with an OPENED frame carrying 64 descriptors
+                    // instead of one, and keeps the connection open.
+                    ByteBuffer in = ByteBuffer.allocate(Protocol.MAX_FRAME_SIZE);
+                    Decoded<Request> request;
+                    do {
+                      int n =
+                          client.getInputStream().read(in.array(), in.position(), in.remaining());
+                      if (n < 0) {
+                        return;
+                      }
+                      in.position(in.position() + n);
+                      in.flip();
+                      request = FrameCodec.decodeRequest(in);
+                      in.compact();
+                    } while (!(request instanceof Decoded.Frame<Request>));
+                    Reply reply =
+                        new OpenedReply(
+                            ((Decoded.Frame<Request>) request).message().requestId(), 0100644);
+                    ByteBuffer out = ByteBuffer.allocate(FrameCodec.encodedSize(reply));
+                    FrameCodec.encode(reply, out);
+                    sendTruncating(client, out.array());
+                    try {
+                      answered.await();
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  });
+          try (FileBroker broker = FileBroker.connect(socket)) {
+            BrokerProtocolException thrown =
+                assertThrows(
+                    BrokerProtocolException.class,
+                    () -> broker.open(Path.of("/etc/hostname"), Access.READ),
+                    "a truncated control message breaks the protocol; it is no hang-up to"
+                        + " reconnect after");
+            assertTrue(thrown.getMessage().contains("MSG_CTRUNC"), thrown.getMessage());
+          } finally {
+            answered.countDown();
+          }
+          thread.join();
+        });
+  }
+
+  @Test
+  void aClassicSenderWhoseDescriptorsAreTruncatedBreaksTheProtocol() throws Exception {
+    Path socket = dir.resolve("sender.sock");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Thread thread = sender(socket, client -> sendTruncating(client, new byte[] {0}));
+          BrokerProtocolException thrown =
+              assertThrows(BrokerProtocolException.class, () -> FileBroker.receiveFrom(socket));
+          assertTrue(thrown.getMessage().contains("MSG_CTRUNC"), thrown.getMessage());
+          thread.join();
+        });
+  }
+
+  @Test
+  void receivedDescriptorsAreCloseOnExec() throws Exception {
+    Path file = file("x.txt", "x");
+    Path socket = dir.resolve("sender.sock");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (TestBroker daemon = new TestBroker(socket(), servingFiles());
+              FileBroker broker = FileBroker.connect(socket());
+              BrokeredFile opened = broker.open(file, Access.READ)) {
+            assertTrue(closeOnExec(opened.fileDescriptor()), "a brokered file is close-on-exec");
+          }
+          sender(
+              socket,
+              client -> {
+                try (FileInputStream in = new FileInputStream(file.toFile())) {
+                  sendWithDescriptors(client, in.getFD());
+                }
+              });
+          try (BrokeredFile received = FileBroker.receiveFrom(socket)) {
+            assertTrue(
+                closeOnExec(received.fileDescriptor()), "a received descriptor is close-on-exec");
+          }
+        });
   }
 
   @Test

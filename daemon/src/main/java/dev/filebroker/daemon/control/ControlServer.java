@@ -46,6 +46,8 @@ public final class ControlServer implements AutoCloseable {
   /** How long a refusal line may take to be written; it fits any fresh socket's send buffer. */
   private static final int REFUSAL_WRITE_MILLIS = 100;
 
+  private static final long REFUSAL_LOG_NANOS = 1_000_000_000L;
+
   /** Responses are written in pieces of this size, each with the time left as its timeout. */
   private static final int WRITE_CHUNK = 16 * 1024;
 
@@ -53,6 +55,10 @@ public final class ControlServer implements AutoCloseable {
   private final Optional<ListeningSocket> bound; // empty for a socket-activated one
   private final String where;
   private final Semaphore slots = new Semaphore(MAX_CONNECTIONS);
+  // Refusal log lines, on the accepting thread only (see refusalLogDue).
+  private boolean refusalsLogged;
+  private long lastRefusalLine;
+  private long unloggedRefusals;
   private volatile boolean closed;
   private Thread thread;
 
@@ -133,15 +139,24 @@ public final class ControlServer implements AutoCloseable {
       pid = -1;
     }
     if (uid != ControlProtocol.ROOT_UID) {
-      log.warn("Refused a control connection from uid {} (pid {}): only root may use it", uid, pid);
+      if (refusalLogDue()) {
+        log.warn(
+            "Refused a control connection from uid {} (pid {}): only root may use it{}",
+            uid,
+            pid,
+            unloggedSince());
+      }
       refuse(connection, "permission denied: the control socket serves root only, not uid " + uid);
       return;
     }
     if (!slots.tryAcquire()) {
-      log.warn(
-          "Refused a control connection from pid {}: {} requests are being answered",
-          pid,
-          MAX_CONNECTIONS);
+      if (refusalLogDue()) {
+        log.warn(
+            "Refused a control connection from pid {}: {} requests are being answered{}",
+            pid,
+            MAX_CONNECTIONS,
+            unloggedSince());
+      }
       refuse(
           connection,
           "busy: "
@@ -170,6 +185,29 @@ public final class ControlServer implements AutoCloseable {
       log.error("Could not start a thread for a control request: {}", e.toString());
       closeQuietly(connection);
     }
+  }
+
+  /**
+   * Whether a refusal gets a log line: the first, then at most one per {@link #REFUSAL_LOG_NANOS},
+   * so that a client connecting as fast as it can cannot flood the journal. Called on the accepting
+   * thread only.
+   */
+  private boolean refusalLogDue() {
+    long now = System.nanoTime();
+    if (refusalsLogged && now - lastRefusalLine < REFUSAL_LOG_NANOS) {
+      unloggedRefusals++;
+      return false;
+    }
+    refusalsLogged = true;
+    lastRefusalLine = now;
+    return true;
+  }
+
+  /** The suffix of a refusal line that counts the refusals not logged since the last one. */
+  private String unloggedSince() {
+    long n = unloggedRefusals;
+    unloggedRefusals = 0;
+    return n == 0 ? "" : " (" + n + " more refused since the last such line)";
   }
 
   /**

@@ -7,8 +7,8 @@ import java.util.function.LongSupplier;
 /**
  * The per-uid limits of the daemon configuration's {@code [limits]} table, applied to the
  * connections of every fixed endpoint together: how many connections one uid may have waiting or
- * being served at once, and how many it may make per second (a token bucket of {@code burst}
- * tokens refilled at {@code perSecond}).
+ * being served at once, and how many it may make per second (a token bucket of {@code burst} tokens
+ * refilled at {@code perSecond}).
  *
  * <p>The main socket keeps its own budgets (each connection there makes requests, each endpoint
  * connection is one): the numbers are the same, the counts are not shared.

@@ -92,6 +92,28 @@ class AliasIT {
     assertTrue(Files.notExists(userDir.resolve("link")));
   }
 
+  /**
+   * fs.protected_hardlinks=1 lets a user link a file it does not own when it may read and write it
+   * (a regular file, not setuid or setgid-executable): such a file is aliased under an allowed path
+   * even with the sysctl on. A file it may only read is still refused.
+   */
+  @Test
+  void protectedHardlinksStillLetAUserLinkARootFileItMayReadAndWrite() throws Exception {
+    assertEquals("1", protectedHardlinks(), "the default this limit is stated for");
+    Path shared = tree.file("protected/shared", "SHARED\n", "rw-rw-rw-");
+    Path readable = tree.file("protected/readable", "READABLE\n", "rw-r--r--");
+    Path link = userDir.resolve("shared-link");
+    Command ln = Command.asUser(NOBODY, NOBODY, "ln", shared.toString(), link.toString());
+    assertEquals(0, ln.exitCode(), "a root file nobody may read and write: " + ln.stderr());
+    assertEquals(Fds.Inode.of(shared), openedInode(link), "handed out under the allowed path");
+    Files.delete(link);
+    Command refused =
+        Command.asUser(
+            NOBODY, NOBODY, "ln", readable.toString(), userDir.resolve("readable-link").toString());
+    assertNotEquals(0, refused.exitCode(), "read access alone is not enough to link");
+    assertTrue(refused.stderr().contains("Operation not permitted"), refused.stderr());
+  }
+
   @Test
   void withoutProtectedHardlinksAHardLinkInAnAllowedDirectoryAliasesTheProtectedInode()
       throws Exception {

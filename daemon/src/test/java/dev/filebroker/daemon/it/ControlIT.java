@@ -272,7 +272,8 @@ class ControlIT {
                 import socket, sys, time
                 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 s.connect(sys.argv[1])
-                print("connected", flush=True)
+                answer = s.recv(4096)
+                print("refused" if b"permission denied" in answer else "other", flush=True)
                 for _ in range(200):
                     try:
                         s.send(b" ")
@@ -294,14 +295,11 @@ class ControlIT {
                     .redirectErrorStream(true)
                     .start();
             assertEquals(
-                "connected",
+                "refused",
                 new java.io.BufferedReader(
                         new java.io.InputStreamReader(
                             dripper.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))
                     .readLine());
-            daemon.awaitLine(
-                "Refused a control connection from uid 65534 (pid " + dripper.pid(),
-                Duration.ofSeconds(30));
             Map<String, Object> status = statusJson();
             assertEquals(daemon.pid(), status.get("pid"), "root is answered while uid 65534 drips");
             assertTrue(dripper.isAlive(), "the refused client was still dripping");
