@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,13 +27,6 @@ import picocli.CommandLine.Parameters;
       "open failed (its error code and message are printed), 1 anything else."
     })
 final class OpenCommand implements Callable<Integer> {
-  /** The access modes this command offers. */
-  enum Mode {
-    READ,
-    WRITE,
-    APPEND
-  }
-
   @Option(
       names = "--socket",
       paramLabel = "PATH",
@@ -44,16 +36,23 @@ final class OpenCommand implements Callable<Integer> {
 
   @Option(
       names = "--access",
-      paramLabel = "MODE",
+      paramLabel = "WORDS",
       defaultValue = "read",
-      description = "read, write or append (default: ${DEFAULT-VALUE}).")
-  Mode mode;
+      description = {
+        "Comma-separated: one access of read, write, append, with the options create,",
+        "truncate, exclusive (create, failing if the file exists); e.g. write,create,truncate",
+        "for what the shell's '>' does (default: ${DEFAULT-VALUE})."
+      })
+  String access;
 
-  @Option(names = "--create", description = "Create the file if it does not exist.")
+  @Option(names = "--create", description = "Same as the word create.")
   boolean create;
 
-  @Option(names = "--truncate", description = "Truncate the file when opening it for write.")
+  @Option(names = "--truncate", description = "Same as the word truncate.")
   boolean truncate;
+
+  @Option(names = "--exclusive", description = "Same as the word exclusive.")
+  boolean exclusive;
 
   @Option(
       names = "--mode",
@@ -70,15 +69,24 @@ final class OpenCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Set<Access> access =
-        EnumSet.of(
-            switch (mode) {
-              case READ -> Access.READ;
-              case WRITE -> Access.WRITE;
-              case APPEND -> Access.APPEND;
-            });
-    if (create) {
-      access.add(Access.CREATE);
+    String text =
+        access
+            + (create ? ",create" : "")
+            + (truncate ? ",truncate" : "")
+            + (exclusive ? ",exclusive" : "");
+    AccessWords words;
+    try {
+      words = AccessWords.parse(text, AccessWords.READ, false);
+    } catch (AccessWords.InvalidWordsException e) {
+      System.err.println("filebroker: " + e.getMessage());
+      return 2;
+    }
+    if (words.reads() && words.writes()) {
+      System.err.println(
+          "filebroker: open copies one way: give read, or write or append (given: "
+              + words.text()
+              + ")");
+      return 2;
     }
     int modeBits;
     try {
@@ -87,15 +95,13 @@ final class OpenCommand implements Callable<Integer> {
       System.err.println("filebroker: --mode must be octal, e.g. 0640: " + createMode);
       return 2;
     }
-    if (truncate) {
-      access.add(Access.TRUNCATE);
-    }
+    Set<Access> accesses = words.access();
     try (FileBroker broker = socket == null ? FileBroker.connect() : FileBroker.connect(socket);
         BrokeredFile file =
-            create
-                ? broker.open(path, access, modeBits)
-                : broker.open(path, access.toArray(Access[]::new))) {
-      if (mode == Mode.READ) {
+            accesses.contains(Access.CREATE)
+                ? broker.open(path, accesses, modeBits)
+                : broker.open(path, accesses.toArray(Access[]::new))) {
+      if (words.reads()) {
         try (InputStream in = file.inputStream()) {
           in.transferTo(System.out);
         }

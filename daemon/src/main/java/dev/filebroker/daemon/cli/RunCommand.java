@@ -54,22 +54,51 @@ final class RunCommand implements Callable<Integer> {
   static final int OWN_FAILURE = 125;
 
   /** One requested descriptor. */
-  record Placement(int number, Path path, String accessName, Access access) {}
+  record Placement(int number, Path path, AccessWords words) {}
 
   @Option(
       names = "--fd",
-      paramLabel = "N=PATH[:ACCESS]",
+      paramLabel = "N=PATH[:WORDS]",
       description = {
-        "Open PATH and place it at descriptor N; ACCESS is read (default), write, append or",
-        "read-write. Repeatable."
+        "Open PATH and place it at descriptor N. WORDS (comma-separated, default read): one",
+        "access of read, write, read-write, append; the options create, truncate, exclusive",
+        "(create, failing if the file exists); pipe (give the command a pipe relayed to the",
+        "file, for programs that open /dev/fd/N or /proc/self/fd/N by name). Words with an",
+        "access replace an option's defaults; words with options only add to them. A PATH",
+        "that contains ':' ends with ':' or ':WORDS' (3=/srv/a:b: or 3=/srv/a:b:read)."
+            + " Repeatable."
       })
   List<String> fds = new ArrayList<>();
 
-  @Option(names = "--stdin", paramLabel = "PATH", description = "Same as --fd 0=PATH:read.")
+  @Option(
+      names = "--stdin",
+      paramLabel = "PATH[:WORDS]",
+      description = "Descriptor 0, as '<' opens it: read.")
   String stdin;
 
-  @Option(names = "--stdout", paramLabel = "PATH", description = "Same as --fd 1=PATH:write.")
+  @Option(
+      names = "--stdout",
+      paramLabel = "PATH[:WORDS]",
+      description = "Descriptor 1, as '>' opens it: write,create,truncate.")
   String stdout;
+
+  @Option(
+      names = "--append-stdout",
+      paramLabel = "PATH[:WORDS]",
+      description = "Descriptor 1, as '>>' opens it: append,create.")
+  String appendStdout;
+
+  @Option(
+      names = "--stderr",
+      paramLabel = "PATH[:WORDS]",
+      description = "Descriptor 2, as '2>' opens it: write,create,truncate.")
+  String stderr;
+
+  @Option(
+      names = "--append-stderr",
+      paramLabel = "PATH[:WORDS]",
+      description = "Descriptor 2, as '2>>' opens it: append,create.")
+  String appendStderr;
 
   @Option(
       names = "--socket",
@@ -88,27 +117,29 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    List<String> specs = new ArrayList<>(fds);
-    if (stdin != null) {
-      specs.add("0=" + stdin + ":read");
+    List<Placement> requested = new ArrayList<>();
+    for (String s : fds) {
+      requested.add(parseFd(s));
     }
-    if (stdout != null) {
-      specs.add("1=" + stdout + ":write");
-    }
+    standard(requested, 0, "--stdin", stdin, AccessWords.READ);
+    standard(requested, 1, "--stdout", stdout, AccessWords.REPLACE);
+    standard(requested, 1, "--append-stdout", appendStdout, AccessWords.APPEND);
+    standard(requested, 2, "--stderr", stderr, AccessWords.REPLACE);
+    standard(requested, 2, "--append-stderr", appendStderr, AccessWords.APPEND);
     Map<Integer, Placement> placements = new LinkedHashMap<>();
-    for (String s : specs) {
-      Placement p = parse(s);
+    for (Placement p : requested) {
       if (placements.putIfAbsent(p.number(), p) != null) {
         throw new CommandLine.ParameterException(
             spec.commandLine(), "descriptor " + p.number() + " is given twice");
       }
     }
     Map<Integer, BrokeredFile> files = new LinkedHashMap<>();
+    List<PipeRelay> relays = new ArrayList<>();
     try {
       try (FileBroker broker = socket == null ? FileBroker.connect() : FileBroker.connect(socket)) {
         for (Placement p : placements.values()) {
           try {
-            files.put(p.number(), broker.open(p.path(), p.access()));
+            files.put(p.number(), broker.open(p.path(), p.words().access().toArray(Access[]::new)));
           } catch (IOException e) {
             System.err.println(
                 "filebroker: could not open descriptor "
@@ -116,7 +147,7 @@ final class RunCommand implements Callable<Integer> {
                     + " ("
                     + p.path()
                     + ", "
-                    + p.accessName()
+                    + p.words().text()
                     + "): "
                     + describe(e));
             return OWN_FAILURE;
@@ -127,30 +158,82 @@ final class RunCommand implements Callable<Integer> {
         return OWN_FAILURE;
       }
       Map<Integer, FileDescriptor> descriptors = new LinkedHashMap<>();
-      files.forEach((n, f) -> descriptors.put(n, f.fileDescriptor()));
+      for (Placement p : placements.values()) {
+        BrokeredFile file = files.get(p.number());
+        if (p.words().pipe()) {
+          PipeRelay relay;
+          try {
+            relay = PipeRelay.create(p.number(), file, p.words().reads());
+          } catch (IOException e) {
+            System.err.println("filebroker: descriptor " + p.number() + ": " + e.getMessage());
+            return OWN_FAILURE;
+          }
+          files.remove(p.number()); // the relay owns it now
+          relays.add(relay);
+          descriptors.put(p.number(), relay.childEnd());
+        } else {
+          descriptors.put(p.number(), file.fileDescriptor());
+        }
+      }
       System.out.flush();
       System.err.flush();
       SignalForwarder forwarder = SignalForwarder.install();
       SpawnOutcome outcome =
           Exec.spawn(command.getFirst(), command.subList(1, command.size()), descriptors);
       closeAll(files.values()); // the command now holds the only copies
+      relays.forEach(PipeRelay::closeChildEnd);
       return switch (outcome) {
         case SpawnOutcome.Failed f -> {
           System.err.println("filebroker: " + f.message());
           yield f.shellStatus();
         }
         case SpawnOutcome.Started s -> {
+          relays.forEach(PipeRelay::start);
+          int status;
           try (Child child = s.child()) {
             forwarder.attach(child);
-            yield child.waitFor().shellStatus();
+            status = child.waitFor().shellStatus();
           } catch (IOException e) {
             System.err.println("filebroker: " + e.getMessage());
             yield OWN_FAILURE; // only ECHILD, which nothing in this JVM should cause
           }
+          yield relayed(relays, status);
         }
       };
     } finally {
       closeAll(files.values());
+      relays.forEach(PipeRelay::close);
+    }
+  }
+
+  /**
+   * The status to exit with once the command has ended with {@code status}: waits until every relay
+   * that writes into a file has written all the command sent (until every holder of the pipe has
+   * closed it); 125 if a relay could not read or write its file.
+   */
+  private static int relayed(List<PipeRelay> relays, int status) {
+    boolean failed = false;
+    for (PipeRelay relay : relays) {
+      Optional<String> problem = relay.intoFile() ? relay.awaitDone() : relay.problemSoFar();
+      if (problem.isPresent()) {
+        System.err.println(
+            "filebroker: descriptor "
+                + relay.number()
+                + ": "
+                + problem.get()
+                + " (the command exited "
+                + status
+                + ")");
+        failed = true;
+      }
+    }
+    return failed ? OWN_FAILURE : status;
+  }
+
+  private void standard(
+      List<Placement> placements, int number, String option, String value, AccessWords defaults) {
+    if (value != null) {
+      placements.add(placement(number, value, defaults, option + " " + value));
     }
   }
 
@@ -217,11 +300,11 @@ final class RunCommand implements Callable<Integer> {
     }
   }
 
-  private Placement parse(String text) {
+  private Placement parseFd(String text) {
     int equals = text.indexOf('=');
     if (equals <= 0) {
       throw new CommandLine.ParameterException(
-          spec.commandLine(), "--fd must be N=PATH[:ACCESS], e.g. 3=/etc/app.conf:read: " + text);
+          spec.commandLine(), "--fd must be N=PATH[:WORDS], e.g. 3=/etc/app.conf:read: " + text);
     }
     int number;
     try {
@@ -229,35 +312,39 @@ final class RunCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       number = -1;
     }
-    if (number < 0 || number > 1023) {
+    if (number < 0 || number > Exec.MAX_TARGET) {
       throw new CommandLine.ParameterException(
-          spec.commandLine(), "descriptor number must be 0 to 1023: " + text);
+          spec.commandLine(), "descriptor number must be 0 to " + Exec.MAX_TARGET + ": " + text);
     }
-    String rest = text.substring(equals + 1);
-    String accessName = "read";
-    int colon = rest.lastIndexOf(':');
-    if (colon >= 0 && access(rest.substring(colon + 1)).isPresent()) {
-      accessName = rest.substring(colon + 1);
-      rest = rest.substring(0, colon);
-    }
-    if (rest.isEmpty()) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "no path in --fd " + text);
-    }
-    return new Placement(
-        number,
-        Path.of(rest).toAbsolutePath().normalize(),
-        accessName,
-        access(accessName).orElseThrow());
+    return placement(number, text.substring(equals + 1), AccessWords.READ, "--fd " + text);
   }
 
-  private static Optional<Access> access(String name) {
-    return switch (name) {
-      case "read" -> Optional.of(Access.READ);
-      case "write" -> Optional.of(Access.WRITE);
-      case "append" -> Optional.of(Access.APPEND);
-      case "read-write" -> Optional.of(Access.READ_WRITE);
-      default -> Optional.empty();
-    };
+  /**
+   * PATH[:WORDS]: the words follow the last ':', so a path that contains ':' is written with a
+   * trailing ':' (no words: the defaults) or ':WORDS'.
+   */
+  private Placement placement(int number, String spec, AccessWords defaults, String given) {
+    int colon = spec.lastIndexOf(':');
+    String pathText = colon < 0 ? spec : spec.substring(0, colon);
+    AccessWords words = defaults;
+    if (colon >= 0 && colon < spec.length() - 1) {
+      try {
+        words = AccessWords.parse(spec.substring(colon + 1), defaults, true);
+      } catch (AccessWords.InvalidWordsException e) {
+        throw new CommandLine.ParameterException(
+            this.spec.commandLine(),
+            e.getMessage()
+                + " (in "
+                + given
+                + "; a path that contains ':' ends with ':' or ':WORDS', e.g. "
+                + spec
+                + ":)");
+      }
+    }
+    if (pathText.isEmpty()) {
+      throw new CommandLine.ParameterException(this.spec.commandLine(), "no path in " + given);
+    }
+    return new Placement(number, Path.of(pathText).toAbsolutePath().normalize(), words);
   }
 
   /** "CODE: message", the daemon's error code as the wire names it. */

@@ -34,6 +34,9 @@ final class PosixSpawn {
   static final short POSIX_SPAWN_SETSIGDEF = 0x04;
   static final short POSIX_SPAWN_SETSIGMASK = 0x08;
 
+  /** pipe2's O_CLOEXEC (the same value on x86-64, arm64 and riscv64). */
+  static final int O_CLOEXEC = 0x80000;
+
   /** The sa_handler value of an ignored signal. */
   static final long SIG_IGN = 1;
 
@@ -73,6 +76,13 @@ final class PosixSpawn {
    */
   static native int sigaction(int signal, Pointer action, Pointer oldAction)
       throws LastErrorException;
+
+  /**
+   * pipe2(2): fills {@code fds} with the read and the write end (two ints).
+   *
+   * @throws LastErrorException with errno on failure
+   */
+  static native int pipe2(Pointer fds, int flags) throws LastErrorException;
 
   /**
    * waitpid(2).

@@ -97,6 +97,39 @@ class BrokerEndToEndIT {
   }
 
   @Test
+  void openCommandTakesAccessWordsAndTruncatesLikeTheShell() throws Exception {
+    Path file = tree.root().resolve("out/words.txt");
+    Files.writeString(file, "a longer old content than the new one\n");
+    Command r = javaClientAsNobody("NEW\n", "--access", "write,create,truncate", file.toString());
+    assertEquals(0, r.exitCode(), r.stderr());
+    assertEquals("NEW\n", Files.readString(file));
+  }
+
+  @Test
+  void openCommandExclusiveCreatesOnlyAFileThatDoesNotExist() throws Exception {
+    Path fresh = tree.root().resolve("out/exclusive.txt");
+    Command made = javaClientAsNobody("fresh\n", "--access", "write,exclusive", fresh.toString());
+    assertEquals(0, made.exitCode(), made.stderr());
+    assertEquals("fresh\n", Files.readString(fresh));
+    Command again =
+        javaClientAsNobody("lost\n", "--access", "write", "--exclusive", fresh.toString());
+    assertEquals(2, again.exitCode(), again.stderr());
+    assertEquals("fresh\n", Files.readString(fresh), "an exclusive create never opens a file");
+  }
+
+  @Test
+  void openCommandRefusesAnUnknownAccessWordByName() throws Exception {
+    Command r = javaClientAsNobody("", "--access", "rw", path("secret.txt"));
+    assertEquals(2, r.exitCode(), r.stderr());
+    assertTrue(
+        r.stderr()
+            .contains(
+                "unknown access 'rw'; expected one of read, write, read-write, append, create,"
+                    + " truncate, exclusive"),
+        r.stderr());
+  }
+
+  @Test
   void openCommandReportsDenialWithExitStatusTwo() throws Exception {
     Command r = javaClientAsNobody("", "--access", "write", path("secret.txt"));
     assertEquals(2, r.exitCode(), r.stderr());

@@ -39,6 +39,13 @@ class RunCommandIT {
     Path root = tree.root();
     tree.file("secret.txt", SECRET, "rw-------");
     tree.file("out.txt", "", "rw-------");
+    tree.file(
+        "trunc.txt", "1 long old content that is longer than what replaces it\n", "rw-------");
+    tree.file("append.txt", "first\n", "rw-------");
+    tree.file("piped.txt", "old content of the piped file\n", "rw-------");
+    tree.file("a:b.txt", "colon\n", "rw-------");
+    tree.dir("made");
+    tree.file("made/exists.txt", "kept\n", "rw-------");
     tree.dir("markers");
     new ProcessBuilder("chmod", "777", root.resolve("markers").toString()).start().waitFor();
     Path policy = tree.dir("policy");
@@ -56,6 +63,18 @@ class RunCommandIT {
         users = [65534]
         paths = ["%1$s/out.txt"]
         access = ["write"]
+
+        [[allow]]
+        name = "nobody-replaces-and-appends"
+        users = [65534]
+        paths = ["%1$s/trunc.txt", "%1$s/append.txt", "%1$s/piped.txt", "%1$s/made/*"]
+        access = ["write", "append", "create", "truncate"]
+
+        [[allow]]
+        name = "nobody-reads-a-colon-name"
+        users = [65534]
+        paths = ["%1$s/a:b.txt"]
+        access = ["read"]
         """
             .formatted(root));
     Path jarDir = tree.dir("jar");
@@ -113,10 +132,126 @@ class RunCommandIT {
   }
 
   @Test
-  void stdoutGoesToGrantedWritableFile() throws Exception {
-    Command r = run("--stdout", path("out.txt"), "--", "echo", "hello");
+  void stdoutWithTheWriteWordGoesToAWriteOnlyGrant() throws Exception {
+    Command r = run("--stdout", path("out.txt") + ":write", "--", "echo", "hello");
     assertEquals(0, r.exitCode(), r.stderr());
     assertEquals("hello\n", Files.readString(tree.root().resolve("out.txt")));
+  }
+
+  @Test
+  void stdoutAsksForWhatTheShellsRedirectAsksAndSaysSoWhenRefused() {
+    Command r = run("--stdout", path("out.txt"), "--", "echo", "hello");
+    assertEquals(125, r.exitCode(), r.stderr());
+    assertTrue(r.stderr().contains("write,create,truncate"), r.stderr());
+    assertTrue(r.stderr().contains("DENIED"), r.stderr());
+  }
+
+  @Test
+  void stdoutTruncatesLikeTheShellsRedirect() throws Exception {
+    Command r = run("--stdout", path("trunc.txt"), "--", "echo", "NEW");
+    assertEquals(0, r.exitCode(), r.stderr());
+    assertEquals("NEW\n", Files.readString(tree.root().resolve("trunc.txt")));
+  }
+
+  @Test
+  void stdoutCreatesAMissingFile() throws Exception {
+    Command r = run("--stdout", path("made/new.txt"), "--", "echo", "made");
+    assertEquals(0, r.exitCode(), r.stderr());
+    assertEquals("made\n", Files.readString(tree.root().resolve("made/new.txt")));
+  }
+
+  @Test
+  void appendStdoutAppendsLikeTheShellsDoubleRedirect() throws Exception {
+    Command r = run("--append-stdout", path("append.txt"), "--", "echo", "more");
+    assertEquals(0, r.exitCode(), r.stderr());
+    assertEquals("first\nmore\n", Files.readString(tree.root().resolve("append.txt")));
+  }
+
+  @Test
+  void exclusiveRefusesAnExistingFileAndCreatesANewOne() throws Exception {
+    Command existing =
+        run("--fd", "1=" + path("made/exists.txt") + ":write,exclusive", "--", "echo", "lost");
+    assertEquals(125, existing.exitCode(), existing.stderr());
+    assertTrue(existing.stderr().contains("ALREADY_EXISTS"), existing.stderr());
+    assertEquals("kept\n", Files.readString(tree.root().resolve("made/exists.txt")));
+    Command fresh =
+        run("--fd", "1=" + path("made/fresh.txt") + ":write,exclusive", "--", "echo", "fresh");
+    assertEquals(0, fresh.exitCode(), fresh.stderr());
+    assertEquals("fresh\n", Files.readString(tree.root().resolve("made/fresh.txt")));
+  }
+
+  @Test
+  void wordsAfterTheLastColonAreAccessWords() throws Exception {
+    Command r =
+        run(
+            "--fd",
+            "4=" + path("made/words.txt") + ":write,create",
+            "--",
+            "sh",
+            "-c",
+            "echo w >&4");
+    assertEquals(0, r.exitCode(), r.stderr());
+    assertEquals("w\n", Files.readString(tree.root().resolve("made/words.txt")));
+  }
+
+  @Test
+  void unknownWordIsRefusedByNameWithTheValidOnes() {
+    Command r = run("--fd", "3=" + path("secret.txt") + ":rw", "--", "true");
+    assertEquals(125, r.exitCode(), r.stderr());
+    assertTrue(
+        r.stderr()
+            .contains(
+                "unknown access 'rw'; expected one of read, write, read-write, append, create,"
+                    + " truncate, exclusive, pipe"),
+        r.stderr());
+  }
+
+  @Test
+  void pathContainingAColonEndsWithAColon() {
+    Command r = run("--fd", "3=" + path("a:b.txt") + ":", "--", "sh", "-c", "cat <&3");
+    assertEquals(0, r.exitCode(), r.stderr());
+    assertEquals("colon\n", r.stdout());
+  }
+
+  @Test
+  void withoutPipeModeReopeningTheDescriptorByNameIsRefusedByTheKernel() {
+    Command r = run("--fd", "3=" + path("secret.txt"), "--", "cat", "/dev/fd/3");
+    assertEquals(1, r.exitCode(), "cat's own status: " + r.stderr());
+    assertTrue(r.stderr().contains("Permission denied"), r.stderr());
+  }
+
+  @Test
+  void pipeModeLetsToolsOpenTheDescriptorByName() {
+    Command dev = run("--fd", "3=" + path("secret.txt") + ":pipe", "--", "cat", "/dev/fd/3");
+    assertEquals(0, dev.exitCode(), dev.stderr());
+    assertEquals(SECRET, dev.stdout());
+    Command proc = run("--fd", "3=" + path("secret.txt") + ":pipe", "--", "cat", "/proc/self/fd/3");
+    assertEquals(0, proc.exitCode(), proc.stderr());
+    assertEquals(SECRET, proc.stdout());
+    Command stdin = run("--stdin", path("secret.txt") + ":pipe", "--", "cat", "/dev/stdin");
+    assertEquals(0, stdin.exitCode(), stdin.stderr());
+    assertEquals(SECRET, stdin.stdout());
+  }
+
+  @Test
+  void writeThroughAPipeLandsInTheFileBeforeRunExits() throws Exception {
+    Command r =
+        run(
+            "--stdout",
+            path("piped.txt") + ":pipe",
+            "--",
+            "sh",
+            "-c",
+            "echo piped > /dev/stdout; exit 3");
+    assertEquals(3, r.exitCode(), r.stderr());
+    assertEquals("piped\n", Files.readString(tree.root().resolve("piped.txt")));
+  }
+
+  @Test
+  void pipeModeRefusesReadWrite() {
+    Command r = run("--fd", "3=" + path("secret.txt") + ":read-write,pipe", "--", "true");
+    assertEquals(125, r.exitCode(), r.stderr());
+    assertTrue(r.stderr().contains("a pipe carries one direction"), r.stderr());
   }
 
   @Test
@@ -164,6 +299,15 @@ class RunCommandIT {
     assertEquals(0, r.exitCode(), r.stderr());
     Set<String> fds = new TreeSet<>(r.stdout().lines().toList());
     assertTrue(fds.containsAll(Set.of("0", "1", "2", "3")), fds.toString());
+    fds.removeAll(Set.of("0", "1", "2", "3"));
+    assertTrue(fds.size() <= 1, "only ls's own directory descriptor may remain: " + fds);
+  }
+
+  @Test
+  void pipeModeLeaksNoOtherDescriptorIntoTheCommand() {
+    Command r = run("--fd", "3=" + path("secret.txt") + ":pipe", "--", "ls", "/proc/self/fd");
+    assertEquals(0, r.exitCode(), r.stderr());
+    Set<String> fds = new TreeSet<>(r.stdout().lines().toList());
     fds.removeAll(Set.of("0", "1", "2", "3"));
     assertTrue(fds.size() <= 1, "only ls's own directory descriptor may remain: " + fds);
   }
