@@ -169,8 +169,11 @@ final class ExplainCommand implements Callable<Integer> {
 
   /** Asks the running daemon; exit 0 allowed, 1 denied, 2 could not ask. */
   private int explainLive(ExplainQuery query) {
-    return switch (ControlClient.exchange(
-        controlSocket.resolve(), new ControlRequest.Explain(query))) {
+    Optional<Path> control = controlSocket.resolveOrReport("filebroker explain: ");
+    if (control.isEmpty()) {
+      return 2;
+    }
+    return switch (ControlClient.exchange(control.get(), new ControlRequest.Explain(query))) {
       case ControlClient.Reply.Failed failed -> {
         System.err.println("filebroker explain: " + failed.message());
         yield 2;
