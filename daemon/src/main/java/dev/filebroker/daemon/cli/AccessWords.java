@@ -69,7 +69,14 @@ record AccessWords(Set<Access> access, boolean pipe) {
       if (!WORDS.contains(word) || (!allowPipe && word.equals("pipe"))) {
         List<String> valid = allowPipe ? WORDS : WORDS.subList(0, WORDS.size() - 1);
         throw new InvalidWordsException(
-            "unknown access '" + word + "'; expected one of " + String.join(", ", valid));
+            "unknown access '"
+                + word
+                + "'"
+                + DidYouMean.closest(word, valid)
+                    .map(w -> " (did you mean '" + w + "'?)")
+                    .orElse("")
+                + "; expected one of "
+                + String.join(", ", valid));
       }
       words.add(word);
     }

@@ -118,7 +118,17 @@ final class ExplainCommand implements Callable<Integer> {
               .filter(p -> p.policyName().equals(word.strip()))
               .findFirst();
       if (permission.isEmpty()) {
-        System.err.println("filebroker explain: unknown access '" + word + "'");
+        List<String> valid =
+            EnumSet.allOf(Permission.class).stream().map(Permission::policyName).toList();
+        System.err.println(
+            "filebroker explain: unknown access '"
+                + word.strip()
+                + "'"
+                + DidYouMean.closest(word.strip(), valid)
+                    .map(w -> " (did you mean '" + w + "'?)")
+                    .orElse("")
+                + "; expected one of "
+                + String.join(", ", valid));
         return 2;
       }
       permissions.add(permission.get());
