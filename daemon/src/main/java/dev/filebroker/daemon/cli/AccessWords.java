@@ -23,8 +23,7 @@ import java.util.Set;
 record AccessWords(Set<Access> access, boolean pipe) {
   /** Every word, in the order help texts list them. */
   static final List<String> WORDS =
-      List.of(
-          "read", "write", "read-write", "append", "create", "truncate", "exclusive", "pipe");
+      List.of("read", "write", "read-write", "append", "create", "truncate", "exclusive", "pipe");
 
   private static final Set<Access> ACCESSES =
       EnumSet.of(Access.READ, Access.WRITE, Access.READ_WRITE, Access.APPEND);
@@ -70,7 +69,14 @@ record AccessWords(Set<Access> access, boolean pipe) {
       if (!WORDS.contains(word) || (!allowPipe && word.equals("pipe"))) {
         List<String> valid = allowPipe ? WORDS : WORDS.subList(0, WORDS.size() - 1);
         throw new InvalidWordsException(
-            "unknown access '" + word + "'; expected one of " + String.join(", ", valid));
+            "unknown access '"
+                + word
+                + "'"
+                + DidYouMean.closest(word, valid)
+                    .map(w -> " (did you mean '" + w + "'?)")
+                    .orElse("")
+                + "; expected one of "
+                + String.join(", ", valid));
       }
       words.add(word);
     }

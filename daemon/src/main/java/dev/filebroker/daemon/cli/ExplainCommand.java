@@ -118,7 +118,17 @@ final class ExplainCommand implements Callable<Integer> {
               .filter(p -> p.policyName().equals(word.strip()))
               .findFirst();
       if (permission.isEmpty()) {
-        System.err.println("filebroker explain: unknown access '" + word + "'");
+        List<String> valid =
+            EnumSet.allOf(Permission.class).stream().map(Permission::policyName).toList();
+        System.err.println(
+            "filebroker explain: unknown access '"
+                + word.strip()
+                + "'"
+                + DidYouMean.closest(word.strip(), valid)
+                    .map(w -> " (did you mean '" + w + "'?)")
+                    .orElse("")
+                + "; expected one of "
+                + String.join(", ", valid));
         return 2;
       }
       permissions.add(permission.get());
@@ -169,8 +179,11 @@ final class ExplainCommand implements Callable<Integer> {
 
   /** Asks the running daemon; exit 0 allowed, 1 denied, 2 could not ask. */
   private int explainLive(ExplainQuery query) {
-    return switch (ControlClient.exchange(
-        controlSocket.resolve(), new ControlRequest.Explain(query))) {
+    Optional<Path> control = controlSocket.resolveOrReport("filebroker explain: ");
+    if (control.isEmpty()) {
+      return 2;
+    }
+    return switch (ControlClient.exchange(control.get(), new ControlRequest.Explain(query))) {
       case ControlClient.Reply.Failed failed -> {
         System.err.println("filebroker explain: " + failed.message());
         yield 2;

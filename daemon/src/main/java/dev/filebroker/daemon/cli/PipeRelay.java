@@ -92,7 +92,9 @@ final class PipeRelay implements AutoCloseable {
     return outcome.join();
   }
 
-  /** What went wrong if the copy has already ended badly; empty while it runs or when it went well. */
+  /**
+   * What went wrong if the copy has already ended badly; empty while it runs or when it went well.
+   */
   Optional<String> problemSoFar() {
     return outcome.getNow(Optional.empty());
   }

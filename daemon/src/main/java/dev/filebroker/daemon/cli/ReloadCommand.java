@@ -2,7 +2,9 @@ package dev.filebroker.daemon.cli;
 
 import dev.filebroker.daemon.control.ControlClient;
 import dev.filebroker.daemon.control.ControlRequest;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,7 +23,11 @@ final class ReloadCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    switch (ControlClient.exchange(socket.resolve(), new ControlRequest.Reload())) {
+    Optional<Path> control = socket.resolveOrReport("filebroker: ");
+    if (control.isEmpty()) {
+      return 1;
+    }
+    switch (ControlClient.exchange(control.get(), new ControlRequest.Reload())) {
       case ControlClient.Reply.Failed failed -> {
         System.err.println("filebroker: " + failed.message());
         return 1;

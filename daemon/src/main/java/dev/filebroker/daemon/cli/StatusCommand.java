@@ -5,8 +5,10 @@ import dev.filebroker.daemon.control.ControlRequest;
 import dev.filebroker.daemon.control.Json;
 import dev.filebroker.daemon.control.PrometheusFormat;
 import dev.filebroker.daemon.control.StatusReport;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -42,7 +44,11 @@ final class StatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    switch (ControlClient.exchange(socket.resolve(), new ControlRequest.Status())) {
+    Optional<Path> control = socket.resolveOrReport("filebroker: ");
+    if (control.isEmpty()) {
+      return 1;
+    }
+    switch (ControlClient.exchange(control.get(), new ControlRequest.Status())) {
       case ControlClient.Reply.Failed failed -> {
         System.err.println("filebroker: " + failed.message());
         return 1;

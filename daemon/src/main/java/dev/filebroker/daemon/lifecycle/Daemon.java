@@ -13,6 +13,7 @@ import dev.filebroker.daemon.endpoint.EndpointBindException;
 import dev.filebroker.daemon.endpoint.EndpointLimits;
 import dev.filebroker.daemon.endpoint.Endpoints;
 import dev.filebroker.daemon.fs.FileOpener;
+import dev.filebroker.daemon.fs.SignalDisposition;
 import dev.filebroker.daemon.policy.PolicyError;
 import dev.filebroker.daemon.policy.PolicyLoad;
 import dev.filebroker.daemon.server.ListeningSocket;
@@ -56,6 +57,8 @@ public final class Daemon implements ControlHandler {
 
   /** The {@code FileDescriptorName=} of a socket unit's control socket. */
   private static final String CONTROL_SOCKET_NAME = "control";
+
+  private static final int SIGHUP = 1;
 
   private final DaemonConfig config;
   private final PrintStream console;
@@ -131,6 +134,12 @@ public final class Daemon implements ControlHandler {
               ? ControlServer.inherited(passedControl.get().channel())
               : ControlServer.bind(config.controlSocket());
       Server server = new Server(listeners, settings, policies, opener, audit, statistics);
+      if (SignalDisposition.restoreDefaultIfIgnored(SIGHUP)) {
+        // Started under nohup or with SIGHUP otherwise ignored: the JVM would leave it ignored
+        // and reloads would be lost without a word. Until the next line installs the handler
+        // (microseconds, before the daemon says it is ready), a SIGHUP would end the daemon.
+        log().info("SIGHUP was ignored at start; installing the reload handler anyway");
+      }
       Signals.handle("HUP", this::reload);
       Signals.handle("TERM", stopRequested::countDown);
       Signals.handle("INT", stopRequested::countDown);

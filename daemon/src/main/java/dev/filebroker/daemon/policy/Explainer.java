@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -40,8 +41,11 @@ public final class Explainer {
       if (rule == decider) {
         continue;
       }
+      if (path == null || !nearPath(rule, path, variables)) {
+        continue; // a rule for other paths did not nearly apply, whoever it names
+      }
       Explanation.NearMiss miss = check(rule, caller, request, path, variables);
-      if ((miss.pathMatches() || miss.callerMatches()) && !miss.whyNot().isEmpty()) {
+      if (!miss.whyNot().isEmpty()) {
         misses.add(miss);
       }
     }
@@ -50,24 +54,51 @@ public final class Explainer {
         caller, request, decision, misses.subList(0, Math.min(MAX_NEAR_MISSES, misses.size())));
   }
 
+  /**
+   * Whether one of the rule's patterns matches the path, or would but for a variable without a safe
+   * value for this caller while the path starts with the pattern's fixed components.
+   */
+  private static boolean nearPath(Rule rule, String[] path, CallerVariables variables) {
+    for (PathPattern pattern : rule.paths()) {
+      switch (pattern.match(path, variables)) {
+        case MATCH -> {
+          return true;
+        }
+        case UNRESOLVED -> {
+          List<String> prefix = pattern.literalPrefix();
+          if (prefix.size() <= path.length
+              && prefix.equals(List.of(path).subList(0, prefix.size()))) {
+            return true;
+          }
+        }
+        case NO_MATCH -> {}
+      }
+    }
+    return false;
+  }
+
   private static Explanation.NearMiss check(
       Rule rule, Caller caller, AccessRequest request, String[] path, CallerVariables variables) {
     boolean deny = rule.effect() == Rule.Effect.DENY;
     List<String> whyNot = new ArrayList<>();
     boolean pathMatches = false;
     boolean unresolved = false;
-    if (path != null) {
-      for (PathPattern pattern : rule.paths()) {
-        PathPattern.Match match = pattern.match(path, variables);
-        pathMatches |=
-            match == PathPattern.Match.MATCH || (deny && match == PathPattern.Match.UNRESOLVED);
-        unresolved |= match == PathPattern.Match.UNRESOLVED;
+    Optional<String> matched = Optional.empty();
+    for (PathPattern pattern : rule.paths()) {
+      PathPattern.Match match = pattern.match(path, variables);
+      if (match == PathPattern.Match.MATCH && matched.isEmpty() && pattern.hasVariables()) {
+        matched = pattern.expandedText(variables).map(t -> t + " (" + pattern.text() + ")");
       }
+      pathMatches |=
+          match == PathPattern.Match.MATCH || (deny && match == PathPattern.Match.UNRESOLVED);
+      unresolved |= match == PathPattern.Match.UNRESOLVED;
     }
     if (!pathMatches) {
       whyNot.add(
           "path matches none of "
-              + rule.paths().stream().map(PathPattern::text).collect(Collectors.joining(", "))
+              + rule.paths().stream()
+                  .map(p -> p.expandedText(variables).orElse(p.text()))
+                  .collect(Collectors.joining(", "))
               + (unresolved
                   ? " (a variable has no safe value for uid "
                       + Integer.toUnsignedString(caller.uid())
@@ -118,7 +149,7 @@ public final class Explainer {
       }
     }
     return new Explanation.NearMiss(
-        rule, pathMatches, callerMatches, processMatches, accessMatches, whyNot);
+        rule, pathMatches, matched, callerMatches, processMatches, accessMatches, whyNot);
   }
 
   /** The caller with a unit that meets the rule, to tell which constraint failed. */

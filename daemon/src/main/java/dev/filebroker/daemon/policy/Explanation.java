@@ -2,6 +2,7 @@ package dev.filebroker.daemon.policy;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Why a policy decided a request as it did: the decision, and the rules that nearly applied with
@@ -10,7 +11,8 @@ import java.util.Objects;
  * @param caller who asked
  * @param request what was asked
  * @param decision what the policy decided (as {@link Policy#decide} does)
- * @param nearMisses rules that matched the path or the caller but did not decide, closest first
+ * @param nearMisses rules whose path matched (or would have, but for a variable without a safe
+ *     value for the caller) but that did not decide, closest first
  */
 public record Explanation(
     Caller caller, AccessRequest request, Decision decision, List<NearMiss> nearMisses) {
@@ -26,6 +28,9 @@ public record Explanation(
    *
    * @param rule the rule
    * @param pathMatches whether one of its patterns matched the path
+   * @param matchedPattern the pattern with variables that matched, expanded for the caller and
+   *     followed by the pattern as written ({@code /home/alice/** (/home/${user}/**)}); empty for a
+   *     pattern without variables
    * @param callerMatches whether its users, groups, uids, gids or any matched the caller
    * @param processMatches whether its executables and units constraints held
    * @param accessMatches whether it grants (allow) or refuses (deny) the requested access
@@ -34,12 +39,14 @@ public record Explanation(
   public record NearMiss(
       Rule rule,
       boolean pathMatches,
+      Optional<String> matchedPattern,
       boolean callerMatches,
       boolean processMatches,
       boolean accessMatches,
       List<String> whyNot) {
     public NearMiss {
       Objects.requireNonNull(rule, "rule == null");
+      Objects.requireNonNull(matchedPattern, "matchedPattern == null");
       whyNot = List.copyOf(whyNot);
     }
 
@@ -50,7 +57,8 @@ public record Explanation(
     public String toString() {
       StringBuilder b = new StringBuilder(rule.toString()).append(": ");
       String matched =
-          (pathMatches ? "path matches, " : "") + (callerMatches ? "caller matches, " : "");
+          (pathMatches ? "path matches" + matchedPattern.map(p -> " " + p).orElse("") + ", " : "")
+              + (callerMatches ? "caller matches, " : "");
       return b.append(matched)
           .append(matched.isEmpty() ? "" : "but ")
           .append(String.join("; ", whyNot))

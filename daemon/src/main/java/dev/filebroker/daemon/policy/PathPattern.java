@@ -282,6 +282,33 @@ public final class PathPattern {
     return matches(expanded.toArray(String[]::new), path) ? Match.MATCH : Match.NO_MATCH;
   }
 
+  /**
+   * The pattern as written, with its variables replaced by their values for one caller ({@code
+   * /home/${user}/**} for alice: {@code /home/alice/**}); empty when a variable it uses has no safe
+   * value. For people reading an explanation; matching never goes through text.
+   */
+  Optional<String> expandedText(CallerVariables values) {
+    if (!variables) {
+      return Optional.of(text);
+    }
+    String rest = home ? text.substring(HOME.length()) : text;
+    String prefix = "";
+    if (home) {
+      if (values.home().isEmpty()) {
+        return Optional.empty();
+      }
+      prefix = "/" + String.join("/", values.home().get());
+    }
+    if (rest.contains("${user}") && values.user().isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        prefix
+            + rest.replace("${user}", values.user().orElse(""))
+                .replace("${uid}", values.uid())
+                .replace("${gid}", values.gid()));
+  }
+
   /** Whether one pattern component (possibly holding '*') matches one path component. */
   static boolean componentMatches(String pattern, String name) {
     if (pattern.indexOf('*') < 0) {

@@ -86,4 +86,24 @@ class ExplainCommandTest {
         run("explain", "--uid", "0", "--access", "exec", "--policy", policy().toString(), "/srv/x")
             .status());
   }
+
+  @Test
+  void unknownAccessWordListsTheValidOnesAndTheClosest() throws Exception {
+    PrintStream saved = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    int status;
+    try {
+      status =
+          Main.execute(
+              "explain", "--uid", "0", "--access", "reed", "--policy", policy().toString(), "/x");
+    } finally {
+      System.setErr(saved);
+    }
+    assertEquals(2, status);
+    assertEquals(
+        "filebroker explain: unknown access 'reed' (did you mean 'read'?); expected one of read,"
+            + " write, append, create, truncate, directory\n",
+        err.toString(StandardCharsets.UTF_8));
+  }
 }

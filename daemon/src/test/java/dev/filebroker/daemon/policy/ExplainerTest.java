@@ -115,4 +115,99 @@ class ExplainerTest {
                             List.of("caller's executable is unknown, not one of /usr/bin/app"))),
         explanation::toText);
   }
+
+  @Test
+  void rulesForOtherPathsAreNotNearMissesWhoeverTheyName() throws IOException {
+    Policy policy =
+        policy(
+            """
+            [[allow]]
+            name = "everyone-elsewhere"
+            any = true
+            paths = ["/srv/y/**"]
+            access = ["read"]
+
+            [[allow]]
+            name = "everyone-here-reads"
+            any = true
+            paths = ["/srv/x"]
+            access = ["read"]
+            """);
+    Caller caller = new Caller(1, 1000, 1000, List.of(), Optional.empty(), Optional.empty());
+    Explanation explanation =
+        Explainer.explain(
+            policy, caller, new AccessRequest("/srv/x", EnumSet.of(Permission.WRITE), false));
+    assertEquals(
+        List.of("everyone-here-reads"),
+        explanation.nearMisses().stream().map(m -> m.rule().id()).toList(),
+        explanation::toText);
+  }
+
+  @Test
+  void showsAMatchingPatternWithItsVariablesExpandedForTheCaller() throws IOException {
+    // root (uid 0, home /root) is in every /etc/passwd.
+    Policy policy =
+        policy(
+            """
+            [[allow]]
+            name = "own-reads"
+            any = true
+            paths = ["/srv/users/${user}/**"]
+            access = ["read"]
+
+            [[allow]]
+            name = "others"
+            any = true
+            paths = ["/srv/other/${user}/**"]
+            access = ["read"]
+            """);
+    Caller root = new Caller(1, 0, 0, List.of(), Optional.empty(), Optional.empty());
+    Explanation explanation =
+        Explainer.explain(
+            policy,
+            root,
+            new AccessRequest("/srv/users/root/a", EnumSet.of(Permission.WRITE), false));
+    assertEquals(1, explanation.nearMisses().size(), explanation::toText);
+    assertTrue(
+        explanation
+            .nearMisses()
+            .getFirst()
+            .toString()
+            .contains(
+                ": path matches /srv/users/root/** (/srv/users/${user}/**), caller matches, but"
+                    + " grants read only, not write"),
+        explanation::toText);
+  }
+
+  @Test
+  void listsARuleWhoseVariableHasNoValueWhenTheFixedPartMatches() throws IOException {
+    Policy policy =
+        policy(
+            """
+            [[allow]]
+            name = "own"
+            any = true
+            paths = ["/srv/users/${user}/**"]
+            access = ["read"]
+
+            [[allow]]
+            name = "elsewhere"
+            any = true
+            paths = ["/srv/other/${user}/**"]
+            access = ["read"]
+            """);
+    Caller stranger = new Caller(1, 123456, 123456, List.of(), Optional.empty(), Optional.empty());
+    Explanation explanation =
+        Explainer.explain(
+            policy,
+            stranger,
+            new AccessRequest("/srv/users/123456/a", EnumSet.of(Permission.READ), false));
+    assertEquals(
+        List.of("own"),
+        explanation.nearMisses().stream().map(m -> m.rule().id()).toList(),
+        explanation::toText);
+    assertTrue(
+        explanation.nearMisses().getFirst().whyNot().getFirst().contains("no safe value"),
+        explanation::toText);
+  }
 }
