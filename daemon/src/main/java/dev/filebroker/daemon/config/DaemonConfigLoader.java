@@ -57,8 +57,20 @@ public final class DaemonConfigLoader {
 
   private DaemonConfigLoader() {}
 
-  /** Loads {@code file}; relative paths inside it are resolved against its directory. */
+  /**
+   * Loads {@code file}; relative paths inside it are resolved against its directory. A file that
+   * anyone but root could have written (see {@link TrustedFiles}) is refused unread.
+   */
   public static Result load(Path file) {
+    List<TrustedFiles.Untrusted> untrusted = TrustedFiles.check(file);
+    if (!untrusted.isEmpty()) {
+      return new Result.Invalid(untrusted.stream().map(TrustedFiles.Untrusted::toString).toList());
+    }
+    return parse(file);
+  }
+
+  /** Reads {@code file} whoever may have written it: for tests of the format only. */
+  static Result parse(Path file) {
     String text;
     try {
       text = Files.readString(file);
