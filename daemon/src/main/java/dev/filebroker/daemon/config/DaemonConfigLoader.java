@@ -30,7 +30,7 @@ public final class DaemonConfigLoader {
           "limits",
           "audit",
           EndpointReader.KEY);
-  private static final Set<String> AUDIT_KEYS = Set.of("destination");
+  private static final Set<String> AUDIT_KEYS = Set.of("destination", "queue_lines");
   private static final Set<String> LIMIT_KEYS =
       Set.of(
           "event_loops",
@@ -141,8 +141,18 @@ public final class DaemonConfigLoader {
   private static AuditConfig audit(
       Path file, TomlTable t, AuditConfig fallback, List<String> errors) {
     unknownKeys(file, t, AUDIT_KEYS, "[audit]", errors);
+    int queueLines =
+        (int)
+            integer(
+                file,
+                t,
+                "queue_lines",
+                fallback.queueLines(),
+                AuditConfig.MIN_QUEUE_LINES,
+                AuditConfig.MAX_QUEUE_LINES,
+                errors);
     if (!t.contains("destination")) {
-      return fallback;
+      return fallback.withQueueLines(queueLines);
     }
     if (!t.isString("destination")) {
       errors.add(
@@ -156,7 +166,7 @@ public final class DaemonConfigLoader {
       errors.add(at(file, t.inputPositionOf("destination")) + ": " + problem.get());
       return fallback;
     }
-    return AuditConfig.of(destination);
+    return AuditConfig.of(destination).withQueueLines(queueLines);
   }
 
   private static Limits limits(Path file, TomlTable t, Limits d, List<String> errors) {

@@ -41,6 +41,11 @@ final class RequestHandler {
   private final PolicyHolder policies;
   private final FileOpener opener;
   private final AuditLog audit;
+
+  /** Why a granted file was not handed out after all. */
+  static final String UNRECORDED =
+      "the audit log cannot record the grant now, so the file was not handed out; retry later";
+
   private final Statistics statistics;
 
   RequestHandler(PolicyHolder policies, FileOpener opener, AuditLog audit, Statistics statistics) {
@@ -149,7 +154,12 @@ final class RequestHandler {
           statistics.failed();
           yield error(open, r.code(), r.errno(), r.reason());
         }
-        audit(who, access, "allow", rule, "ok", "");
+        if (!audit(who, access, "allow", rule, "ok", "")) {
+          // Never hand out a file the record does not show: the audit queue is full.
+          file.close();
+          statistics.failed();
+          yield error(open, ErrorCode.LIMIT_EXCEEDED, 0, UNRECORDED);
+        }
         statistics.granted(rule);
         yield Response.of(new OpenedReply(open.requestId(), file.stat().mode()), file);
       }
@@ -277,7 +287,8 @@ final class RequestHandler {
     return strings;
   }
 
-  private void audit(
+  /** Records one decision; false when its line could not be taken (see AuditLog#record). */
+  private boolean audit(
       Optional<Caller> caller,
       AccessRequest access,
       String decision,
@@ -285,7 +296,7 @@ final class RequestHandler {
       String result,
       String reason) {
     RuleStrings strings = stringsOf(rule);
-    audit(caller, access, decision, strings.id(), strings.source(), result, reason);
+    return audit(caller, access, decision, strings.id(), strings.source(), result, reason);
   }
 
   private void audit(
@@ -302,7 +313,7 @@ final class RequestHandler {
     }
   }
 
-  private void audit(
+  private boolean audit(
       Optional<Caller> maybeCaller,
       AccessRequest access,
       String decision,
@@ -349,6 +360,6 @@ final class RequestHandler {
               result,
               reason);
     }
-    audit.record(event);
+    return audit.record(event);
   }
 }

@@ -99,6 +99,19 @@ class DaemonConfigLoaderTest {
   }
 
   @Test
+  void auditQueueLinesIsARangeCheckedInteger() throws IOException {
+    var loaded =
+        assertInstanceOf(
+            DaemonConfigLoader.Result.Loaded.class, load("[audit]\nqueue_lines = 64\n"));
+    assertEquals(64, loaded.config().audit().queueLines());
+    assertEquals(
+        List.of(
+            dir.resolve("filebroker.toml")
+                + ":2:1: 'queue_lines' must be an integer from 16 to 16777216"),
+        errors("[audit]\nqueue_lines = 8\n"));
+  }
+
+  @Test
   void outOfRangeLimitIsAnError() throws IOException {
     assertEquals(
         List.of(
