@@ -7,19 +7,40 @@ import java.util.Optional;
 
 /**
  * Where audit lines go, as the daemon configuration says it: {@code [audit] destination = "stdout"}
- * (the default) or an absolute file path such as {@code "/var/log/filebroker/audit.log"}.
+ * (the default) or an absolute file path such as {@code "/var/log/filebroker/audit.log"}; and how
+ * many lines may wait to be written ({@code queue_lines}).
  *
  * @param file the file to append to; empty for stdout
+ * @param queueLines how many lines may wait for the writer; a grant whose line finds no room is
+ *     refused
  */
-public record AuditConfig(Optional<Path> file) {
+public record AuditConfig(Optional<Path> file, int queueLines) {
   /** The value meaning the {@code filebroker.audit} logger (stdout under the shipped logging). */
   public static final String STDOUT = "stdout";
+
+  /** The default of {@code queue_lines}. */
+  public static final int DEFAULT_QUEUE_LINES = FileSink.DEFAULT_CAPACITY;
+
+  /** The smallest {@code queue_lines}. */
+  public static final int MIN_QUEUE_LINES = 16;
+
+  /** The largest {@code queue_lines}. */
+  public static final int MAX_QUEUE_LINES = 1 << 24;
 
   public AuditConfig {
     Objects.requireNonNull(file, "file == null");
     if (file.isPresent() && !file.get().isAbsolute()) {
       throw new IllegalArgumentException("file must be absolute");
     }
+    if (queueLines < MIN_QUEUE_LINES || queueLines > MAX_QUEUE_LINES) {
+      throw new IllegalArgumentException(
+          "queueLines must be from " + MIN_QUEUE_LINES + " to " + MAX_QUEUE_LINES);
+    }
+  }
+
+  /** This configuration with {@code queueLines}. */
+  public AuditConfig withQueueLines(int queueLines) {
+    return new AuditConfig(file, queueLines);
   }
 
   /** What is wrong with {@code destination} as a configuration value, in words to act on. */
@@ -51,7 +72,8 @@ public record AuditConfig(Optional<Path> file) {
       throw new IllegalArgumentException(problem.get());
     }
     return new AuditConfig(
-        destination.equals(STDOUT) ? Optional.empty() : Optional.of(Path.of(destination)));
+        destination.equals(STDOUT) ? Optional.empty() : Optional.of(Path.of(destination)),
+        DEFAULT_QUEUE_LINES);
   }
 
   /**
@@ -60,6 +82,6 @@ public record AuditConfig(Optional<Path> file) {
    * @throws IOException when the file cannot be opened for appending
    */
   public AuditLog open() throws IOException {
-    return file.isPresent() ? AuditLog.toFile(file.get()) : AuditLog.stdout();
+    return file.isPresent() ? AuditLog.toFile(file.get(), queueLines) : AuditLog.stdout(queueLines);
   }
 }

@@ -55,6 +55,11 @@ public record AuditEvent(
     Objects.requireNonNull(reason, "reason == null");
   }
 
+  /** Whether this records a file handed out: an allow decision whose result is "ok". */
+  public boolean isGrant() {
+    return decision.equals("allow") && result.equals("ok");
+  }
+
   /** The event as one JSON object on one line; keys in a fixed order. */
   public String toJson() {
     for (int size = 512; ; size *= 2) {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -33,11 +32,21 @@ public final class AuditLog implements AutoCloseable {
 
   /** Where lines go. Implementations must not block the caller on I/O. */
   interface Sink extends AutoCloseable {
-    void write(String line);
+    /**
+     * Writes (or queues) a line that records no grant: a denial, a failed open, a summary.
+     *
+     * @return whether the line was taken; one that was not is counted by the sink
+     */
+    boolean write(String line);
 
-    /** Writes {@code event}'s line; a sink may encode it later, on its own thread. */
-    default void write(AuditEvent event) {
-      write(event.toJson());
+    /**
+     * Writes (or queues) {@code event}'s line; a sink may encode it later, on its own thread. A
+     * grant's line may use room the sink keeps for grants, which other lines cannot fill.
+     *
+     * @return whether the line was taken; one that was not is counted by the sink
+     */
+    default boolean write(AuditEvent event) {
+      return write(event.toJson());
     }
 
     @Override
@@ -86,53 +95,57 @@ public final class AuditLog implements AutoCloseable {
   /**
    * The audit log for standard output. Under the shipped logging configuration, which sends the
    * {@code filebroker.audit} logger to stdout as bare lines, the lines are written to descriptor 1
-   * directly, in batches by a background thread exactly like {@link #toFile(Path)} (bounded queue;
-   * lines beyond it are dropped, counted and reported rather than stalling requests): a logging
-   * event per line would wake the appender's thread for every request. When a logging configuration
-   * of the administrator's is in force ({@code -Dlogback.configurationFile}, which the launcher
-   * passes for /etc/filebroker/logback.xml), lines go to the {@code filebroker.audit} logger so
-   * that it decides where they go.
+   * directly, in batches by a background thread exactly like {@link #toFile(Path, int)} (bounded
+   * queue; lines beyond it are counted and reported rather than stalling requests, and grants
+   * beyond it refused): a logging event per line would wake the appender's thread for every
+   * request. When a logging configuration of the administrator's is in force ({@code
+   * -Dlogback.configurationFile}, which the launcher passes for /etc/filebroker/logback.xml), lines
+   * go to the {@code filebroker.audit} logger so that it decides where they go.
    */
-  public static AuditLog stdout() {
+  public static AuditLog stdout(int queueLines) {
     if (System.getProperty("logback.configurationFile") != null) {
       return new AuditLog();
     }
-    FileSink sink = FileSink.stdout(FileSink.DEFAULT_CAPACITY);
+    FileSink sink = FileSink.stdout(queueLines);
     sink.start();
     return new AuditLog(sink, System::nanoTime, Instant::now, true);
   }
 
   /**
    * An audit log appending one line per event to {@code file} (created with mode 0640 when
-   * missing). Lines are queued (at most {@value FileSink#DEFAULT_CAPACITY}) and written in batches
-   * by a background thread; when the queue is full, lines are dropped and counted, and a later
-   * {@code "event":"dropped"} line gives the count.
+   * missing). Lines are queued (at most {@code queueLines}) and written in batches by a background
+   * thread; when the queue is full, lines are dropped and counted, and a later {@code
+   * "event":"dropped"} line gives the count (a grant's line is never dropped: {@link #record}
+   * refuses it, and the grant is not handed out). A quarter of the queue is kept for grants.
    *
    * @throws IOException when the file cannot be opened for appending
    */
-  public static AuditLog toFile(Path file) throws IOException {
-    FileSink sink = FileSink.open(file, FileSink.DEFAULT_CAPACITY);
+  public static AuditLog toFile(Path file, int queueLines) throws IOException {
+    FileSink sink = FileSink.open(file, queueLines);
     sink.start();
     return new AuditLog(sink, System::nanoTime, Instant::now, true);
   }
 
-  /** Records one decision (or counts it, when it repeats a recent identical denial). */
-  public void record(AuditEvent event) {
+  /**
+   * Records one decision (or counts it, when it repeats a recent identical denial).
+   *
+   * <p>Denials are written, collapsed into a later {@code "suppressed"} line, or (when the sink is
+   * full) counted in a later {@code "dropped"} line: either way the record's counts are exact, and
+   * a summary line is queued after the line of the denial it follows. Any other event is recorded
+   * only if its line could be taken: the caller must not hand out a grant for which this returns
+   * false.
+   *
+   * @return whether the event's line was taken (always true for a denial, which is then written,
+   *     collapsed or counted)
+   */
+  public boolean record(AuditEvent event) {
     Objects.requireNonNull(event, "event == null");
-    DenialCollapser.Offered offered = collapser.offer(event, wallClock);
-    for (String line : offered.summaries()) {
-      sink.write(line);
-    }
-    if (offered.writeEvent()) {
-      sink.write(event);
-    }
+    return collapser.offer(event, wallClock, sink);
   }
 
   /** Writes the summary line of every burst whose window has closed. */
   public void flush() {
-    for (String line : collapser.expire(wallClock.get(), false)) {
-      sink.write(line);
-    }
+    collapser.expire(wallClock.get(), false, sink);
   }
 
   /** Writes every pending summary, then stops the background threads and closes the file. */
@@ -141,18 +154,20 @@ public final class AuditLog implements AutoCloseable {
     if (flusher != null) {
       flusher.shutdownNow();
     }
-    List<String> pending = collapser.expire(wallClock.get(), true);
-    pending.forEach(sink::write);
+    collapser.expire(wallClock.get(), true, sink);
     sink.close();
   }
 
   private static Sink loggerSink(Logger logger) {
     return new Sink() {
       @Override
-      public void write(String line) {
+      public boolean write(String line) {
+        // The logging configuration decides what happens next (an asynchronous appender of the
+        // administrator's may drop lines; the shipped configuration does not use this sink).
         if (logger.isInfoEnabled()) {
           logger.info(line);
         }
+        return true;
       }
 
       @Override

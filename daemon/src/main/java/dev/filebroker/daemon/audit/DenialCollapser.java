@@ -1,10 +1,8 @@
 package dev.filebroker.daemon.audit;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
@@ -53,66 +51,67 @@ final class DenialCollapser {
   }
 
   /**
-   * What to write for one event, in order: the summary lines of bursts that closed, then the event
-   * itself unless it is suppressed.
+   * Writes what {@code event} calls for to {@code sink}: the summary lines of bursts that closed,
+   * then the event itself unless it repeats an open burst. Summaries and denials are handed to the
+   * sink under this object's lock, so a summary is always queued after the denial that opened its
+   * burst; {@code now} is asked only when a burst is open or begins.
    *
-   * @param summaries summary lines to write before the event
-   * @param writeEvent whether the event's own line is written
+   * @return whether the event's line was taken: always true for a denial (written, counted in a
+   *     summary, or counted by the sink as dropped), the sink's answer for anything else
    */
-  record Offered(List<String> summaries, boolean writeEvent) {
-    static final Offered EVENT_ONLY = new Offered(List.of(), true);
-  }
-
-  /** What to write for {@code event}; {@code now} is asked only when a burst is open or begins. */
-  Offered offer(AuditEvent event, Supplier<Instant> now) {
-    if (open == 0 && !event.decision().equals("deny")) {
+  boolean offer(AuditEvent event, Supplier<Instant> now, AuditLog.Sink sink) {
+    boolean deny = event.decision().equals("deny");
+    if (open == 0 && !deny) {
       // Nothing to close and nothing to count: the periodic flush closes bursts opened meanwhile.
-      return Offered.EVENT_ONLY;
+      return sink.write(event);
     }
-    return offerLocked(event, now.get());
+    if (!deny) {
+      expire(now.get(), false, sink);
+      return sink.write(event);
+    }
+    offerDenial(event, now.get(), sink);
+    return true;
   }
 
-  private synchronized Offered offerLocked(AuditEvent event, Instant now) {
+  private synchronized void offerDenial(AuditEvent event, Instant now, AuditLog.Sink sink) {
     long nanos = nanoClock.getAsLong();
-    List<String> lines = expireAt(nanos, now, false);
-    if (!event.decision().equals("deny")) {
-      return new Offered(lines, true);
-    }
+    expireAt(nanos, now, false, sink);
     Key key = new Key(event.uid(), event.path(), event.access(), event.rule(), event.result());
     Burst burst = bursts.get(key);
     if (burst != null) {
       burst.suppressed++;
       burst.last = event.time();
-      return new Offered(lines, false);
+      return;
     }
     if (bursts.size() >= MAX_BURSTS) {
       Iterator<Burst> oldest = bursts.values().iterator();
-      summary(oldest.next(), now).ifPresent(lines::add);
+      summary(oldest.next(), now).ifPresent(sink::write);
       oldest.remove();
     }
     bursts.put(key, new Burst(event, nanos));
     open = bursts.size();
-    return new Offered(lines, true);
+    // A line the sink cannot take is counted there: the burst's own count stays exact.
+    sink.write(event);
   }
 
-  /** Summary lines of bursts whose window has closed, or of all bursts when {@code all}. */
-  synchronized List<String> expire(Instant now, boolean all) {
-    return expireAt(nanoClock.getAsLong(), now, all);
+  /**
+   * Writes the summary line of bursts whose window has closed, or of all bursts when {@code all}.
+   */
+  synchronized void expire(Instant now, boolean all, AuditLog.Sink sink) {
+    expireAt(nanoClock.getAsLong(), now, all, sink);
   }
 
-  private List<String> expireAt(long nanos, Instant now, boolean all) {
-    List<String> lines = new ArrayList<>(1);
+  private void expireAt(long nanos, Instant now, boolean all, AuditLog.Sink sink) {
     Iterator<Burst> iterator = bursts.values().iterator();
     while (iterator.hasNext()) {
       Burst burst = iterator.next();
       if (!all && nanos - burst.startNanos < windowNanos) {
         break;
       }
-      summary(burst, now).ifPresent(lines::add);
+      summary(burst, now).ifPresent(sink::write);
       iterator.remove();
     }
     open = bursts.size();
-    return lines;
   }
 
   private static Optional<String> summary(Burst burst, Instant now) {

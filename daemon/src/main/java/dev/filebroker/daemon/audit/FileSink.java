@@ -29,8 +29,13 @@ import org.slf4j.LoggerFactory;
  * event) and writes whatever accumulated in one {@code write}. It sleeps {@value
  * #SHORTEST_SLEEP_MILLIS} ms after a batch, so that a busy daemon's batches stay small, and twice
  * as long after each look that finds nothing, up to {@value #LONGEST_SLEEP_MILLIS} ms, so that an
- * idle one hardly wakes (see {@link WriterPacing}). Lines that find the queue full are dropped and
- * counted; the count is written as an {@code "event":"dropped"} line with the next batch.
+ * idle one hardly wakes (see {@link WriterPacing}).
+ *
+ * <p>A quarter of the queue is kept for grants: other lines (denials, failed opens, summaries) are
+ * refused once only that quarter is left, so that a flood of denied requests cannot crowd grants
+ * out of the record. A line that is refused (a grant's only when the whole queue is full) is
+ * counted, and the count is written as an {@code "event":"dropped"} line with the next batch; the
+ * caller of a refused grant must not hand the file out (see {@link AuditLog#record}).
  */
 final class FileSink implements AuditLog.Sink {
   static final int DEFAULT_CAPACITY = 65_536;
@@ -46,6 +51,9 @@ final class FileSink implements AuditLog.Sink {
   /** Lines (String) and events (AuditEvent), which the writer encodes itself. */
   private final ArrayBlockingQueue<Object> queue;
 
+  /** Room only grants may take. */
+  private final int grantReserve;
+
   private final AtomicLong dropped = new AtomicLong();
 
   /** What the writer sends in one write(2); only the writer thread (or close) touches it. */
@@ -59,6 +67,7 @@ final class FileSink implements AuditLog.Sink {
     this.channel = channel;
     this.ownsChannel = ownsChannel;
     this.queue = new ArrayBlockingQueue<>(capacity);
+    this.grantReserve = capacity / 4;
     this.writer = new Thread(this::run, "filebroker-audit-writer");
     this.writer.setDaemon(true);
   }
@@ -92,18 +101,26 @@ final class FileSink implements AuditLog.Sink {
   }
 
   @Override
-  public void write(String line) {
-    if (!queue.offer(line)) {
-      dropped.incrementAndGet();
-    }
+  public boolean write(String line) {
+    return offer(line, grantReserve);
   }
 
   /** Queues the event itself: the writer encodes it straight into its output buffer. */
   @Override
-  public void write(AuditEvent event) {
-    if (!queue.offer(event)) {
-      dropped.incrementAndGet();
+  public boolean write(AuditEvent event) {
+    return offer(event, event.isGrant() ? 0 : grantReserve);
+  }
+
+  /** Queues {@code item} if more than {@code keepFree} places are left; counts it otherwise. */
+  private boolean offer(Object item, int keepFree) {
+    // Several threads may pass the check at once and take a few places of the reserve: the
+    // reserve shrinks by at most the number of event loops, and grants are still refused, never
+    // lost, when the queue is full.
+    if (queue.remainingCapacity() > keepFree && queue.offer(item)) {
+      return true;
     }
+    dropped.incrementAndGet();
+    return false;
   }
 
   /** How many lines were dropped and not yet reported. */

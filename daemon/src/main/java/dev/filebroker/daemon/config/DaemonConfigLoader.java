@@ -30,7 +30,7 @@ public final class DaemonConfigLoader {
           "limits",
           "audit",
           EndpointReader.KEY);
-  private static final Set<String> AUDIT_KEYS = Set.of("destination");
+  private static final Set<String> AUDIT_KEYS = Set.of("destination", "queue_lines");
   private static final Set<String> LIMIT_KEYS =
       Set.of(
           "event_loops",
@@ -57,8 +57,20 @@ public final class DaemonConfigLoader {
 
   private DaemonConfigLoader() {}
 
-  /** Loads {@code file}; relative paths inside it are resolved against its directory. */
+  /**
+   * Loads {@code file}; relative paths inside it are resolved against its directory. A file that
+   * anyone but root could have written (see {@link TrustedFiles}) is refused unread.
+   */
   public static Result load(Path file) {
+    List<TrustedFiles.Untrusted> untrusted = TrustedFiles.check(file);
+    if (!untrusted.isEmpty()) {
+      return new Result.Invalid(untrusted.stream().map(TrustedFiles.Untrusted::toString).toList());
+    }
+    return parse(file);
+  }
+
+  /** Reads {@code file} whoever may have written it: for tests of the format only. */
+  static Result parse(Path file) {
     String text;
     try {
       text = Files.readString(file);
@@ -129,8 +141,18 @@ public final class DaemonConfigLoader {
   private static AuditConfig audit(
       Path file, TomlTable t, AuditConfig fallback, List<String> errors) {
     unknownKeys(file, t, AUDIT_KEYS, "[audit]", errors);
+    int queueLines =
+        (int)
+            integer(
+                file,
+                t,
+                "queue_lines",
+                fallback.queueLines(),
+                AuditConfig.MIN_QUEUE_LINES,
+                AuditConfig.MAX_QUEUE_LINES,
+                errors);
     if (!t.contains("destination")) {
-      return fallback;
+      return fallback.withQueueLines(queueLines);
     }
     if (!t.isString("destination")) {
       errors.add(
@@ -144,7 +166,7 @@ public final class DaemonConfigLoader {
       errors.add(at(file, t.inputPositionOf("destination")) + ": " + problem.get());
       return fallback;
     }
-    return AuditConfig.of(destination);
+    return AuditConfig.of(destination).withQueueLines(queueLines);
   }
 
   private static Limits limits(Path file, TomlTable t, Limits d, List<String> errors) {

@@ -1,22 +1,35 @@
 package dev.filebroker.daemon.lifecycle;
 
+import dev.filebroker.daemon.config.TrustedFiles;
 import dev.filebroker.daemon.policy.PolicyError;
 import dev.filebroker.daemon.policy.PolicyLoad;
 import dev.filebroker.daemon.policy.PolicyLoader;
 import dev.filebroker.daemon.policy.PolicyTests;
+import dev.filebroker.daemon.policy.SourceLocation;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Loads a policy the way the daemon puts one in force: it must parse, and it must pass the admin's
- * test cases shipped beside it ({@code tests/*.toml} in the policy directory). Either failure
- * rejects it, at start (the daemon refuses to start) and on reload (the old policy stays).
+ * Loads a policy the way the daemon puts one in force: only root may be able to have written its
+ * files (see {@link TrustedFiles}), it must parse, and it must pass the admin's test cases shipped
+ * beside it ({@code tests/*.toml} in the policy directory). Any failure rejects it, at start (the
+ * daemon refuses to start), on reload (the old policy stays) and in {@code filebroker check}, so
+ * that one policy gets one verdict.
  */
-final class CheckedPolicyLoader {
+public final class CheckedPolicyLoader {
   private CheckedPolicyLoader() {}
 
-  static PolicyLoad load(Path source) {
+  /** The policy at {@code source}, or every reason it would not be put in force. */
+  public static PolicyLoad load(Path source) {
+    List<TrustedFiles.Untrusted> untrusted = TrustedFiles.checkPolicy(source);
+    if (!untrusted.isEmpty()) {
+      // Not even parsed: what it says may have been written by anyone.
+      return new PolicyLoad.Invalid(
+          untrusted.stream()
+              .map(u -> new PolicyError(SourceLocation.wholeFile(u.path()), u.problem()))
+              .toList());
+    }
     PolicyLoad load = PolicyLoader.load(source);
     if (!(load instanceof PolicyLoad.Loaded loaded)) {
       return load;

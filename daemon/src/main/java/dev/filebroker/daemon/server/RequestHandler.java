@@ -45,6 +45,11 @@ final class RequestHandler {
   private final Supplier<PolicyHolder.Loaded> policies;
   private final FileOpener opener;
   private final AuditLog audit;
+
+  /** Why a granted file was not handed out after all. */
+  static final String UNRECORDED =
+      "the audit log cannot record the grant now, so the file was not handed out; retry later";
+
   private final Statistics statistics;
 
   RequestHandler(PolicyHolder policies, FileOpener opener, AuditLog audit, Statistics statistics) {
@@ -170,7 +175,12 @@ final class RequestHandler {
     return switch (outcome) {
       case OpenOutcome.Opened opened -> {
         OpenedFile file = opened.file();
-        audit(who, access, "allow", rule, "ok", "");
+        if (!audit(who, access, "allow", rule, "ok", "")) {
+          // Never hand out a file the record does not show: the audit queue is full.
+          file.close();
+          statistics.failed();
+          yield error(open, ErrorCode.LIMIT_EXCEEDED, 0, UNRECORDED);
+        }
         statistics.granted(rule);
         yield Response.of(new OpenedReply(open.requestId(), file.stat().mode()), file);
       }
@@ -306,7 +316,8 @@ final class RequestHandler {
     return strings;
   }
 
-  private void audit(
+  /** Records one decision; false when its line could not be taken (see AuditLog#record). */
+  private boolean audit(
       Optional<Caller> caller,
       AccessRequest access,
       String decision,
@@ -314,7 +325,7 @@ final class RequestHandler {
       String result,
       String reason) {
     RuleStrings strings = stringsOf(rule);
-    audit(caller, access, decision, strings.id(), strings.source(), result, reason);
+    return audit(caller, access, decision, strings.id(), strings.source(), result, reason);
   }
 
   private void audit(
@@ -331,7 +342,7 @@ final class RequestHandler {
     }
   }
 
-  private void audit(
+  private boolean audit(
       Optional<Caller> maybeCaller,
       AccessRequest access,
       String decision,
@@ -378,6 +389,6 @@ final class RequestHandler {
               result,
               reason);
     }
-    audit.record(event);
+    return audit.record(event);
   }
 }

@@ -1,6 +1,7 @@
 package dev.filebroker.daemon.audit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,8 +46,9 @@ class AuditLogTest {
     final List<String> lines = new ArrayList<>();
 
     @Override
-    public synchronized void write(String line) {
+    public synchronized boolean write(String line) {
       lines.add(line);
+      return true;
     }
 
     @Override
@@ -146,7 +148,7 @@ class AuditLogTest {
     assertTimeoutPreemptively(
         Duration.ofSeconds(10),
         () -> {
-          try (AuditLog log = AuditLog.toFile(file)) {
+          try (AuditLog log = AuditLog.toFile(file, 64)) {
             log.record(event("allow", "/srv/a", 1000));
             log.record(event("deny", "/srv/b", 1000));
           }
@@ -162,7 +164,7 @@ class AuditLogTest {
   @Test
   void fileDestinationIsCreatedReadableByOwnerAndGroupOnly() throws Exception {
     Path file = temp.resolve("new.log");
-    AuditLog.toFile(file).close();
+    AuditLog.toFile(file, 64).close();
     assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
   }
 
@@ -195,5 +197,49 @@ class AuditLogTest {
     sink.start();
     assertTimeoutPreemptively(Duration.ofSeconds(10), sink::close);
     assertEquals(List.of(allow.toJson(), "{\"n\":1}", deny.toJson()), Files.readAllLines(file));
+  }
+
+  @Test
+  void grantWhoseLineCannotBeQueuedIsRefusedAndDenialsCannotTakeTheGrantsRoom() throws Exception {
+    Path file = temp.resolve("full.log");
+    // The writer is not started: a sink that has stopped writing (a stalled disk, a full pipe).
+    FileSink sink = FileSink.open(file, 16);
+    AuditLog log = new AuditLog(sink, () -> 0L, () -> T0, false);
+    for (int i = 0; i < 13; i++) {
+      assertTrue(log.record(event("deny", "/srv/d" + i, 1000)), "a denial is always recorded");
+    }
+    assertEquals(1, sink.dropped(), "12 denials fill the queue but for the grants' quarter");
+    for (int i = 0; i < 4; i++) {
+      assertTrue(log.record(event("allow", "/srv/g" + i, 1000)), "room kept for grants");
+    }
+    assertFalse(
+        log.record(event("allow", "/srv/refused", 1000)),
+        "a grant that cannot be recorded must not be handed out");
+    assertEquals(2, sink.dropped());
+    sink.start();
+    assertTimeoutPreemptively(Duration.ofSeconds(10), log::close);
+    List<String> lines = Files.readAllLines(file);
+    assertEquals(17, lines.size(), String.join("\n", lines));
+    for (int i = 0; i < 4; i++) {
+      assertEquals(event("allow", "/srv/g" + i, 1000).toJson(), lines.get(12 + i));
+    }
+    assertTrue(lines.get(16).endsWith("\",\"count\":2}"), lines.get(16));
+    assertFalse(String.join("\n", lines).contains("/srv/refused"));
+  }
+
+  @Test
+  void summaryOfABurstComesAfterItsFirstDenial() {
+    Lines sink = new Lines();
+    AtomicLong nanos = new AtomicLong();
+    AuditLog log = new AuditLog(sink, nanos::get, () -> T0, false);
+    log.record(event("deny", "/srv/secret", 1000));
+    log.record(event("deny", "/srv/secret", 1000));
+    nanos.set(AuditLog.BURST_WINDOW.toNanos());
+    assertTrue(log.record(event("allow", "/srv/open", 1000)));
+    assertEquals(3, sink.lines.size(), sink.lines.toString());
+    assertEquals(event("deny", "/srv/secret", 1000).toJson(), sink.lines.get(0));
+    assertTrue(sink.lines.get(1).contains("\"event\":\"suppressed\""), sink.lines.get(1));
+    assertTrue(sink.lines.get(1).contains("\"count\":1,"), sink.lines.get(1));
+    assertEquals(event("allow", "/srv/open", 1000).toJson(), sink.lines.get(2));
   }
 }

@@ -3,6 +3,7 @@ package dev.filebroker.daemon.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
+import dev.filebroker.daemon.testing.TrustedTempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class DaemonConfigLoaderTest {
-  @TempDir Path dir;
+  @TempDir(factory = TrustedTempDir.class)
+  Path dir;
 
   private DaemonConfigLoader.Result load(String text) throws IOException {
     Path f = dir.resolve("filebroker.toml");
@@ -28,7 +30,7 @@ class DaemonConfigLoaderTest {
   void shippedConfigurationEqualsTheDefaults() {
     Path shipped = repositoryRoot().resolve("config/filebroker.toml");
     var loaded =
-        assertInstanceOf(DaemonConfigLoader.Result.Loaded.class, DaemonConfigLoader.load(shipped));
+        assertInstanceOf(DaemonConfigLoader.Result.Loaded.class, DaemonConfigLoader.parse(shipped));
     assertEquals(DaemonConfig.defaults(), loaded.config());
   }
 
@@ -94,6 +96,19 @@ class DaemonConfigLoaderTest {
             + ":2:1: audit destination 'audit.log' must be \"stdout\" or an absolute file path"
             + " such as \"/var/log/filebroker/audit.log\"",
         errors.get(0));
+  }
+
+  @Test
+  void auditQueueLinesIsARangeCheckedInteger() throws IOException {
+    var loaded =
+        assertInstanceOf(
+            DaemonConfigLoader.Result.Loaded.class, load("[audit]\nqueue_lines = 64\n"));
+    assertEquals(64, loaded.config().audit().queueLines());
+    assertEquals(
+        List.of(
+            dir.resolve("filebroker.toml")
+                + ":2:1: 'queue_lines' must be an integer from 16 to 16777216"),
+        errors("[audit]\nqueue_lines = 8\n"));
   }
 
   @Test

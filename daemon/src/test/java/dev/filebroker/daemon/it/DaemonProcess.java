@@ -139,6 +139,14 @@ final class DaemonProcess implements AutoCloseable {
     throw new IllegalStateException("daemon did not print '" + text + "' in time:\n" + output());
   }
 
+  /** Waits for the daemon to exit by itself; its exit status. */
+  int awaitExit(Duration timeout) throws IOException, InterruptedException {
+    if (!process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+      throw new IllegalStateException("daemon still runs after " + timeout + ":\n" + output());
+    }
+    return process.exitValue();
+  }
+
   /** Everything the daemon printed so far (console, log and audit lines). */
   String output() throws IOException {
     return Files.readString(log, StandardCharsets.UTF_8);

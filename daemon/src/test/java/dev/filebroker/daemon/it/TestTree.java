@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.it;
 
+import dev.filebroker.daemon.testing.TrustedTempDir;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,20 +11,14 @@ import java.util.stream.Stream;
 
 /**
  * A scratch directory other users can traverse (JUnit's temporary directories are 0700, which would
- * hide everything from the unprivileged clients these tests run).
+ * hide everything from the unprivileged clients these tests run), below a root-owned directory only
+ * root can write, so that the daemon trusts the policies and configurations written here.
  */
 final class TestTree implements AutoCloseable {
   private final Path root;
 
   TestTree(String prefix) throws IOException {
-    Path base = Path.of("/tmp");
-    root =
-        Files.createTempDirectory(
-                base,
-                prefix,
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")))
-            .toRealPath();
-    Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
+    root = TrustedTempDir.create(prefix, "rwxr-xr-x");
   }
 
   Path root() {
