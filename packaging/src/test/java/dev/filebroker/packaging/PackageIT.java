@@ -30,7 +30,9 @@ class PackageIT {
     Path target = Path.of(System.getProperty("filebroker.deb.dir", "target"));
     try (Stream<Path> files = Files.list(target)) {
       List<Path> debs =
-          files.filter(p -> p.getFileName().toString().matches("filebroker_.*_all\\.deb")).toList();
+          files
+              .filter(p -> p.getFileName().toString().matches("filebroker_.*_amd64\\.deb"))
+              .toList();
       assertEquals(1, debs.size(), "exactly one .deb in " + target + ": " + debs);
       return debs.get(0);
     }
@@ -39,9 +41,9 @@ class PackageIT {
   @Test
   void isNamedWithTheDebianVersionOfTheProject() throws Exception {
     String name = deb().getFileName().toString();
-    assertTrue(name.matches("filebroker_\\d+\\.\\d+\\.\\d+(~SNAPSHOT)?_all\\.deb"), name);
+    assertTrue(name.matches("filebroker_\\d+\\.\\d+\\.\\d+(~SNAPSHOT)?_amd64\\.deb"), name);
     assertEquals(
-        name.replaceAll("filebroker_(.*)_all\\.deb", "$1"),
+        name.replaceAll("filebroker_(.*)_amd64\\.deb", "$1"),
         run("dpkg-deb", "-f", deb().toString(), "Version").strip());
   }
 

@@ -22,9 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>{@code systemd-analyze verify} fails when an ExecStart= binary does not exist, and
  * /usr/bin/filebroker only exists once the package is installed. The units are therefore verified
- * as copies in a temporary directory, with /usr/bin/filebroker rewritten to the launcher script in
- * packaging/launcher (same arguments). {@code --man=no} skips the check that the Documentation= man
- * pages are installed.
+ * as copies in a temporary directory, with /usr/bin/filebroker (ExecStart=, ExecReload=) rewritten
+ * to the launcher script in packaging/launcher (same arguments). {@code --man=no} skips the check
+ * that the Documentation= man pages are installed.
  */
 @Timeout(120)
 class SystemdUnitsTest {
@@ -76,7 +76,10 @@ class SystemdUnitsTest {
   }
 
   @Test
-  void serviceExposureIsAtMostOnePointFive() throws Exception {
+  void serviceExposureIsAtMostOnePointSix() throws Exception {
+    // 1.6 since RestrictSUIDSGID= went (it makes every openat2 fail with ENOSYS; see the unit):
+    // systemd 252 weighs it 1000 of 56160, and no other setting a root daemon that must chown
+    // and read other users' /proc entries can take makes up for it.
     Path service = stageUnits();
     Result result = run(dir, "systemd-analyze", "security", "--offline=true", service.toString());
     Matcher m =
@@ -84,7 +87,7 @@ class SystemdUnitsTest {
             .matcher(result.output());
     assertTrue(m.find(), "no exposure level in: " + result.output());
     double exposure = Double.parseDouble(m.group(1));
-    assertTrue(exposure <= 1.5, "exposure " + exposure + " > 1.5:\n" + result.output());
+    assertTrue(exposure <= 1.6, "exposure " + exposure + " > 1.6:\n" + result.output());
   }
 
   @Test
@@ -100,8 +103,7 @@ class SystemdUnitsTest {
     String service = Files.readString(UNITS.resolve("filebroker.service"));
     assertTrue(service.contains("ExecStart=/usr/bin/filebroker serve"), "unit ExecStart changed");
     Path staged = dir.resolve("filebroker.service");
-    Files.writeString(
-        staged, service.replace("ExecStart=/usr/bin/filebroker ", "ExecStart=" + launcher + " "));
+    Files.writeString(staged, service.replace("=/usr/bin/filebroker ", "=" + launcher + " "));
     Files.copy(UNITS.resolve("filebroker.socket"), dir.resolve("filebroker.socket"));
     return staged;
   }

@@ -3,6 +3,8 @@ package dev.filebroker.daemon.cli;
 import dev.filebroker.daemon.config.DaemonConfig;
 import dev.filebroker.daemon.config.DaemonConfigLoader;
 import dev.filebroker.daemon.lifecycle.Daemon;
+import dev.filebroker.daemon.systemd.ErrorConsole;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -35,15 +37,17 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Under systemd the reasons for refusing to start are logged at priority err.
+    PrintStream console = ErrorConsole.of(System.err, System.getenv());
     DaemonConfig settings = DaemonConfig.defaults();
     Path file = config != null ? config : DaemonConfig.DEFAULT_FILE;
     if (config != null || Files.exists(file)) {
       // instanceof rather than a pattern switch: the switch's bootstrap method costs start-up.
       DaemonConfigLoader.Result result = DaemonConfigLoader.load(file);
       if (result instanceof DaemonConfigLoader.Result.Invalid invalid) {
-        System.err.println("filebroker: refusing to start: the configuration has errors");
+        console.println("filebroker: refusing to start: the configuration has errors");
         for (String error : invalid.errors()) {
-          System.err.println(error);
+          console.println(error);
         }
         return 1;
       }
@@ -59,11 +63,11 @@ final class ServeCommand implements Callable<Integer> {
       settings = settings.withControlSocket(controlSocket.toAbsolutePath());
     }
     try {
-      return new Daemon(settings, System.err).run();
+      return new Daemon(settings, console).run();
     } catch (java.io.IOException e) {
       // Expected start-up failures (a socket in use, a directory that cannot be created) are
       // stated, not dumped as a stack trace.
-      System.err.println("filebroker: refusing to start: " + e.getMessage());
+      console.println("filebroker: refusing to start: " + e.getMessage());
       return 1;
     }
   }

@@ -153,8 +153,8 @@ public final class Daemon implements ControlHandler {
               loaded.policy().ruleCount(),
               config.policy());
       log().info("Serving {} fixed endpoints", endpoints.size());
-      console.println("filebroker: listening on " + where);
-      console.flush();
+      // Not on the console, which is for the reasons to refuse to start (at priority err).
+      System.err.println("filebroker: listening on " + where);
       manager.ready(statistics.summary());
       ScheduledExecutorService timers =
           Executors.newSingleThreadScheduledExecutor(
