@@ -274,6 +274,23 @@ public final class FileOpener implements AutoCloseable {
   }
 
   /**
+   * The directory that holds the last component of {@code relative} (whose last '/' is at {@code
+   * slash}): the root handle itself when there is no '/', else a new O_PATH descriptor the caller
+   * owns unless it is {@code root}; a negative errno on failure.
+   */
+  private int openParent(String relative, int slash, int resolve) {
+    if (slash < 0) {
+      return root;
+    }
+    return LibC.openat2(
+        root,
+        relative.substring(0, slash),
+        NativeFlags.O_PATH | flags.directory | NativeFlags.O_CLOEXEC,
+        0,
+        resolve);
+  }
+
+  /**
    * On a kernel that can make casefold directories: resolves the parent first, refuses a casefold
    * parent, and resolves the last component beneath it, so that the directory checked is the one
    * the name was looked up in.
@@ -281,18 +298,9 @@ public final class FileOpener implements AutoCloseable {
   private OpenOutcome openBelowCheckedParent(
       String relative, int requested, OpenSpec spec, int resolve) {
     int slash = relative.lastIndexOf('/');
-    int parent = root;
-    if (slash >= 0) {
-      parent =
-          LibC.openat2(
-              root,
-              relative.substring(0, slash),
-              NativeFlags.O_PATH | flags.directory | NativeFlags.O_CLOEXEC,
-              0,
-              resolve);
-      if (parent < 0) {
-        return new OpenOutcome.Failed(-parent, OPENAT2);
-      }
+    int parent = openParent(relative, slash, resolve);
+    if (parent < 0) {
+      return new OpenOutcome.Failed(-parent, OPENAT2);
     }
     try {
       OpenOutcome refused = casefoldDirectory(parent);
@@ -409,18 +417,9 @@ public final class FileOpener implements AutoCloseable {
     }
     int slash = relative.lastIndexOf('/');
     String last = relative.substring(slash + 1);
-    int parent = root;
-    if (slash >= 0) {
-      parent =
-          LibC.openat2(
-              root,
-              relative.substring(0, slash),
-              NativeFlags.O_PATH | flags.directory | NativeFlags.O_CLOEXEC,
-              0,
-              resolve);
-      if (parent < 0) {
-        return new OpenOutcome.Failed(-parent, OPENAT2);
-      }
+    int parent = openParent(relative, slash, resolve);
+    if (parent < 0) {
+      return new OpenOutcome.Failed(-parent, OPENAT2);
     }
     try {
       OpenOutcome refused = casefoldDirectory(parent);
