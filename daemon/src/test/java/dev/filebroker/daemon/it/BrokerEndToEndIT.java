@@ -169,8 +169,13 @@ class BrokerEndToEndIT {
     javaClient = copyDaemonJar(tree.dir("jar"));
     client = tree.executable(DaemonProcess.home().resolve("examples/python/fbopen.py"));
     Path config = root.resolve("filebroker.toml");
-    // The idle-connection test holds 10,000 connections from one uid.
-    Files.writeString(config, "[limits]\nmax_connections_per_uid = 20000\n");
+    // The idle-connection test holds 10,000 connections from one uid, and the descriptor-count
+    // test sends 10,000 requests back to back, faster than the default rate of one uid allows
+    // (the rate itself is LimitsIT's subject).
+    Files.writeString(
+        config,
+        "[limits]\nmax_connections_per_uid = 20000\n"
+            + "requests_per_second_per_uid = 10000000\nrequest_burst_per_uid = 100000\n");
     daemon =
         DaemonProcess.start(
             root,
