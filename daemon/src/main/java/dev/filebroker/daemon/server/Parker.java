@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * request, connections idle past their park delay, and connections waiting for a client to read.
  * When one is ready it goes to the serving threads; it answers nothing itself. It also times out
  * the connections it holds (a frame too slow to arrive, replies unread, idleness). Ten thousand
- * idle connections cost an epoll entry each and no thread. See docs/decisions/0008-threading.md.
+ * idle connections cost an epoll entry each and no thread. See docs/decisions/0011-threading.md.
  */
 final class Parker implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Parker.class);

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * The daemon's connection machinery: one acceptor thread per listening socket reads each peer's
  * credentials and hands the connection to a parker (round robin), which watches it in epoll until
  * it sends; a bounded pool of serving threads then answers it, one connection per thread at a time,
- * until it goes idle again. See docs/decisions/0008-threading.md.
+ * until it goes idle again. See docs/decisions/0011-threading.md.
  */
 public final class Server implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Server.class);
