@@ -23,8 +23,11 @@ import picocli.CommandLine.Parameters;
     header = "Open one file through the daemon: read to stdout, or write/append stdin into it.",
     description = {
       "Open a file through the daemon. read copies the file to standard output; write and",
-      "append copy standard input into it. Exit status: 0 done, 2 the daemon refused or the",
-      "open failed (its error code and message are printed), 1 anything else."
+      "append copy standard input into it.",
+      "A refused or failed open prints 'filebroker: PATH: CODE: what happened', CODE being",
+      "the protocol's error name (DENIED, NOT_FOUND, ALREADY_EXISTS, SYMLINK_IN_PATH, ...).",
+      "Exit status: 0 done; 2 the daemon refused the file or the open failed, or the",
+      "options are wrong; 1 anything else (the daemon unreachable, a read or write failed)."
     })
 final class OpenCommand implements Callable<Integer> {
   @Option(
@@ -113,7 +116,7 @@ final class OpenCommand implements Callable<Integer> {
       }
       return 0;
     } catch (FileSystemException e) {
-      System.err.println("filebroker: " + e.getMessage());
+      System.err.println("filebroker: " + path + ": " + OpenFailure.describe(e));
       return 2;
     } catch (IllegalArgumentException e) {
       System.err.println("filebroker: " + e.getMessage());

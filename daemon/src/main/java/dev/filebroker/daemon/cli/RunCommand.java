@@ -1,7 +1,6 @@
 package dev.filebroker.daemon.cli;
 
 import dev.filebroker.client.Access;
-import dev.filebroker.client.BrokerRequestException;
 import dev.filebroker.client.BrokeredFile;
 import dev.filebroker.client.FileBroker;
 import dev.filebroker.daemon.fs.Child;
@@ -10,11 +9,6 @@ import dev.filebroker.daemon.fs.SpawnOutcome;
 import dev.filebroker.daemon.lifecycle.Signals;
 import java.io.FileDescriptor;
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -149,7 +143,7 @@ final class RunCommand implements Callable<Integer> {
                     + ", "
                     + p.words().text()
                     + "): "
-                    + describe(e));
+                    + OpenFailure.describe(e));
             return OWN_FAILURE;
           }
         }
@@ -345,25 +339,5 @@ final class RunCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(this.spec.commandLine(), "no path in " + given);
     }
     return new Placement(number, Path.of(pathText).toAbsolutePath().normalize(), words);
-  }
-
-  /** "CODE: message", the daemon's error code as the wire names it. */
-  static String describe(IOException e) {
-    String code =
-        switch (e) {
-          case BrokerRequestException b -> b.codeName();
-          case AccessDeniedException a -> "DENIED";
-          case NoSuchFileException n -> "NOT_FOUND";
-          case FileAlreadyExistsException f -> "ALREADY_EXISTS";
-          case NotDirectoryException n -> "NOT_A_DIRECTORY";
-          default -> "";
-        };
-    if (e instanceof BrokerRequestException b) {
-      return code + ": " + b.daemonMessage() + (b.errno() == 0 ? "" : " (errno " + b.errno() + ")");
-    }
-    if (e instanceof FileSystemException f && !code.isEmpty()) {
-      return code + ": " + f.getReason();
-    }
-    return e.getMessage();
   }
 }

@@ -114,6 +114,11 @@ class BrokerEndToEndIT {
     Command again =
         javaClientAsNobody("lost\n", "--access", "write", "--exclusive", fresh.toString());
     assertEquals(2, again.exitCode(), again.stderr());
+    assertTrue(
+        again
+            .stderr()
+            .startsWith("filebroker: " + fresh + ": ALREADY_EXISTS: the file already exists ("),
+        again.stderr());
     assertEquals("fresh\n", Files.readString(fresh), "an exclusive create never opens a file");
   }
 
@@ -133,7 +138,47 @@ class BrokerEndToEndIT {
   void openCommandReportsDenialWithExitStatusTwo() throws Exception {
     Command r = javaClientAsNobody("", "--access", "write", path("secret.txt"));
     assertEquals(2, r.exitCode(), r.stderr());
-    assertTrue(r.stderr().contains("no allow rule grants"), r.stderr());
+    assertTrue(
+        r.stderr()
+            .startsWith("filebroker: " + path("secret.txt") + ": DENIED: no allow rule grants"),
+        r.stderr());
+  }
+
+  @Test
+  void openCommandNamesTheErrorCodeAndSaysInWordsWhatFailed() throws Exception {
+    Command missing = javaClientAsNobody("", path("data/no-such-file.txt"));
+    assertEquals(2, missing.exitCode(), missing.stderr());
+    assertEquals(
+        "filebroker: "
+            + path("data/no-such-file.txt")
+            + ": NOT_FOUND: no such file or directory (openat2: ENOENT)\n",
+        missing.stderr());
+    Command link = javaClientAsNobody("", path("data/link.txt"));
+    assertEquals(2, link.exitCode(), link.stderr());
+    assertTrue(
+        link.stderr()
+            .startsWith(
+                "filebroker: "
+                    + path("data/link.txt")
+                    + ": SYMLINK_IN_PATH: a component of the path is a symbolic link"),
+        link.stderr());
+  }
+
+  @Test
+  void openCommandExitsOneWhenTheDaemonCannotBeReached() throws Exception {
+    List<String> cmd =
+        List.of(
+            DaemonProcess.java(),
+            "--enable-native-access=ALL-UNNAMED",
+            "-jar",
+            javaClient.toString(),
+            "open",
+            "--socket",
+            tree.root().resolve("no-daemon.sock").toString(),
+            path("secret.txt"));
+    Command r = Command.asUser(NOBODY, NOBODY, cmd.toArray(String[]::new));
+    assertEquals(1, r.exitCode(), r.stderr());
+    assertTrue(r.stderr().contains("no-daemon.sock"), r.stderr());
   }
 
   @BeforeAll
