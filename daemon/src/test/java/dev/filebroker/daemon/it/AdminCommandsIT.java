@@ -119,6 +119,75 @@ class AdminCommandsIT {
         "SIGHUP must reload the policy:\n" + daemon.output());
   }
 
+  /** A policy file with two errors in two rules: each must reach the daemon's log, once each. */
+  private static final String TWO_ERRORS =
+      """
+      [[allow]]
+      name = "first-broken"
+      users = [0]
+      paths = ["/srv/first"]
+      access = ["read"]
+      first_unknown_key = 1
+
+      [[allow]]
+      name = "second-broken"
+      users = [0]
+      paths = ["/srv/second"]
+      access = ["read"]
+      second_unknown_key = 2
+      """;
+
+  @Test
+  void aRejectedReloadThroughTheControlSocketLogsEveryErrorAsSighupDoes() throws Exception {
+    Path broken = policy.resolve("20-broken.toml");
+    Files.writeString(broken, TWO_ERRORS);
+    try {
+      int before = daemon.output().length();
+      Command r =
+          assertTimeoutPreemptively(
+              TIMEOUT, () -> DaemonProcess.command("reload", "--config", config.toString()));
+      assertEquals(1, r.exitCode(), r.stderr());
+      assertTrue(r.stderr().contains("first_unknown_key"), r.stderr());
+      assertTrue(r.stderr().contains("second_unknown_key"), r.stderr());
+      String byCommand = awaitBothErrorsAfter(before);
+
+      before = daemon.output().length();
+      daemon.signal("HUP");
+      String bySignal = awaitBothErrorsAfter(before);
+      assertEquals(
+          errorLines(bySignal),
+          errorLines(byCommand),
+          "the reload command and SIGHUP log the same errors");
+    } finally {
+      Files.delete(broken);
+    }
+  }
+
+  /** The daemon's output after {@code offset} once both errors of TWO_ERRORS are in it. */
+  private String awaitBothErrorsAfter(int offset) throws Exception {
+    return assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          while (true) {
+            String added = daemon.output().substring(offset);
+            if (added.contains("second_unknown_key") && added.contains("first_unknown_key")) {
+              return added;
+            }
+            Thread.sleep(50);
+          }
+        },
+        "both errors must be logged after offset " + offset);
+  }
+
+  /** The lines that name either error, without the time and thread of each. */
+  private static List<String> errorLines(String output) {
+    return output
+        .lines()
+        .filter(l -> l.contains("_unknown_key"))
+        .map(l -> l.substring(l.indexOf("_unknown_key") - 6))
+        .toList();
+  }
+
   private boolean granted(String relative) throws Exception {
     try (RawClient c = new RawClient(daemon.socket())) {
       RawClient.Received r =
