@@ -75,6 +75,7 @@ class PackageIT {
             "./usr/share/man/man8/filebroker.8.gz",
             "./usr/share/man/man5/filebroker-policy.5.gz",
             "./usr/share/doc/filebroker/copyright",
+            "./usr/share/doc/filebroker/policy.md",
             "./usr/share/doc/filebroker/changelog.gz")) {
       assertTrue(contents.contains(" " + path + "\n"), path + " missing from:\n" + contents);
     }
