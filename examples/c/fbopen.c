@@ -86,7 +86,9 @@ int main(int argc, char **argv) {
     if (frame[4] != 1 || get32(frame + 8) != 1) { fprintf(stderr, "unexpected reply\n"); return 1; }
     if (frame[5] == 0xFF && fds == 0 && get32(frame) >= 16) {   /* ERROR: code, length, errno, text */
         uint16_t code = get16(frame + 12), len = get16(frame + 14);
-        const char *name = code < (int)(sizeof NAMES / sizeof *NAMES) && code > 0 ? NAMES[code] : code >= 100 && code < 106 ? PROTOCOL_NAMES[code - 100] : "UNKNOWN";
+        const char *name = code > 0 && code < sizeof NAMES / sizeof *NAMES ? NAMES[code]
+            : code >= 100 && code - 100u < sizeof PROTOCOL_NAMES / sizeof *PROTOCOL_NAMES ? PROTOCOL_NAMES[code - 100]
+            : "UNKNOWN";
         fprintf(stderr, "%s %d %.*s\n", name, (int32_t)get32(frame + 16), (int)(len <= get32(frame) - 16 ? len : 0), (char *)frame + 20);
         return 2;
     }

@@ -120,6 +120,15 @@ class ExampleClientsIT {
   }
 
   @Test
+  void pythonClientNamesTheLastErrorCode() throws Exception {
+    Command r = python(path("root-owned.txt"));
+    assertEquals(2, r.exitCode(), r.stderr());
+    assertTrue(
+        r.stderr().startsWith("CONSTRAINT_FAILED "),
+        "the highest operation code by name: " + r.stderr());
+  }
+
+  @Test
   void bothClientsSayTheDaemonIsUnreachableWithoutATraceback() throws Exception {
     String missing = tree.root().resolve("no-such.sock").toString();
     Command fromC = asNobody(cClient.toString(), "-s", missing, path("secret.txt"));
