@@ -22,12 +22,14 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     header = "Open one file through the daemon: read to stdout, or write/append stdin into it.",
     description = {
-      "Open a file through the daemon. read copies the file to standard output; write and",
-      "append copy standard input into it.",
-      "A refused or failed open prints 'filebroker: PATH: CODE: what happened', CODE being",
-      "the protocol's error name (DENIED, NOT_FOUND, ALREADY_EXISTS, SYMLINK_IN_PATH, ...).",
-      "Exit status: 0 done; 2 the daemon refused the file or the open failed, or the",
-      "options are wrong; 1 anything else (the daemon unreachable, a read or write failed)."
+      "Open a file through the daemon. read copies the file to standard output;",
+      "write and append copy standard input into it.",
+      "A refused or failed open prints 'filebroker: PATH: CODE: what happened',",
+      "CODE being the protocol's error name (DENIED, NOT_FOUND, ALREADY_EXISTS,",
+      "SYMLINK_IN_PATH, ...).",
+      "Exit status: 0 done; 2 the daemon refused the file or the open failed, or",
+      "the options are wrong; 1 anything else (the daemon cannot be reached, a",
+      "read or write failed)."
     })
 final class OpenCommand implements Callable<Integer> {
   @Option(
@@ -42,9 +44,10 @@ final class OpenCommand implements Callable<Integer> {
       paramLabel = "WORDS",
       defaultValue = "read",
       description = {
-        "Comma-separated: one access of read, write, append, with the options create,",
-        "truncate, exclusive (create, failing if the file exists); e.g. write,create,truncate",
-        "for what the shell's '>' does (default: ${DEFAULT-VALUE})."
+        "Comma-separated: one access of read, write, append,",
+        "with the options create, truncate, exclusive (create,",
+        "failing if the file exists); write,create,truncate is",
+        "what the shell's '>' does (default: ${DEFAULT-VALUE})."
       })
   String access;
 
@@ -62,8 +65,8 @@ final class OpenCommand implements Callable<Integer> {
       paramLabel = "OCTAL",
       defaultValue = "0600",
       description = {
-        "Permission bits of a file --create makes (default: ${DEFAULT-VALUE});",
-        "the policy's create_mode caps them."
+        "Permission bits of a file --create makes (default:",
+        "${DEFAULT-VALUE}); the policy's create_mode caps them."
       })
   String createMode;
 
