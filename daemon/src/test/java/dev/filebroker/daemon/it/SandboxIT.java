@@ -188,6 +188,23 @@ class SandboxIT {
     }
   }
 
+  /** A limit, not a guarantee: Landlock refuses opens, not lookups (SECURITY.md says so). */
+  @Test
+  void pathsStayVisibleToLookupsThoughTheyCannotBeOpened() {
+    String own = home.resolve("own.txt").toString();
+    Command r =
+        run(
+            "--sandbox",
+            "--",
+            "/bin/sh",
+            "-c",
+            "test -f \"$1\" && echo exists; exec 4<\"$1\"",
+            "sh",
+            own);
+    assertEquals("exists\n", r.stdout(), r.stderr());
+    assertTrue(r.stderr().contains("Permission denied"), r.stderr());
+  }
+
   @Test
   void fileAskedForAtRunTimeThroughTheSocketArrivesAndThePolicyDecides() {
     List<String> python =
