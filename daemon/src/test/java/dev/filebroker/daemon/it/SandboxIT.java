@@ -188,6 +188,29 @@ class SandboxIT {
     }
   }
 
+  @Test
+  void writingAndCreatingAreRefusedWhereTheUserMayWrite() throws Exception {
+    Path existing = tree.root().resolve("markers/existing.txt");
+    Files.writeString(existing, "kept\n");
+    chown(existing);
+    String dir = tree.root().resolve("markers").toString();
+    List<String> write =
+        List.of(
+            "/bin/sh", "-c", "echo x >> \"$1/existing.txt\"; echo y > \"$1/new.txt\"", "sh", dir);
+    Command confined = run(concat(List.of("--sandbox", "--"), write));
+    assertTrue(
+        confined.stderr().contains("cannot create " + dir + "/existing.txt: Permission denied"),
+        confined.stderr());
+    assertTrue(
+        confined.stderr().contains("cannot create " + dir + "/new.txt: Permission denied"),
+        confined.stderr());
+    assertEquals("kept\n", Files.readString(existing));
+    assertFalse(Files.exists(Path.of(dir, "new.txt")), "created inside the sandbox");
+    Command unconfined = run(concat(List.of("--"), write));
+    assertEquals(0, unconfined.exitCode(), unconfined.stderr());
+    assertEquals("kept\nx\n", Files.readString(existing));
+  }
+
   /** A limit, not a guarantee: Landlock refuses opens, not lookups (SECURITY.md says so). */
   @Test
   void pathsStayVisibleToLookupsThoughTheyCannotBeOpened() {
