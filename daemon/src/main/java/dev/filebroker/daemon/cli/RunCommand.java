@@ -5,6 +5,7 @@ import dev.filebroker.client.BrokeredFile;
 import dev.filebroker.client.FileBroker;
 import dev.filebroker.daemon.fs.Child;
 import dev.filebroker.daemon.fs.Exec;
+import dev.filebroker.daemon.fs.LandlockRuleset;
 import dev.filebroker.daemon.fs.SpawnOutcome;
 import dev.filebroker.daemon.lifecycle.Signals;
 import java.io.FileDescriptor;
@@ -20,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -107,6 +109,8 @@ final class RunCommand implements Callable<Integer> {
       description = "The command and its arguments.")
   List<String> command;
 
+  @Mixin SandboxOptions sandboxing;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -126,6 +130,14 @@ final class RunCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(
             spec.commandLine(), "descriptor " + p.number() + " is given twice");
       }
+    }
+    Optional<LandlockRuleset> sandbox;
+    switch (sandboxing.prepare(spec, command.getFirst(), Optional.ofNullable(socket))) {
+      case SandboxOptions.Prepared.Refused r -> {
+        System.err.println("filebroker: " + r.message());
+        return OWN_FAILURE;
+      }
+      case SandboxOptions.Prepared.Ready r -> sandbox = r.ruleset();
     }
     Map<Integer, BrokeredFile> files = new LinkedHashMap<>();
     List<PipeRelay> relays = new ArrayList<>();
@@ -173,7 +185,7 @@ final class RunCommand implements Callable<Integer> {
       System.err.flush();
       SignalForwarder forwarder = SignalForwarder.install();
       SpawnOutcome outcome =
-          Exec.spawn(command.getFirst(), command.subList(1, command.size()), descriptors);
+          Exec.spawn(command.getFirst(), command.subList(1, command.size()), descriptors, sandbox);
       closeAll(files.values()); // the command now holds the only copies
       relays.forEach(PipeRelay::closeChildEnd);
       return switch (outcome) {
@@ -197,6 +209,7 @@ final class RunCommand implements Callable<Integer> {
     } finally {
       closeAll(files.values());
       relays.forEach(PipeRelay::close);
+      sandbox.ifPresent(LandlockRuleset::close);
     }
   }
 

@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.IntSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -67,6 +68,20 @@ public final class Exec {
    */
   public static SpawnOutcome spawn(
       String command, List<String> args, Map<Integer, FileDescriptor> fds) {
+    return spawn(command, args, fds, Optional.empty());
+  }
+
+  /**
+   * As {@link #spawn(String, List, Map)}, confined by {@code sandbox} when it is present: the
+   * command starts with no_new_privs and inside the ruleset, and the JVM stays unconfined (see
+   * {@link LandlockRuleset}). The caller keeps owning the ruleset.
+   */
+  public static SpawnOutcome spawn(
+      String command,
+      List<String> args,
+      Map<Integer, FileDescriptor> fds,
+      Optional<LandlockRuleset> sandbox) {
+    Objects.requireNonNull(sandbox, "sandbox == null");
     Objects.requireNonNull(command, "command == null");
     Objects.requireNonNull(args, "args == null");
     Objects.requireNonNull(fds, "fds == null");
@@ -95,7 +110,7 @@ public final class Exec {
         }
         copies.put(e.getKey(), copy);
       }
-      return spawnWith(command, args, copies, highestTarget);
+      return spawnWith(command, args, copies, highestTarget, sandbox);
     } finally {
       for (int copy : copies.values()) {
         LibC.close(copy);
@@ -104,7 +119,11 @@ public final class Exec {
   }
 
   private static SpawnOutcome spawnWith(
-      String command, List<String> args, Map<Integer, Integer> copies, int highestTarget) {
+      String command,
+      List<String> args,
+      Map<Integer, Integer> copies,
+      int highestTarget,
+      Optional<LandlockRuleset> sandbox) {
     Optional<String> found = program(command, Optional.ofNullable(System.getenv("PATH")));
     if (found.isEmpty()) {
       int errno = sawUnexecutable(command) ? Errno.EACCES : Errno.ENOENT;
@@ -156,9 +175,23 @@ public final class Exec {
                   attr,
                   (short) (PosixSpawn.POSIX_SPAWN_SETSIGMASK | PosixSpawn.POSIX_SPAWN_SETSIGDEF)),
               "set spawn flags");
-          int error =
-              PosixSpawn.posix_spawn(
-                  pid, program, actions, attr, new StringArray(argv), new StringArray(envp));
+          StringArray argvArray = new StringArray(argv);
+          StringArray envpArray = new StringArray(envp);
+          IntSupplier start =
+              () -> PosixSpawn.posix_spawn(pid, program, actions, attr, argvArray, envpArray);
+          int error;
+          if (sandbox.isPresent()) {
+            int confined = onConfinedThread(sandbox.get(), start);
+            if (confined < 0) {
+              return new SpawnOutcome.Failed(
+                  SpawnOutcome.Step.SETUP,
+                  -confined,
+                  "Could not confine " + command + ": " + Errno.name(-confined));
+            }
+            error = confined;
+          } else {
+            error = start.getAsInt();
+          }
           if (error != 0) {
             // glibc reports the exec's error and reaps the failed child itself.
             return new SpawnOutcome.Failed(
@@ -177,6 +210,40 @@ public final class Exec {
       return new SpawnOutcome.Failed(
           SpawnOutcome.Step.SETUP, f.errno, "Could not " + f.step + ": " + Errno.name(f.errno));
     }
+  }
+
+  /**
+   * Runs {@code start} on a new thread that is first confined by {@code sandbox} and then ends, so
+   * that no other code ever runs confined in this JVM. Everything {@code start} calls must be
+   * loaded and bound already: the confined thread may no longer open the JVM's own files.
+   *
+   * @return what {@code start} returned (0 or an error number), or {@code -errno} when the thread
+   *     could not be confined (then nothing was started)
+   */
+  private static int onConfinedThread(LandlockRuleset sandbox, IntSupplier start) {
+    int[] result = new int[1];
+    Thread thread =
+        Thread.ofPlatform()
+            .name("filebroker-sandbox-start")
+            .unstarted(
+                () -> {
+                  int restricted = sandbox.restrictCurrentThread();
+                  result[0] = restricted < 0 ? restricted : start.getAsInt();
+                });
+    thread.start();
+    boolean interrupted = false;
+    while (true) {
+      try {
+        thread.join(); // the child must have one owner: wait for the spawn whatever happens
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    return result[0];
   }
 
   /**
@@ -211,6 +278,14 @@ public final class Exec {
     } catch (LastErrorException e) {
       return false;
     }
+  }
+
+  /**
+   * The file {@link #spawn} would execute for {@code command} with this JVM's $PATH: itself when it
+   * contains '/', else the first executable regular file in $PATH; empty when there is none.
+   */
+  public static Optional<String> resolve(String command) {
+    return program(command, Optional.ofNullable(System.getenv("PATH")));
   }
 
   /**
