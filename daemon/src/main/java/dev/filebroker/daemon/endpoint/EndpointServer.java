@@ -183,10 +183,17 @@ final class EndpointServer {
     } catch (IOException | RuntimeException e) {
       log.warn("Could not serve endpoint {}: {}", endpoint.name(), e.toString());
     } finally {
-      closer.close(channel);
-      if (uid >= 0) {
-        limits.release(uid);
-      }
+      // The connection counts against its uid until its close, which may linger, is done.
+      closer.close(
+          () -> {
+            try {
+              channel.close();
+            } finally {
+              if (uid >= 0) {
+                limits.release(uid);
+              }
+            }
+          });
     }
   }
 
