@@ -145,7 +145,7 @@ public final class AuditLog implements AutoCloseable {
 
   /** Writes the summary line of every burst whose window has closed. */
   public void flush() {
-    collapser.expire(wallClock.get(), false, sink);
+    collapser.expire(wallClock, false, sink);
   }
 
   /** Writes every pending summary, then stops the background threads and closes the file. */
@@ -154,7 +154,7 @@ public final class AuditLog implements AutoCloseable {
     if (flusher != null) {
       flusher.shutdownNow();
     }
-    collapser.expire(wallClock.get(), true, sink);
+    collapser.expire(wallClock, true, sink);
     sink.close();
   }
 
