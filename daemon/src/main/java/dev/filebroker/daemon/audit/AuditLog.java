@@ -60,7 +60,12 @@ public final class AuditLog implements AutoCloseable {
 
   /** An audit log writing to {@link #LOGGER_NAME}, with burst collapsing. */
   public AuditLog() {
-    this(loggerSink(LoggerFactory.getLogger(LOGGER_NAME)), System::nanoTime, Instant::now, true);
+    this(
+        loggerSink(LoggerFactory.getLogger(LOGGER_NAME)),
+        System::nanoTime,
+        Instant::now,
+        true,
+        UserNames.SYSTEM);
   }
 
   /** An audit log writing to the given logger, for tests. */
@@ -74,9 +79,19 @@ public final class AuditLog implements AutoCloseable {
    */
   AuditLog(
       Sink sink, LongSupplier nanoClock, Supplier<Instant> wallClock, boolean flushPeriodically) {
+    this(sink, nanoClock, wallClock, flushPeriodically, UserNames.NONE);
+  }
+
+  /** As above; summary lines name users from {@code names}. */
+  AuditLog(
+      Sink sink,
+      LongSupplier nanoClock,
+      Supplier<Instant> wallClock,
+      boolean flushPeriodically,
+      UserNames names) {
     this.sink = Objects.requireNonNull(sink, "sink == null");
     this.wallClock = Objects.requireNonNull(wallClock, "wallClock == null");
-    this.collapser = new DenialCollapser(BURST_WINDOW.toNanos(), nanoClock);
+    this.collapser = new DenialCollapser(BURST_WINDOW.toNanos(), nanoClock, names);
     if (flushPeriodically) {
       flusher =
           Executors.newSingleThreadScheduledExecutor(
@@ -108,7 +123,7 @@ public final class AuditLog implements AutoCloseable {
     }
     FileSink sink = FileSink.stdout(queueLines);
     sink.start();
-    return new AuditLog(sink, System::nanoTime, Instant::now, true);
+    return new AuditLog(sink, System::nanoTime, Instant::now, true, UserNames.SYSTEM);
   }
 
   /**
@@ -123,7 +138,7 @@ public final class AuditLog implements AutoCloseable {
   public static AuditLog toFile(Path file, int queueLines) throws IOException {
     FileSink sink = FileSink.open(file, queueLines);
     sink.start();
-    return new AuditLog(sink, System::nanoTime, Instant::now, true);
+    return new AuditLog(sink, System::nanoTime, Instant::now, true, UserNames.SYSTEM);
   }
 
   /**

@@ -65,15 +65,17 @@ final class DenialCollapser {
 
   private final long windowNanos;
   private final LongSupplier nanoClock;
+  private final UserNames names;
   // Insertion order is start order, so expired bursts are found at the head.
   private final Map<Key, Burst> bursts = new LinkedHashMap<>();
 
   /** How many bursts are open; written under the lock, read without it. */
   private volatile int open;
 
-  DenialCollapser(long windowNanos, LongSupplier nanoClock) {
+  DenialCollapser(long windowNanos, LongSupplier nanoClock, UserNames names) {
     this.windowNanos = windowNanos;
     this.nanoClock = nanoClock;
+    this.names = names;
   }
 
   /**
@@ -146,7 +148,7 @@ final class DenialCollapser {
     open = bursts.size();
   }
 
-  private static Optional<String> summary(Burst burst, Instant now) {
+  private Optional<String> summary(Burst burst, Instant now) {
     if (burst.suppressed == 0) {
       return Optional.empty();
     }
@@ -161,6 +163,11 @@ final class DenialCollapser {
     b.append(",\"last\":");
     AuditEvent.string(b, burst.last.toString());
     b.append(",\"uid\":").append(first.uid());
+    Optional<String> user = first.uid() < 0 ? Optional.empty() : names.name(first.uid());
+    if (user.isPresent()) {
+      b.append(",\"user\":");
+      AuditEvent.string(b, user.get());
+    }
     b.append(",\"path\":");
     AuditEvent.string(b, first.path());
     b.append(",\"access\":");

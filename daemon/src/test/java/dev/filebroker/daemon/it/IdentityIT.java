@@ -184,6 +184,8 @@ class IdentityIT {
     assertTrue(root.get(1).contains("\"count\":1"), root.get(1));
     for (String line : root) {
       assertTrue(line.contains("\"uid\":65534") && line.contains("\"decision\":\"deny\""), line);
+      // The user name from /etc/passwd beside the uid, on the decision and the summary alike.
+      assertTrue(line.contains("\"uid\":65534,\"user\":\"nobody\","), line);
     }
     for (String line : auditLines(nobodyFile)) {
       assertTrue(line.contains("\"uid\":65534") && line.contains("\"decision\":\"allow\""), line);
