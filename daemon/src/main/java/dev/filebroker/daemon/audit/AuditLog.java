@@ -57,6 +57,7 @@ public final class AuditLog implements AutoCloseable {
   private final DenialCollapser collapser;
   private final Supplier<Instant> wallClock;
   private final ScheduledExecutorService flusher;
+  private volatile boolean reasonsToClients = true;
 
   /** An audit log writing to {@link #LOGGER_NAME}, with burst collapsing. */
   public AuditLog() {
@@ -156,6 +157,20 @@ public final class AuditLog implements AutoCloseable {
   public boolean record(AuditEvent event) {
     Objects.requireNonNull(event, "event == null");
     return collapser.offer(event, wallClock, sink);
+  }
+
+  /**
+   * Whether refused clients are told the reason this log records ({@code [audit]
+   * reasons_to_clients}, true by default); when false they get their error code with a generic
+   * reason, and the reason (rule names, policy file:line) is in the audit log only.
+   */
+  public boolean reasonsToClients() {
+    return reasonsToClients;
+  }
+
+  /** Sets {@link #reasonsToClients()}; call it before the log is shared. */
+  void reasonsToClients(boolean tell) {
+    this.reasonsToClients = tell;
   }
 
   /** Writes the summary line of every burst whose window has closed. */

@@ -56,6 +56,63 @@ class AuditIT {
         Duration.ofSeconds(120), () -> fillTheAuditQueue(AuditIT::grantOnTheEndpoint));
   }
 
+  /**
+   * With {@code [audit] reasons_to_clients = false}, a refused client learns its error code and a
+   * generic reason, not the rule that refused it nor where the policy says so; the audit line keeps
+   * both.
+   */
+  @Test
+  void reasonsStayInTheAuditLogWhenClientsAreNotToBeTold() throws Exception {
+    assertTimeoutPreemptively(Duration.ofSeconds(60), this::reasonsInTheAuditLogOnly);
+  }
+
+  private void reasonsInTheAuditLogOnly() throws Exception {
+    try (TestTree tree = new TestTree("filebroker-audit-reasons-")) {
+      Path secret = tree.file("secret.txt", "s\n", "rw-------");
+      Path policy = tree.dir("policy.d");
+      Files.writeString(
+          policy.resolve("10-test.toml"),
+          """
+          [[allow]]
+          name = "root-reads-the-tree"
+          users = [0]
+          paths = ["%1$s/**"]
+          access = ["read"]
+
+          [[deny]]
+          name = "never-the-secret"
+          users = [0]
+          paths = ["%2$s"]
+          access = ["read"]
+          """
+              .formatted(tree.root(), secret));
+      Path config =
+          tree.file("filebroker.toml", "[audit]\nreasons_to_clients = false\n", "rw-r--r--");
+      DaemonProcess daemon =
+          DaemonProcess.start(
+              tree.root(),
+              tree.root().resolve("broker.sock"),
+              "--config",
+              config.toString(),
+              "--policy",
+              policy.toString());
+      try (RawClient c = new RawClient(daemon.socket())) {
+        ErrorReply denied =
+            assertInstanceOf(
+                ErrorReply.class, c.open(1, OpenFlags.O_RDONLY, secret.toString()).reply());
+        assertEquals(ErrorCode.DENIED.code(), denied.code());
+        assertEquals("denied by the policy", denied.message());
+        daemon.awaitLine("\"rule\":\"never-the-secret\"", Duration.ofSeconds(20));
+        String line =
+            daemon.output().lines().filter(l -> l.contains("never-the-secret")).findFirst().get();
+        assertTrue(line.contains("\"source\":\"" + policy), "the audit line keeps where: " + line);
+        assertTrue(line.contains("\"reason\":"), "and why: " + line);
+      } finally {
+        Daemons.stop(daemon, null);
+      }
+    }
+  }
+
   private static Path granted(TestTree tree) {
     return tree.root().resolve("granted.txt");
   }
