@@ -8,13 +8,17 @@ import java.util.Optional;
 /**
  * Where audit lines go, as the daemon configuration says it: {@code [audit] destination = "stdout"}
  * (the default) or an absolute file path such as {@code "/var/log/filebroker/audit.log"}; and how
- * many lines may wait to be written ({@code queue_lines}).
+ * many lines may wait to be written ({@code queue_lines}); and whether clients are told why they
+ * were refused ({@code reasons_to_clients}).
  *
  * @param file the file to append to; empty for stdout
  * @param queueLines how many lines may wait for the writer; a grant whose line finds no room is
  *     refused
+ * @param reasonsToClients whether a refused client gets the reason the audit line records (rule
+ *     names, policy file:line, the guard that failed); when false it gets the error code with a
+ *     generic reason, and the reason stays in the audit log
  */
-public record AuditConfig(Optional<Path> file, int queueLines) {
+public record AuditConfig(Optional<Path> file, int queueLines, boolean reasonsToClients) {
   /** The value meaning the {@code filebroker.audit} logger (stdout under the shipped logging). */
   public static final String STDOUT = "stdout";
 
@@ -26,6 +30,11 @@ public record AuditConfig(Optional<Path> file, int queueLines) {
 
   /** The largest {@code queue_lines}. */
   public static final int MAX_QUEUE_LINES = 1 << 24;
+
+  /** Reasons go to clients, as by default. */
+  public AuditConfig(Optional<Path> file, int queueLines) {
+    this(file, queueLines, true);
+  }
 
   public AuditConfig {
     Objects.requireNonNull(file, "file == null");
@@ -40,7 +49,12 @@ public record AuditConfig(Optional<Path> file, int queueLines) {
 
   /** This configuration with {@code queueLines}. */
   public AuditConfig withQueueLines(int queueLines) {
-    return new AuditConfig(file, queueLines);
+    return new AuditConfig(file, queueLines, reasonsToClients);
+  }
+
+  /** This configuration with {@code reasonsToClients}. */
+  public AuditConfig withReasonsToClients(boolean reasonsToClients) {
+    return new AuditConfig(file, queueLines, reasonsToClients);
   }
 
   /** What is wrong with {@code destination} as a configuration value, in words to act on. */
@@ -82,6 +96,9 @@ public record AuditConfig(Optional<Path> file, int queueLines) {
    * @throws IOException when the file cannot be opened for appending
    */
   public AuditLog open() throws IOException {
-    return file.isPresent() ? AuditLog.toFile(file.get(), queueLines) : AuditLog.stdout(queueLines);
+    AuditLog log =
+        file.isPresent() ? AuditLog.toFile(file.get(), queueLines) : AuditLog.stdout(queueLines);
+    log.reasonsToClients(reasonsToClients);
+    return log;
   }
 }

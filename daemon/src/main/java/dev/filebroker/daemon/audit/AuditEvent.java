@@ -13,7 +13,8 @@ import java.util.Optional;
  *
  * @param time when the decision was made
  * @param pid the caller's pid, or -1 when unknown
- * @param uid the caller's uid, or -1 when unknown
+ * @param uid the caller's uid, or -1 when unknown (its user name is looked up when the line is
+ *     written)
  * @param gid the caller's primary gid, or -1 when unknown
  * @param groups the caller's supplementary groups
  * @param executable the caller's executable, when known
@@ -60,11 +61,19 @@ public record AuditEvent(
     return decision.equals("allow") && result.equals("ok");
   }
 
-  /** The event as one JSON object on one line; keys in a fixed order. */
+  /**
+   * The event as one JSON object on one line; keys in a fixed order. The caller's user name, from
+   * {@code /etc/passwd} (see {@link UserNames}), follows the uid when the file lists it.
+   */
   public String toJson() {
+    return toJson(UserNames.SYSTEM);
+  }
+
+  /** As {@link #toJson()}, with user names from {@code names}. */
+  String toJson(UserNames names) {
     for (int size = 512; ; size *= 2) {
       ByteBuffer b = ByteBuffer.allocate(size);
-      if (writeJson(b)) {
+      if (writeJson(b, names)) {
         return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8);
       }
     }
@@ -75,6 +84,11 @@ public record AuditEvent(
    * String. Returns false, with {@code b}'s position unchanged, when the line does not fit.
    */
   boolean writeJson(ByteBuffer b) {
+    return writeJson(b, UserNames.SYSTEM);
+  }
+
+  /** As {@link #writeJson(ByteBuffer)}, with user names from {@code names}. */
+  boolean writeJson(ByteBuffer b, UserNames names) {
     int start = b.position();
     try {
       JsonBytes.ascii(b, "{\"time\":");
@@ -83,6 +97,7 @@ public record AuditEvent(
       JsonBytes.number(b, pid);
       JsonBytes.ascii(b, ",\"uid\":");
       JsonBytes.number(b, uid);
+      optional(b, ",\"user\":", uid < 0 ? Optional.empty() : names.name(uid));
       JsonBytes.ascii(b, ",\"gid\":");
       JsonBytes.number(b, gid);
       JsonBytes.ascii(b, ",\"groups\":[");

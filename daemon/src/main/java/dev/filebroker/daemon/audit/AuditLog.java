@@ -57,10 +57,16 @@ public final class AuditLog implements AutoCloseable {
   private final DenialCollapser collapser;
   private final Supplier<Instant> wallClock;
   private final ScheduledExecutorService flusher;
+  private volatile boolean reasonsToClients = true;
 
   /** An audit log writing to {@link #LOGGER_NAME}, with burst collapsing. */
   public AuditLog() {
-    this(loggerSink(LoggerFactory.getLogger(LOGGER_NAME)), System::nanoTime, Instant::now, true);
+    this(
+        loggerSink(LoggerFactory.getLogger(LOGGER_NAME)),
+        System::nanoTime,
+        Instant::now,
+        true,
+        UserNames.SYSTEM);
   }
 
   /** An audit log writing to the given logger, for tests. */
@@ -74,9 +80,19 @@ public final class AuditLog implements AutoCloseable {
    */
   AuditLog(
       Sink sink, LongSupplier nanoClock, Supplier<Instant> wallClock, boolean flushPeriodically) {
+    this(sink, nanoClock, wallClock, flushPeriodically, UserNames.NONE);
+  }
+
+  /** As above; summary lines name users from {@code names}. */
+  AuditLog(
+      Sink sink,
+      LongSupplier nanoClock,
+      Supplier<Instant> wallClock,
+      boolean flushPeriodically,
+      UserNames names) {
     this.sink = Objects.requireNonNull(sink, "sink == null");
     this.wallClock = Objects.requireNonNull(wallClock, "wallClock == null");
-    this.collapser = new DenialCollapser(BURST_WINDOW.toNanos(), nanoClock);
+    this.collapser = new DenialCollapser(BURST_WINDOW.toNanos(), nanoClock, names);
     if (flushPeriodically) {
       flusher =
           Executors.newSingleThreadScheduledExecutor(
@@ -108,7 +124,7 @@ public final class AuditLog implements AutoCloseable {
     }
     FileSink sink = FileSink.stdout(queueLines);
     sink.start();
-    return new AuditLog(sink, System::nanoTime, Instant::now, true);
+    return new AuditLog(sink, System::nanoTime, Instant::now, true, UserNames.SYSTEM);
   }
 
   /**
@@ -123,7 +139,7 @@ public final class AuditLog implements AutoCloseable {
   public static AuditLog toFile(Path file, int queueLines) throws IOException {
     FileSink sink = FileSink.open(file, queueLines);
     sink.start();
-    return new AuditLog(sink, System::nanoTime, Instant::now, true);
+    return new AuditLog(sink, System::nanoTime, Instant::now, true, UserNames.SYSTEM);
   }
 
   /**
@@ -143,9 +159,23 @@ public final class AuditLog implements AutoCloseable {
     return collapser.offer(event, wallClock, sink);
   }
 
+  /**
+   * Whether refused clients are told the reason this log records ({@code [audit]
+   * reasons_to_clients}, true by default); when false they get their error code with a generic
+   * reason, and the reason (rule names, policy file:line) is in the audit log only.
+   */
+  public boolean reasonsToClients() {
+    return reasonsToClients;
+  }
+
+  /** Sets {@link #reasonsToClients()}; call it before the log is shared. */
+  void reasonsToClients(boolean tell) {
+    this.reasonsToClients = tell;
+  }
+
   /** Writes the summary line of every burst whose window has closed. */
   public void flush() {
-    collapser.expire(wallClock.get(), false, sink);
+    collapser.expire(wallClock, false, sink);
   }
 
   /** Writes every pending summary, then stops the background threads and closes the file. */
@@ -154,7 +184,7 @@ public final class AuditLog implements AutoCloseable {
     if (flusher != null) {
       flusher.shutdownNow();
     }
-    collapser.expire(wallClock.get(), true, sink);
+    collapser.expire(wallClock, true, sink);
     sink.close();
   }
 

@@ -3,8 +3,10 @@ package dev.filebroker.daemon.audit;
 import java.time.Instant;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -22,6 +24,12 @@ final class DenialCollapser {
   /** How many distinct bursts are tracked at once. */
   static final int MAX_BURSTS = 4096;
 
+  /** How many distinct executables a summary names; more are counted. */
+  static final int MAX_EXECUTABLES = 8;
+
+  /** What a summary says for a suppressed denial whose caller's executable was not known. */
+  static final String UNKNOWN_EXECUTABLE = "(unknown)";
+
   private record Key(long uid, String path, String access, Optional<String> rule, String result) {}
 
   private static final class Burst {
@@ -29,32 +37,54 @@ final class DenialCollapser {
     final long startNanos;
     long suppressed;
     Instant last;
+    // The executables of the suppressed denials, which the burst's key does not tell apart.
+    final Set<String> executables = new LinkedHashSet<>();
+    long otherExecutables;
 
     Burst(AuditEvent first, long startNanos) {
       this.first = first;
       this.startNanos = startNanos;
       this.last = first.time();
     }
+
+    void suppress(AuditEvent event) {
+      suppressed++;
+      if (event.time().isAfter(last)) {
+        last = event.time();
+      }
+      String exe = event.executable().orElse(UNKNOWN_EXECUTABLE);
+      if (!executables.contains(exe)) {
+        if (executables.size() < MAX_EXECUTABLES) {
+          executables.add(exe);
+        } else {
+          otherExecutables++;
+        }
+      }
+    }
   }
 
   private final long windowNanos;
   private final LongSupplier nanoClock;
+  private final UserNames names;
   // Insertion order is start order, so expired bursts are found at the head.
   private final Map<Key, Burst> bursts = new LinkedHashMap<>();
 
   /** How many bursts are open; written under the lock, read without it. */
   private volatile int open;
 
-  DenialCollapser(long windowNanos, LongSupplier nanoClock) {
+  DenialCollapser(long windowNanos, LongSupplier nanoClock, UserNames names) {
     this.windowNanos = windowNanos;
     this.nanoClock = nanoClock;
+    this.names = names;
   }
 
   /**
    * Writes what {@code event} calls for to {@code sink}: the summary lines of bursts that closed,
    * then the event itself unless it repeats an open burst. Summaries and denials are handed to the
    * sink under this object's lock, so a summary is always queued after the denial that opened its
-   * burst; {@code now} is asked only when a burst is open or begins.
+   * burst, and a burst opens only once that denial's line was taken (a dropped one is counted by
+   * the sink, and the next identical denial tries again). {@code now} is asked only when a burst is
+   * open or begins, under the lock, and a summary's time is never before the last denial it counts.
    *
    * @return whether the event's line was taken: always true for a denial (written, counted in a
    *     summary, or counted by the sink as dropped), the sink's answer for anything else
@@ -66,21 +96,22 @@ final class DenialCollapser {
       return sink.write(event);
     }
     if (!deny) {
-      expire(now.get(), false, sink);
+      expire(now, false, sink);
       return sink.write(event);
     }
-    offerDenial(event, now.get(), sink);
+    offerDenial(event, now, sink);
     return true;
   }
 
-  private synchronized void offerDenial(AuditEvent event, Instant now, AuditLog.Sink sink) {
+  private synchronized void offerDenial(
+      AuditEvent event, Supplier<Instant> clock, AuditLog.Sink sink) {
     long nanos = nanoClock.getAsLong();
+    Instant now = clock.get();
     expireAt(nanos, now, false, sink);
     Key key = new Key(event.uid(), event.path(), event.access(), event.rule(), event.result());
     Burst burst = bursts.get(key);
     if (burst != null) {
-      burst.suppressed++;
-      burst.last = event.time();
+      burst.suppress(event);
       return;
     }
     if (bursts.size() >= MAX_BURSTS) {
@@ -88,17 +119,20 @@ final class DenialCollapser {
       summary(oldest.next(), now).ifPresent(sink::write);
       oldest.remove();
     }
-    bursts.put(key, new Burst(event, nanos));
+    // A line the sink cannot take is counted there; no burst opens behind it, so that no summary
+    // is ever written without the decision it follows.
+    if (sink.write(event)) {
+      bursts.put(key, new Burst(event, nanos));
+    }
     open = bursts.size();
-    // A line the sink cannot take is counted there: the burst's own count stays exact.
-    sink.write(event);
   }
 
   /**
-   * Writes the summary line of bursts whose window has closed, or of all bursts when {@code all}.
+   * Writes the summary line of bursts whose window has closed, or of all bursts when {@code all};
+   * {@code now} is asked under the lock.
    */
-  synchronized void expire(Instant now, boolean all, AuditLog.Sink sink) {
-    expireAt(nanoClock.getAsLong(), now, all, sink);
+  synchronized void expire(Supplier<Instant> now, boolean all, AuditLog.Sink sink) {
+    expireAt(nanoClock.getAsLong(), now.get(), all, sink);
   }
 
   private void expireAt(long nanos, Instant now, boolean all, AuditLog.Sink sink) {
@@ -114,20 +148,26 @@ final class DenialCollapser {
     open = bursts.size();
   }
 
-  private static Optional<String> summary(Burst burst, Instant now) {
+  private Optional<String> summary(Burst burst, Instant now) {
     if (burst.suppressed == 0) {
       return Optional.empty();
     }
     AuditEvent first = burst.first;
     StringBuilder b = new StringBuilder(256);
     b.append("{\"event\":\"suppressed\",\"time\":");
-    AuditEvent.string(b, now.toString());
+    // Never before the last denial it counts, whichever thread's clock read came first.
+    AuditEvent.string(b, (now.isBefore(burst.last) ? burst.last : now).toString());
     b.append(",\"count\":").append(burst.suppressed);
     b.append(",\"since\":");
     AuditEvent.string(b, first.time().toString());
     b.append(",\"last\":");
     AuditEvent.string(b, burst.last.toString());
     b.append(",\"uid\":").append(first.uid());
+    Optional<String> user = first.uid() < 0 ? Optional.empty() : names.name(first.uid());
+    if (user.isPresent()) {
+      b.append(",\"user\":");
+      AuditEvent.string(b, user.get());
+    }
     b.append(",\"path\":");
     AuditEvent.string(b, first.path());
     b.append(",\"access\":");
@@ -143,6 +183,19 @@ final class DenialCollapser {
     }
     b.append(",\"result\":");
     AuditEvent.string(b, first.result());
+    b.append(",\"exes\":[");
+    boolean comma = false;
+    for (String exe : burst.executables) {
+      if (comma) {
+        b.append(',');
+      }
+      AuditEvent.string(b, exe);
+      comma = true;
+    }
+    b.append(']');
+    if (burst.otherExecutables > 0) {
+      b.append(",\"other_exes\":").append(burst.otherExecutables);
+    }
     return Optional.of(b.append('}').toString());
   }
 }

@@ -30,7 +30,8 @@ public final class DaemonConfigLoader {
           "limits",
           "audit",
           EndpointReader.KEY);
-  private static final Set<String> AUDIT_KEYS = Set.of("destination", "queue_lines");
+  private static final Set<String> AUDIT_KEYS =
+      Set.of("destination", "queue_lines", "reasons_to_clients");
   private static final Set<String> LIMIT_KEYS =
       Set.of(
           "event_loops",
@@ -151,8 +152,18 @@ public final class DaemonConfigLoader {
                 AuditConfig.MIN_QUEUE_LINES,
                 AuditConfig.MAX_QUEUE_LINES,
                 errors);
+    boolean reasons = fallback.reasonsToClients();
+    if (t.contains("reasons_to_clients")) {
+      if (t.isBoolean("reasons_to_clients")) {
+        reasons = t.getBoolean("reasons_to_clients");
+      } else {
+        errors.add(
+            at(file, t.inputPositionOf("reasons_to_clients"))
+                + ": 'reasons_to_clients' must be true or false");
+      }
+    }
     if (!t.contains("destination")) {
-      return fallback.withQueueLines(queueLines);
+      return fallback.withQueueLines(queueLines).withReasonsToClients(reasons);
     }
     if (!t.isString("destination")) {
       errors.add(
@@ -166,7 +177,7 @@ public final class DaemonConfigLoader {
       errors.add(at(file, t.inputPositionOf("destination")) + ": " + problem.get());
       return fallback;
     }
-    return AuditConfig.of(destination).withQueueLines(queueLines);
+    return AuditConfig.of(destination).withQueueLines(queueLines).withReasonsToClients(reasons);
   }
 
   private static Limits limits(Path file, TomlTable t, Limits d, List<String> errors) {

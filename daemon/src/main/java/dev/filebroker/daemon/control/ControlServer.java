@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.control;
 
+import dev.filebroker.daemon.server.Closer;
 import dev.filebroker.daemon.server.ListeningSocket;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -29,10 +30,13 @@ import org.slf4j.LoggerFactory;
  * rather than trusting the socket file's mode.
  *
  * <p>One platform thread accepts. It refuses a peer that is not root at once: one error line, then
- * close, without reading anything from it. A root connection is answered on a thread of its own, at
- * most {@link #MAX_CONNECTIONS} at a time (one more is answered "busy" and closed), and each has a
- * deadline for its whole request line ({@link ControlProtocol#READ_TIMEOUT}) and for its whole
- * response ({@link #WRITE_TIMEOUT}), so that no client, however slow, delays another.
+ * close, without reading anything from it. The close itself runs on a {@link Closer}'s thread, not
+ * the accepting one: on a kernel without SO_PASSRIGHTS a refused client may have attached a
+ * descriptor whose release blocks (a TCP socket with SO_LINGER and unsent data) before the daemon
+ * accepted, and closing the connection releases it. A root connection is answered on a thread of
+ * its own, at most {@link #MAX_CONNECTIONS} at a time (one more is answered "busy" and closed), and
+ * each has a deadline for its whole request line ({@link ControlProtocol#READ_TIMEOUT}) and for its
+ * whole response ({@link #WRITE_TIMEOUT}), so that no client, however slow, delays another.
  */
 public final class ControlServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
@@ -55,6 +59,7 @@ public final class ControlServer implements AutoCloseable {
   private final Optional<ListeningSocket> bound; // empty for a socket-activated one
   private final String where;
   private final Semaphore slots = new Semaphore(MAX_CONNECTIONS);
+  private final Closer closer = new Closer();
   // Refusal log lines, on the accepting thread only (see refusalLogDue).
   private boolean refusalsLogged;
   private long lastRefusalLine;
@@ -68,9 +73,13 @@ public final class ControlServer implements AutoCloseable {
     this.where = where;
   }
 
-  /** Takes over a control socket passed by the service manager; it is left in place at close. */
+  /**
+   * Takes over a control socket passed by the service manager; it is left in place at close. It is
+   * told to refuse descriptors (SO_PASSRIGHTS = 0) like every listening socket.
+   */
   public static ControlServer inherited(AFUNIXServerSocketChannel channel) {
     Objects.requireNonNull(channel, "channel == null");
+    ListeningSocket.inherited(channel);
     return new ControlServer(
         (AFUNIXServerSocket) channel.socket(), Optional.empty(), "socket-activated control");
   }
@@ -119,7 +128,7 @@ public final class ControlServer implements AutoCloseable {
       }
       if (closed) {
         // The wake-up connection from close(), or a request that raced with it.
-        closeQuietly(connection);
+        closer.close(connection);
         break;
       }
       admit(connection, handler);
@@ -183,7 +192,7 @@ public final class ControlServer implements AutoCloseable {
     } catch (RuntimeException | OutOfMemoryError e) {
       slots.release();
       log.error("Could not start a thread for a control request: {}", e.toString());
-      closeQuietly(connection);
+      closer.close(connection);
     }
   }
 
@@ -213,16 +222,18 @@ public final class ControlServer implements AutoCloseable {
   /**
    * One error line, then close, without reading: whatever the peer sent or still sends is not
    * waited for. The line is written under a short send timeout, as a full send buffer (which a
-   * fresh connection never has) must not hold the accepting thread.
+   * fresh connection never has) must not hold the accepting thread; the close is the closer's.
    */
-  private static void refuse(AFUNIXSocket connection, String why) {
-    try (connection) {
+  private void refuse(AFUNIXSocket connection, String why) {
+    try {
       connection.setSoTimeout(REFUSAL_WRITE_MILLIS);
       OutputStream out = connection.getOutputStream();
       out.write(line(ControlProtocol.error(why)));
       out.flush();
     } catch (IOException e) {
       log.debug("Could not send a control refusal: {}", e.toString());
+    } finally {
+      closer.close(connection);
     }
   }
 
@@ -374,6 +385,8 @@ public final class ControlServer implements AutoCloseable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      closer.stop();
     }
   }
 
@@ -396,14 +409,6 @@ public final class ControlServer implements AutoCloseable {
       Thread.sleep(50); // EMFILE and friends: do not spin
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  private static void closeQuietly(AFUNIXSocket connection) {
-    try {
-      connection.close();
-    } catch (IOException e) {
-      log.debug("Could not close a control connection: {}", e.toString());
     }
   }
 }

@@ -15,6 +15,7 @@ import dev.filebroker.daemon.policy.Caller;
 import dev.filebroker.daemon.policy.Decision;
 import dev.filebroker.daemon.policy.Rule;
 import dev.filebroker.daemon.policy.SourceLocation;
+import dev.filebroker.daemon.server.Closer;
 import dev.filebroker.daemon.server.ListeningSocket;
 import dev.filebroker.daemon.server.PolicyHolder;
 import java.io.IOException;
@@ -34,17 +35,23 @@ import org.slf4j.LoggerFactory;
  * Serves one fixed endpoint. Its acceptor thread only accepts, reads the peer's uid (SO_PEERCRED,
  * which does not block) and counts the connection against that uid's limits, then hands it to the
  * {@link EndpointWorkers}. A worker reads the rest of the caller's identity, checks it against the
- * endpoint's subjects and the policy's deny rules, opens the file afresh and sends it attached to
- * one byte (value 0), then closes the connection. A caller that is refused, over a limit, or whose
- * file cannot be opened gets no byte: only the end of the stream.
+ * endpoint's subjects and the policy's deny rules, opens the file afresh, records the grant and
+ * only then sends the file attached to one byte (value 0), then closes the connection. A caller
+ * that is refused, over a limit, whose file cannot be opened, or whose grant the audit log cannot
+ * record (LIMIT_EXCEEDED, as on the main socket) gets no byte: only the end of the stream.
  *
  * <p>Nothing here waits for the client: the daemon never reads from an endpoint connection and its
- * one-byte write is non-blocking. What can take long is the kernel's (an open on a hung file
- * system, the close that releases a descriptor the client attached), and that holds one worker.
+ * one-byte write is non-blocking. What can take long is the kernel's: an open on a hung file system
+ * holds one worker; the closes of the connection (which releases whatever descriptor the client
+ * attached, where the kernel lacks SO_PASSRIGHTS) and of the opened file run on the {@link Closer}.
  */
 final class EndpointServer {
   private static final Logger log = LoggerFactory.getLogger(EndpointServer.class);
   private static final ByteBuffer ONE_BYTE = ByteBuffer.allocate(1).asReadOnlyBuffer();
+
+  /** Why a granted file was not handed out after all (the main socket's words). */
+  static final String UNRECORDED =
+      "the audit log cannot record the grant now, so the file was not handed out; retry later";
 
   private final Endpoint endpoint;
   private final ListeningSocket listener;
@@ -53,6 +60,7 @@ final class EndpointServer {
   private final PolicyHolder policies;
   private final EndpointLimits limits;
   private final EndpointWorkers workers;
+  private final Closer closer;
   private final OpenSpec spec;
   private final AccessRequest request;
   private volatile boolean running = true;
@@ -65,7 +73,8 @@ final class EndpointServer {
       AuditLog audit,
       PolicyHolder policies,
       EndpointLimits limits,
-      EndpointWorkers workers) {
+      EndpointWorkers workers,
+      Closer closer) {
     this.endpoint = endpoint;
     this.listener = listener;
     this.opener = opener;
@@ -73,6 +82,7 @@ final class EndpointServer {
     this.policies = policies;
     this.limits = limits;
     this.workers = workers;
+    this.closer = closer;
     this.spec = new OpenSpec(endpoint.access().wireFlags(), 0, endpoint.types(), false);
     this.request = AccessRequest.fromOpenFlags(endpoint.path(), endpoint.access().wireFlags());
   }
@@ -151,7 +161,7 @@ final class EndpointServer {
       if (admission == EndpointLimits.Admission.ADMITTED && uid >= 0) {
         limits.release(uid);
       }
-      closeQuietly(channel);
+      closer.close(channel);
       Thread.currentThread().interrupt();
       return false;
     }
@@ -168,22 +178,32 @@ final class EndpointServer {
   }
 
   private void serveAndClose(AFUNIXSocketChannel channel, long uid) {
-    try (channel) {
+    try {
       serve(channel);
     } catch (IOException | RuntimeException e) {
       log.warn("Could not serve endpoint {}: {}", endpoint.name(), e.toString());
     } finally {
-      if (uid >= 0) {
-        limits.release(uid);
-      }
+      // The connection counts against its uid until its close, which may linger, is done.
+      closer.close(
+          () -> {
+            try {
+              channel.close();
+            } finally {
+              if (uid >= 0) {
+                limits.release(uid);
+              }
+            }
+          });
     }
   }
 
   private void refuseAndClose(AFUNIXSocketChannel channel, String reason) {
-    try (channel) {
+    try {
       audit(caller(channel), "deny", "LIMIT_EXCEEDED", reason);
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       log.warn("Could not refuse a connection on endpoint {}: {}", endpoint.name(), e.toString());
+    } finally {
+      closer.close(channel);
     }
   }
 
@@ -205,8 +225,16 @@ final class EndpointServer {
     }
     switch (opener.open(endpoint.path(), spec)) {
       case OpenOutcome.Opened opened -> {
-        try (OpenedFile file = opened.file()) {
-          send(channel, file, caller);
+        OpenedFile file = opened.file();
+        try {
+          // Recorded first: a grant the audit log cannot take is not handed out.
+          if (audit(caller, "allow", "ok", "")) {
+            send(channel, file, caller);
+          } else {
+            audit(caller, "allow", "LIMIT_EXCEEDED", UNRECORDED);
+          }
+        } finally {
+          closer.close(file);
         }
       }
       case OpenOutcome.Refused refused ->
@@ -226,7 +254,10 @@ final class EndpointServer {
     }
   }
 
-  /** One byte with the descriptor; non-blocking, so a client that never reads cannot stall us. */
+  /**
+   * One byte with the descriptor, for a grant already recorded; non-blocking, so a client that
+   * never reads cannot stall us. When the byte does not go out, a second line says so.
+   */
   private void send(AFUNIXSocketChannel channel, OpenedFile file, Optional<Caller> caller)
       throws IOException {
     channel.configureBlocking(false);
@@ -237,10 +268,12 @@ final class EndpointServer {
     } finally {
       channel.setOutboundFileDescriptors();
     }
-    if (written == 1) {
-      audit(caller, "allow", "ok", "");
-    } else {
-      audit(caller, "allow", "IO_ERROR", "the client's receive buffer is full");
+    if (written != 1) {
+      audit(
+          caller,
+          "allow",
+          "IO_ERROR",
+          "the client's receive buffer is full; the grant recorded before was not sent");
     }
   }
 
@@ -305,8 +338,9 @@ final class EndpointServer {
     audit.record(event(caller, "deny", Optional.of(rule.id()), rule.source(), "DENIED", reason));
   }
 
-  private void audit(Optional<Caller> caller, String decision, String result, String reason) {
-    audit.record(
+  /** Records one decision; false when its line could not be taken (see AuditLog#record). */
+  private boolean audit(Optional<Caller> caller, String decision, String result, String reason) {
+    return audit.record(
         event(caller, decision, Optional.of(endpoint.name()), endpoint.source(), result, reason));
   }
 
@@ -332,14 +366,6 @@ final class EndpointServer {
         Optional.of(source.fileAndLine()),
         result,
         reason));
-  }
-
-  private void closeQuietly(AFUNIXSocketChannel channel) {
-    try {
-      channel.close();
-    } catch (IOException e) {
-      log.debug("Could not close a connection on endpoint {}: {}", endpoint.name(), e.toString());
-    }
   }
 
   private static void pause() {

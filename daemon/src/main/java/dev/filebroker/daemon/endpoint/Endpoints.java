@@ -2,6 +2,7 @@ package dev.filebroker.daemon.endpoint;
 
 import dev.filebroker.daemon.audit.AuditLog;
 import dev.filebroker.daemon.fs.FileOpener;
+import dev.filebroker.daemon.server.Closer;
 import dev.filebroker.daemon.server.ListeningSocket;
 import dev.filebroker.daemon.server.PolicyHolder;
 import java.io.IOException;
@@ -21,10 +22,12 @@ public final class Endpoints implements AutoCloseable {
 
   private final List<EndpointServer> servers;
   private final EndpointWorkers workers;
+  private final Closer closer;
 
-  private Endpoints(List<EndpointServer> servers, EndpointWorkers workers) {
+  private Endpoints(List<EndpointServer> servers, EndpointWorkers workers, Closer closer) {
     this.servers = List.copyOf(servers);
     this.workers = workers;
+    this.closer = closer;
   }
 
   /**
@@ -67,11 +70,12 @@ public final class Endpoints implements AutoCloseable {
       throw e;
     }
     EndpointWorkers workers = EndpointWorkers.start();
+    Closer closer = new Closer();
     List<EndpointServer> servers = new ArrayList<>();
     for (int i = 0; i < endpoints.size(); i++) {
       EndpointServer server =
           new EndpointServer(
-              endpoints.get(i), bound.get(i), opener, audit, policies, limits, workers);
+              endpoints.get(i), bound.get(i), opener, audit, policies, limits, workers, closer);
       server.start();
       servers.add(server);
       log.info(
@@ -81,7 +85,7 @@ public final class Endpoints implements AutoCloseable {
           endpoints.get(i).path(),
           endpoints.get(i).access().configName());
     }
-    return new Endpoints(servers, workers);
+    return new Endpoints(servers, workers, closer);
   }
 
   /** How many endpoints are served. */
@@ -105,6 +109,8 @@ public final class Endpoints implements AutoCloseable {
       workers.stop(2000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      closer.stop();
     }
   }
 }

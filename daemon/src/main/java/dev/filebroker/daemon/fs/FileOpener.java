@@ -44,7 +44,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class FileOpener implements AutoCloseable {
   private static final int RESOLVE =
       LibC.RESOLVE_BENEATH | LibC.RESOLVE_NO_SYMLINKS | LibC.RESOLVE_NO_MAGICLINKS;
-  private static final int PERMISSION_BITS = 07777;
+  static final int PERMISSION_BITS = 07777;
 
   /** Operation names in {@link OpenOutcome.Failed#operation()}. */
   static final String OPENAT2 = "openat2";
@@ -60,11 +60,6 @@ public final class FileOpener implements AutoCloseable {
   static final String LINKAT = "linkat";
   static final String O_TMPFILE = "open-tmpfile";
 
-  /** How often a plain create retries when names appear and vanish under it. */
-  private static final int CREATE_ATTEMPTS = 3;
-
-  private static final int PROC_SUPER_MAGIC = 0x9fa0;
-
   private static final Set<FileType> REGULAR_ONLY = Set.of(FileType.REGULAR);
 
   private final int root;
@@ -73,6 +68,7 @@ public final class FileOpener implements AutoCloseable {
   private final KernelFeatures features;
   private final boolean casefoldPossible;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final FileCreator creator;
 
   private FileOpener(
       int root, int procFds, NativeFlags flags, KernelFeatures features, boolean casefold) {
@@ -81,6 +77,7 @@ public final class FileOpener implements AutoCloseable {
     this.flags = flags;
     this.features = features;
     this.casefoldPossible = casefold;
+    this.creator = new FileCreator(this, root, procFds, flags);
   }
 
   /**
@@ -107,59 +104,12 @@ public final class FileOpener implements AutoCloseable {
       throw new IOException("Could not open the root directory \"/\": " + Errno.name(-fd));
     }
     try {
-      int procFds = openProcFds(fd, directory);
+      int procFds = ProcFds.open(fd, directory);
       return new FileOpener(fd, procFds, flags, KernelFeatures.probe(fd), casefoldCheck);
     } catch (IOException | RuntimeException e) {
       Descriptors.close(fd);
       throw e;
     }
-  }
-
-  /**
-   * Opens {@code /proc/self/fd} ("self" is a plain symlink; magic links are refused) and checks
-   * that it is procfs and that its entry for {@code root} reopens the root directory, so that the
-   * directory lists this process's own descriptors.
-   */
-  private static int openProcFds(int root, int directory) throws IOException {
-    int procFds =
-        LibC.openat2(LibC.AT_FDCWD, "/proc/self/fd", directory, 0, LibC.RESOLVE_NO_MAGICLINKS);
-    if (procFds < 0) {
-      throw new IOException(
-          "Could not open /proc/self/fd (is /proc mounted?): " + Errno.name(-procFds));
-    }
-    try {
-      long type = LibC.fileSystemType(procFds);
-      if (type != PROC_SUPER_MAGIC) {
-        throw new IOException(
-            "Could not use /proc/self/fd: it is not procfs (file system type 0x"
-                + Long.toHexString(type)
-                + ")");
-      }
-      int again = LibC.openat2Numbered(procFds, root, directory, 0, 0);
-      if (again < 0) {
-        throw new IOException(
-            "Could not reopen the root directory through /proc/self/fd: " + Errno.name(-again));
-      }
-      try {
-        if (!sameInode(LibC.fstat(root), LibC.fstat(again))) {
-          throw new IOException(
-              "Could not use /proc/self/fd: it does not list this process's descriptors");
-        }
-      } finally {
-        Descriptors.close(again);
-      }
-      return procFds;
-    } catch (IOException | RuntimeException e) {
-      Descriptors.close(procFds);
-      throw e;
-    }
-  }
-
-  private static boolean sameInode(LibC.StatResult a, LibC.StatResult b) {
-    return a instanceof LibC.StatResult.Stat x
-        && b instanceof LibC.StatResult.Stat y
-        && x.stat().device() == y.stat().device()
-        && x.stat().inode() == y.stat().inode();
   }
 
   /**
@@ -186,7 +136,7 @@ public final class FileOpener implements AutoCloseable {
     int requested = flags.fromWire(spec.wireFlags());
     boolean isRoot = absolutePath.length() == 1;
     if ((requested & NativeFlags.O_CREAT) != 0) {
-      return create(isRoot ? "." : absolutePath.substring(1), requested, spec, resolve);
+      return creator.create(isRoot ? "." : absolutePath.substring(1), requested, spec, resolve);
     }
     if (casefoldPossible && !isRoot) {
       return openBelowCheckedParent(absolutePath.substring(1), requested, spec, resolve);
@@ -245,13 +195,11 @@ public final class FileOpener implements AutoCloseable {
     }
     boolean handedOut = false;
     try {
-      FileStat stat;
-      switch (LibC.fstat(fd)) {
-        case LibC.StatResult.Failed failed -> {
-          return new OpenOutcome.Failed(failed.errno(), FSTAT);
-        }
-        case LibC.StatResult.Stat ok -> stat = ok.stat();
+      Fstat fstat = Fstat.of(fd);
+      if (fstat.failed()) {
+        return fstat.failure();
       }
+      FileStat stat = fstat.stat();
       OpenOutcome refused = caseInsensitiveFileSystem(fd);
       if (refused != null) {
         return refused;
@@ -278,7 +226,7 @@ public final class FileOpener implements AutoCloseable {
    * slash}): the root handle itself when there is no '/', else a new O_PATH descriptor the caller
    * owns unless it is {@code root}; a negative errno on failure.
    */
-  private int openParent(String relative, int slash, int resolve) {
+  int openParent(String relative, int slash, int resolve) {
     if (slash < 0) {
       return root;
     }
@@ -362,7 +310,7 @@ public final class FileOpener implements AutoCloseable {
    * flag through a read-only open of the directory, which has no side effect, and only on file
    * systems that have casefold directories.
    */
-  private OpenOutcome casefoldDirectory(int dir) {
+  OpenOutcome casefoldDirectory(int dir) {
     long magic = LibC.fileSystemType(dir);
     if (magic < 0) {
       return new OpenOutcome.Failed((int) -magic, FSTATFS);
@@ -402,149 +350,18 @@ public final class FileOpener implements AutoCloseable {
   }
 
   /**
-   * O_CREAT: open what the last component names if it exists (unless O_EXCL), else create it: an
-   * unnamed O_TMPFILE inode in the parent, given its owner and mode and checked by the guard while
-   * nobody can see it, then linked under the name. Another name appearing in between (EEXIST) is
-   * opened the ordinary way, or refused under O_EXCL; the unnamed inode then vanishes.
-   */
-  private OpenOutcome create(String relative, int requested, OpenSpec spec, int resolve) {
-    if (relative.equals(".")) {
-      return new OpenOutcome.Failed(Errno.EISDIR, OPENAT2); // what open("/", O_CREAT) reports
-    }
-    if (!spec.allowedTypes().contains(FileType.REGULAR)) {
-      // Creating would make a regular file; refuse before anything exists.
-      return new OpenOutcome.WrongType(FileType.REGULAR);
-    }
-    int slash = relative.lastIndexOf('/');
-    String last = relative.substring(slash + 1);
-    int parent = openParent(relative, slash, resolve);
-    if (parent < 0) {
-      return new OpenOutcome.Failed(-parent, OPENAT2);
-    }
-    try {
-      OpenOutcome refused = casefoldDirectory(parent);
-      if (refused != null) {
-        return refused;
-      }
-      boolean exclusive = (requested & NativeFlags.O_EXCL) != 0;
-      int existing = requested & ~(NativeFlags.O_CREAT | NativeFlags.O_EXCL);
-      OpenOutcome outcome = null;
-      for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
-        if (!exclusive) {
-          int pathFd =
-              LibC.openat2(
-                  parent,
-                  last,
-                  NativeFlags.O_PATH | flags.noFollow | NativeFlags.O_CLOEXEC,
-                  0,
-                  resolve);
-          if (pathFd >= 0) {
-            return openChecked(pathFd, existing, spec);
-          }
-          if (-pathFd != Errno.ENOENT) {
-            return new OpenOutcome.Failed(-pathFd, OPENAT2);
-          }
-        }
-        outcome = createNew(parent, last, requested, spec);
-        if (exclusive
-            || !(outcome instanceof OpenOutcome.Failed failed && failed.errno() == Errno.EEXIST)) {
-          return outcome;
-        }
-        // Someone else made the name between our look and our link: open theirs.
-      }
-      return outcome;
-    } finally {
-      if (parent != root) {
-        Descriptors.close(parent);
-      }
-    }
-  }
-
-  /**
-   * Creates {@code last} in {@code parent} atomically: O_TMPFILE, owner, mode, guard, then linkat.
-   * Nothing has a name before every step has succeeded; on any failure the unnamed inode is freed
-   * with its descriptor.
-   */
-  private OpenOutcome createNew(int parent, String last, int requested, OpenSpec spec) {
-    int wanted = spec.createMode() & PERMISSION_BITS;
-    int tmpFlags =
-        (requested & (NativeFlags.O_ACCMODE | NativeFlags.O_APPEND))
-            | NativeFlags.O_TMPFILE_BIT
-            | flags.directory
-            | NativeFlags.O_CLOEXEC
-            | NativeFlags.O_NOCTTY
-            | NativeFlags.O_NONBLOCK;
-    int fd = LibC.openat2(parent, ".", tmpFlags, wanted, 0);
-    if (fd < 0) {
-      // EOPNOTSUPP: this file system cannot make unnamed files; creating in steps would leave a
-      // root-owned file behind on a failure, so creation fails closed (docs/decisions/0008).
-      return new OpenOutcome.Failed(-fd, O_TMPFILE);
-    }
-    boolean handedOut = false;
-    try {
-      if (spec.createOwner().isPresent()) {
-        CreateOwner owner = spec.createOwner().get();
-        FileStat parentStat;
-        switch (LibC.fstat(parent)) {
-          case LibC.StatResult.Failed failed -> {
-            return new OpenOutcome.Failed(failed.errno(), FSTAT);
-          }
-          case LibC.StatResult.Stat ok -> parentStat = ok.stat();
-        }
-        int result = LibC.fchown(fd, owner.uid(), owner.gidIn(parentStat.mode(), parentStat.gid()));
-        if (result < 0) {
-          return new OpenOutcome.Failed(-result, FCHOWN);
-        }
-      }
-      FileStat stat;
-      switch (LibC.fstat(fd)) {
-        case LibC.StatResult.Failed failed -> {
-          return new OpenOutcome.Failed(failed.errno(), FSTAT);
-        }
-        case LibC.StatResult.Stat ok -> stat = ok.stat();
-      }
-      if ((stat.mode() & PERMISSION_BITS) != wanted) {
-        // The kernel applied the daemon's umask (and fchown may clear set-ID bits): the policy's
-        // mode is what counts. After fchown, so that nothing clears it again.
-        int result = LibC.fchmod(fd, wanted);
-        if (result < 0) {
-          return new OpenOutcome.Failed(-result, FCHMOD);
-        }
-      }
-      stat = stat.withModeAndLinks((stat.mode() & ~PERMISSION_BITS) | wanted, 1);
-      Optional<Refusal> refusal = spec.guard().check(stat);
-      if (refusal.isPresent()) {
-        return new OpenOutcome.Refused(refusal.get());
-      }
-      int linked = LibC.linkNumbered(procFds, fd, parent, last);
-      if (linked < 0) {
-        return new OpenOutcome.Failed(-linked, LINKAT);
-      }
-      OpenOutcome outcome = finish(fd, tmpFlags, stat, spec, true);
-      handedOut = outcome instanceof OpenOutcome.Opened;
-      return outcome;
-    } finally {
-      if (!handedOut) {
-        Descriptors.close(fd);
-      }
-    }
-  }
-
-  /**
    * Type-checks the O_PATH descriptor {@code pathFd} and runs the guard on it, then reopens the
    * same inode with the requested flags but without O_TRUNC, checks that it is the same inode on
    * the same mount and that the guard still holds, and only then truncates. Closes {@code pathFd}
    * on every path.
    */
-  private OpenOutcome openChecked(int pathFd, int requested, OpenSpec spec) {
+  OpenOutcome openChecked(int pathFd, int requested, OpenSpec spec) {
     try {
-      FileStat pathStat;
-      switch (LibC.fstat(pathFd)) {
-        case LibC.StatResult.Failed failed -> {
-          return new OpenOutcome.Failed(failed.errno(), FSTAT);
-        }
-        case LibC.StatResult.Stat ok -> pathStat = ok.stat();
+      Fstat pathStatResult = Fstat.of(pathFd);
+      if (pathStatResult.failed()) {
+        return pathStatResult.failure();
       }
+      FileStat pathStat = pathStatResult.stat();
       FileType type = pathStat.type();
       if (type == FileType.SYMLINK) {
         // O_PATH|O_NOFOLLOW opens a trailing symlink itself; a symlink is never followed.
@@ -576,13 +393,11 @@ public final class FileOpener implements AutoCloseable {
       }
       boolean handedOut = false;
       try {
-        FileStat stat;
-        switch (LibC.fstat(fd)) {
-          case LibC.StatResult.Failed failed -> {
-            return new OpenOutcome.Failed(failed.errno(), FSTAT);
-          }
-          case LibC.StatResult.Stat ok -> stat = ok.stat();
+        Fstat fstat = Fstat.of(fd);
+        if (fstat.failed()) {
+          return fstat.failure();
         }
+        FileStat stat = fstat.stat();
         if (!stat.sameFileAs(pathStat)) {
           // Not the inode that was type-checked (e.g. /proc not what it should be): refuse.
           return new OpenOutcome.Failed(Errno.EXDEV, VERIFY);
@@ -636,7 +451,7 @@ public final class FileOpener implements AutoCloseable {
    * and O_NONBLOCK, so one F_SETFL without a preceding F_GETFL gives the same result. The caller
    * closes on failure.
    */
-  private OpenOutcome finish(int fd, int openFlags, FileStat stat, OpenSpec spec, boolean created) {
+  OpenOutcome finish(int fd, int openFlags, FileStat stat, OpenSpec spec, boolean created) {
     if ((spec.wireFlags() & OpenFlags.O_NONBLOCK) == 0) {
       int result = LibC.setStatusFlags(fd, openFlags & ~NativeFlags.O_NONBLOCK);
       if (result < 0) {

@@ -27,8 +27,9 @@ import java.util.regex.Pattern;
  * file the path names then: after a package upgrade replaced a program, processes started since
  * match at once, and processes still running the old file do not.
  *
- * <p>The unit is the last systemd unit-like component (.service, .scope, .socket, .mount, .swap) of
- * the cgroup v2 path.
+ * <p>The unit is the one the system manager assigned: the first systemd unit (.service, .scope,
+ * .socket, .mount, .swap) below the slices of the cgroup v2 path, with a user manager's own unit
+ * after it (see {@link #unitOfCgroupPath}).
  *
  * <p>Reading another user's {@code exe} link needs ptrace-read access (root has it; a daemon
  * without CAP_SYS_PTRACE gets nothing for other users' processes).

@@ -15,22 +15,27 @@ import org.slf4j.LoggerFactory;
  * are such last references; closing them here keeps every serving thread free.
  *
  * <p>Whatever is handed over belongs to the closer, which closes it exactly once. After {@link
- * #stop()} the caller's thread closes what it hands over.
+ * #stop()} the caller's thread closes what it hands over. The control socket and the fixed
+ * endpoints use one each for the connections they refuse or finish, for the same reason: a client
+ * may have attached such a descriptor to what it sent, and closing the connection releases it.
  */
-final class Closer {
+public final class Closer {
   private static final Logger log = LoggerFactory.getLogger(Closer.class);
 
   private final ExecutorService thread =
       Executors.newSingleThreadExecutor(
           Thread.ofPlatform().name("filebroker-closer").daemon(true).factory());
 
+  /** A closer with a thread of its own, started when first needed. */
+  public Closer() {}
+
   /** Closes descriptor {@code fd} off the caller's thread. */
-  void close(int fd) {
+  public void close(int fd) {
     close(() -> Descriptors.close(fd));
   }
 
   /** Closes {@code closeable} off the caller's thread. */
-  void close(AutoCloseable closeable) {
+  public void close(AutoCloseable closeable) {
     Runnable task =
         () -> {
           try {
@@ -47,7 +52,7 @@ final class Closer {
   }
 
   /** Closes what was handed over already, then stops; returns at once. */
-  void stop() {
+  public void stop() {
     thread.shutdown();
   }
 }

@@ -2,9 +2,12 @@ package dev.filebroker.daemon.server;
 
 import dev.filebroker.daemon.fs.OpenedFile;
 import dev.filebroker.daemon.fs.SocketMessages;
+import dev.filebroker.protocol.FrameCodec;
+import dev.filebroker.protocol.Protocol;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,6 +25,10 @@ import java.util.List;
 final class Outbox implements AutoCloseable {
   private final ArrayDeque<Segment> queue = new ArrayDeque<>();
   private final Closer closer;
+
+  /** The descriptors of one chunk being put together by {@link #send}; reused. */
+  private final List<OpenedFile> chunkFiles = new ArrayList<>();
+
   private int descriptors;
   private long bytes;
   private boolean closed;
@@ -44,6 +51,68 @@ final class Outbox implements AutoCloseable {
     queue.add(s);
     descriptors += s.files.size();
     bytes += data.remaining();
+  }
+
+  /**
+   * Encodes {@code replies}, takes their descriptors and sends what the socket takes. Replies go
+   * out in chunks of as many frames as fit {@code out} and carry at most {@link
+   * Protocol#MAX_DESCRIPTORS_PER_MESSAGE} descriptors together; each chunk's descriptors travel
+   * with its first byte. A reply with more descriptors than that (a large OPENED_MANY) goes alone:
+   * its first byte carries the first {@code MAX_DESCRIPTORS_PER_MESSAGE}, its second byte the rest.
+   * Each reply's descriptors pass to the outbox in one step, before anything of it is sent; replies
+   * not handed over yet are closed here on every path. What the socket does not take stays queued,
+   * copied out of {@code out}.
+   *
+   * @throws IOException on a write error; the outbox is then closed, and every descriptor in it
+   */
+  void send(List<Response> replies, ByteBuffer out, SocketMessages io, int socket)
+      throws IOException {
+    int handed = 0;
+    int n = replies.size();
+    int perMessage = Protocol.MAX_DESCRIPTORS_PER_MESSAGE;
+    List<OpenedFile> files = chunkFiles;
+    try {
+      while (handed < n) {
+        out.clear();
+        files.clear();
+        Response first = replies.get(handed);
+        if (first.files().size() > perMessage) {
+          FrameCodec.encode(first.reply(), out);
+          out.flip();
+          List<OpenedFile> all = first.files();
+          add(out.duplicate().limit(1), all.subList(0, perMessage));
+          add(out.duplicate().position(1), all.subList(perMessage, all.size()));
+          handed++;
+        } else {
+          int end = handed;
+          while (end < n) {
+            Response r = replies.get(end);
+            int fds = r.files().size();
+            // A reply's descriptors travel with that reply's own first byte (docs/protocol.md),
+            // so a reply that carries any starts a new sendmsg; replies without them follow it.
+            if (out.position() > 0
+                && (fds > 0 || out.remaining() < FrameCodec.encodedSize(r.reply()))) {
+              break;
+            }
+            FrameCodec.encode(r.reply(), out);
+            files.addAll(r.files());
+            end++;
+          }
+          out.flip();
+          add(out, files);
+          handed = end;
+        }
+        files.clear();
+        flush(io, socket);
+        // What the socket did not take must outlive this call's use of the shared buffer.
+        keep();
+      }
+    } finally {
+      files.clear();
+      for (int j = handed; j < n; j++) {
+        replies.get(j).close();
+      }
+    }
   }
 
   /**

@@ -50,6 +50,9 @@ final class RequestHandler {
   static final String UNRECORDED =
       "the audit log cannot record the grant now, so the file was not handed out; retry later";
 
+  /** What a refused client is told under {@code [audit] reasons_to_clients = false}. */
+  static final String GENERIC_DENIED = "denied by the policy";
+
   private final Statistics statistics;
 
   RequestHandler(PolicyHolder policies, FileOpener opener, AuditLog audit, Statistics statistics) {
@@ -289,8 +292,25 @@ final class RequestHandler {
     };
   }
 
-  private static Response error(OpenRequest open, ErrorCode code, int errno, String message) {
-    return Response.of(ErrorReply.of(open.requestId(), code, errno, message));
+  private Response error(OpenRequest open, ErrorCode code, int errno, String message) {
+    return Response.of(ErrorReply.of(open.requestId(), code, errno, clientReason(code, message)));
+  }
+
+  /**
+   * What a client is told: the reason the audit line records, or, when {@code [audit]
+   * reasons_to_clients = false}, a generic one for the codes whose reasons name rules, policy files
+   * and guards.
+   */
+  private String clientReason(ErrorCode code, String reason) {
+    if (audit.reasonsToClients()) {
+      return reason;
+    }
+    return switch (code) {
+      case DENIED -> GENERIC_DENIED;
+      case CONSTRAINT_FAILED -> "the file fails a check of the rule that allows it";
+      case WRONG_FILE_TYPE -> "the file's type is not allowed";
+      default -> reason;
+    };
   }
 
   /** The strings an audit line carries for a rule, made once per rule rather than per line. */

@@ -1,6 +1,5 @@
 package dev.filebroker.daemon.server;
 
-import dev.filebroker.daemon.fs.OpenedFile;
 import dev.filebroker.daemon.fs.SocketMessages;
 import dev.filebroker.daemon.policy.Caller;
 import dev.filebroker.protocol.Decoded;
@@ -60,8 +59,6 @@ final class Session {
 
   /** The replies of one {@link #process} call; reused, as is the descriptor list of a write. */
   private final List<Response> replies = new ArrayList<>();
-
-  private final List<OpenedFile> chunkFiles = new ArrayList<>();
 
   /** Input received but not yet decoded (a partial frame, or frames held back by backpressure). */
   private byte[] pendingInput;
@@ -384,65 +381,18 @@ final class Session {
   }
 
   /**
-   * Encodes and sends {@code replies}. Replies go out in chunks of as many frames as fit {@code
-   * out} and carry at most {@link Protocol#MAX_DESCRIPTORS_PER_MESSAGE} descriptors together; each
-   * chunk's descriptors travel with its first byte. A reply with more descriptors than that (a
-   * large OPENED_MANY) goes alone: its first byte carries the first {@code
-   * MAX_DESCRIPTORS_PER_MESSAGE}, its second byte the rest. Each reply's descriptors pass to the
-   * outbox in one step, before anything of it is sent; replies not handed over yet are closed here
-   * on every path. Returns whether everything was written; otherwise the rest waits in the outbox
-   * and the session waits for the socket to become writable.
+   * Encodes and sends {@code replies} through the outbox ({@link Outbox#send}), which owns their
+   * descriptors from then on; replies not handed over are closed on every path. Returns whether
+   * everything was written; otherwise the rest waits in the outbox and the session waits for the
+   * socket to become writable.
    */
   private boolean write(List<Response> replies, ByteBuffer out) {
-    int handed = 0;
-    int n = replies.size();
-    int perMessage = Protocol.MAX_DESCRIPTORS_PER_MESSAGE;
-    List<OpenedFile> files = chunkFiles;
     try {
-      while (handed < n) {
-        out.clear();
-        files.clear();
-        Response first = replies.get(handed);
-        if (first.files().size() > perMessage) {
-          FrameCodec.encode(first.reply(), out);
-          out.flip();
-          List<OpenedFile> all = first.files();
-          outbox.add(out.duplicate().limit(1), all.subList(0, perMessage));
-          outbox.add(out.duplicate().position(1), all.subList(perMessage, all.size()));
-          handed++;
-        } else {
-          int end = handed;
-          while (end < n) {
-            Response r = replies.get(end);
-            int fds = r.files().size();
-            // A reply's descriptors travel with that reply's own first byte (docs/protocol.md),
-            // so a reply that carries any starts a new sendmsg; replies without them follow it.
-            if (out.position() > 0
-                && (fds > 0 || out.remaining() < FrameCodec.encodedSize(r.reply()))) {
-              break;
-            }
-            FrameCodec.encode(r.reply(), out);
-            files.addAll(r.files());
-            end++;
-          }
-          out.flip();
-          outbox.add(out, files);
-          handed = end;
-        }
-        files.clear();
-        outbox.flush(io, socket);
-        // What the socket did not take must outlive this call's use of the shared buffer.
-        outbox.keep();
-      }
+      outbox.send(replies, out, io, socket);
     } catch (IOException e) {
       log.debug("Could not write to connection {}: {}", id, e.toString());
       close();
       return false;
-    } finally {
-      files.clear();
-      for (int j = handed; j < n; j++) {
-        replies.get(j).close();
-      }
     }
     if (!outbox.isEmpty()) {
       if (!outputWaiting) {

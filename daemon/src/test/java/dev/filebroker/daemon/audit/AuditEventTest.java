@@ -39,7 +39,16 @@ class AuditEventTest {
             + "\"access\":\"read,write\",\"decision\":\"allow\",\"rule\":\"open\","
             + "\"source\":\"/etc/filebroker/policy.d/10.toml:3\",\"result\":\"ok\","
             + "\"reason\":\"caf\u00e9\"}",
-        event("/srv/a \"b\"", "caf\u00e9").toJson());
+        event("/srv/a \"b\"", "caf\u00e9").toJson(UserNames.NONE));
+  }
+
+  @Test
+  void theUserNameFollowsTheUidWhenPasswdListsIt() {
+    String line = event("/srv/a", "").toJson(UserNames.fixed(java.util.Map.of(1000L, "alice")));
+    assertTrue(line.contains(",\"uid\":1000,\"user\":\"alice\",\"gid\":100,"), line);
+    ByteBuffer b = ByteBuffer.allocate(1024);
+    assertTrue(event("/srv/a", "").writeJson(b, UserNames.fixed(java.util.Map.of(1000L, "alice"))));
+    assertEquals(line, new String(b.array(), 0, b.position(), StandardCharsets.UTF_8));
   }
 
   @Test

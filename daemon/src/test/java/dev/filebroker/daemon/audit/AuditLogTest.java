@@ -73,7 +73,7 @@ class AuditLogTest {
                 + "\"since\":\"2025-01-02T03:04:05Z\",\"last\":\"2025-01-02T03:04:05Z\","
                 + "\"uid\":1000,\"path\":\"/srv/secret\",\"access\":\"read\",\"decision\":\"deny\","
                 + "\"rule\":\"secret\",\"source\":\"/etc/filebroker/policy.d/10.toml:3\","
-                + "\"result\":\"DENIED\"}"),
+                + "\"result\":\"DENIED\",\"exes\":[\"(unknown)\"]}"),
         sink.lines);
   }
 
@@ -241,5 +241,99 @@ class AuditLogTest {
     assertTrue(sink.lines.get(1).contains("\"event\":\"suppressed\""), sink.lines.get(1));
     assertTrue(sink.lines.get(1).contains("\"count\":1,"), sink.lines.get(1));
     assertEquals(event("allow", "/srv/open", 1000).toJson(), sink.lines.get(2));
+  }
+
+  private static AuditEvent denial(Instant time, Optional<String> exe) {
+    return new AuditEvent(
+        time,
+        42,
+        1000,
+        1000,
+        List.of(),
+        exe,
+        Optional.empty(),
+        "/srv/secret",
+        "read",
+        "deny",
+        Optional.of("secret"),
+        Optional.of("/etc/filebroker/policy.d/10.toml:3"),
+        "DENIED",
+        "");
+  }
+
+  @Test
+  void summaryNamesTheExecutablesItCollapsed() {
+    Lines sink = new Lines();
+    AtomicLong nanos = new AtomicLong();
+    AuditLog log = new AuditLog(sink, nanos::get, () -> T0, false);
+    log.record(denial(T0, Optional.of("/usr/bin/first")));
+    log.record(denial(T0, Optional.of("/usr/bin/cat")));
+    log.record(denial(T0, Optional.empty()));
+    log.record(denial(T0, Optional.of("/usr/bin/cat")));
+    for (int i = 0; i < DenialCollapser.MAX_EXECUTABLES + 3; i++) {
+      log.record(denial(T0, Optional.of("/opt/tool" + i)));
+    }
+    nanos.set(AuditLog.BURST_WINDOW.toNanos());
+    log.flush();
+    assertEquals(2, sink.lines.size(), sink.lines.toString());
+    String summary = sink.lines.get(1);
+    StringBuilder exes = new StringBuilder("\"exes\":[\"/usr/bin/cat\",\"(unknown)\"");
+    for (int i = 0; i < DenialCollapser.MAX_EXECUTABLES - 2; i++) {
+      exes.append(",\"/opt/tool").append(i).append('"');
+    }
+    assertTrue(summary.contains(exes + "]"), summary);
+    assertTrue(summary.endsWith(",\"other_exes\":5}"), summary);
+    assertTrue(summary.contains("\"count\":" + (3 + DenialCollapser.MAX_EXECUTABLES + 3)), summary);
+  }
+
+  @Test
+  void summaryIsNeverTimedBeforeTheLastDenialItCounts() {
+    Lines sink = new Lines();
+    AtomicLong nanos = new AtomicLong();
+    // The wall clock was read before a later denial was counted (another thread's, in the daemon).
+    AuditLog log = new AuditLog(sink, nanos::get, () -> T0, false);
+    Instant later = T0.plusSeconds(5);
+    log.record(denial(T0, Optional.empty()));
+    log.record(denial(later, Optional.empty()));
+    nanos.set(AuditLog.BURST_WINDOW.toNanos());
+    log.flush();
+    assertEquals(2, sink.lines.size(), sink.lines.toString());
+    assertTrue(
+        sink.lines.get(1).startsWith("{\"event\":\"suppressed\",\"time\":\"" + later + "\""),
+        sink.lines.get(1));
+  }
+
+  @Test
+  void noSummaryIsWrittenWithoutTheDenialItFollows() {
+    // A sink whose queue is full for the first line only.
+    List<String> taken = new ArrayList<>();
+    AuditLog.Sink sink =
+        new AuditLog.Sink() {
+          boolean first = true;
+
+          @Override
+          public boolean write(String line) {
+            if (first) {
+              first = false;
+              return false;
+            }
+            taken.add(line);
+            return true;
+          }
+
+          @Override
+          public void close() {}
+        };
+    AtomicLong nanos = new AtomicLong();
+    AuditLog log = new AuditLog(sink, nanos::get, () -> T0, false);
+    log.record(denial(T0, Optional.empty())); // dropped (and counted by the sink)
+    log.record(denial(T0, Optional.empty())); // written: it opens the burst
+    log.record(denial(T0, Optional.empty())); // collapsed
+    nanos.set(AuditLog.BURST_WINDOW.toNanos());
+    log.flush();
+    assertEquals(2, taken.size(), taken.toString());
+    assertEquals(denial(T0, Optional.empty()).toJson(), taken.get(0));
+    assertTrue(taken.get(1).contains("\"event\":\"suppressed\""), taken.get(1));
+    assertTrue(taken.get(1).contains("\"count\":1,"), taken.get(1));
   }
 }

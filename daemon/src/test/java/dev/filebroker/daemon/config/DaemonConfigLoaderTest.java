@@ -1,7 +1,9 @@
 package dev.filebroker.daemon.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.filebroker.daemon.testing.TrustedTempDir;
 import java.io.IOException;
@@ -109,6 +111,21 @@ class DaemonConfigLoaderTest {
             dir.resolve("filebroker.toml")
                 + ":2:1: 'queue_lines' must be an integer from 16 to 16777216"),
         errors("[audit]\nqueue_lines = 8\n"));
+  }
+
+  @Test
+  void auditReasonsToClientsIsABooleanThatDefaultsToTrue() throws IOException {
+    var defaults = assertInstanceOf(DaemonConfigLoader.Result.Loaded.class, load(""));
+    assertTrue(defaults.config().audit().reasonsToClients());
+    var loaded =
+        assertInstanceOf(
+            DaemonConfigLoader.Result.Loaded.class,
+            load("[audit]\ndestination = \"/var/log/a.log\"\nreasons_to_clients = false\n"));
+    assertFalse(loaded.config().audit().reasonsToClients());
+    assertEquals(
+        List.of(
+            dir.resolve("filebroker.toml") + ":2:1: 'reasons_to_clients' must be true or false"),
+        errors("[audit]\nreasons_to_clients = \"no\"\n"));
   }
 
   @Test

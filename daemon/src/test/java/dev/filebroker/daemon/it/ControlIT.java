@@ -357,6 +357,89 @@ class ControlIT {
         });
   }
 
+  /**
+   * On a kernel without SO_PASSRIGHTS (simulated with FILEBROKER_KEEP_SO_PASSRIGHTS=1), a user the
+   * socket mode lets in attaches a loopback TCP socket with SO_LINGER (600 s) and unsent data, and
+   * drops its own copy before the daemon accepts: the daemon's close of the refused connection then
+   * releases the last reference, and that close lingers until the attacker's peer reads. Root's
+   * status must be answered meanwhile. Before, the accepting thread closed refused connections
+   * itself and stayed in that close for the whole linger.
+   */
+  @Test
+  void statusIsAnsweredWhileTheCloseOfARefusedConnectionLingers() throws Exception {
+    assertTimeoutPreemptively(TIMEOUT, this::lingeringCloseOfARefusedConnection);
+  }
+
+  private void lingeringCloseOfARefusedConnection() throws Exception {
+    Path root = tree.dir("linger");
+    DaemonProcess lingering =
+        DaemonProcess.start(
+            root,
+            root.resolve("broker.sock"),
+            Map.of("FILEBROKER_KEEP_SO_PASSRIGHTS", "1"),
+            List.of(),
+            "--policy",
+            policy.toString());
+    Process attacker = null;
+    try {
+      new ProcessBuilder("chmod", "0666", lingering.controlSocket().toString()).start().waitFor();
+      // Stopped, the daemon accepts only after the attacker has sent and dropped its copy.
+      lingering.signal("STOP");
+      attacker =
+          new ProcessBuilder(
+                  "setpriv",
+                  "--reuid=" + NOBODY,
+                  "--regid=" + NOBODY,
+                  "--clear-groups",
+                  "--",
+                  "/usr/bin/python3",
+                  "-c",
+                  FloodIT.resource("lingering_attach.py"),
+                  lingering.controlSocket().toString(),
+                  "7b7d0a")
+              .redirectError(root.resolve("attacher.err").toFile())
+              .start();
+      java.io.BufferedReader out =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(attacker.getInputStream(), StandardCharsets.UTF_8));
+      assertEquals("ready", out.readLine(), "the attacker connected");
+      tell(attacker, "send");
+      assertEquals("sent OK", out.readLine(), "without SO_PASSRIGHTS the descriptor travels");
+      lingering.signal("CONT");
+      String answer = out.readLine();
+      assertTrue(answer.startsWith("reply "), answer);
+      String refusal =
+          new String(
+              java.util.HexFormat.of().parseHex(answer.substring("reply ".length())),
+              StandardCharsets.UTF_8);
+      assertTrue(refusal.contains("permission denied"), refusal);
+      lingering.awaitLine("Refused a control connection from uid 65534", TIMEOUT);
+
+      // The attacker's peer has read nothing, so the close of the refused connection is
+      // still lingering (it ends only with the drain below): root is answered meanwhile.
+      Command status =
+          DaemonProcess.command(
+              "status", "--format=json", "--control-socket", lingering.controlSocket().toString());
+      assertEquals(0, status.exitCode(), status.stderr());
+      assertEquals(lingering.pid(), Json.parseObject(status.stdout().strip()).get("pid"));
+      assertTrue(attacker.isAlive(), "the attacker still holds its lingering socket");
+
+      tell(attacker, "drain");
+      assertEquals("drained", out.readLine(), "the lingering close completes");
+    } finally {
+      if (attacker != null) {
+        attacker.destroyForcibly().waitFor();
+      }
+      lingering.signal("CONT");
+      assertEquals(0, lingering.stop(), lingering.output());
+    }
+  }
+
+  private static void tell(Process process, String line) throws IOException {
+    process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+    process.getOutputStream().flush();
+  }
+
   /** One line, read a byte at a time: a reset after it must not lose it. */
   private static String readLine(java.io.InputStream in) throws IOException {
     java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();

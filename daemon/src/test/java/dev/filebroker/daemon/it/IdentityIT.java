@@ -184,6 +184,8 @@ class IdentityIT {
     assertTrue(root.get(1).contains("\"count\":1"), root.get(1));
     for (String line : root) {
       assertTrue(line.contains("\"uid\":65534") && line.contains("\"decision\":\"deny\""), line);
+      // The user name from /etc/passwd beside the uid, on the decision and the summary alike.
+      assertTrue(line.contains("\"uid\":65534,\"user\":\"nobody\","), line);
     }
     for (String line : auditLines(nobodyFile)) {
       assertTrue(line.contains("\"uid\":65534") && line.contains("\"decision\":\"allow\""), line);
@@ -236,6 +238,100 @@ class IdentityIT {
     String denial = lines.get(lines.size() - 1);
     assertTrue(denial.contains("\"decision\":\"deny\""), denial);
     assertTrue(!denial.contains("\"exe\":"), "no executable is known for it: " + denial);
+  }
+
+  /**
+   * The limit SECURITY.md states for {@code executables}: a process that is not the allowed program
+   * connects, forks a child that keeps the socket, and then executes the allowed program itself.
+   * The daemon reads the connector's executable when it accepts the connection (here held back with
+   * SIGSTOP until the exec is done, which a real attacker wins by racing), sees the allowed
+   * program, and grants the child's requests on that socket; a connection of the child's own is
+   * refused. Nothing the kernel records ties the socket to the program that ran at connect(2).
+   */
+  @Test
+  void programExecutedAfterConnectIsSeenAsTheConnector() throws Exception {
+    assertTimeoutPreemptively(Duration.ofSeconds(60), this::execAfterConnect);
+  }
+
+  private void execAfterConnect() throws Exception {
+    String script =
+        """
+        import os, socket, sys, time
+        sys.path.insert(0, os.path.dirname(sys.argv[1]))
+        import fbclient
+        allowed, daemon_socket, path = sys.argv[2], sys.argv[3], sys.argv[4]
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(daemon_socket)
+        if os.fork() != 0:
+            # The connector becomes the allowed program; the child keeps the socket.
+            os.execv(allowed, [allowed, '-c', 'import time; time.sleep(50)'])
+        parent = os.getppid()
+        while os.readlink('/proc/%d/exe' % parent) != allowed:
+            time.sleep(0.01)
+        print('EXECED', parent, flush=True)
+        sys.stdin.readline()
+        print('inherited', fbclient.ask(s, path), flush=True)
+        own = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        own.connect(daemon_socket)
+        print('own', fbclient.ask(own, path), flush=True)
+        os.kill(parent, 9)
+        """;
+    daemon.signal("STOP");
+    Process attacker = null;
+    try {
+      attacker =
+          new ProcessBuilder(
+                  "setpriv",
+                  "--reuid=" + NOBODY,
+                  "--regid=" + NOBODY,
+                  "--clear-groups",
+                  "--",
+                  "/usr/bin/python3",
+                  "-c",
+                  script,
+                  client.toString(),
+                  allowedProgram.toString(),
+                  daemon.socket().toString(),
+                  programFile.toString())
+              .redirectError(tree.root().resolve("exec-after-connect.err").toFile())
+              .start();
+      BufferedReader out =
+          new BufferedReader(
+              new InputStreamReader(attacker.getInputStream(), StandardCharsets.UTF_8));
+      String execed = out.readLine();
+      assertTrue(execed != null && execed.startsWith("EXECED "), "the connector exec'd: " + execed);
+      String connectorPid = execed.substring("EXECED ".length());
+      daemon.signal("CONT");
+      OutputStream in = attacker.getOutputStream();
+      in.write("\n".getBytes(StandardCharsets.UTF_8));
+      in.flush();
+      assertEquals(
+          "inherited OPENED",
+          out.readLine(),
+          "the child, a plain python, is granted on the socket its parent connected");
+      assertEquals("own ERROR1", out.readLine(), "its own connection is refused (DENIED)");
+      List<String> lines = auditLines(programFile);
+      for (int wait = 0;
+          wait < 50 && lines.stream().noneMatch(l -> l.contains("\"pid\":" + connectorPid + ","));
+          wait++) {
+        Thread.sleep(100);
+        lines = auditLines(programFile);
+      }
+      String grant =
+          lines.stream()
+              .filter(l -> l.contains("\"pid\":" + connectorPid + ","))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no audit line for pid " + connectorPid));
+      assertTrue(grant.contains("\"decision\":\"allow\""), grant);
+      assertTrue(
+          grant.contains("\"exe\":\"" + allowedProgram + "\""),
+          "the daemon saw the program the connector runs at accept, not at connect: " + grant);
+    } finally {
+      daemon.signal("CONT");
+      if (attacker != null) {
+        attacker.destroyForcibly().waitFor();
+      }
+    }
   }
 
   /**

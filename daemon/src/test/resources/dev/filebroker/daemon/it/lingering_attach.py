@@ -1,6 +1,6 @@
 # Attaches a loopback TCP socket with SO_LINGER and unsent data to a request, then drops its own
 # copy: the daemon then holds the last reference, and closing it runs the whole linger.
-# Driven over stdin/stdout by AttachedDescriptorIT:
+# Driven over stdin/stdout by AttachedDescriptorIT and ControlIT:
 #   prints "ready"; waits for a line; sends, closes its copy, prints "sent OK" or "sent ERRNAME";
 #   prints what the daemon answered ("reply HEX", or "closed"); waits for a line; reads the peer's
 #   data until the lingering close completes; prints "drained".
@@ -41,7 +41,10 @@ print("sent " + result, flush=True)
 if result == "OK":
     reply = b""
     while True:
-        chunk = unix.recv(4096)
+        try:
+            chunk = unix.recv(4096)
+        except ConnectionResetError:
+            break  # closed with what we sent still unread (a refusal): what came before counts
         if not chunk:
             break
         reply += chunk
