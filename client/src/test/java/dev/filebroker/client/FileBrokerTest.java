@@ -945,8 +945,8 @@ class FileBrokerTest {
                 assertThrows(
                     BrokerConnectionClosedException.class, () -> broker.open(poison, Access.READ));
             assertTrue(
-                e.getMessage().contains("sent " + FileBroker.MAX_SENDS + " times"), e.getMessage());
-            assertEquals(FileBroker.MAX_SENDS, sends.get());
+                e.getMessage().contains("sent " + Connection.MAX_SENDS + " times"), e.getMessage());
+            assertEquals(Connection.MAX_SENDS, sends.get());
             assertTrue(broker.isOpen(), "the broker itself stays usable");
           }
         });
@@ -971,7 +971,7 @@ class FileBrokerTest {
                 e.getMessage()
                     .contains(
                         "could not be made again in "
-                            + FileBroker.RECONNECT_ATTEMPTS
+                            + Connection.RECONNECT_ATTEMPTS
                             + " attempts"),
                 e.getMessage());
             assertTrue(seconds < 10, "reconnection attempts are bounded: " + seconds + " s");
