@@ -83,7 +83,7 @@ final class PendingRequests {
     // failAll() may have swept the map before this entry was added: check again.
     IOException failed = failure.get();
     if (failed != null && opens.remove(id, open)) {
-      throw failed;
+      throw CallerStack.rethrown(failed);
     }
   }
 
@@ -96,7 +96,7 @@ final class PendingRequests {
     }
     IOException failed = failure.get();
     if (failed != null && manys.remove(id, many)) {
-      throw failed;
+      throw CallerStack.rethrown(failed);
     }
   }
 
@@ -104,7 +104,7 @@ final class PendingRequests {
   void throwIfFailed() throws IOException {
     IOException failed = failure.get();
     if (failed != null) {
-      throw failed;
+      throw CallerStack.rethrown(failed);
     }
   }
 

@@ -47,7 +47,7 @@ final class Waiting {
       throw interrupted;
     } catch (ExecutionException e) {
       if (e.getCause() instanceof IOException io) {
-        throw io;
+        throw CallerStack.rethrown(io);
       }
       throw new IllegalStateException("Unexpected failure to " + what, e.getCause());
     }

@@ -1,0 +1,135 @@
+package dev.filebroker.daemon.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.filebroker.client.Access;
+import dev.filebroker.client.BrokeredFile;
+import dev.filebroker.client.FileBroker;
+import dev.filebroker.client.OpenResult;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The Java client library as an application uses it, against a real daemon: exceptions, open
+ * options, file lifetime, and a plain JVM without options. Needs root (the daemon runs as root).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class JavaClientIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+  private TestTree tree;
+  private DaemonProcess daemon;
+
+  @BeforeAll
+  void startDaemon() throws Exception {
+    tree = new TestTree("filebroker-java-client-");
+    Path root = tree.root();
+    tree.file("secret.txt", "not granted\n", "rw-------");
+    tree.file("data/plain.txt", "plain\n", "rw-------");
+    tree.dir("out");
+    Path policy = tree.dir("policy");
+    Files.writeString(
+        policy.resolve("10-test.toml"),
+        """
+        [[allow]]
+        name = "root-reads-data"
+        users = [0]
+        paths = ["%1$s/data/**"]
+        access = ["read"]
+
+        [[allow]]
+        name = "root-writes-out"
+        users = [0]
+        paths = ["%1$s/out/*"]
+        access = ["read", "write", "create", "truncate"]
+        create_mode = "0640"
+        """
+            .formatted(root));
+    Path config = root.resolve("filebroker.toml");
+    Files.writeString(
+        config, "[limits]\nrequests_per_second_per_uid = 100000\nrequest_burst_per_uid = 10000\n");
+    daemon =
+        DaemonProcess.start(
+            root,
+            root.resolve("broker.sock"),
+            "--config",
+            config.toString(),
+            "--policy",
+            policy.toString());
+  }
+
+  @AfterAll
+  void stopDaemon() throws Exception {
+    Daemons.stop(daemon, tree);
+  }
+
+  private Path path(String relative) {
+    return tree.root().resolve(relative);
+  }
+
+  private static List<String> methods(Throwable t) {
+    return Arrays.stream(t.getStackTrace()).map(StackTraceElement::getMethodName).toList();
+  }
+
+  private static List<String> classes(Throwable t) {
+    return Arrays.stream(t.getStackTrace()).map(StackTraceElement::getClassName).toList();
+  }
+
+  // Named so that the stack trace of what it throws can be searched for it.
+  private BrokeredFile openTheSecretFromTheCallersOwnMethod(FileBroker broker) throws Exception {
+    return broker.open(path("secret.txt"), Access.READ);
+  }
+
+  @Test
+  void aDenialIsThrownWithTheCallersStackAndTheReadersAsItsCause() {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (FileBroker broker = FileBroker.connect(daemon.socket())) {
+            AccessDeniedException e =
+                assertThrows(
+                    AccessDeniedException.class,
+                    () -> openTheSecretFromTheCallersOwnMethod(broker));
+            assertTrue(
+                methods(e).contains("openTheSecretFromTheCallersOwnMethod"),
+                "the caller's method must be in the stack trace: " + methods(e));
+            assertEquals(path("secret.txt").toString(), e.getFile());
+            AccessDeniedException cause =
+                assertInstanceOf(AccessDeniedException.class, e.getCause());
+            assertTrue(
+                classes(cause).stream().anyMatch(c -> c.endsWith(".ReplyReader")),
+                "the cause is the exception made where the reply was read: " + classes(cause));
+          }
+        });
+  }
+
+  @Test
+  void aFailedResultOfOpenAllThrowsWithTheCallersStack() {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (FileBroker broker = FileBroker.connect(daemon.socket())) {
+            List<OpenResult> results =
+                broker.openAll(List.of(path("data/plain.txt"), path("secret.txt")), Access.READ);
+            results.get(0).fileOrThrow().close();
+            AccessDeniedException e =
+                assertThrows(AccessDeniedException.class, () -> results.get(1).fileOrThrow());
+            assertTrue(
+                methods(e).stream().anyMatch(m -> m.contains("aFailedResultOfOpenAll")),
+                "the caller's method must be in the stack trace: " + methods(e));
+          }
+        });
+  }
+}
