@@ -17,7 +17,9 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,7 +36,7 @@ import java.util.concurrent.CompletableFuture;
  *
  * <pre>{@code
  * try (FileBroker broker = FileBroker.connect();
- *     BrokeredFile file = broker.open(Path.of("/var/log/app.log"), Access.READ)) {
+ *     BrokeredFile file = broker.open(Path.of("/var/log/app.log"), StandardOpenOption.READ)) {
  *   FileChannel channel = file.channel();
  *   ...
  * }
@@ -60,11 +62,11 @@ import java.util.concurrent.CompletableFuture;
  * carried out an unanswered request whose reply was lost (a daemon stopping with SIGTERM answers
  * everything it read before it closes, so a graceful restart loses no reply; a crash can). Only
  * requests that are harmless to carry out twice are therefore sent again: an {@link #open} without
- * {@link Access#CREATE} and {@link Access#TRUNCATE} (no {@code O_CREAT}, no {@code O_TRUNC}), and
- * an {@link #openAll} under the same condition. Any other unanswered request fails with {@link
- * BrokerConnectionClosedException}, whose message says it may or may not have been carried out. A
- * request is sent at most three times. A protocol error, a failed reconnection or {@link #close()}
- * ends the {@code FileBroker} for good.
+ * {@code CREATE}, {@code CREATE_NEW} and {@code TRUNCATE_EXISTING} (no {@code O_CREAT}, no {@code
+ * O_TRUNC}), and an {@link #openAll} under the same condition. Any other unanswered request fails
+ * with {@link BrokerConnectionClosedException}, whose message says it may or may not have been
+ * carried out. A request is sent at most three times. A protocol error, a failed reconnection or
+ * {@link #close()} ends the {@code FileBroker} for good.
  *
  * <p>Linux only: the descriptors arrive as {@code SCM_RIGHTS} ancillary data through junixsocket.
  * The JVM needs {@code --add-opens=java.base/java.io=ALL-UNNAMED} for junixsocket to track the
@@ -78,7 +80,7 @@ public final class FileBroker implements AutoCloseable {
   /** The environment variable {@link #connect()} reads the socket path from, when set. */
   public static final String SOCKET_ENVIRONMENT_VARIABLE = "FILEBROKER_SOCKET";
 
-  /** The permission bits of a file created with {@link Access#CREATE} unless a mode is given. */
+  /** The permission bits of a file created without a {@code posix:permissions} attribute. */
   public static final int DEFAULT_CREATE_MODE = 0600;
 
   /** How long {@link #receiveFrom(Path)} waits for a descriptor. */
@@ -175,26 +177,104 @@ public final class FileBroker implements AutoCloseable {
   }
 
   /**
-   * Asks the daemon to open a file, and waits for its answer. See {@link Access} for how the
-   * accesses map to open flags. A file created with {@link Access#CREATE} gets {@link
-   * #DEFAULT_CREATE_MODE}, less the daemon's umask.
+   * Asks the daemon to open a file, and waits for its answer. The options are read as {@link
+   * java.nio.channels.FileChannel#open(Path, Set, FileAttribute...)} reads them, with the
+   * differences below, and become the request's open flags:
+   *
+   * <table class="striped">
+   *   <caption>Options and the open flags they send</caption>
+   *   <thead><tr><th>Option</th><th>Open flag</th></tr></thead>
+   *   <tbody>
+   *     <tr><td>{@code READ}, or no {@code WRITE} and no {@code APPEND}</td>
+   *         <td>{@code O_RDONLY}; {@code O_RDWR} with {@code WRITE}</td></tr>
+   *     <tr><td>{@code WRITE}</td><td>{@code O_WRONLY}</td></tr>
+   *     <tr><td>{@code APPEND} (implies {@code WRITE})</td><td>{@code O_WRONLY|O_APPEND}</td></tr>
+   *     <tr><td>{@code CREATE}</td><td>{@code O_CREAT}</td></tr>
+   *     <tr><td>{@code CREATE_NEW} (wins over {@code CREATE})</td>
+   *         <td>{@code O_CREAT|O_EXCL}</td></tr>
+   *     <tr><td>{@code TRUNCATE_EXISTING}</td><td>{@code O_TRUNC}</td></tr>
+   *     <tr><td>{@link BrokerOpenOption#DIRECTORY}</td><td>{@code O_DIRECTORY}, read-only</td></tr>
+   *     <tr><td>{@link java.nio.file.LinkOption#NOFOLLOW_LINKS}</td>
+   *         <td>none: no symbolic link is ever followed</td></tr>
+   *   </tbody>
+   * </table>
+   *
+   * <p>Unlike {@code FileChannel.open}, {@code CREATE}, {@code CREATE_NEW} and {@code
+   * TRUNCATE_EXISTING} without {@code WRITE} or {@code APPEND} are refused rather than ignored, and
+   * so is a permissions attribute without {@code CREATE} or {@code CREATE_NEW}. The daemon grants
+   * each part on its own: the policy must allow {@code write}, {@code create}, {@code truncate} or
+   * {@code append} as asked. A created file gets the permissions of the {@code posix:permissions}
+   * attribute ({@link java.nio.file.attribute.PosixFilePermissions#asFileAttribute}), or {@link
+   * #DEFAULT_CREATE_MODE} without one, masked by the rule's {@code create_mode}.
+   *
+   * <pre>{@code
+   * broker.open(path, Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW),
+   *     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----")));
+   * }</pre>
    *
    * @param path an absolute, canonical path: no {@code .} or {@code ..} component; symbolic links
    *     are never followed
-   * @param access what the caller wants to do with the file; at least one
+   * @param options how to open the file
+   * @param attributes at most the {@code posix:permissions} of a file to create (if several, the
+   *     last)
    * @return the opened file, which the caller must close
    * @throws AccessDeniedException if no policy rule grants the request (code {@code DENIED})
    * @throws NoSuchFileException if the file or a directory on its path does not exist
-   * @throws FileAlreadyExistsException if {@link Access#EXCLUSIVE} was given and the file exists
+   * @throws FileAlreadyExistsException if {@code CREATE_NEW} was given and the file exists
    * @throws NotDirectoryException if a component of the path is not a directory
    * @throws BrokerRequestException for every other refusal, including a path that is not absolute
    *     and canonical (code {@code INVALID_PATH}, raised here before sending, as the daemon would)
-   * @throws IllegalArgumentException if the accesses form a combination the daemon refuses
+   * @throws UnsupportedOperationException for an option ({@code DELETE_ON_CLOSE}, {@code SPARSE},
+   *     {@code SYNC}, {@code DSYNC}, options of other providers) or an attribute other than {@code
+   *     posix:permissions}; the message names it
+   * @throws IllegalArgumentException for options that cannot be combined; the message names them
    * @throws BrokerProtocolException if the daemon broke the protocol; the connection is closed
    * @throws BrokerConnectionClosedException if the connection is closed or was lost
    * @throws InterruptedIOException if the thread was interrupted while waiting; a descriptor that
    *     arrives later is closed
    */
+  public BrokeredFile open(
+      Path path, Set<? extends OpenOption> options, FileAttribute<?>... attributes)
+      throws IOException {
+    Objects.requireNonNull(path, "path == null");
+    OpenOptions read = OpenOptions.of(options, attributes);
+    return open(path, read.flags(), read.createMode());
+  }
+
+  /**
+   * Asks the daemon to open a file, as {@link #open(Path, Set, FileAttribute...)} does with these
+   * options and no attribute; a created file gets {@link #DEFAULT_CREATE_MODE}.
+   *
+   * @param path an absolute, canonical path
+   * @param options how to open the file; none opens it for reading (while the deprecated {@link
+   *     #open(Path, Access...)} exists, a call without options does not compile: give {@code READ})
+   * @return the opened file, which the caller must close
+   * @throws IOException as {@link #open(Path, Set, FileAttribute...)} does
+   */
+  public BrokeredFile open(Path path, OpenOption... options) throws IOException {
+    Objects.requireNonNull(path, "path == null");
+    OpenOptions read = OpenOptions.of(Set.of(options));
+    return open(path, read.flags(), read.createMode());
+  }
+
+  /**
+   * Asks the daemon to open a file, and waits for its answer. See {@link Access} for how the
+   * accesses map to open flags. A file created with {@link Access#CREATE} gets {@link
+   * #DEFAULT_CREATE_MODE}, less the daemon's umask.
+   *
+   * @param path an absolute, canonical path, as for {@link #open(Path, Set, FileAttribute...)}
+   * @param access what the caller wants to do with the file; at least one
+   * @return the opened file, which the caller must close
+   * @throws IOException as {@link #open(Path, Set, FileAttribute...)} does
+   * @throws IllegalArgumentException if the accesses form a combination the daemon refuses
+   * @deprecated The accesses mix access modes with open options, the C way. Use {@link #open(Path,
+   *     Set, FileAttribute...)} with {@link java.nio.file.StandardOpenOption}s: {@code READ},
+   *     {@code WRITE}, {@code APPEND} as here, {@code CREATE} for {@code CREATE}, {@code
+   *     CREATE_NEW} for {@code CREATE} with {@code EXCLUSIVE}, {@code TRUNCATE_EXISTING} for {@code
+   *     TRUNCATE}, {@code READ} and {@code WRITE} for {@code READ_WRITE}, {@link
+   *     BrokerOpenOption#DIRECTORY} for {@code DIRECTORY}.
+   */
+  @Deprecated
   public BrokeredFile open(Path path, Access... access) throws IOException {
     Set<Access> set = EnumSet.noneOf(Access.class);
     set.addAll(List.of(access));
@@ -204,29 +284,38 @@ public final class FileBroker implements AutoCloseable {
   /**
    * Asks the daemon to open a file with an explicit create mode, and waits for its answer.
    *
-   * @param path an absolute, canonical path, as for {@link #open(Path, Access...)}
+   * @param path an absolute, canonical path, as for {@link #open(Path, Set, FileAttribute...)}
    * @param access what the caller wants to do with the file; at least one
    * @param createMode the permission bits for a file created by {@link Access#CREATE} (at most
-   *     {@code 07777}, less the daemon's umask); must be 0 without {@code CREATE}
+   *     {@code 0777}, less the daemon's umask); must be 0 without {@code CREATE}
    * @return the opened file, which the caller must close
-   * @throws IOException as {@link #open(Path, Access...)} does
+   * @throws IOException as {@link #open(Path, Set, FileAttribute...)} does
+   * @deprecated Use {@link #open(Path, Set, FileAttribute...)}, the create mode given as {@code
+   *     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----"))}; see
+   *     {@link #open(Path, Access...)} for the options that replace each access.
    */
+  @Deprecated
   public BrokeredFile open(Path path, Set<Access> access, int createMode) throws IOException {
-    Objects.requireNonNull(path, "path == null");
     Objects.requireNonNull(access, "access == null");
-    if (path.getFileSystem() != FileSystems.getDefault()) {
-      throw new IllegalArgumentException("path must belong to the default file system: " + path);
+    int flags = Access.toFlags(access.isEmpty() ? Set.of() : EnumSet.copyOf(access));
+    if (createMode != 0 && !access.contains(Access.CREATE)) {
+      throw new IllegalArgumentException(
+          "create mode 0" + Integer.toOctalString(createMode) + " given without Access.CREATE");
     }
-    String text = path.toString();
+    Optional<String> flagProblem = RequestValidator.flagProblem(flags, createMode);
+    if (flagProblem.isPresent()) {
+      throw new IllegalArgumentException(flagProblem.get());
+    }
+    return open(path, flags, createMode);
+  }
+
+  private BrokeredFile open(Path path, int flags, int createMode) throws IOException {
+    Objects.requireNonNull(path, "path == null");
+    String text = checkedPath(path);
     Optional<String> pathProblem = RequestValidator.pathProblem(text);
     if (pathProblem.isPresent()) {
       throw new BrokerRequestException(
           text, ErrorReply.of(0, ErrorCode.INVALID_PATH, 0, pathProblem.get()));
-    }
-    int flags = Access.toFlags(access.isEmpty() ? Set.of() : EnumSet.copyOf(access));
-    Optional<String> flagProblem = RequestValidator.flagProblem(flags, createMode);
-    if (flagProblem.isPresent()) {
-      throw new IllegalArgumentException(flagProblem.get());
     }
     PendingOpen open =
         new PendingOpen(
@@ -240,37 +329,65 @@ public final class FileBroker implements AutoCloseable {
     return Waiting.await(open);
   }
 
+  private static String checkedPath(Path path) {
+    if (path.getFileSystem() != FileSystems.getDefault()) {
+      throw new IllegalArgumentException("path must belong to the default file system: " + path);
+    }
+    return path.toString();
+  }
+
   /**
-   * Asks the daemon to open several files in one round trip (one OPEN_MANY request), and waits for
-   * its answer. Each path is decided, opened and audited on its own: the result for each path is
-   * the opened file or the exception {@link #open(Path, Access...)} would have thrown for it, so
-   * one denied or missing path does not fail the others. Paths that are not absolute and canonical
-   * fail here without being sent.
+   * Asks the daemon to open several files in one round trip (one OPEN_MANY request), all with the
+   * same options, and waits for its answer. Each path is decided, opened and audited on its own:
+   * the result for each path is the opened file or the exception {@link #open(Path, Set,
+   * FileAttribute...)} would have thrown for it, so one denied or missing path does not fail the
+   * others. Paths that are not absolute and canonical fail here without being sent.
    *
    * @param paths 1 to {@link Protocol#MAX_PATHS_PER_REQUEST} (64) paths; the same path may appear
    *     more than once
-   * @param access what the caller wants to do with every file; at least one
+   * @param options how to open every file, as for {@link #open(Path, Set, FileAttribute...)}
+   * @param attributes at most the {@code posix:permissions} of files to create
    * @return one result per path, in the order of {@code paths}; the caller closes every opened file
-   * @throws IllegalArgumentException if there are no paths or more than 64, or the accesses form a
-   *     combination the daemon refuses
+   * @throws IllegalArgumentException if there are no paths or more than 64, or for options that
+   *     cannot be combined
+   * @throws UnsupportedOperationException for an option or attribute filebroker does not support
    * @throws BrokerProtocolException if the daemon broke the protocol; the connection is closed
    * @throws BrokerConnectionClosedException if the connection is closed or was lost
    * @throws InterruptedIOException if the thread was interrupted while waiting; descriptors that
    *     arrive later are closed
    */
+  public List<OpenResult> openAll(
+      List<Path> paths, Set<? extends OpenOption> options, FileAttribute<?>... attributes)
+      throws IOException {
+    Objects.requireNonNull(paths, "paths == null");
+    OpenOptions read = OpenOptions.of(options, attributes);
+    return openAll(paths, read.flags(), read.createMode());
+  }
+
+  /**
+   * Asks the daemon to open several files in one round trip, as {@link #openAll(List, Set,
+   * FileAttribute...)} does.
+   *
+   * @param paths 1 to 64 paths
+   * @param access what the caller wants to do with every file; at least one
+   * @return one result per path, in the order of {@code paths}; the caller closes every opened file
+   * @throws IOException as {@link #openAll(List, Set, FileAttribute...)} does
+   * @deprecated Use {@link #openAll(List, Set, FileAttribute...)}; see {@link #open(Path,
+   *     Access...)} for the options that replace each access.
+   */
+  @Deprecated
   public List<OpenResult> openAll(List<Path> paths, Access... access) throws IOException {
     Objects.requireNonNull(paths, "paths == null");
+    Set<Access> set = EnumSet.noneOf(Access.class);
+    set.addAll(List.of(access));
+    return openAll(
+        paths, Access.toFlags(set), set.contains(Access.CREATE) ? DEFAULT_CREATE_MODE : 0);
+  }
+
+  private List<OpenResult> openAll(List<Path> paths, int flags, int createMode) throws IOException {
     if (paths.isEmpty() || paths.size() > Protocol.MAX_PATHS_PER_REQUEST) {
       throw new IllegalArgumentException(
           "paths must number 1 to " + Protocol.MAX_PATHS_PER_REQUEST + ": " + paths.size());
-    }
-    Set<Access> set = EnumSet.noneOf(Access.class);
-    set.addAll(List.of(access));
-    int createMode = set.contains(Access.CREATE) ? DEFAULT_CREATE_MODE : 0;
-    int flags = Access.toFlags(set);
-    Optional<String> flagProblem = RequestValidator.flagProblem(flags, createMode);
-    if (flagProblem.isPresent()) {
-      throw new IllegalArgumentException(flagProblem.get());
     }
     List<Path> copy = List.copyOf(paths);
     OpenResult[] results = new OpenResult[copy.size()];
@@ -278,10 +395,7 @@ public final class FileBroker implements AutoCloseable {
     int[] sent = new int[copy.size()];
     for (int i = 0; i < copy.size(); i++) {
       Path path = copy.get(i);
-      if (path.getFileSystem() != FileSystems.getDefault()) {
-        throw new IllegalArgumentException("path must belong to the default file system: " + path);
-      }
-      String text = path.toString();
+      String text = checkedPath(path);
       Optional<String> pathProblem = RequestValidator.pathProblem(text);
       if (pathProblem.isPresent()) {
         results[i] =

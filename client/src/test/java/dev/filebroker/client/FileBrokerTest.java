@@ -56,8 +56,9 @@ import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 /** FileBroker against a stand-in daemon on a real socket, passing real descriptors. */
-// The stand-in daemon is a resource only for its lifetime: most bodies never reference it.
-@SuppressWarnings("try")
+// The stand-in daemon is a resource only for its lifetime: most bodies never reference it. The
+// deprecated Access API is what these tests exercise; OpenOptionsTest covers its successor.
+@SuppressWarnings({"try", "deprecation"})
 class FileBrokerTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
@@ -485,17 +486,17 @@ class FileBrokerTest {
               FileBroker broker = FileBroker.connect(socket())) {
             Path path = Path.of("/tmp/x");
             assertEquals(
-                "O_CREAT needs O_WRONLY or O_RDWR (access [READ, CREATE], flags 0100)",
+                "Access.CREATE needs WRITE, READ_WRITE or APPEND (access [READ, CREATE])",
                 assertThrows(
                         IllegalArgumentException.class,
                         () -> broker.open(path, Access.READ, Access.CREATE))
                     .getMessage());
-            assertThrows(IllegalArgumentException.class, () -> broker.open(path));
+            assertThrows(IllegalArgumentException.class, () -> broker.open(path, new Access[0]));
             assertThrows(
                 IllegalArgumentException.class,
                 () -> broker.open(path, Access.WRITE, Access.DIRECTORY));
             assertEquals(
-                "create mode 0644 given without O_CREAT",
+                "create mode 0644 given without Access.CREATE",
                 assertThrows(
                         IllegalArgumentException.class,
                         () -> broker.open(path, EnumSet.of(Access.WRITE), 0644))

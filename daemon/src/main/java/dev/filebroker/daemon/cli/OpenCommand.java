@@ -26,6 +26,7 @@ import picocli.CommandLine.Parameters;
       "append copy standard input into it. Exit status: 0 done, 2 the daemon refused or the",
       "open failed (its error code and message are printed), 1 anything else."
     })
+@SuppressWarnings("deprecation") // Access, until AccessWords maps to OpenOptions
 final class OpenCommand implements Callable<Integer> {
   @Option(
       names = "--socket",

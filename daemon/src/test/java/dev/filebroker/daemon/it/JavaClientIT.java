@@ -6,16 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.filebroker.client.Access;
 import dev.filebroker.client.BrokeredFile;
 import dev.filebroker.client.FileBroker;
 import dev.filebroker.client.OpenResult;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -89,7 +96,7 @@ class JavaClientIT {
 
   // Named so that the stack trace of what it throws can be searched for it.
   private BrokeredFile openTheSecretFromTheCallersOwnMethod(FileBroker broker) throws Exception {
-    return broker.open(path("secret.txt"), Access.READ);
+    return broker.open(path("secret.txt"), Set.of(StandardOpenOption.READ));
   }
 
   @Test
@@ -122,13 +129,103 @@ class JavaClientIT {
         () -> {
           try (FileBroker broker = FileBroker.connect(daemon.socket())) {
             List<OpenResult> results =
-                broker.openAll(List.of(path("data/plain.txt"), path("secret.txt")), Access.READ);
+                broker.openAll(
+                    List.of(path("data/plain.txt"), path("secret.txt")),
+                    Set.of(StandardOpenOption.READ));
             results.get(0).fileOrThrow().close();
             AccessDeniedException e =
                 assertThrows(AccessDeniedException.class, () -> results.get(1).fileOrThrow());
             assertTrue(
                 methods(e).stream().anyMatch(m -> m.contains("aFailedResultOfOpenAll")),
                 "the caller's method must be in the stack trace: " + methods(e));
+          }
+        });
+  }
+
+  @Test
+  void createNewWithPermissionsCreatesOnceWithThoseBits() {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Path created = path("out/created.txt");
+          FileAttribute<Set<PosixFilePermission>> mode =
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----"));
+          try (FileBroker broker = FileBroker.connect(daemon.socket())) {
+            try (BrokeredFile file =
+                    broker.open(
+                        created,
+                        Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW),
+                        mode);
+                OutputStream out = file.outputStream()) {
+              out.write("new\n".getBytes(StandardCharsets.UTF_8));
+            }
+            assertEquals("new\n", Files.readString(created));
+            assertEquals(
+                "rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(created)));
+            assertThrows(
+                FileAlreadyExistsException.class,
+                () ->
+                    broker.open(
+                        created,
+                        Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW),
+                        mode));
+          }
+        });
+  }
+
+  @Test
+  void truncateExistingAndAppendWriteAsTheirNamesSay() {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Path file = tree.file("out/rewritten.txt", "1 long old content\n", "rw-------");
+          try (FileBroker broker = FileBroker.connect(daemon.socket())) {
+            try (BrokeredFile f =
+                    broker.open(
+                        file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+                OutputStream out = f.outputStream()) {
+              out.write("NEW\n".getBytes(StandardCharsets.UTF_8));
+            }
+            assertEquals("NEW\n", Files.readString(file));
+            try (BrokeredFile f = broker.open(file, StandardOpenOption.APPEND);
+                OutputStream out = f.outputStream()) {
+              out.write("more\n".getBytes(StandardCharsets.UTF_8));
+            }
+            assertEquals("NEW\nmore\n", Files.readString(file));
+          }
+        });
+  }
+
+  @Test
+  void unsupportedOptionsAndBadCombinationsAreRefusedByNameBeforeSending() {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Path file = path("data/plain.txt");
+          try (FileBroker broker = FileBroker.connect(daemon.socket())) {
+            UnsupportedOperationException unsupported =
+                assertThrows(
+                    UnsupportedOperationException.class,
+                    () ->
+                        broker.open(
+                            file, StandardOpenOption.READ, StandardOpenOption.DELETE_ON_CLOSE));
+            assertTrue(
+                unsupported
+                    .getMessage()
+                    .startsWith("StandardOpenOption.DELETE_ON_CLOSE is not supported"),
+                unsupported.getMessage());
+            IllegalArgumentException combination =
+                assertThrows(
+                    IllegalArgumentException.class,
+                    () -> broker.open(file, StandardOpenOption.READ, StandardOpenOption.CREATE));
+            assertTrue(
+                combination.getMessage().startsWith("CREATE needs WRITE or APPEND"),
+                combination.getMessage());
+            try (BrokeredFile f = broker.open(file, StandardOpenOption.READ)) {
+              assertEquals(
+                  "plain\n", new String(f.inputStream().readAllBytes(), StandardCharsets.UTF_8));
+            }
+            assertTrue(broker.isOpen(), "a refused option costs the connection nothing");
           }
         });
   }
