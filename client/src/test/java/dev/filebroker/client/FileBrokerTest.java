@@ -371,29 +371,43 @@ class FileBrokerTest {
     }
   }
 
+  /** Collects garbage until no descriptor refers to the file; gives up after 200 collections. */
+  private static long collectUntilNoDescriptorOn(Path file) throws Exception {
+    for (int i = 0; i < 200 && descriptorsOn(file) > 0; i++) {
+      System.gc();
+      Thread.sleep(10);
+    }
+    return descriptorsOn(file);
+  }
+
   @Test
-  void theGarbageCollectorDoesNotCloseAnUnclosedFile() throws Exception {
-    Path file = file("g.txt", "g");
+  void theCleanerClosesAnUnreferencedFileButNotOneWhoseStreamIsInUse() throws Exception {
+    Path dropped = file("g.txt", "g");
+    Path kept = file("k.txt", "kept");
     assertTimeoutPreemptively(
         TIMEOUT,
         () -> {
           try (TestBroker daemon = new TestBroker(socket(), servingFiles());
               FileBroker broker = FileBroker.connect(socket())) {
-            openAndDrop(broker, file);
-            for (int i = 0; i < 5; i++) {
-              System.gc();
-              Thread.sleep(50);
-            }
-            assertEquals(
-                1,
-                descriptorsOn(file),
-                "an unreachable BrokeredFile must keep its descriptor: the GC closes nothing");
+            openAndDrop(broker, dropped);
+            InputStream stream = openAndKeepOnlyTheStream(broker, kept);
+            awaitNoDescriptorOn(dropped); // the stand-in's own copy
+            assertEquals(0, collectUntilNoDescriptorOn(dropped), "the cleaner closes it");
+            assertEquals(1, descriptorsOn(kept), "a stream in use keeps its file open");
+            assertEquals("kept", new String(stream.readAllBytes(), StandardCharsets.UTF_8));
+            stream.close();
+            assertEquals(0, descriptorsOn(kept));
           }
         });
   }
 
   private static void openAndDrop(FileBroker broker, Path file) throws IOException {
     broker.open(file, Access.READ).channel();
+  }
+
+  private static InputStream openAndKeepOnlyTheStream(FileBroker broker, Path file)
+      throws IOException {
+    return broker.open(file, Access.READ).inputStream();
   }
 
   @Test

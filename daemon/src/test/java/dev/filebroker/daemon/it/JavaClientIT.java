@@ -1,6 +1,7 @@
 package dev.filebroker.daemon.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -9,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.filebroker.client.BrokeredFile;
 import dev.filebroker.client.FileBroker;
 import dev.filebroker.client.OpenResult;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -23,6 +26,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -226,6 +230,65 @@ class JavaClientIT {
                   "plain\n", new String(f.inputStream().readAllBytes(), StandardCharsets.UTF_8));
             }
             assertTrue(broker.isOpen(), "a refused option costs the connection nothing");
+          }
+        });
+  }
+
+  /** How many descriptors of this JVM refer to the file, from /proc/self/fd. */
+  private static long descriptorsOn(Path file) throws IOException {
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.filter(
+              fd -> {
+                try {
+                  return Files.readSymbolicLink(fd).equals(file);
+                } catch (IOException e) {
+                  return false;
+                }
+              })
+          .count();
+    }
+  }
+
+  private static void openAndDrop(FileBroker broker, Path file, int times) throws IOException {
+    for (int i = 0; i < times; i++) {
+      broker.open(file, StandardOpenOption.READ).inputStream();
+    }
+  }
+
+  @Test
+  void unreferencedUnclosedFilesReleaseTheirDescriptors() {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Path file = path("data/plain.txt");
+          try (FileBroker broker = FileBroker.connect(daemon.socket())) {
+            long before = descriptorsOn(file);
+            openAndDrop(broker, file, 20);
+            assertEquals(before + 20, descriptorsOn(file), "20 files opened, none closed");
+            // The cleaner runs after a collection has found the files unreachable.
+            for (int i = 0; i < 200 && descriptorsOn(file) > before; i++) {
+              System.gc();
+              Thread.sleep(10);
+            }
+            assertEquals(before, descriptorsOn(file), "the cleaner closed every dropped file");
+          }
+        });
+  }
+
+  @Test
+  void closingAStreamClosesTheFile() {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Path file = path("data/plain.txt");
+          try (FileBroker broker = FileBroker.connect(daemon.socket());
+              BrokeredFile opened = broker.open(file, StandardOpenOption.READ)) {
+            long open = descriptorsOn(file);
+            InputStream in = opened.inputStream();
+            assertEquals("plain\n", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            in.close();
+            assertFalse(opened.isOpen(), "closing the stream closes the file");
+            assertEquals(open - 1, descriptorsOn(file));
           }
         });
   }
