@@ -64,8 +64,11 @@ final class Connection {
    * Connects to the daemon on this socket and starts reading replies for {@code pending}.
    *
    * @throws BrokerUnavailableException if nothing accepts connections there
+   * @throws UnsupportedOperationException if junixsocket's native library cannot be loaded; the
+   *     message names the JVM option that may be missing
    */
   static Connection open(Path socket, PendingRequests pending) throws IOException {
+    NativeAccess.require();
     AFUNIXSocketChannel channel;
     try {
       channel = AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(socket));

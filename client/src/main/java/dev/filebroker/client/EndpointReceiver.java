@@ -35,6 +35,7 @@ final class EndpointReceiver {
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("timeout must be positive: " + timeout);
     }
+    NativeAccess.require();
     long deadline = System.nanoTime() + timeout.toNanos();
     AFUNIXSocketAddress address = AFUNIXSocketAddress.of(socketPath);
     try (AFUNIXSocket socket = AFUNIXSocket.newInstance()) {

@@ -68,10 +68,14 @@ import java.util.concurrent.CompletableFuture;
  * carried out. A request is sent at most three times. A protocol error, a failed reconnection or
  * {@link #close()} ends the {@code FileBroker} for good.
  *
- * <p>Linux only: the descriptors arrive as {@code SCM_RIGHTS} ancillary data through junixsocket.
- * The JVM needs {@code --add-opens=java.base/java.io=ALL-UNNAMED} for junixsocket to track the
- * descriptors it receives; without it, each received descriptor leaves a small bookkeeping entry
- * until the connection is closed.
+ * <p>Linux only: the descriptors arrive as {@code SCM_RIGHTS} ancillary data through junixsocket,
+ * whose native library this library loads on first use. No JVM option is needed on JDK 21 to 23.
+ * From JDK 24 on, the JVM prints a four-line "restricted method" warning when that library is
+ * loaded unless it runs with {@code --enable-native-access=ALL-UNNAMED} (class path) or {@code
+ * --enable-native-access=org.newsclub.net.unix} (module path), or the application is a JAR run with
+ * {@code java -jar} whose manifest says {@code Enable-Native-Access: ALL-UNNAMED}: Java lets no
+ * library enable native access for itself. A JVM that denies native access makes {@link #connect}
+ * and {@link #receiveFrom} throw {@link UnsupportedOperationException} naming the option.
  */
 public final class FileBroker implements AutoCloseable {
   /** The socket the daemon listens on when {@value #SOCKET_ENVIRONMENT_VARIABLE} is not set. */
@@ -115,6 +119,8 @@ public final class FileBroker implements AutoCloseable {
    * @throws BrokerUnavailableException if the socket does not exist ({@code ENOENT}), nothing
    *     listens on it ({@code ECONNREFUSED}) or this process may not connect ({@code EACCES}); the
    *     message names the socket and what to check
+   * @throws UnsupportedOperationException if junixsocket's native library cannot be loaded, as in a
+   *     JVM that denies native access; the message names the JVM option to add
    */
   public static FileBroker connect(Path socket) throws IOException {
     Objects.requireNonNull(socket, "socket == null");
@@ -148,12 +154,11 @@ public final class FileBroker implements AutoCloseable {
    * flags:} line of {@code /proc/self/fdinfo/<fd>}, its {@link BrokeredFile#fileMode()} from {@code
    * stat(2)} on {@code /proc/self/fd/<fd>}.
    *
-   * <p>Linux caveats: finding the descriptor's number needs the JVM option {@code
-   * --add-opens=java.base/java.io=ALL-UNNAMED}. More than one descriptor is refused. A message with
-   * more than the 256-byte ancillary buffer holds (about 60) is reported as {@code MSG_CTRUNC} with
-   * a {@link BrokerProtocolException}; the kernel closed the descriptors that did not fit, and
-   * junixsocket does not report those that did (they stay open in this process). A descriptor sent
-   * in a later message than the first one that carried descriptors is never read.
+   * <p>Linux caveats: more than one descriptor is refused. A message with more than the 256-byte
+   * ancillary buffer holds (about 60) is reported as {@code MSG_CTRUNC} with a {@link
+   * BrokerProtocolException}; the kernel closed the descriptors that did not fit, and junixsocket
+   * does not report those that did (they stay open in this process). A descriptor sent in a later
+   * message than the first one that carried descriptors is never read.
    *
    * @param socketPath the sender's {@code AF_UNIX} socket
    * @param timeout how long to wait for the connection and for the descriptor, in all; positive

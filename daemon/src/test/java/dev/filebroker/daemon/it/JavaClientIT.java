@@ -3,13 +3,16 @@ package dev.filebroker.daemon.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.filebroker.client.BrokeredFile;
 import dev.filebroker.client.FileBroker;
 import dev.filebroker.client.OpenResult;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,6 +26,7 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -42,6 +46,7 @@ class JavaClientIT {
 
   private TestTree tree;
   private DaemonProcess daemon;
+  private Path endpoint;
 
   @BeforeAll
   void startDaemon() throws Exception {
@@ -69,8 +74,23 @@ class JavaClientIT {
         """
             .formatted(root));
     Path config = root.resolve("filebroker.toml");
+    endpoint = root.resolve("plain.sock");
     Files.writeString(
-        config, "[limits]\nrequests_per_second_per_uid = 100000\nrequest_burst_per_uid = 10000\n");
+        config,
+        """
+        [limits]
+        requests_per_second_per_uid = 100000
+        request_burst_per_uid = 10000
+
+        [[endpoint]]
+        name = "root-receives-plain"
+        socket = "%s"
+        socket_mode = "0600"
+        path = "%s"
+        access = "read"
+        users = [0]
+        """
+            .formatted(endpoint, path("data/plain.txt")));
     daemon =
         DaemonProcess.start(
             root,
@@ -290,6 +310,108 @@ class JavaClientIT {
             assertFalse(opened.isOpen(), "closing the stream closes the file");
             assertEquals(open - 1, descriptorsOn(file));
           }
+        });
+  }
+
+  /** The output of a child JVM and its exit status. */
+  private record Child(int exitCode, String stdout, List<String> stderr) {}
+
+  /**
+   * Runs {@link PlainJvmClient} as {@code java [OPTIONS] -cp CLASSPATH Main ARGS}: the class path
+   * holds the client library, junixsocket and the application, and nothing from the environment
+   * adds JVM options.
+   */
+  private Child runPlainJvm(String... options) throws Exception {
+    List<String> classPath = new ArrayList<>();
+    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+      if (entry.contains("junixsocket")
+          || entry.contains("filebroker-client")
+          || entry.endsWith("client/target/classes")) {
+        classPath.add(entry);
+      }
+    }
+    classPath.add(
+        Path.of(PlainJvmClient.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+            .toString());
+    List<String> command = new ArrayList<>(List.of(DaemonProcess.java()));
+    command.addAll(List.of(options));
+    command.addAll(
+        List.of(
+            "-cp",
+            String.join(File.pathSeparator, classPath),
+            PlainJvmClient.class.getName(),
+            daemon.socket().toString(),
+            path("data/plain.txt").toString(),
+            endpoint.toString()));
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().remove("JAVA_TOOL_OPTIONS");
+    builder.environment().remove("JDK_JAVA_OPTIONS");
+    builder.environment().remove("_JAVA_OPTIONS");
+    Path err = tree.root().resolve("child-" + System.nanoTime() + ".err");
+    Process process = builder.redirectError(err.toFile()).start();
+    process.getOutputStream().close();
+    String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    int exit = process.waitFor();
+    return new Child(exit, stdout, Files.readAllLines(err));
+  }
+
+  /**
+   * The notice JDK 24 and later print when junixsocket loads its native library without native
+   * access enabled (JEP 472); Java gives a class-path library no way to enable it for itself.
+   */
+  private static boolean isTheJdksNativeAccessNotice(List<String> stderr) {
+    List<String> lines = stderr.stream().filter(l -> !l.isBlank()).toList();
+    return lines.size() == 4
+        && lines.get(0).equals("WARNING: A restricted method in java.lang.System has been called")
+        && lines.get(1).contains("org.newsclub.net.unix.NativeLibraryLoader")
+        && lines
+            .get(2)
+            .equals(
+                "WARNING: Use --enable-native-access=ALL-UNNAMED to avoid a warning for callers in"
+                    + " this module")
+        && lines.get(3).startsWith("WARNING: Restricted methods will be blocked");
+  }
+
+  @Test
+  void aPlainJvmOpensAndReceivesDescriptorsWithoutOptions() {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Child plain = runPlainJvm();
+          assertEquals(0, plain.exitCode(), String.join("\n", plain.stderr()));
+          assertEquals("opened: plain\nreceived: plain\n", plain.stdout());
+          if (Runtime.version().feature() < 24) {
+            assertEquals(List.of(), plain.stderr(), "no warning before JDK 24");
+          } else {
+            assertTrue(
+                isTheJdksNativeAccessNotice(plain.stderr()),
+                "only the JDK's own native-access notice, which names the option: "
+                    + plain.stderr());
+          }
+          // That notice is the JDK's alone: with native access enabled, nothing is printed, and
+          // no other option (no --add-opens) is needed.
+          Child enabled = runPlainJvm("--enable-native-access=ALL-UNNAMED");
+          assertEquals(0, enabled.exitCode(), String.join("\n", enabled.stderr()));
+          assertEquals("opened: plain\nreceived: plain\n", enabled.stdout());
+          assertEquals(List.of(), enabled.stderr());
+        });
+  }
+
+  @Test
+  void aJvmThatDeniesNativeAccessFailsNamingTheOption() {
+    assumeTrue(Runtime.version().feature() >= 24, "--illegal-native-access exists from JDK 24");
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Child denied = runPlainJvm("--illegal-native-access=deny");
+          assertNotEquals(0, denied.exitCode());
+          String stderr = String.join("\n", denied.stderr());
+          assertTrue(
+              stderr.contains(
+                      "UnsupportedOperationException: The filebroker client cannot receive"
+                          + " descriptors")
+                  && stderr.contains("start it with --enable-native-access=ALL-UNNAMED"),
+              stderr);
         });
   }
 }
