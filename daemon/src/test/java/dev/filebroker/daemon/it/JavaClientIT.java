@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.jar.JarFile;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -413,5 +414,25 @@ class JavaClientIT {
                   && stderr.contains("start it with --enable-native-access=ALL-UNNAMED"),
               stderr);
         });
+  }
+
+  @Test
+  void theClientJarNamesItsModuleAndComesWithSourcesAndJavadoc() throws Exception {
+    Path jar =
+        Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+            .map(Path::of)
+            .filter(p -> p.getFileName().toString().matches("filebroker-client-.*\\.jar"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("the client jar is not on the class path"));
+    try (JarFile file = new JarFile(jar.toFile())) {
+      assertEquals(
+          "dev.filebroker.client",
+          file.getManifest().getMainAttributes().getValue("Automatic-Module-Name"));
+    }
+    String name = jar.getFileName().toString().replaceFirst("\\.jar$", "");
+    for (String classifier : List.of("sources", "javadoc")) {
+      Path attached = jar.resolveSibling(name + "-" + classifier + ".jar");
+      assertTrue(Files.size(attached) > 0, attached + " must be built");
+    }
   }
 }
