@@ -2,6 +2,7 @@ package dev.filebroker.client;
 
 import dev.filebroker.protocol.OpenFlags;
 import dev.filebroker.protocol.RequestValidator;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -12,8 +13,13 @@ import java.util.Set;
  *
  * <p>Combinations the daemon would refuse ({@code CREATE} without a write access, {@code EXCLUSIVE}
  * without {@code CREATE}, {@code DIRECTORY} with any write access) make {@link FileBroker#open}
- * throw {@link IllegalArgumentException} before anything is sent, with the daemon's own wording.
+ * throw {@link IllegalArgumentException} before anything is sent, naming the accesses.
+ *
+ * @deprecated Use {@link java.nio.file.StandardOpenOption}s with {@link FileBroker#open(
+ *     java.nio.file.Path, Set, java.nio.file.attribute.FileAttribute...)}; {@link
+ *     FileBroker#open(java.nio.file.Path, Access...)} lists what replaces each access.
  */
+@Deprecated
 public enum Access {
   /** Read the file: {@code O_RDONLY}, or {@code O_RDWR} together with a write access. */
   READ,
@@ -82,18 +88,29 @@ public enum Access {
     if (access.contains(DIRECTORY)) {
       flags |= OpenFlags.O_DIRECTORY;
     }
-    int checked = flags;
-    RequestValidator.flagProblem(flags, 0)
-        .ifPresent(
-            problem -> {
-              throw new IllegalArgumentException(
-                  problem
-                      + " (access "
-                      + access
-                      + ", flags 0"
-                      + Integer.toOctalString(checked)
-                      + ")");
-            });
+    String writeAccess = "needs WRITE, READ_WRITE or APPEND";
+    if (!writes && access.contains(CREATE)) {
+      throw new IllegalArgumentException(
+          "Access.CREATE " + writeAccess + " (access " + access + ")");
+    }
+    if (!writes && access.contains(TRUNCATE)) {
+      throw new IllegalArgumentException(
+          "Access.TRUNCATE " + writeAccess + " (access " + access + ")");
+    }
+    if (access.contains(EXCLUSIVE) && !access.contains(CREATE)) {
+      throw new IllegalArgumentException("Access.EXCLUSIVE needs CREATE (access " + access + ")");
+    }
+    if (access.contains(DIRECTORY) && writes) {
+      throw new IllegalArgumentException(
+          "Access.DIRECTORY opens a directory for reading: it cannot be combined with WRITE,"
+              + " READ_WRITE or APPEND (access "
+              + access
+              + ")");
+    }
+    Optional<String> problem = RequestValidator.flagProblem(flags, 0);
+    if (problem.isPresent()) {
+      throw new IllegalStateException("access " + access + " made refused flags: " + problem.get());
+    }
     return flags;
   }
 }

@@ -2,11 +2,10 @@ package dev.filebroker.client;
 
 import dev.filebroker.protocol.OpenFlags;
 import java.io.FileDescriptor;
-import java.io.FileInputStream;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.ref.Cleaner;
 import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
@@ -20,9 +19,15 @@ import java.util.Objects;
  * until {@link #close()} is called, however long that is and whether or not the {@link FileBroker}
  * or connection it came from is still open.
  *
- * <p>The garbage collector never closes the descriptor: a {@code BrokeredFile} that becomes
- * unreachable without being closed leaks its descriptor for the life of the process. Use
- * try-with-resources.
+ * <p>Closing the file, its {@link #channel()}, or a stream from {@link #inputStream()} or {@link
+ * #outputStream()} closes the descriptor, once; {@link #isOpen()} then says {@code false}.
+ *
+ * <p>A {@code BrokeredFile} that becomes unreachable without being closed has its descriptor closed
+ * by a {@link Cleaner}, at some time after the garbage collector notices; its channel and streams
+ * keep it reachable while they are in use. Do not rely on this: a descriptor waits for the next
+ * collection, and a process that opens many files between collections can run out of descriptors.
+ * Close files with try-with-resources. The {@link #fileDescriptor()} alone does not keep the file
+ * reachable.
  *
  * <p>Linux caveats: the descriptor is close-on-exec. Its access mode is fixed by the kernel at open
  * time (a read-only file can never be written through it), but its {@code O_APPEND} status can be
@@ -32,7 +37,11 @@ import java.util.Objects;
  * <p>Thread-safe.
  */
 public final class BrokeredFile implements AutoCloseable {
+  // One cleaner thread for every file of this library.
+  private static final Cleaner CLEANER = Cleaner.create();
+
   private final FileDescriptor descriptor;
+  private final Cleaner.Cleanable cleanable;
   private final String path;
   private final int flags;
   private final int fileMode;
@@ -44,6 +53,23 @@ public final class BrokeredFile implements AutoCloseable {
     this.path = Objects.requireNonNull(path, "path == null");
     this.flags = flags;
     this.fileMode = fileMode;
+    this.cleanable = CLEANER.register(this, new Release(descriptor));
+  }
+
+  /**
+   * Closes the descriptor of a file that was never closed, once it is unreachable. It holds the
+   * descriptor and nothing that reaches the file: the descriptor's own attachments are the JDK's
+   * streams, which never refer to the {@link DescriptorChannel} that holds the file.
+   */
+  private record Release(FileDescriptor descriptor) implements Runnable {
+    @Override
+    public void run() {
+      try {
+        Descriptors.close(descriptor);
+      } catch (IOException e) {
+        // Nothing else can be done with a descriptor that failed to close.
+      }
+    }
   }
 
   /**
@@ -97,38 +123,35 @@ public final class BrokeredFile implements AutoCloseable {
    * throw {@link NonWritableChannelException}, a write-only file one whose reads throw {@link
    * NonReadableChannelException}.
    *
-   * <p>Closing the channel closes the descriptor; {@link #close()} closes both, and neither ever
-   * closes a descriptor twice. No other descriptor is opened for the channel. For a read-write file
-   * the channel is a {@code FileChannel} made of a {@code FileInputStream}'s channel for reads and
-   * a {@code FileOutputStream}'s for writes on the same descriptor, so they share one offset; on it
-   * {@link FileChannel#map} supports {@code READ_ONLY} only and throws {@link
-   * UnsupportedOperationException} for the other modes.
+   * <p>Closing the channel closes the descriptor and so this file; {@link #close()} closes both,
+   * and neither ever closes a descriptor twice. No other descriptor is opened for the channel. The
+   * channel sends reads to a {@code FileInputStream}'s channel and writes to a {@code
+   * FileOutputStream}'s on the same descriptor, so they share one offset; {@link FileChannel#map}
+   * supports {@code READ_ONLY} only and throws {@link UnsupportedOperationException} for the other
+   * modes.
    *
    * <p>The channel's position is the descriptor's file offset, shared with the streams of this
-   * object. For a directory ({@link Access#DIRECTORY}) reads fail with {@code EISDIR}; use {@link
-   * #fileDescriptor()} instead.
+   * object. For a directory ({@link BrokerOpenOption#DIRECTORY}) reads fail with {@code EISDIR};
+   * use {@link #fileDescriptor()} instead.
    *
    * @throws ClosedChannelException if this file is closed
    */
   public synchronized FileChannel channel() throws IOException {
-    if (closed) {
+    if (!isOpen()) {
       throw new ClosedChannelException();
     }
     if (channel == null) {
-      if (isReadable() && isWritable()) {
-        channel = new ReadWriteFileChannel(descriptor);
-      } else if (isWritable()) {
-        channel = new FileOutputStream(descriptor).getChannel();
-      } else {
-        channel = new FileInputStream(descriptor).getChannel();
-      }
+      // An O_PATH or directory descriptor still gets a channel, whose reads fail as the kernel
+      // says.
+      channel =
+          new DescriptorChannel(descriptor, isReadable() || !isWritable(), isWritable(), this);
     }
     return channel;
   }
 
   /**
    * A stream reading from the descriptor's current offset. Closing the stream closes {@link
-   * #channel()}.
+   * #channel()} and this file.
    *
    * @throws NonReadableChannelException if the file was opened write-only
    * @throws ClosedChannelException if this file is closed
@@ -141,8 +164,8 @@ public final class BrokeredFile implements AutoCloseable {
   }
 
   /**
-   * A stream writing at the descriptor's current offset (at the end for {@link Access#APPEND}).
-   * Closing the stream closes {@link #channel()}.
+   * A stream writing at the descriptor's current offset (at the end for {@code APPEND}). Closing
+   * the stream closes {@link #channel()} and this file.
    *
    * @throws NonWritableChannelException if the file was opened read-only
    * @throws ClosedChannelException if this file is closed
@@ -156,15 +179,19 @@ public final class BrokeredFile implements AutoCloseable {
 
   /**
    * The descriptor itself, for APIs that take a {@link FileDescriptor}. This object still owns it:
-   * do not close it elsewhere, and do not use it after {@link #close()}.
+   * do not close it elsewhere, do not use it after {@link #close()}, and keep this object reachable
+   * while using it (an unreachable file's descriptor is closed by its cleaner).
    */
   public FileDescriptor fileDescriptor() {
     return descriptor;
   }
 
-  /** Whether {@link #close()} has not been called yet. */
+  /**
+   * Whether the descriptor is still open: neither this file, nor its channel, nor a stream of it
+   * was closed.
+   */
   public synchronized boolean isOpen() {
-    return !closed;
+    return !closed && descriptor.valid();
   }
 
   /**
@@ -186,7 +213,12 @@ public final class BrokeredFile implements AutoCloseable {
         toClose.close();
       }
     } finally {
-      Descriptors.close(descriptor);
+      try {
+        Descriptors.close(descriptor);
+      } finally {
+        // The descriptor is closed: the cleaner's action finds nothing left to do.
+        cleanable.clean();
+      }
     }
   }
 

@@ -3,8 +3,6 @@ package dev.filebroker.client;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
-import java.lang.reflect.Field;
-import java.lang.reflect.InaccessibleObjectException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,26 +79,16 @@ final class Descriptors {
   }
 
   /**
-   * The descriptor's number. The JDK has no API for it: this reads {@code FileDescriptor.fd}, which
-   * needs {@code --add-opens=java.base/java.io=ALL-UNNAMED}.
+   * The descriptor's number. The JDK has no API for it; junixsocket reads it in its native code
+   * ({@code FileDescriptorCast.as(Integer.class)}), so no JVM option is needed.
    *
-   * @throws IOException naming the missing JVM option if the field cannot be read
+   * @throws IOException if the descriptor is closed
    */
   static int number(FileDescriptor descriptor) throws IOException {
-    try {
-      Field fd = FileDescriptor.class.getDeclaredField("fd");
-      fd.setAccessible(true);
-      int number = fd.getInt(descriptor);
-      if (number < 0) {
-        throw new IOException("The descriptor is closed");
-      }
-      return number;
-    } catch (NoSuchFieldException | IllegalAccessException | InaccessibleObjectException e) {
-      throw new IOException(
-          "Could not read the descriptor's number: start the JVM with"
-              + " --add-opens=java.base/java.io=ALL-UNNAMED",
-          e);
+    if (!descriptor.valid()) {
+      throw new IOException("The descriptor is closed");
     }
+    return FileDescriptorCast.using(descriptor).as(Integer.class);
   }
 
   /**

@@ -16,7 +16,8 @@ public sealed interface OpenResult {
   /**
    * The opened file, which the caller must close; for a failure, its exception.
    *
-   * @throws IOException the exception {@link FileBroker#open} would have thrown for this path
+   * @throws IOException the exception {@link FileBroker#open} would have thrown for this path, with
+   *     the caller's stack trace
    */
   BrokeredFile fileOrThrow() throws IOException;
 
@@ -55,9 +56,13 @@ public sealed interface OpenResult {
       Objects.requireNonNull(exception, "exception == null");
     }
 
+    /**
+     * Throws a copy of {@link #exception()} made on the calling thread, with the exception itself
+     * (made where the reply was read) as its cause.
+     */
     @Override
     public BrokeredFile fileOrThrow() throws IOException {
-      throw exception;
+      throw CallerStack.rethrown(exception);
     }
   }
 }

@@ -17,7 +17,7 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
  * The one thread that reads a connection: frames in, descriptors in, replies handed to the {@link
- * FileBroker}. It applies the descriptor rule of docs/protocol.md: descriptors are queued in the
+ * Connection}. It applies the descriptor rule of docs/protocol.md: descriptors are queued in the
  * order they arrive, collected after every read, and each reply takes as many from the head of the
  * queue as its type carries. A reply that finds too few, or descriptors that no reply can claim,
  * break the protocol, and so does a read whose control message was truncated ({@code MSG_CTRUNC},
@@ -30,7 +30,7 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  */
 final class ReplyReader implements Runnable {
   private final AFUNIXSocketChannel channel;
-  private final FileBroker broker;
+  private final Connection connection;
   private final long generation;
   private final ArrayDeque<FileDescriptor> descriptors = new ArrayDeque<>();
   // The daemon's TIMEOUT notice, when it sent one before closing.
@@ -38,9 +38,9 @@ final class ReplyReader implements Runnable {
   // A frame is at most MAX_FRAME_SIZE; after compact() at most one partial frame remains.
   private final ByteBuffer buffer = ByteBuffer.allocateDirect(Protocol.MAX_FRAME_SIZE);
 
-  ReplyReader(AFUNIXSocketChannel channel, FileBroker broker, long generation) {
+  ReplyReader(AFUNIXSocketChannel channel, Connection connection, long generation) {
     this.channel = channel;
-    this.broker = broker;
+    this.connection = connection;
     this.generation = generation;
   }
 
@@ -56,23 +56,23 @@ final class ReplyReader implements Runnable {
                   .orElse("The daemon closed the connection"),
               null);
     } catch (BrokerProtocolException e) {
-      broker.fail(e);
+      connection.fail(e);
     } catch (IOException e) {
       // ECONNRESET and the like: the connection is gone, as at the end of the stream.
       lost =
           new BrokerConnectionClosedException(
               "Could not read from the filebroker daemon: " + e.getMessage(), e);
     } catch (RuntimeException | Error e) {
-      broker.fail(
+      connection.fail(
           new BrokerConnectionClosedException("The reply reader failed unexpectedly: " + e, e));
       throw e;
     } finally {
       closeUnclaimed();
-      broker.readerStopped(channel);
+      connection.readerStopped(channel);
     }
     if (lost != null) {
       // Every reply that arrived is delivered: what still waits was never answered.
-      broker.connectionLost(generation, lost);
+      connection.connectionLost(generation, lost);
     }
   }
 
@@ -161,7 +161,7 @@ final class ReplyReader implements Runnable {
       mine.add(descriptors.poll());
     }
     try {
-      broker.deliverAll(reply, mine);
+      connection.deliver(reply, mine);
     } catch (IOException | RuntimeException e) {
       for (FileDescriptor d : mine) {
         Descriptors.closeQuietly(d, e);

@@ -3,12 +3,14 @@ package dev.filebroker.client;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.filebroker.protocol.OpenFlags;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -64,7 +66,7 @@ class BrokeredFileTest {
     long devNullBefore = descriptorsOnDevNull();
     try (BrokeredFile file = openReadWrite("abc")) {
       FileChannel channel = file.channel();
-      assertInstanceOf(ReadWriteFileChannel.class, channel);
+      assertInstanceOf(DescriptorChannel.class, channel);
       channel.write(ByteBuffer.wrap("XY".getBytes(StandardCharsets.US_ASCII)), 0);
       assertEquals(devNullBefore, descriptorsOnDevNull(), "the channel must not open /dev/null");
       channel.close();
@@ -112,5 +114,25 @@ class BrokeredFileTest {
       assertFalse(file.isReadable());
       assertFalse(file.isWritable());
     }
+  }
+
+  @Test
+  void closingAStreamOrTheChannelClosesTheFile() throws IOException {
+    BrokeredFile byInput = openReadWrite("in");
+    byInput.inputStream().close();
+    assertFalse(byInput.isOpen(), "closing inputStream() closes the file");
+    assertFalse(byInput.fileDescriptor().valid());
+    assertThrows(ClosedChannelException.class, byInput::channel);
+    byInput.close();
+
+    BrokeredFile byOutput = openReadWrite("out");
+    byOutput.outputStream().close();
+    assertFalse(byOutput.isOpen(), "closing outputStream() closes the file");
+
+    BrokeredFile byChannel = openReadWrite("channel");
+    byChannel.channel().close();
+    assertFalse(byChannel.isOpen(), "closing channel() closes the file");
+    byChannel.close();
+    assertFalse(byChannel.isOpen());
   }
 }

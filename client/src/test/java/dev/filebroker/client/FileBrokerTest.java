@@ -56,8 +56,9 @@ import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 /** FileBroker against a stand-in daemon on a real socket, passing real descriptors. */
-// The stand-in daemon is a resource only for its lifetime: most bodies never reference it.
-@SuppressWarnings("try")
+// The stand-in daemon is a resource only for its lifetime: most bodies never reference it. The
+// deprecated Access API is what these tests exercise; OpenOptionsTest covers its successor.
+@SuppressWarnings({"try", "deprecation"})
 class FileBrokerTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
@@ -370,29 +371,43 @@ class FileBrokerTest {
     }
   }
 
+  /** Collects garbage until no descriptor refers to the file; gives up after 200 collections. */
+  private static long collectUntilNoDescriptorOn(Path file) throws Exception {
+    for (int i = 0; i < 200 && descriptorsOn(file) > 0; i++) {
+      System.gc();
+      Thread.sleep(10);
+    }
+    return descriptorsOn(file);
+  }
+
   @Test
-  void theGarbageCollectorDoesNotCloseAnUnclosedFile() throws Exception {
-    Path file = file("g.txt", "g");
+  void theCleanerClosesAnUnreferencedFileButNotOneWhoseStreamIsInUse() throws Exception {
+    Path dropped = file("g.txt", "g");
+    Path kept = file("k.txt", "kept");
     assertTimeoutPreemptively(
         TIMEOUT,
         () -> {
           try (TestBroker daemon = new TestBroker(socket(), servingFiles());
               FileBroker broker = FileBroker.connect(socket())) {
-            openAndDrop(broker, file);
-            for (int i = 0; i < 5; i++) {
-              System.gc();
-              Thread.sleep(50);
-            }
-            assertEquals(
-                1,
-                descriptorsOn(file),
-                "an unreachable BrokeredFile must keep its descriptor: the GC closes nothing");
+            openAndDrop(broker, dropped);
+            InputStream stream = openAndKeepOnlyTheStream(broker, kept);
+            awaitNoDescriptorOn(dropped); // the stand-in's own copy
+            assertEquals(0, collectUntilNoDescriptorOn(dropped), "the cleaner closes it");
+            assertEquals(1, descriptorsOn(kept), "a stream in use keeps its file open");
+            assertEquals("kept", new String(stream.readAllBytes(), StandardCharsets.UTF_8));
+            stream.close();
+            assertEquals(0, descriptorsOn(kept));
           }
         });
   }
 
   private static void openAndDrop(FileBroker broker, Path file) throws IOException {
     broker.open(file, Access.READ).channel();
+  }
+
+  private static InputStream openAndKeepOnlyTheStream(FileBroker broker, Path file)
+      throws IOException {
+    return broker.open(file, Access.READ).inputStream();
   }
 
   @Test
@@ -485,17 +500,17 @@ class FileBrokerTest {
               FileBroker broker = FileBroker.connect(socket())) {
             Path path = Path.of("/tmp/x");
             assertEquals(
-                "O_CREAT needs O_WRONLY or O_RDWR (access [READ, CREATE], flags 0100)",
+                "Access.CREATE needs WRITE, READ_WRITE or APPEND (access [READ, CREATE])",
                 assertThrows(
                         IllegalArgumentException.class,
                         () -> broker.open(path, Access.READ, Access.CREATE))
                     .getMessage());
-            assertThrows(IllegalArgumentException.class, () -> broker.open(path));
+            assertThrows(IllegalArgumentException.class, () -> broker.open(path, new Access[0]));
             assertThrows(
                 IllegalArgumentException.class,
                 () -> broker.open(path, Access.WRITE, Access.DIRECTORY));
             assertEquals(
-                "create mode 0644 given without O_CREAT",
+                "create mode 0644 given without Access.CREATE",
                 assertThrows(
                         IllegalArgumentException.class,
                         () -> broker.open(path, EnumSet.of(Access.WRITE), 0644))
@@ -945,8 +960,8 @@ class FileBrokerTest {
                 assertThrows(
                     BrokerConnectionClosedException.class, () -> broker.open(poison, Access.READ));
             assertTrue(
-                e.getMessage().contains("sent " + FileBroker.MAX_SENDS + " times"), e.getMessage());
-            assertEquals(FileBroker.MAX_SENDS, sends.get());
+                e.getMessage().contains("sent " + Connection.MAX_SENDS + " times"), e.getMessage());
+            assertEquals(Connection.MAX_SENDS, sends.get());
             assertTrue(broker.isOpen(), "the broker itself stays usable");
           }
         });
@@ -971,7 +986,7 @@ class FileBrokerTest {
                 e.getMessage()
                     .contains(
                         "could not be made again in "
-                            + FileBroker.RECONNECT_ATTEMPTS
+                            + Connection.RECONNECT_ATTEMPTS
                             + " attempts"),
                 e.getMessage());
             assertTrue(seconds < 10, "reconnection attempts are bounded: " + seconds + " s");

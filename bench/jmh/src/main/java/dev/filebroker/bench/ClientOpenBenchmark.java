@@ -1,6 +1,5 @@
 package dev.filebroker.bench;
 
-import dev.filebroker.client.Access;
 import dev.filebroker.client.BrokeredFile;
 import dev.filebroker.client.FileBroker;
 import java.io.IOException;
@@ -9,6 +8,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -161,7 +161,7 @@ public class ClientOpenBenchmark {
   @Benchmark
   @Threads(1)
   public int openClose1(Daemon daemon, Connection connection) throws IOException {
-    try (BrokeredFile file = connection.broker.open(daemon.target, Access.READ)) {
+    try (BrokeredFile file = connection.broker.open(daemon.target, StandardOpenOption.READ)) {
       return file.fileMode();
     }
   }
@@ -170,7 +170,7 @@ public class ClientOpenBenchmark {
   @Benchmark
   @Threads(2)
   public int openClose2(Daemon daemon, Connection connection) throws IOException {
-    try (BrokeredFile file = connection.broker.open(daemon.target, Access.READ)) {
+    try (BrokeredFile file = connection.broker.open(daemon.target, StandardOpenOption.READ)) {
       return file.fileMode();
     }
   }

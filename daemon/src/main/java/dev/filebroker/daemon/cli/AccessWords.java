@@ -20,6 +20,7 @@ import java.util.Set;
  * @param access the accesses and opening options, as the client library takes them
  * @param pipe whether the command gets a pipe relayed to the file rather than the file itself
  */
+@SuppressWarnings("deprecation") // Access, until these words map to OpenOptions
 record AccessWords(Set<Access> access, boolean pipe) {
   /** Every word, in the order help texts list them. */
   static final List<String> WORDS =

@@ -31,6 +31,7 @@ import picocli.CommandLine.Parameters;
       "the options are wrong; 1 anything else (the daemon cannot be reached, a",
       "read or write failed)."
     })
+@SuppressWarnings("deprecation") // Access, until AccessWords maps to OpenOptions
 final class OpenCommand implements Callable<Integer> {
   @Option(
       names = "--socket",

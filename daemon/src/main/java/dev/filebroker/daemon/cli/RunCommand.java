@@ -45,6 +45,7 @@ import picocli.CommandLine.Parameters;
       "COMMAND if a file cannot be had (saying which and why), the daemon cannot be reached or",
       "an argument is wrong; 127 if COMMAND is not found, 126 if it cannot be executed."
     })
+@SuppressWarnings("deprecation") // Access, until AccessWords maps to OpenOptions
 final class RunCommand implements Callable<Integer> {
   /** The exit status of a failure of filebroker itself, as env(1) and timeout(1) use it. */
   static final int OWN_FAILURE = 125;

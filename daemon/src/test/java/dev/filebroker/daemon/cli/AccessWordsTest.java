@@ -9,6 +9,7 @@ import dev.filebroker.client.Access;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
+@SuppressWarnings("deprecation") // Access, as AccessWords
 class AccessWordsTest {
   @Test
   void wordsWithAnAccessReplaceTheDefaults() {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.filebroker.client.Access;
 import dev.filebroker.client.BrokeredFile;
 import dev.filebroker.client.FileBroker;
 import dev.filebroker.daemon.control.ControlClient;
@@ -13,6 +12,7 @@ import dev.filebroker.daemon.control.ControlRequest;
 import dev.filebroker.daemon.control.StatusReport;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -63,7 +63,7 @@ class IdleConnectionIT {
   }
 
   private static String read(FileBroker broker, Path file) throws Exception {
-    try (BrokeredFile opened = broker.open(file, Access.READ)) {
+    try (BrokeredFile opened = broker.open(file, StandardOpenOption.READ)) {
       return new String(opened.inputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
   }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.filebroker.client.Access;
 import dev.filebroker.client.BrokeredFile;
 import dev.filebroker.client.FileBroker;
 import dev.filebroker.client.OpenResult;
@@ -19,9 +18,11 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -230,7 +231,7 @@ class OpenManyIT {
                         Path.of(path("secret.txt")),
                         Path.of(path("data/none.txt")),
                         Path.of(path("data/f4.txt"))),
-                    Access.READ);
+                    Set.of(StandardOpenOption.READ));
             assertEquals(4, results.size());
             try (BrokeredFile f3 = results.get(0).fileOrThrow();
                 BrokeredFile f4 = results.get(3).fileOrThrow()) {

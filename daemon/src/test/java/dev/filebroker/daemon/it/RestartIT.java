@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.filebroker.client.Access;
 import dev.filebroker.client.BrokeredFile;
 import dev.filebroker.client.FileBroker;
 import java.io.BufferedReader;
@@ -15,6 +14,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -129,7 +129,7 @@ class RestartIT {
                             int i = seed;
                             while (running.get()) {
                               Path f = files.get(i++ % FILES);
-                              try (BrokeredFile opened = broker.open(f, Access.READ)) {
+                              try (BrokeredFile opened = broker.open(f, StandardOpenOption.READ)) {
                                 check(f, opened);
                                 libraryOpens.incrementAndGet();
                               } catch (Exception | AssertionError e) {
@@ -149,7 +149,7 @@ class RestartIT {
                               Path f = files.get(i++ % FILES);
                               // A new connection per request: ECONNREFUSED would show up here.
                               try (FileBroker fresh = FileBroker.connect(socket);
-                                  BrokeredFile opened = fresh.open(f, Access.READ)) {
+                                  BrokeredFile opened = fresh.open(f, StandardOpenOption.READ)) {
                                 check(f, opened);
                                 freshOpens.incrementAndGet();
                               } catch (Exception | AssertionError e) {

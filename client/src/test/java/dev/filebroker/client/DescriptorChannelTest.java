@@ -25,8 +25,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** ReadWriteFileChannel on real files opened O_RDWR, checked through /proc/self/fd. */
-class ReadWriteFileChannelTest {
+/** DescriptorChannel on real files opened O_RDWR, checked through /proc/self/fd. */
+class DescriptorChannelTest {
   @TempDir Path dir;
 
   /** A descriptor on a new file with this content, opened O_RDWR and owned by the caller. */
@@ -54,7 +54,8 @@ class ReadWriteFileChannelTest {
 
   @Test
   void interleavedReadsAndWritesShareOneOffset() throws IOException {
-    try (FileChannel channel = new ReadWriteFileChannel(openReadWrite("a", "0123456789"))) {
+    try (FileChannel channel =
+        new DescriptorChannel(openReadWrite("a", "0123456789"), true, true, null)) {
       assertEquals("012", read(channel, 3));
       channel.write(bytes("ab"));
       assertEquals(5, channel.position(), "a write must move the offset reads start from");
@@ -67,7 +68,8 @@ class ReadWriteFileChannelTest {
 
   @Test
   void positionalReadsAndWritesLeaveTheOffsetAlone() throws IOException {
-    try (FileChannel channel = new ReadWriteFileChannel(openReadWrite("b", "abcdef"))) {
+    try (FileChannel channel =
+        new DescriptorChannel(openReadWrite("b", "abcdef"), true, true, null)) {
       channel.position(2);
       assertEquals(2, channel.write(bytes("XY"), 4));
       ByteBuffer back = ByteBuffer.allocate(3);
@@ -81,7 +83,7 @@ class ReadWriteFileChannelTest {
 
   @Test
   void scatteringAndGatheringUseTheSharedOffset() throws IOException {
-    try (FileChannel channel = new ReadWriteFileChannel(openReadWrite("c", ""))) {
+    try (FileChannel channel = new DescriptorChannel(openReadWrite("c", ""), true, true, null)) {
       channel.write(new ByteBuffer[] {bytes("ab"), bytes("cd")});
       channel.position(1);
       ByteBuffer first = ByteBuffer.allocate(1);
@@ -94,7 +96,8 @@ class ReadWriteFileChannelTest {
 
   @Test
   void truncateShrinksTheFileAndPullsThePositionBack() throws IOException {
-    try (FileChannel channel = new ReadWriteFileChannel(openReadWrite("d", "0123456789"))) {
+    try (FileChannel channel =
+        new DescriptorChannel(openReadWrite("d", "0123456789"), true, true, null)) {
       channel.position(8);
       assertSame(channel, channel.truncate(4));
       assertEquals(4, channel.size());
@@ -106,8 +109,9 @@ class ReadWriteFileChannelTest {
 
   @Test
   void transfersInBothDirections() throws IOException {
-    try (FileChannel source = new ReadWriteFileChannel(openReadWrite("e", "payload"));
-        FileChannel target = new ReadWriteFileChannel(openReadWrite("f", ""))) {
+    try (FileChannel source =
+            new DescriptorChannel(openReadWrite("e", "payload"), true, true, null);
+        FileChannel target = new DescriptorChannel(openReadWrite("f", ""), true, true, null)) {
       assertEquals(7, source.transferTo(0, 7, target));
       assertEquals(0, source.position(), "transferTo must not move the source's offset");
       assertEquals(3, target.transferFrom(source.position(4), 7, 3));
@@ -118,7 +122,8 @@ class ReadWriteFileChannelTest {
 
   @Test
   void locksAreHeldThroughThisChannelAndOverlapsAreRefused() throws IOException {
-    try (FileChannel channel = new ReadWriteFileChannel(openReadWrite("g", "locked"))) {
+    try (FileChannel channel =
+        new DescriptorChannel(openReadWrite("g", "locked"), true, true, null)) {
       FileLock exclusive = channel.lock(0, 3, false);
       assertSame(channel, exclusive.channel(), "a lock must report the channel it was taken on");
       assertTrue(exclusive.isValid());
@@ -138,7 +143,8 @@ class ReadWriteFileChannelTest {
 
   @Test
   void mapsReadOnlyAndRefusesWritableMappingsWithAReason() throws IOException {
-    try (FileChannel channel = new ReadWriteFileChannel(openReadWrite("h", "mapped"))) {
+    try (FileChannel channel =
+        new DescriptorChannel(openReadWrite("h", "mapped"), true, true, null)) {
       MappedByteBuffer mapped = channel.map(MapMode.READ_ONLY, 0, 6);
       assertEquals('m', mapped.get(0));
       UnsupportedOperationException refused =
@@ -154,7 +160,7 @@ class ReadWriteFileChannelTest {
     List<String> before = openDescriptorNumbers();
     FileDescriptor descriptor = openReadWrite("i", "data");
     String number = Integer.toString(Descriptors.number(descriptor));
-    FileChannel channel = new ReadWriteFileChannel(descriptor);
+    FileChannel channel = new DescriptorChannel(descriptor, true, true, null);
     read(channel, 1);
     channel.close();
     assertFalse(channel.isOpen());
@@ -182,7 +188,7 @@ class ReadWriteFileChannelTest {
   @Test
   void closingThroughTheDescriptorClosesBothHalves() throws IOException {
     FileDescriptor descriptor = openReadWrite("j", "data");
-    FileChannel channel = new ReadWriteFileChannel(descriptor);
+    FileChannel channel = new DescriptorChannel(descriptor, true, true, null);
     Descriptors.close(descriptor);
     assertThrows(ClosedChannelException.class, () -> channel.read(ByteBuffer.allocate(1)));
     assertThrows(ClosedChannelException.class, () -> channel.write(bytes("x")));

@@ -9,20 +9,28 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.NonReadableChannelException;
+import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Objects;
 
 /**
- * A readable and writable {@link FileChannel} on a descriptor opened {@code O_RDWR}, which the JDK
- * cannot make from a bare {@link FileDescriptor}: {@code FileInputStream} gives a read-only
- * channel, {@code FileOutputStream} a write-only one, and {@code RandomAccessFile} only opens
- * paths.
+ * The {@link FileChannel} of a {@link BrokeredFile}: readable, writable or both as the descriptor
+ * was opened, on the descriptor itself. The JDK cannot make a readable and writable channel from a
+ * bare {@link FileDescriptor}: {@code FileInputStream} gives a read-only channel, {@code
+ * FileOutputStream} a write-only one, and {@code RandomAccessFile} only opens paths.
  *
- * <p>This channel holds one of each, both on the same descriptor, and sends reads to the first and
- * writes to the second. They share the kernel's open file description, hence one file offset and
- * one set of status flags: a write moves the position the next read starts from, as on any {@code
- * O_RDWR} descriptor.
+ * <p>This channel holds a {@code FileInputStream}'s channel for reads, a {@code FileOutputStream}'s
+ * for writes, or both, all on the same descriptor, and sends each call to the one that can serve
+ * it; a read on a write-only file throws {@link NonReadableChannelException}, a write on a
+ * read-only file {@link NonWritableChannelException}. The delegates share the kernel's open file
+ * description, hence one file offset and one set of status flags: a write moves the position the
+ * next read starts from, as on any {@code O_RDWR} descriptor.
+ *
+ * <p>It holds the {@link BrokeredFile} it belongs to, so that the file (whose {@link
+ * java.lang.ref.Cleaner} closes the descriptor once the file is unreachable) stays reachable for as
+ * long as the channel, or a stream made from it, is.
  *
  * <p>It replaces junixsocket's {@code FileDescriptorCast...as(FileChannel.class)}, which builds the
  * channel from a {@code RandomAccessFile} opened on {@code /dev/null} and, on close, deletes that
@@ -32,25 +40,53 @@ import java.util.Objects;
  * long, Arena)} is not overridden and throws {@link UnsupportedOperationException}. A lock's {@link
  * FileLock#channel()} is this channel.
  */
-final class ReadWriteFileChannel extends FileChannel {
+final class DescriptorChannel extends FileChannel {
   private final FileInputStream input;
   private final FileOutputStream output;
   private final FileChannel reads;
   private final FileChannel writes;
+  // Never read: it keeps the owning file reachable while this channel is (see the class comment).
+  private final Object owner;
 
   /**
-   * Wraps a descriptor opened {@code O_RDWR}. Closing this channel closes the descriptor; the
-   * caller must not close it elsewhere except through {@link Descriptors#close}, which closes it at
-   * most once.
+   * Wraps a descriptor. Closing this channel closes the descriptor; the caller must not close it
+   * elsewhere except through {@link Descriptors#close}, which closes it at most once.
+   *
+   * @param readable whether the descriptor was opened for reading
+   * @param writable whether it was opened for writing; at least one of the two
+   * @param owner the object that owns the descriptor, kept reachable by this channel; may be null
    */
-  ReadWriteFileChannel(FileDescriptor descriptor) {
+  DescriptorChannel(FileDescriptor descriptor, boolean readable, boolean writable, Object owner) {
     Objects.requireNonNull(descriptor, "descriptor == null");
-    // Both streams attach themselves to the FileDescriptor: closing either closes the other and
+    if (!readable && !writable) {
+      throw new IllegalArgumentException("a channel must be readable or writable");
+    }
+    // The streams attach themselves to the FileDescriptor: closing either closes the other and
     // then the descriptor, once (FileDescriptor.closeAll).
-    this.input = new FileInputStream(descriptor);
-    this.output = new FileOutputStream(descriptor);
-    this.reads = input.getChannel();
-    this.writes = output.getChannel();
+    this.input = readable ? new FileInputStream(descriptor) : null;
+    this.output = writable ? new FileOutputStream(descriptor) : null;
+    this.reads = readable ? input.getChannel() : null;
+    this.writes = writable ? output.getChannel() : null;
+    this.owner = owner;
+  }
+
+  private FileChannel reads() {
+    if (reads == null) {
+      throw new NonReadableChannelException();
+    }
+    return reads;
+  }
+
+  private FileChannel writes() {
+    if (writes == null) {
+      throw new NonWritableChannelException();
+    }
+    return writes;
+  }
+
+  /** The delegate for calls either can serve. */
+  private FileChannel any() {
+    return reads != null ? reads : writes;
   }
 
   /** One delegated call, so that a delegate closed under it (interrupt) closes this channel too. */
@@ -64,7 +100,7 @@ final class ReadWriteFileChannel extends FileChannel {
       return call.run();
     } catch (ClosedChannelException e) {
       // An interrupt closes the delegate, and with it the descriptor: this channel is dead too.
-      if (!reads.isOpen() || !writes.isOpen()) {
+      if (!any().isOpen() || (writes != null && !writes.isOpen())) {
         try {
           close();
         } catch (IOException suppressed) {
@@ -77,27 +113,27 @@ final class ReadWriteFileChannel extends FileChannel {
 
   @Override
   public int read(ByteBuffer dst) throws IOException {
-    return delegate(() -> reads.read(dst));
+    return delegate(() -> reads().read(dst));
   }
 
   @Override
   public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-    return delegate(() -> reads.read(dsts, offset, length));
+    return delegate(() -> reads().read(dsts, offset, length));
   }
 
   @Override
   public int read(ByteBuffer dst, long position) throws IOException {
-    return delegate(() -> reads.read(dst, position));
+    return delegate(() -> reads().read(dst, position));
   }
 
   @Override
   public int write(ByteBuffer src) throws IOException {
-    return delegate(() -> writes.write(src));
+    return delegate(() -> writes().write(src));
   }
 
   @Override
   public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-    return delegate(() -> writes.write(srcs, offset, length));
+    return delegate(() -> writes().write(srcs, offset, length));
   }
 
   /**
@@ -106,28 +142,28 @@ final class ReadWriteFileChannel extends FileChannel {
    */
   @Override
   public int write(ByteBuffer src, long position) throws IOException {
-    return delegate(() -> writes.write(src, position));
+    return delegate(() -> writes().write(src, position));
   }
 
   @Override
   public long position() throws IOException {
-    return delegate(reads::position);
+    return delegate(() -> any().position());
   }
 
   @Override
   public FileChannel position(long newPosition) throws IOException {
-    delegate(() -> reads.position(newPosition));
+    delegate(() -> any().position(newPosition));
     return this;
   }
 
   @Override
   public long size() throws IOException {
-    return delegate(reads::size);
+    return delegate(() -> any().size());
   }
 
   @Override
   public FileChannel truncate(long size) throws IOException {
-    delegate(() -> writes.truncate(size));
+    delegate(() -> writes().truncate(size));
     return this;
   }
 
@@ -135,19 +171,19 @@ final class ReadWriteFileChannel extends FileChannel {
   public void force(boolean metaData) throws IOException {
     delegate(
         () -> {
-          writes.force(metaData);
+          any().force(metaData);
           return null;
         });
   }
 
   @Override
   public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
-    return delegate(() -> reads.transferTo(position, count, target));
+    return delegate(() -> reads().transferTo(position, count, target));
   }
 
   @Override
   public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
-    return delegate(() -> writes.transferFrom(src, position, count));
+    return delegate(() -> writes().transferFrom(src, position, count));
   }
 
   /**
@@ -167,7 +203,7 @@ final class ReadWriteFileChannel extends FileChannel {
               + ": the JDK has no channel that is both readable and writable on a received"
               + " descriptor");
     }
-    return delegate(() -> reads.map(mode, position, size));
+    return delegate(() -> reads().map(mode, position, size));
   }
 
   /**
@@ -178,21 +214,21 @@ final class ReadWriteFileChannel extends FileChannel {
    */
   @Override
   public FileLock lock(long position, long size, boolean shared) throws IOException {
-    FileLock lock = delegate(() -> (shared ? reads : writes).lock(position, size, shared));
+    FileLock lock = delegate(() -> (shared ? reads() : writes()).lock(position, size, shared));
     return new DelegatedLock(this, lock);
   }
 
   /** As {@link #lock(long, long, boolean)}, without waiting; {@code null} if another holds it. */
   @Override
   public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-    FileLock lock = delegate(() -> (shared ? reads : writes).tryLock(position, size, shared));
+    FileLock lock = delegate(() -> (shared ? reads() : writes()).tryLock(position, size, shared));
     // FileChannel.tryLock's contract: null when another program holds an overlapping lock.
     return lock == null ? null : new DelegatedLock(this, lock);
   }
 
   /** The descriptor both delegates use. */
   FileDescriptor fileDescriptor() throws IOException {
-    return input.getFD();
+    return input != null ? input.getFD() : output.getFD();
   }
 
   /**
@@ -203,9 +239,13 @@ final class ReadWriteFileChannel extends FileChannel {
   @Override
   protected void implCloseChannel() throws IOException {
     try {
-      input.close();
+      if (input != null) {
+        input.close();
+      }
     } finally {
-      output.close();
+      if (output != null) {
+        output.close();
+      }
     }
   }
 
@@ -213,7 +253,7 @@ final class ReadWriteFileChannel extends FileChannel {
   private static final class DelegatedLock extends FileLock {
     private final FileLock lock;
 
-    DelegatedLock(ReadWriteFileChannel channel, FileLock lock) {
+    DelegatedLock(DescriptorChannel channel, FileLock lock) {
       super(channel, lock.position(), lock.size(), lock.isShared());
       this.lock = lock;
     }
