@@ -247,12 +247,22 @@ public final class FileBroker implements AutoCloseable {
   }
 
   /**
+   * Asks the daemon to open a file for reading, as {@code open(path, StandardOpenOption.READ)}.
+   *
+   * @param path an absolute, canonical path
+   * @return the opened file, which the caller must close
+   * @throws IOException as {@link #open(Path, Set, FileAttribute...)} does
+   */
+  public BrokeredFile open(Path path) throws IOException {
+    return open(path, Set.<OpenOption>of());
+  }
+
+  /**
    * Asks the daemon to open a file, as {@link #open(Path, Set, FileAttribute...)} does with these
    * options and no attribute; a created file gets {@link #DEFAULT_CREATE_MODE}.
    *
    * @param path an absolute, canonical path
-   * @param options how to open the file; none opens it for reading (while the deprecated {@link
-   *     #open(Path, Access...)} exists, a call without options does not compile: give {@code READ})
+   * @param options how to open the file; none opens it for reading
    * @return the opened file, which the caller must close
    * @throws IOException as {@link #open(Path, Set, FileAttribute...)} does
    */

@@ -314,6 +314,19 @@ class JavaClientIT {
         });
   }
 
+  @Test
+  void openWithoutOptionsReads() {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          try (FileBroker broker = FileBroker.connect(daemon.socket());
+              BrokeredFile opened = broker.open(path("data/plain.txt"));
+              InputStream in = opened.inputStream()) {
+            assertEquals("plain\n", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+          }
+        });
+  }
+
   /** The output of a child JVM and its exit status. */
   private record Child(int exitCode, String stdout, List<String> stderr) {}
 
