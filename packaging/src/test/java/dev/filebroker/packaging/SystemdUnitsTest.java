@@ -103,7 +103,7 @@ class SystemdUnitsTest {
     String service = Files.readString(UNITS.resolve("filebroker.service"));
     assertTrue(service.contains("ExecStart=/usr/bin/filebroker serve"), "unit ExecStart changed");
     Path staged = dir.resolve("filebroker.service");
-    Files.writeString(staged, service.replace("=/usr/bin/filebroker ", "=" + launcher + " "));
+    Files.writeString(staged, service.replace("/usr/bin/filebroker ", launcher + " "));
     Files.copy(UNITS.resolve("filebroker.socket"), dir.resolve("filebroker.socket"));
     return staged;
   }
