@@ -439,6 +439,11 @@ public final class FileOpener implements AutoCloseable {
     return LibC.openat2Numbered(procFds, pathFd, reopenFlags, 0, 0);
   }
 
+  /** Which open path this opener takes, for the start-up log ({@link KernelFeatures#describe}). */
+  public String openPath() {
+    return features.describe(casefoldPossible);
+  }
+
   /** The open flags of newer kernels this opener found at creation and uses. */
   public KernelFeatures features() {
     return features;

@@ -46,6 +46,29 @@ public record KernelFeatures(long regularOnlyFlag, long emptyPathFlag) {
     return emptyPathFlag != 0;
   }
 
+  /**
+   * The open path these features give, as the daemon logs it at start: whether each flag was found
+   * and what it is used for. {@code casefoldCheck}: the opener checks each parent directory for
+   * casefolding first (a kernel that can make casefold directories), which the one-call path of
+   * OPENAT2_REGULAR would skip, so that path is then not taken.
+   */
+  public String describe(boolean casefoldCheck) {
+    String regular;
+    if (!regularOnly()) {
+      regular = "OPENAT2_REGULAR absent (regular-only rules: O_PATH handle, statx, reopen)";
+    } else if (casefoldCheck) {
+      regular =
+          "OPENAT2_REGULAR found, not used (casefold directories possible: parent checked first)";
+    } else {
+      regular = "OPENAT2_REGULAR found (regular-only rules: one openat2)";
+    }
+    String reopen =
+        emptyPath()
+            ? "O_EMPTYPATH found (reopen without procfs)"
+            : "O_EMPTYPATH absent (reopen through /proc/self/fd)";
+    return regular + ", " + reopen;
+  }
+
   /** Probes the running kernel for both flags; {@code root} is a directory handle. */
   static KernelFeatures probe(int root) {
     return new KernelFeatures(

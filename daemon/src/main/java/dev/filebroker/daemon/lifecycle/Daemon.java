@@ -146,6 +146,7 @@ public final class Daemon implements ControlHandler {
       server.start();
       control.start(this);
       log().info("Control socket on {}", control.where());
+      log().info("Kernel open flags: {}", opener.openPath());
       log()
           .info(
               "Listening on {} with {} rules from {}",

@@ -171,9 +171,12 @@ final class RequestHandler {
             rule.fileTypes(),
             rule.noCrossMounts(),
             hasGuards(rule) ? stat -> guard(policy, caller, access, rule, stat) : OpenGuard.NONE,
-            rule.createOwner() == Rule.CreateOwner.REQUESTER
-                ? Optional.of(new CreateOwner(caller.uid(), caller.gid()))
-                : Optional.empty());
+            // "root" is chowned too: the daemon need not run as uid 0 (the unit runs it as
+            // _filebroker), and a file must not be left to the daemon's own user.
+            Optional.of(
+                rule.createOwner() == Rule.CreateOwner.REQUESTER
+                    ? new CreateOwner(caller.uid(), caller.gid())
+                    : CreateOwner.ROOT));
     OpenOutcome outcome = opener.open(open.path(), spec);
     return switch (outcome) {
       case OpenOutcome.Opened opened -> {

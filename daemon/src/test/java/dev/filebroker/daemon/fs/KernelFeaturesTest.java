@@ -55,6 +55,33 @@ class KernelFeaturesTest {
   }
 
   @Test
+  void theStartUpLineNamesThePathEachCombinationTakes() {
+    KernelFeatures both =
+        new KernelFeatures(KernelFeatures.OPENAT2_REGULAR, KernelFeatures.O_EMPTYPATH);
+    assertEquals(
+        "OPENAT2_REGULAR found (regular-only rules: one openat2),"
+            + " O_EMPTYPATH found (reopen without procfs)",
+        both.describe(false));
+    assertEquals(
+        "OPENAT2_REGULAR found, not used (casefold directories possible: parent checked first),"
+            + " O_EMPTYPATH found (reopen without procfs)",
+        both.describe(true));
+    assertEquals(
+        "OPENAT2_REGULAR absent (regular-only rules: O_PATH handle, statx, reopen),"
+            + " O_EMPTYPATH absent (reopen through /proc/self/fd)",
+        KernelFeatures.NONE.describe(false));
+  }
+
+  @Test
+  void theRunningOpenerReportsWhatItProbed() throws Exception {
+    try (FileOpener opener = FileOpener.create(false)) {
+      assertEquals(opener.features().describe(false), opener.openPath());
+      assertEquals(
+          before72(), opener.openPath().startsWith("OPENAT2_REGULAR absent"), opener.openPath());
+    }
+  }
+
+  @Test
   void anOlderKernelAnswersBothFlagsWithEinval() {
     assumeTrue(before72(), "a kernel before 7.2");
     long flags = NativeFlags.O_RDONLY | NativeFlags.O_CLOEXEC;
