@@ -31,8 +31,9 @@ import java.util.regex.Pattern;
  * .socket, .mount, .swap) below the slices of the cgroup v2 path, with a user manager's own unit
  * after it (see {@link #unitOfCgroupPath}).
  *
- * <p>Reading another user's {@code exe} link needs ptrace-read access (root has it; a daemon
- * without CAP_SYS_PTRACE gets nothing for other users' processes).
+ * <p>Reading another user's {@code exe} link needs ptrace-read access, that is CAP_SYS_PTRACE: a
+ * daemon without it (the shipped unit, as {@code _filebroker} or as root) gets no executable for
+ * other users' processes, which an allow rule's executables then do not match.
  */
 public final class PeerProcess {
   private static final List<String> UNIT_SUFFIXES =

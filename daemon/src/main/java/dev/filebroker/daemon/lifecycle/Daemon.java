@@ -13,9 +13,12 @@ import dev.filebroker.daemon.endpoint.EndpointBindException;
 import dev.filebroker.daemon.endpoint.EndpointLimits;
 import dev.filebroker.daemon.endpoint.Endpoints;
 import dev.filebroker.daemon.fs.FileOpener;
+import dev.filebroker.daemon.fs.OwnCapabilities;
 import dev.filebroker.daemon.fs.SignalDisposition;
+import dev.filebroker.daemon.policy.Policy;
 import dev.filebroker.daemon.policy.PolicyError;
 import dev.filebroker.daemon.policy.PolicyLoad;
+import dev.filebroker.daemon.policy.Rule;
 import dev.filebroker.daemon.server.ListeningSocket;
 import dev.filebroker.daemon.server.PolicyHolder;
 import dev.filebroker.daemon.server.Server;
@@ -154,6 +157,7 @@ public final class Daemon implements ControlHandler {
               loaded.policy().ruleCount(),
               config.policy());
       log().info("Serving {} fixed endpoints", endpoints.size());
+      warnIfExecutablesAreUnseen(loaded.policy());
       // Not on the console, which is for the reasons to refuse to start (at priority err).
       System.err.println("filebroker: listening on " + where);
       manager.ready(statistics.summary());
@@ -259,8 +263,27 @@ public final class Daemon implements ControlHandler {
                 "Reloaded the policy from {}: {} rules",
                 config.policy(),
                 loaded.policy().ruleCount());
+        warnIfExecutablesAreUnseen(loaded.policy());
         yield new ReloadOutcome.Reloaded(config.policy(), loaded.policy().ruleCount());
       }
     };
+  }
+
+  /**
+   * Says so when rules name executables that the daemon cannot see: without CAP_SYS_PTRACE,
+   * another user's /proc/PID/exe cannot be opened, the caller has no known executable, and such a
+   * rule never applies to it (the shipped unit does not grant the capability).
+   */
+  private static void warnIfExecutablesAreUnseen(Policy policy) {
+    List<Rule> naming = policy.rules().stream().filter(r -> !r.executables().isEmpty()).toList();
+    if (!naming.isEmpty() && !OwnCapabilities.effective(OwnCapabilities.CAP_SYS_PTRACE)) {
+      log()
+          .warn(
+              "{} rules name executables (first: {}), but the daemon lacks CAP_SYS_PTRACE: it"
+                  + " cannot read the executable of another user's process, so these rules apply"
+                  + " only to processes of its own uid; see executables in filebroker-policy(5)",
+              naming.size(),
+              naming.get(0).source());
+    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.filebroker.daemon.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -440,6 +441,42 @@ class IdentityIT {
    * B's request is decided as A: the kernel's SO_PEERCRED and the identity the daemon read at
    * accept time (pid, uid, executable through A's pidfd) belong to the connector.
    */
+  private static final String UNSEEN_EXECUTABLES = "but the daemon lacks CAP_SYS_PTRACE";
+
+  /**
+   * Without CAP_SYS_PTRACE (the shipped unit does not grant it) another user's /proc/PID/exe cannot
+   * be read, so an executables rule never applies to that user: the daemon says so at start, and a
+   * grant that needs the executable is refused (fail closed).
+   */
+  @Test
+  void daemonWithoutCapSysPtraceSaysItsExecutablesRulesCannotApplyAndRefuses() throws Exception {
+    assertFalse(daemon.output().contains(UNSEEN_EXECUTABLES), "the test daemon holds every cap");
+    Path socket = tree.root().resolve("no-ptrace.sock");
+    try (DaemonProcess limited =
+        DaemonProcess.start(
+            tree.root(),
+            socket,
+            java.util.Map.of(),
+            List.of("setpriv", "--inh-caps=-sys_ptrace", "--bounding-set=-sys_ptrace", "--"),
+            "--policy",
+            tree.root().resolve("policy").toString())) {
+      limited.awaitLine(UNSEEN_EXECUTABLES, Duration.ofSeconds(10));
+      Command r =
+          Command.asUser(
+              NOBODY,
+              NOBODY,
+              allowedProgram.toString(),
+              client.toString(),
+              socket.toString(),
+              programFile.toString());
+      assertEquals(0, r.exitCode(), r.stderr());
+      // ERROR1: DENIED, where the daemon that can read the executable grants the same request
+      // (programBindMountedOverTheAllowedPathIsNotTheAllowedProgram).
+      assertEquals("65534 ERROR1\n", r.stdout());
+      assertEquals(0, limited.stop(), limited.output());
+    }
+  }
+
   @Test
   void passedSocketKeepsTheConnectorsCredentials() throws Exception {
     assertTimeoutPreemptively(Duration.ofSeconds(30), this::passSocket);
