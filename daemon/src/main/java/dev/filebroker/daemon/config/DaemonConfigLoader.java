@@ -3,6 +3,8 @@ package dev.filebroker.daemon.config;
 import dev.filebroker.daemon.audit.AuditConfig;
 import dev.filebroker.daemon.endpoint.Endpoint;
 import dev.filebroker.daemon.endpoint.EndpointReader;
+import dev.filebroker.daemon.toml.Position;
+import dev.filebroker.daemon.toml.TomlTable;
 import dev.filebroker.daemon.toml.TomlText;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,11 +12,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import org.tomlj.TomlPosition;
-import org.tomlj.TomlTable;
 
 /**
  * Reads {@link DaemonConfig} from TOML. Every problem is reported with file:line:column; unknown
@@ -77,12 +76,6 @@ public final class DaemonConfigLoader {
     } catch (IOException e) {
       return new Result.Invalid(List.of(file + ": could not read: " + e.getMessage()));
     }
-    // Plain files (the shipped one) are read without tomlj; any doubt, and any error, is left to
-    // tomlj, so that every message comes from one parser with exact positions.
-    Optional<PlainToml> plain = PlainToml.parse(text);
-    if (plain.isPresent() && read(file, plain.get()) instanceof Result.Loaded loaded) {
-      return loaded;
-    }
     return switch (TomlText.parse(text)) {
       case TomlText.Parsed.Valid valid -> read(file, valid.toml());
       case TomlText.Parsed.Invalid invalid ->
@@ -106,7 +99,7 @@ public final class DaemonConfigLoader {
     Limits limits = d.limits();
     if (toml.contains("limits")) {
       if (!toml.isTable("limits")) {
-        errors.add(at(file, toml.inputPositionOf("limits")) + ": 'limits' must be a table");
+        errors.add(at(file, toml.positionOf("limits")) + ": 'limits' must be a table");
       } else {
         limits = limits(file, toml.getTable("limits"), limits, errors);
       }
@@ -114,7 +107,7 @@ public final class DaemonConfigLoader {
     AuditConfig audit = d.audit();
     if (toml.contains("audit")) {
       if (!toml.isTable("audit")) {
-        errors.add(at(file, toml.inputPositionOf("audit")) + ": 'audit' must be a table");
+        errors.add(at(file, toml.positionOf("audit")) + ": 'audit' must be a table");
       } else {
         audit = audit(file, toml.getTable("audit"), audit, errors);
       }
@@ -123,7 +116,7 @@ public final class DaemonConfigLoader {
     if (toml.contains(EndpointReader.KEY)) {
       endpoints =
           EndpointReader.read(
-              file, toml.get(EndpointReader.KEY), toml.inputPositionOf(EndpointReader.KEY), errors);
+              file, toml.get(EndpointReader.KEY), toml.positionOf(EndpointReader.KEY), errors);
       endpoints.stream()
           .filter(e -> e.socket().equals(socket))
           .forEach(
@@ -156,14 +149,14 @@ public final class DaemonConfigLoader {
     }
     if (!t.isString("destination")) {
       errors.add(
-          at(file, t.inputPositionOf("destination"))
+          at(file, t.positionOf("destination"))
               + ": 'destination' must be a string: \"stdout\" or an absolute file path");
       return fallback;
     }
     String destination = t.getString("destination");
     var problem = AuditConfig.problem(destination);
     if (problem.isPresent()) {
-      errors.add(at(file, t.inputPositionOf("destination")) + ": " + problem.get());
+      errors.add(at(file, t.positionOf("destination")) + ": " + problem.get());
       return fallback;
     }
     return AuditConfig.of(destination).withQueueLines(queueLines);
@@ -209,7 +202,7 @@ public final class DaemonConfigLoader {
     for (String key : table.keySet()) {
       if (!known.contains(key)) {
         errors.add(
-            at(file, table.inputPositionOf(key))
+            at(file, table.positionOf(key))
                 + ": unknown key '"
                 + key
                 + "' in "
@@ -226,7 +219,7 @@ public final class DaemonConfigLoader {
       return fallback;
     }
     if (!t.isString(key) || t.getString(key).isEmpty()) {
-      errors.add(at(file, t.inputPositionOf(key)) + ": '" + key + "' must be a non-empty string");
+      errors.add(at(file, t.positionOf(key)) + ": '" + key + "' must be a non-empty string");
       return fallback;
     }
     Path p = Path.of(t.getString(key));
@@ -241,16 +234,13 @@ public final class DaemonConfigLoader {
     String text = t.isString(key) ? t.getString(key) : null;
     if (text == null || !text.matches("0[0-7]{1,4}")) {
       errors.add(
-          at(file, t.inputPositionOf(key))
-              + ": '"
-              + key
-              + "' must be an octal string such as \"0666\"");
+          at(file, t.positionOf(key)) + ": '" + key + "' must be an octal string such as \"0666\"");
       return fallback;
     }
     long value = Long.parseLong(text, 8);
     if (value > max) {
       errors.add(
-          at(file, t.inputPositionOf(key)) + String.format(": '%s' must be at most 0%o", key, max));
+          at(file, t.positionOf(key)) + String.format(": '%s' must be at most 0%o", key, max));
       return fallback;
     }
     return value;
@@ -263,7 +253,7 @@ public final class DaemonConfigLoader {
     }
     if (!t.isLong(key) || t.getLong(key) < min || t.getLong(key) > max) {
       errors.add(
-          at(file, t.inputPositionOf(key))
+          at(file, t.positionOf(key))
               + ": '"
               + key
               + "' must be an integer from "
@@ -275,7 +265,7 @@ public final class DaemonConfigLoader {
     return t.getLong(key);
   }
 
-  private static String at(Path file, TomlPosition position) {
+  private static String at(Path file, Position position) {
     return position == null
         ? file.toString()
         : file + ":" + position.line() + ":" + position.column();

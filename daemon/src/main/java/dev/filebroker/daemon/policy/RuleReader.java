@@ -1,5 +1,8 @@
 package dev.filebroker.daemon.policy;
 
+import dev.filebroker.daemon.toml.Position;
+import dev.filebroker.daemon.toml.TomlArray;
+import dev.filebroker.daemon.toml.TomlTable;
 import dev.filebroker.daemon.toml.TomlText;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -18,9 +21,6 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.tomlj.TomlArray;
-import org.tomlj.TomlPosition;
-import org.tomlj.TomlTable;
 
 /**
  * Reads the rules of one policy file: TOML syntax, then every key of every rule, collecting all
@@ -90,11 +90,6 @@ final class RuleReader {
   private static final Set<String> DENY_KEY_SET = Set.copyOf(DENY_KEYS);
   private static final Set<String> ALLOW_KEY_SET = Set.copyOf(ALLOW_KEYS);
 
-  /** Key paths of the keys a policy uses, made once: each rule looks up every key. */
-  private static final Map<String, List<String>> KEY_PATHS =
-      Stream.concat(ALLOW_KEYS.stream(), Stream.of("allow", "deny"))
-          .collect(Collectors.toUnmodifiableMap(key -> key, List::of));
-
   private static final Pattern RANGE = Pattern.compile("([0-9]{1,10})-([0-9]{1,10})");
   private static final Pattern UNIT = Pattern.compile("[A-Za-z0-9:_.\\\\@-]{1,255}");
   private static final Pattern USER_MANAGER = Pattern.compile("user@[0-9]+\\.service");
@@ -114,7 +109,6 @@ final class RuleReader {
       RULE_TYPES.stream().map(FileType::policyName).collect(Collectors.joining(", "));
 
   private final Path file;
-  private final TomlSource source;
   private final Accounts accounts;
   private final List<PolicyError> errors = new ArrayList<>();
   // Subjects named in this reader's rules, made once each: a large policy names few accounts in
@@ -122,68 +116,14 @@ final class RuleReader {
   private final Map<String, Subject> userSubjects = new HashMap<>();
   private final Map<String, Subject> groupSubjects = new HashMap<>();
 
-  private RuleReader(Path file, TomlSource source, Accounts accounts) {
+  private RuleReader(Path file, Accounts accounts) {
     this.file = file;
-    this.source = source;
     this.accounts = accounts;
   }
 
-  /**
-   * Reads the text of {@code file}: with the fast parser when it can vouch for the file and finds
-   * no error, else with tomlj, so that every error carries its exact position.
-   */
+  /** Reads the text of {@code file}, with the position of every problem. */
   static Result read(Path file, String text, Accounts accounts) {
-    Optional<Result> fast = readFast(file, text, accounts);
-    if (fast.isPresent() && fast.get().errors().isEmpty()) {
-      return fast.get();
-    }
-    return readExact(file, text, accounts);
-  }
-
-  /**
-   * Reads {@code text} parsed by {@link FastTomlParser}; empty when that parser cannot vouch for
-   * the file. Rules' sources are exact, error positions are not (only the rule header's).
-   */
-  static Optional<Result> readFast(Path file, String text, Accounts accounts) {
-    return readFast(file, text, accounts, FastTomlParser.RULES_PER_SECTION);
-  }
-
-  /**
-   * Reads {@code text} as {@link #readFast(Path, String, Accounts)} does, parsing sections of at
-   * most {@code rulesPerSection} rules in parallel; the result does not depend on the section size.
-   */
-  static Optional<Result> readFast(Path file, String text, Accounts accounts, int rulesPerSection) {
-    Optional<List<FastTomlParser.Section>> sections =
-        FastTomlParser.sections(text, rulesPerSection);
-    if (sections.isEmpty()) {
-      return Optional.empty();
-    }
-    Stream<FastTomlParser.Section> stream =
-        sections.get().size() > 1 ? sections.get().parallelStream() : sections.get().stream();
-    List<Optional<Result>> parts =
-        stream
-            .map(
-                section ->
-                    FastTomlParser.parse(section)
-                        .map(
-                            toml ->
-                                new RuleReader(file, TomlSource.NONE, accounts).readRules(toml)))
-            .toList();
-    List<Draft> drafts = new ArrayList<>();
-    List<PolicyError> errors = new ArrayList<>();
-    for (Optional<Result> part : parts) {
-      if (part.isEmpty()) {
-        return Optional.empty();
-      }
-      drafts.addAll(part.get().drafts());
-      errors.addAll(part.get().errors());
-    }
-    return Optional.of(new Result(List.copyOf(drafts), errors));
-  }
-
-  /** Reads {@code text} parsed by tomlj, with exact positions for every error. */
-  static Result readExact(Path file, String text, Accounts accounts) {
-    RuleReader reader = new RuleReader(file, new TomlSource(text), accounts);
+    RuleReader reader = new RuleReader(file, accounts);
     return switch (TomlText.parse(text)) {
       case TomlText.Parsed.Valid valid -> reader.readRules(valid.toml());
       case TomlText.Parsed.Invalid invalid -> {
@@ -198,8 +138,8 @@ final class RuleReader {
   private Result readRules(TomlTable toml) {
     List<Draft> drafts = new ArrayList<>();
     for (String key : toml.keySet()) {
-      TomlPosition position = toml.inputPositionOf(path(key));
-      Object value = toml.get(path(key));
+      Position position = toml.positionOf(key);
+      Object value = toml.get(key);
       Optional<Rule.Effect> effect =
           switch (key) {
             case "allow" -> Optional.of(Rule.Effect.ALLOW);
@@ -218,10 +158,10 @@ final class RuleReader {
       } else if (value instanceof TomlArray rules) {
         for (int i = 0; i < rules.size(); i++) {
           if (rules.get(i) instanceof TomlTable rule) {
-            readRule(effect.get(), rule, rules.inputPositionOf(i)).ifPresent(drafts::add);
+            readRule(effect.get(), rule, rules.positionOf(i)).ifPresent(drafts::add);
           } else {
             error(
-                source.valueAt(rules.inputPositionOf(i)),
+                rules.positionOf(i),
                 "each '"
                     + key
                     + "' entry must be a rule table; found "
@@ -247,7 +187,7 @@ final class RuleReader {
     return new Result(List.copyOf(drafts), errors);
   }
 
-  private Optional<Draft> readRule(Rule.Effect effect, TomlTable table, TomlPosition position) {
+  private Optional<Draft> readRule(Rule.Effect effect, TomlTable table, Position position) {
     int errorsBefore = errors.size();
     String kind = effect == Rule.Effect.ALLOW ? "[[allow]]" : "[[deny]]";
     List<String> keys = effect == Rule.Effect.ALLOW ? ALLOW_KEYS : DENY_KEYS;
@@ -255,7 +195,7 @@ final class RuleReader {
       if ((effect == Rule.Effect.ALLOW ? ALLOW_KEY_SET : DENY_KEY_SET).contains(key)) {
         continue;
       }
-      TomlPosition at = table.inputPositionOf(path(key));
+      Position at = table.positionOf(key);
       if (ALLOW_KEYS.contains(key)) {
         error(
             at,
@@ -289,7 +229,7 @@ final class RuleReader {
         && !executables.isEmpty()
         && subjects.contains(new Subject.Anyone())) {
       error(
-          table.inputPositionOf(path("executables")),
+          table.positionOf("executables"),
           "executables cannot narrow an [[allow]] with any = true: every user can run the"
               + " program, and a process can hand its connection to another, so the rule would"
               + " grant to everyone; name the users or groups it is for instead of any = true");
@@ -303,13 +243,13 @@ final class RuleReader {
       createMode = readCreateMode(table, permissions);
       if (permissions.contains(Permission.CREATE) && !types.contains(FileType.REGULAR)) {
         error(
-            table.inputPositionOf(path("types")),
+            table.positionOf("types"),
             "access \"create\" creates regular files, but types does not include \"regular\";"
                 + " add it or remove \"create\"");
       }
       if (permissions.contains(Permission.DIRECTORY) && !permissions.contains(Permission.READ)) {
         error(
-            table.inputPositionOf(path("access")),
+            table.positionOf("access"),
             "access \"directory\" hands out read-only directory descriptors, which need \"read\";"
                 + " add \"read\"");
       }
@@ -333,11 +273,11 @@ final class RuleReader {
   }
 
   private Optional<String> readName(TomlTable table) {
-    Object value = table.get(path("name"));
+    Object value = table.get("name");
     if (value == null) {
       return Optional.empty();
     }
-    TomlPosition at = table.inputPositionOf(path("name"));
+    Position at = table.positionOf("name");
     if (!(value instanceof String name)) {
       error(at, "'name' must be a string such as name = \"app-config\"; found " + kind(value));
       return Optional.empty();
@@ -370,24 +310,24 @@ final class RuleReader {
     return true;
   }
 
-  private List<Subject> readSubjects(TomlTable table, TomlPosition rulePosition) {
+  private List<Subject> readSubjects(TomlTable table, Position rulePosition) {
     List<Subject> subjects = new ArrayList<>();
     boolean listed = false;
     for (String key : List.of("uids", "gids")) {
-      Object value = table.get(path(key));
+      Object value = table.get(key);
       if (value == null) {
         continue;
       }
       listed = true;
-      readRanges(key, value, table.inputPositionOf(path(key))).forEach(subjects::add);
+      readRanges(key, value, table.positionOf(key)).forEach(subjects::add);
     }
     for (String key : List.of("users", "groups")) {
-      Object value = table.get(path(key));
+      Object value = table.get(key);
       if (value == null) {
         continue;
       }
       listed = true;
-      TomlPosition at = table.inputPositionOf(path(key));
+      Position at = table.positionOf(key);
       boolean users = key.equals("users");
       String example = users ? "users = [\"alice\", 1000]" : "groups = [\"video\", 44]";
       if (!(value instanceof TomlArray array)) {
@@ -399,13 +339,12 @@ final class RuleReader {
         continue;
       }
       for (int i = 0; i < array.size(); i++) {
-        readSubject(users, array.get(i), source.valueAt(array.inputPositionOf(i)))
-            .ifPresent(subjects::add);
+        readSubject(users, array.get(i), array.positionOf(i)).ifPresent(subjects::add);
       }
     }
-    Object any = table.get(path("any"));
+    Object any = table.get("any");
     if (any != null) {
-      TomlPosition at = table.inputPositionOf(path("any"));
+      Position at = table.positionOf("any");
       if (!(any instanceof Boolean everyone)) {
         error(at, "'any' must be true or false; found " + kind(any));
         return subjects;
@@ -432,7 +371,7 @@ final class RuleReader {
     return subjects;
   }
 
-  private Optional<Subject> readSubject(boolean user, Object value, TomlPosition at) {
+  private Optional<Subject> readSubject(boolean user, Object value, Position at) {
     String what = user ? "user" : "group";
     String idName = user ? "uid" : "gid";
     if (value instanceof Long number) {
@@ -488,13 +427,13 @@ final class RuleReader {
     return Optional.of(subject);
   }
 
-  private List<PathPattern> readPaths(TomlTable table, TomlPosition rulePosition) {
-    Object value = table.get(path("paths"));
+  private List<PathPattern> readPaths(TomlTable table, Position rulePosition) {
+    Object value = table.get("paths");
     if (value == null) {
       error(rulePosition, "rule has no 'paths'; add paths = [\"/absolute/path\", ...]");
       return List.of();
     }
-    TomlPosition at = table.inputPositionOf(path("paths"));
+    Position at = table.positionOf("paths");
     if (!(value instanceof TomlArray array)) {
       error(
           at, "'paths' must be an array such as paths = [\"/srv/data/**\"]; found " + kind(value));
@@ -507,7 +446,7 @@ final class RuleReader {
     List<PathPattern> paths = new ArrayList<>();
     for (int i = 0; i < array.size(); i++) {
       Object element = array.get(i);
-      TomlPosition elementAt = source.valueAt(array.inputPositionOf(i));
+      Position elementAt = array.positionOf(i);
       if (!(element instanceof String text)) {
         error(elementAt, "path must be a string in quotes; found " + kind(element));
         continue;
@@ -522,9 +461,8 @@ final class RuleReader {
     return paths;
   }
 
-  private Set<Permission> readAccess(
-      TomlTable table, TomlPosition rulePosition, Rule.Effect effect) {
-    Object value = table.get(path("access"));
+  private Set<Permission> readAccess(TomlTable table, Position rulePosition, Rule.Effect effect) {
+    Object value = table.get("access");
     if (value == null) {
       if (effect == Rule.Effect.DENY) {
         return EnumSet.allOf(Permission.class);
@@ -534,7 +472,7 @@ final class RuleReader {
           "[[allow]] rule has no 'access'; add access = [...] with some of: " + PERMISSION_NAMES);
       return EnumSet.noneOf(Permission.class);
     }
-    TomlPosition at = table.inputPositionOf(path("access"));
+    Position at = table.positionOf("access");
     if (!(value instanceof TomlArray array)) {
       error(at, "'access' must be an array such as access = [\"read\"]; found " + kind(value));
       return EnumSet.noneOf(Permission.class);
@@ -546,7 +484,7 @@ final class RuleReader {
     Set<Permission> permissions = EnumSet.noneOf(Permission.class);
     for (int i = 0; i < array.size(); i++) {
       Object element = array.get(i);
-      TomlPosition elementAt = source.valueAt(array.inputPositionOf(i));
+      Position elementAt = array.positionOf(i);
       Optional<Permission> permission =
           element instanceof String word
               ? Optional.ofNullable(PERMISSIONS.get(word))
@@ -568,7 +506,7 @@ final class RuleReader {
 
   private Set<FileType> readTypes(TomlTable table, Set<Permission> permissions) {
     Set<FileType> types = readTypeList(table);
-    Object value = table.get(path("types"));
+    Object value = table.get("types");
     boolean directoryAccess = permissions.contains(Permission.DIRECTORY);
     if (value == null) {
       if (directoryAccess) {
@@ -576,7 +514,7 @@ final class RuleReader {
       }
       return types;
     }
-    TomlPosition at = table.inputPositionOf(path("types"));
+    Position at = table.positionOf("types");
     if (directoryAccess && !types.contains(FileType.DIRECTORY)) {
       error(
           at,
@@ -592,11 +530,11 @@ final class RuleReader {
   }
 
   private Set<FileType> readTypeList(TomlTable table) {
-    Object value = table.get(path("types"));
+    Object value = table.get("types");
     if (value == null) {
       return EnumSet.of(FileType.REGULAR);
     }
-    TomlPosition at = table.inputPositionOf(path("types"));
+    Position at = table.positionOf("types");
     if (!(value instanceof TomlArray array)) {
       error(at, "'types' must be an array such as types = [\"regular\"]; found " + kind(value));
       return EnumSet.of(FileType.REGULAR);
@@ -608,7 +546,7 @@ final class RuleReader {
     Set<FileType> types = EnumSet.noneOf(FileType.class);
     for (int i = 0; i < array.size(); i++) {
       Object element = array.get(i);
-      TomlPosition elementAt = source.valueAt(array.inputPositionOf(i));
+      Position elementAt = array.positionOf(i);
       Optional<FileType> type =
           element instanceof String word ? Optional.ofNullable(TYPES.get(word)) : Optional.empty();
       if (type.isPresent()) {
@@ -626,7 +564,7 @@ final class RuleReader {
     return types.isEmpty() ? EnumSet.of(FileType.REGULAR) : types;
   }
 
-  private List<Subject> readRanges(String key, Object value, TomlPosition at) {
+  private List<Subject> readRanges(String key, Object value, Position at) {
     boolean uids = key.equals("uids");
     String example = uids ? "uids = [\"1000-59999\"]" : "gids = [\"2000-2999\"]";
     if (!(value instanceof TomlArray array)) {
@@ -642,7 +580,7 @@ final class RuleReader {
     List<Subject> ranges = new ArrayList<>();
     for (int i = 0; i < array.size(); i++) {
       Object element = array.get(i);
-      TomlPosition elementAt = source.valueAt(array.inputPositionOf(i));
+      Position elementAt = array.positionOf(i);
       long first;
       long last;
       if (element instanceof Long number) {
@@ -742,11 +680,11 @@ final class RuleReader {
       String key,
       String example,
       java.util.function.Function<String, Optional<String>> problem) {
-    Object value = table.get(path(key));
+    Object value = table.get(key);
     if (value == null) {
       return List.of();
     }
-    TomlPosition at = table.inputPositionOf(path(key));
+    Position at = table.positionOf(key);
     if (!(value instanceof TomlArray array)) {
       error(at, "'" + key + "' must be an array such as " + example + "; found " + kind(value));
       return List.of();
@@ -758,7 +696,7 @@ final class RuleReader {
     List<String> values = new ArrayList<>();
     for (int i = 0; i < array.size(); i++) {
       Object element = array.get(i);
-      TomlPosition elementAt = source.valueAt(array.inputPositionOf(i));
+      Position elementAt = array.positionOf(i);
       if (!(element instanceof String text)) {
         error(elementAt, "each of '" + key + "' must be a string; found " + kind(element));
         continue;
@@ -779,14 +717,14 @@ final class RuleReader {
     boolean exclusive = readFlag(table, "create_exclusive");
     if (exclusive && !creates) {
       error(
-          table.inputPositionOf(path("create_exclusive")),
+          table.positionOf("create_exclusive"),
           "create_exclusive has no effect without \"create\" in access; add \"create\" or"
               + " remove create_exclusive");
     }
     Rule.CreateOwner createOwner = Rule.CreateOwner.REQUESTER;
-    Object createOwnerValue = table.get(path("create_owner"));
+    Object createOwnerValue = table.get("create_owner");
     if (createOwnerValue != null) {
-      TomlPosition at = table.inputPositionOf(path("create_owner"));
+      Position at = table.positionOf("create_owner");
       if ("requester".equals(createOwnerValue)) {
         createOwner = Rule.CreateOwner.REQUESTER;
       } else if ("root".equals(createOwnerValue)) {
@@ -808,9 +746,9 @@ final class RuleReader {
     }
     boolean sameMount = readFlag(table, "same_mount");
     OptionalInt maxLinks = OptionalInt.empty();
-    Object maxLinksValue = table.get(path("max_links"));
+    Object maxLinksValue = table.get("max_links");
     if (maxLinksValue != null) {
-      TomlPosition at = table.inputPositionOf(path("max_links"));
+      Position at = table.positionOf("max_links");
       if (maxLinksValue instanceof Long number && number >= 1 && number <= Integer.MAX_VALUE) {
         maxLinks = OptionalInt.of((int) number.longValue());
       } else {
@@ -830,7 +768,7 @@ final class RuleReader {
       boolean wantsRoot = owner.get() instanceof RequiredOwner.User;
       if (!consistent || wantsRoot != (createOwner == Rule.CreateOwner.ROOT)) {
         error(
-            table.inputPositionOf(path("owner")),
+            table.positionOf("owner"),
             "owner = \""
                 + owner.get()
                 + "\" would refuse the files this rule creates (owned by "
@@ -843,13 +781,13 @@ final class RuleReader {
     if (appendOnly
         && (!permissions.contains(Permission.APPEND) || permissions.contains(Permission.WRITE))) {
       error(
-          table.inputPositionOf(path("append_only_inode")),
+          table.positionOf("append_only_inode"),
           "append_only_inode needs \"append\" and no \"write\" in access: the kernel refuses"
               + " to open an append-only file for writing without O_APPEND");
     }
     if (appendOnly && permissions.contains(Permission.TRUNCATE)) {
       error(
-          table.inputPositionOf(path("append_only_inode")),
+          table.positionOf("append_only_inode"),
           "append_only_inode cannot be combined with \"truncate\" in access: an append-only file"
               + " cannot be truncated; remove \"truncate\" or append_only_inode");
     }
@@ -865,11 +803,11 @@ final class RuleReader {
   }
 
   private Optional<RequiredOwner> readOwner(TomlTable table) {
-    Object value = table.get(path("owner"));
+    Object value = table.get("owner");
     if (value == null) {
       return Optional.empty();
     }
-    TomlPosition at = table.inputPositionOf(path("owner"));
+    Position at = table.positionOf("owner");
     if (value instanceof Long number) {
       if (number < 0 || number > Subject.MAX_ID) {
         error(at, "owner uid " + number + " is out of range; use 0 to " + Subject.MAX_ID);
@@ -908,25 +846,23 @@ final class RuleReader {
   }
 
   private boolean readFlag(TomlTable table, String key) {
-    Object value = table.get(path(key));
+    Object value = table.get(key);
     if (value == null) {
       return false;
     }
     if (value instanceof Boolean flag) {
       return flag;
     }
-    error(
-        table.inputPositionOf(path(key)),
-        "'" + key + "' must be true or false; found " + kind(value));
+    error(table.positionOf(key), "'" + key + "' must be true or false; found " + kind(value));
     return false;
   }
 
   private int readCreateMode(TomlTable table, Set<Permission> permissions) {
-    Object value = table.get(path("create_mode"));
+    Object value = table.get("create_mode");
     if (value == null) {
       return DEFAULT_CREATE_MODE;
     }
-    TomlPosition at = table.inputPositionOf(path("create_mode"));
+    Position at = table.positionOf("create_mode");
     String hint = "write it as a string of octal digits such as create_mode = \"0640\"";
     long mode;
     if (value instanceof String text) {
@@ -936,9 +872,9 @@ final class RuleReader {
       }
       mode = Long.parseLong(text, 8);
     } else if (value instanceof Long number) {
-      // TOML does not keep how an integer was written: look, so that 640 is not taken as 01200.
-      String written = source.valueTextAfterKey(at).toLowerCase(Locale.ROOT);
-      if (!written.startsWith("0o")) {
+      // TOML does not keep how an integer was written: the reader does, so that 640 is not
+      // taken as 01200.
+      if (table.radixOf("create_mode") != 8) {
         error(at, "create_mode " + number + " is a decimal number; " + hint + " or 0o640");
         return DEFAULT_CREATE_MODE;
       }
@@ -987,17 +923,11 @@ final class RuleReader {
     return true;
   }
 
-  /** The key path of the top-level key {@code key}. */
-  private static List<String> path(String key) {
-    List<String> path = KEY_PATHS.get(key);
-    return path != null ? path : List.of(key);
-  }
-
-  private void error(TomlPosition position, String message) {
+  private void error(Position position, String message) {
     errors.add(new PolicyError(location(position), message));
   }
 
-  private SourceLocation location(TomlPosition position) {
+  private SourceLocation location(Position position) {
     return new SourceLocation(file, position.line(), position.column());
   }
 
