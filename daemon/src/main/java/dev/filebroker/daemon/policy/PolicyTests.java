@@ -205,7 +205,10 @@ public final class PolicyTests {
         if (!key.equals("case") || !(toml.get(key) instanceof TomlArray array)) {
           error(
               toml.positionOf(key),
-              "unknown key '" + key + "' at top level; a case file holds only [[case]] tables");
+              "unknown key '"
+                  + key
+                  + "' at top level; a case file holds only [[case]] tables"
+                  + (key.equals("case") ? "" : RuleValues.suggestion(key, List.of("case"))));
           continue;
         }
         for (int i = 0; i < array.size(); i++) {
@@ -227,7 +230,8 @@ public final class PolicyTests {
               "unknown key '"
                   + key
                   + "' in [[case]]; expected one of: "
-                  + String.join(", ", CASE_KEYS));
+                  + String.join(", ", CASE_KEYS)
+                  + RuleValues.suggestion(key, CASE_KEYS));
         }
       }
       Optional<String> user = string(table, "user");
