@@ -3,6 +3,7 @@ package dev.filebroker.daemon.config;
 import dev.filebroker.daemon.audit.AuditConfig;
 import dev.filebroker.daemon.endpoint.Endpoint;
 import dev.filebroker.daemon.endpoint.EndpointReader;
+import dev.filebroker.daemon.toml.KeyNames;
 import dev.filebroker.daemon.toml.Position;
 import dev.filebroker.daemon.toml.TomlTable;
 import dev.filebroker.daemon.toml.TomlText;
@@ -208,7 +209,10 @@ public final class DaemonConfigLoader {
                 + "' in "
                 + where
                 + "; expected one of: "
-                + String.join(", ", new TreeSet<>(known)));
+                + String.join(", ", new TreeSet<>(known))
+                + KeyNames.closest(key, List.copyOf(new TreeSet<>(known)))
+                    .map(k -> " (did you mean '" + k + "'?)")
+                    .orElse(""));
       }
     }
   }

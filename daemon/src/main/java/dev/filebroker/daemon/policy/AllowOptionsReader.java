@@ -67,7 +67,9 @@ final class AllowOptionsReader {
         values.error(
             at,
             "max_links must be a whole number of at least 1, such as max_links = 1; found "
-                + (maxLinksValue instanceof Long number ? number.toString() : RuleValues.kind(maxLinksValue)));
+                + (maxLinksValue instanceof Long number
+                    ? number.toString()
+                    : RuleValues.kind(maxLinksValue)));
       }
     }
     Optional<RequiredOwner> owner = owner(table);
@@ -129,7 +131,9 @@ final class AllowOptionsReader {
     }
     if (!(value instanceof String name)) {
       values.error(
-          at, "owner must be \"requester\", \"root\", a user name or a uid; found " + RuleValues.kind(value));
+          at,
+          "owner must be \"requester\", \"root\", a user name or a uid; found "
+              + RuleValues.kind(value));
       return Optional.empty();
     }
     if (name.equals("requester")) {
@@ -180,7 +184,8 @@ final class AllowOptionsReader {
       }
       mode = number;
     } else {
-      values.error(at, "'create_mode' must be an octal mode; " + hint + "; found " + RuleValues.kind(value));
+      values.error(
+          at, "'create_mode' must be an octal mode; " + hint + "; found " + RuleValues.kind(value));
       return DEFAULT_CREATE_MODE;
     }
     if (mode > 0777) {
@@ -212,5 +217,4 @@ final class AllowOptionsReader {
         && options.owner().isEmpty()
         && !options.appendOnlyInode();
   }
-
 }

@@ -71,7 +71,8 @@ public final class PolicyLoader {
             .parallel()
             .mapToObj(order -> drafts.get(order).toRule(order))
             .toList();
-    return new PolicyLoad.Loaded(new Policy(rules, files, accounts.accountsByUid()));
+    return new PolicyLoad.Loaded(
+        new Policy(rules, files, accounts.accountsByUid()), ShadowedRules.find(rules));
   }
 
   private record FileResult(List<RuleReader.Draft> drafts, List<PolicyError> errors) {}

@@ -108,7 +108,8 @@ final class SubjectReader {
           user ? new Subject.User(id, Optional.empty()) : new Subject.Group(id, Optional.empty()));
     }
     if (!(value instanceof String name)) {
-      values.error(at, what + " must be a name in quotes or a number; found " + RuleValues.kind(value));
+      values.error(
+          at, what + " must be a name in quotes or a number; found " + RuleValues.kind(value));
       return Optional.empty();
     }
     if (!name.isEmpty() && RuleValues.digits(name, '9')) {
@@ -150,7 +151,6 @@ final class SubjectReader {
     named.put(name, subject);
     return Optional.of(subject);
   }
-
 
   private Optional<Subject> range(boolean uids, String example, Object element, Position at) {
     long first;

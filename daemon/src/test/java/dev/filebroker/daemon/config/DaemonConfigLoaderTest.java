@@ -76,7 +76,7 @@ class DaemonConfigLoaderTest {
                 + ":2:1: unknown key 'max_conections' in [limits]; expected one of: event_loops,"
                 + " idle_timeout_seconds, max_connections, max_connections_per_uid,"
                 + " max_requests_in_flight, partial_frame_timeout_seconds, request_burst_per_uid,"
-                + " requests_per_second_per_uid"),
+                + " requests_per_second_per_uid (did you mean 'max_connections'?)"),
         errors("[limits]\nmax_conections = 5\n"));
   }
 
