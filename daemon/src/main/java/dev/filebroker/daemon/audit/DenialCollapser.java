@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.audit;
 
+import dev.filebroker.daemon.json.JsonString;
 import java.time.Instant;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -121,28 +122,28 @@ final class DenialCollapser {
     AuditEvent first = burst.first;
     StringBuilder b = new StringBuilder(256);
     b.append("{\"event\":\"suppressed\",\"time\":");
-    AuditEvent.string(b, now.toString());
+    JsonString.append(b, now.toString());
     b.append(",\"count\":").append(burst.suppressed);
     b.append(",\"since\":");
-    AuditEvent.string(b, first.time().toString());
+    JsonString.append(b, first.time().toString());
     b.append(",\"last\":");
-    AuditEvent.string(b, burst.last.toString());
+    JsonString.append(b, burst.last.toString());
     b.append(",\"uid\":").append(first.uid());
     b.append(",\"path\":");
-    AuditEvent.string(b, first.path());
+    JsonString.append(b, first.path());
     b.append(",\"access\":");
-    AuditEvent.string(b, first.access());
+    JsonString.append(b, first.access());
     b.append(",\"decision\":\"deny\"");
     if (first.rule().isPresent()) {
       b.append(",\"rule\":");
-      AuditEvent.string(b, first.rule().get());
+      JsonString.append(b, first.rule().get());
     }
     if (first.source().isPresent()) {
       b.append(",\"source\":");
-      AuditEvent.string(b, first.source().get());
+      JsonString.append(b, first.source().get());
     }
     b.append(",\"result\":");
-    AuditEvent.string(b, first.result());
+    JsonString.append(b, first.result());
     return Optional.of(b.append('}').toString());
   }
 }

@@ -3,6 +3,7 @@ package dev.filebroker.daemon.config;
 import dev.filebroker.daemon.audit.AuditConfig;
 import dev.filebroker.daemon.endpoint.Endpoint;
 import dev.filebroker.daemon.endpoint.EndpointReader;
+import dev.filebroker.daemon.server.ServerSettings;
 import dev.filebroker.daemon.toml.KeyNames;
 import dev.filebroker.daemon.toml.Position;
 import dev.filebroker.daemon.toml.TomlTable;
@@ -97,7 +98,7 @@ public final class DaemonConfigLoader {
     int mode = (int) octal(file, toml, "socket_mode", d.socketMode(), 0777, errors);
     Path policy = path(file, toml, "policy", base, d.policy(), errors);
     Path controlSocket = path(file, toml, "control_socket", base, d.controlSocket(), errors);
-    Limits limits = d.limits();
+    ServerSettings limits = d.limits();
     if (toml.contains("limits")) {
       if (!toml.isTable("limits")) {
         errors.add(at(file, toml.positionOf("limits")) + ": 'limits' must be a table");
@@ -163,10 +164,16 @@ public final class DaemonConfigLoader {
     return AuditConfig.of(destination).withQueueLines(queueLines);
   }
 
-  private static Limits limits(Path file, TomlTable t, Limits d, List<String> errors) {
+  /** {@code event_loops}: 0 stands for one per CPU. */
+  private static int eventLoops(int configured) {
+    return configured == 0 ? DaemonConfig.eventLoopsPerCpu() : configured;
+  }
+
+  private static ServerSettings limits(
+      Path file, TomlTable t, ServerSettings d, List<String> errors) {
     unknownKeys(file, t, LIMIT_KEYS, "[limits]", errors);
-    return new Limits(
-        (int) integer(file, t, "event_loops", d.eventLoops(), 0, 256, errors),
+    return new ServerSettings(
+        eventLoops((int) integer(file, t, "event_loops", d.eventLoops(), 0, 256, errors)),
         (int) integer(file, t, "max_connections", d.maxConnections(), 1, 1 << 20, errors),
         (int)
             integer(

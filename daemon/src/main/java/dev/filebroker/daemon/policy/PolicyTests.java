@@ -46,7 +46,7 @@ public final class PolicyTests {
           "rule");
 
   /** The outcome of one case that did not go as expected. */
-  public record Failure(PolicyCase testCase, Explanation explanation, String mismatch) {
+  public record Failure(PolicyCase testCase, DecisionExplanation explanation, String mismatch) {
     /** {@code file:line: mismatch}, then the explanation indented. */
     @Override
     public String toString() {
@@ -168,7 +168,8 @@ public final class PolicyTests {
     Objects.requireNonNull(policy, "policy == null");
     List<Failure> failures = new ArrayList<>();
     for (PolicyCase testCase : cases) {
-      Explanation explanation = Explainer.explain(policy, testCase.caller(), testCase.request());
+      DecisionExplanation explanation =
+          Explainer.explain(policy, testCase.caller(), testCase.request());
       testCase
           .mismatch(explanation)
           .ifPresent(m -> failures.add(new Failure(testCase, explanation, m)));

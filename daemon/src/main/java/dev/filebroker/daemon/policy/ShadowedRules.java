@@ -9,15 +9,14 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Finds allow rules that can never grant anything because a deny rule refuses everything they
- * would hand out: the same callers (or everyone), every one of their paths, every permission they
- * grant. Those are warnings, not errors: the policy is still what it says.
+ * Finds allow rules that can never grant anything because a deny rule refuses everything they would
+ * hand out: the same callers (or everyone), every one of their paths, every permission they grant.
+ * Those are warnings, not errors: the policy is still what it says.
  *
  * <p>Only coverage that is certain from the text is found: a deny that names every subject of the
  * allow (or {@code any = true}) and narrows no process, and for each allowed path a deny path that
- * is the same pattern, {@code /**}, or a literal directory followed by {@code /**} that the
- * allowed path lies under. A deny that covers an allow in a way needing more reasoning is not
- * reported.
+ * is the same pattern, {@code /**}, or a literal directory followed by {@code /**} that the allowed
+ * path lies under. A deny that covers an allow in a way needing more reasoning is not reported.
  */
 final class ShadowedRules {
   private ShadowedRules() {}
@@ -105,7 +104,9 @@ final class ShadowedRules {
   }
 
   private static boolean isLiteral(String text) {
-    return text.indexOf('*') < 0 && text.indexOf('?') < 0 && text.indexOf('[') < 0
+    return text.indexOf('*') < 0
+        && text.indexOf('?') < 0
+        && text.indexOf('[') < 0
         && text.indexOf('$') < 0;
   }
 }

@@ -3,6 +3,7 @@ package dev.filebroker.daemon.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
+import dev.filebroker.daemon.server.ServerSettings;
 import dev.filebroker.daemon.testing.TrustedTempDir;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -65,7 +66,8 @@ class DaemonConfigLoaderTest {
     assertEquals(0660, c.socketMode());
     assertEquals(dir.resolve("run/control.sock"), c.controlSocket());
     assertEquals(
-        new Limits(3, 10, 5, 100, 7, 4, Duration.ofSeconds(2), Duration.ofSeconds(30)), c.limits());
+        new ServerSettings(3, 10, 5, 100, 7, 4, Duration.ofSeconds(2), Duration.ofSeconds(30)),
+        c.limits());
   }
 
   @Test
