@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.audit;
 
+import dev.filebroker.daemon.json.JsonString;
 import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -111,18 +112,18 @@ public record AuditEvent(
       optional(b, ",\"exe\":", executable);
       optional(b, ",\"unit\":", unit);
       JsonBytes.ascii(b, ",\"path\":");
-      JsonBytes.string(b, path);
+      JsonString.put(b, path);
       JsonBytes.ascii(b, ",\"access\":");
-      JsonBytes.string(b, access);
+      JsonString.put(b, access);
       JsonBytes.ascii(b, ",\"decision\":");
-      JsonBytes.string(b, decision);
+      JsonString.put(b, decision);
       optional(b, ",\"rule\":", rule);
       optional(b, ",\"source\":", source);
       JsonBytes.ascii(b, ",\"result\":");
-      JsonBytes.string(b, result);
+      JsonString.put(b, result);
       if (!reason.isEmpty()) {
         JsonBytes.ascii(b, ",\"reason\":");
-        JsonBytes.string(b, reason);
+        JsonString.put(b, reason);
       }
       b.put((byte) '}');
       return true;
@@ -135,30 +136,7 @@ public record AuditEvent(
   private static void optional(ByteBuffer b, String key, Optional<String> value) {
     if (value.isPresent()) {
       JsonBytes.ascii(b, key);
-      JsonBytes.string(b, value.get());
+      JsonString.put(b, value.get());
     }
-  }
-
-  /** Appends a JSON string literal; control characters and non-ASCII line separators escaped. */
-  static void string(StringBuilder b, String s) {
-    b.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> {
-          if (c < 0x20 || c == 0x2028 || c == 0x2029 || c == 0x7f) {
-            b.append(String.format("\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
-    b.append('"');
   }
 }

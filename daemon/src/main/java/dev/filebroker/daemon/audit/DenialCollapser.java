@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.audit;
 
+import dev.filebroker.daemon.json.JsonString;
 import java.time.Instant;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -156,40 +157,40 @@ final class DenialCollapser {
     StringBuilder b = new StringBuilder(256);
     b.append("{\"event\":\"suppressed\",\"time\":");
     // Never before the last denial it counts, whichever thread's clock read came first.
-    AuditEvent.string(b, (now.isBefore(burst.last) ? burst.last : now).toString());
+    JsonString.append(b, (now.isBefore(burst.last) ? burst.last : now).toString());
     b.append(",\"count\":").append(burst.suppressed);
     b.append(",\"since\":");
-    AuditEvent.string(b, first.time().toString());
+    JsonString.append(b, first.time().toString());
     b.append(",\"last\":");
-    AuditEvent.string(b, burst.last.toString());
+    JsonString.append(b, burst.last.toString());
     b.append(",\"uid\":").append(first.uid());
     Optional<String> user = first.uid() < 0 ? Optional.empty() : names.name(first.uid());
     if (user.isPresent()) {
       b.append(",\"user\":");
-      AuditEvent.string(b, user.get());
+      JsonString.append(b, user.get());
     }
     b.append(",\"path\":");
-    AuditEvent.string(b, first.path());
+    JsonString.append(b, first.path());
     b.append(",\"access\":");
-    AuditEvent.string(b, first.access());
+    JsonString.append(b, first.access());
     b.append(",\"decision\":\"deny\"");
     if (first.rule().isPresent()) {
       b.append(",\"rule\":");
-      AuditEvent.string(b, first.rule().get());
+      JsonString.append(b, first.rule().get());
     }
     if (first.source().isPresent()) {
       b.append(",\"source\":");
-      AuditEvent.string(b, first.source().get());
+      JsonString.append(b, first.source().get());
     }
     b.append(",\"result\":");
-    AuditEvent.string(b, first.result());
+    JsonString.append(b, first.result());
     b.append(",\"exes\":[");
     boolean comma = false;
     for (String exe : burst.executables) {
       if (comma) {
         b.append(',');
       }
-      AuditEvent.string(b, exe);
+      JsonString.append(b, exe);
       comma = true;
     }
     b.append(']');

@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.audit;
 
+import dev.filebroker.daemon.json.JsonString;
 import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -7,9 +8,9 @@ import java.time.Instant;
 /**
  * Writes the pieces of an audit line (JSON) as UTF-8 straight into a byte buffer, so that a line
  * costs no StringBuilder, String or encoding copy. The output is byte for byte what {@link
- * AuditEvent#string} and {@link Instant#toString()} produce, encoded as {@code
- * String.getBytes(UTF_8)} would (an unpaired surrogate becomes '?'). Every method throws {@link
- * java.nio.BufferOverflowException} when the buffer is full; the caller rewinds.
+ * dev.filebroker.daemon.json.JsonString#append} and {@link Instant#toString()} produce, encoded as
+ * {@code String.getBytes(UTF_8)} would (an unpaired surrogate becomes '?'). Every method throws
+ * {@link java.nio.BufferOverflowException} when the buffer is full; the caller rewinds.
  */
 final class JsonBytes {
   private static final byte[] HEX =
@@ -56,49 +57,6 @@ final class JsonBytes {
     }
   }
 
-  /** A JSON string literal, escaped as {@link AuditEvent#string} escapes it. */
-  static void string(ByteBuffer b, String s) {
-    b.put((byte) '"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> b.put((byte) '\\').put((byte) '"');
-        case '\\' -> b.put((byte) '\\').put((byte) '\\');
-        case '\n' -> b.put((byte) '\\').put((byte) 'n');
-        case '\r' -> b.put((byte) '\\').put((byte) 'r');
-        case '\t' -> b.put((byte) '\\').put((byte) 't');
-        default -> {
-          if (c < 0x20 || c == 0x2028 || c == 0x2029 || c == 0x7f) {
-            b.put((byte) '\\').put((byte) 'u');
-            b.put(HEX[(c >> 12) & 0xf]).put(HEX[(c >> 8) & 0xf]);
-            b.put(HEX[(c >> 4) & 0xf]).put(HEX[c & 0xf]);
-          } else if (c < 0x80) {
-            b.put((byte) c);
-          } else if (c < 0x800) {
-            b.put((byte) (0xc0 | (c >> 6))).put((byte) (0x80 | (c & 0x3f)));
-          } else if (Character.isSurrogate(c)) {
-            if (Character.isHighSurrogate(c)
-                && i + 1 < s.length()
-                && Character.isLowSurrogate(s.charAt(i + 1))) {
-              int cp = Character.toCodePoint(c, s.charAt(++i));
-              b.put((byte) (0xf0 | (cp >> 18)));
-              b.put((byte) (0x80 | ((cp >> 12) & 0x3f)));
-              b.put((byte) (0x80 | ((cp >> 6) & 0x3f)));
-              b.put((byte) (0x80 | (cp & 0x3f)));
-            } else {
-              b.put((byte) '?'); // what String.getBytes(UTF_8) writes for an unpaired surrogate
-            }
-          } else {
-            b.put((byte) (0xe0 | (c >> 12)));
-            b.put((byte) (0x80 | ((c >> 6) & 0x3f)));
-            b.put((byte) (0x80 | (c & 0x3f)));
-          }
-        }
-      }
-    }
-    b.put((byte) '"');
-  }
-
   /**
    * {@code t} as a JSON string in {@link Instant#toString()}'s form ({@code
    * 2025-01-02T03:04:05.123456Z}: the fraction in groups of three digits, none when zero), computed
@@ -108,7 +66,7 @@ final class JsonBytes {
     long seconds = t.getEpochSecond();
     // 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z
     if (seconds < -62_167_219_200L || seconds >= 253_402_300_800L) {
-      string(b, t.toString());
+      JsonString.put(b, t.toString());
       return;
     }
     long days = Math.floorDiv(seconds, 86_400L);

@@ -5,8 +5,8 @@ import dev.filebroker.daemon.control.ControlRequest;
 import dev.filebroker.daemon.control.ExplainQuery;
 import dev.filebroker.daemon.control.Json;
 import dev.filebroker.daemon.policy.AccessRequest;
+import dev.filebroker.daemon.policy.DecisionExplanation;
 import dev.filebroker.daemon.policy.Explainer;
-import dev.filebroker.daemon.policy.Explanation;
 import dev.filebroker.daemon.policy.Identities;
 import dev.filebroker.daemon.policy.Permission;
 import dev.filebroker.daemon.policy.PolicyError;
@@ -165,7 +165,7 @@ final class ExplainCommand implements Callable<Integer> {
               new ExplainQuery(
                   resolved.caller(), new AccessRequest(path, permissions, directory, exclusive)));
       case Identities.Resolution.Resolved resolved -> {
-        Explanation explanation =
+        DecisionExplanation explanation =
             Explainer.explain(
                 ((PolicyLoad.Loaded) load).policy(),
                 resolved.caller(),

@@ -2,7 +2,9 @@ package dev.filebroker.daemon.config;
 
 import dev.filebroker.daemon.audit.AuditConfig;
 import dev.filebroker.daemon.endpoint.Endpoint;
+import dev.filebroker.daemon.server.ServerSettings;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
@@ -23,7 +25,7 @@ public record DaemonConfig(
     Path socket,
     int socketMode,
     Path policy,
-    Limits limits,
+    ServerSettings limits,
     Path controlSocket,
     List<Endpoint> endpoints,
     AuditConfig audit) {
@@ -43,7 +45,7 @@ public record DaemonConfig(
   }
 
   /** Settings with the default control socket and no fixed endpoints. */
-  public DaemonConfig(Path socket, int socketMode, Path policy, Limits limits) {
+  public DaemonConfig(Path socket, int socketMode, Path policy, ServerSettings limits) {
     this(
         socket,
         socketMode,
@@ -60,7 +62,7 @@ public record DaemonConfig(
         Path.of("/run/filebroker/filebroker.sock"),
         0666,
         Path.of("/etc/filebroker/policy.d"),
-        Limits.defaults());
+        defaultLimits());
   }
 
   /** A copy listening on {@code socket}. */
@@ -76,5 +78,26 @@ public record DaemonConfig(
   /** A copy whose control socket is {@code controlSocket}. */
   public DaemonConfig withControlSocket(Path controlSocket) {
     return new DaemonConfig(socket, socketMode, policy, limits, controlSocket, endpoints, audit);
+  }
+
+  /**
+   * The default {@code [limits]}: sized for a busy desktop or server, well below what exhausts the
+   * daemon; one event loop per CPU.
+   */
+  public static ServerSettings defaultLimits() {
+    return new ServerSettings(
+        eventLoopsPerCpu(),
+        65536,
+        1024,
+        20000,
+        2000,
+        64,
+        Duration.ofSeconds(10),
+        Duration.ofSeconds(600));
+  }
+
+  /** What {@code event_loops = 0} (the default) stands for: one per CPU. */
+  static int eventLoopsPerCpu() {
+    return Math.max(1, Math.min(256, Runtime.getRuntime().availableProcessors()));
   }
 }

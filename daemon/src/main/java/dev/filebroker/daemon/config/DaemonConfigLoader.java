@@ -3,6 +3,10 @@ package dev.filebroker.daemon.config;
 import dev.filebroker.daemon.audit.AuditConfig;
 import dev.filebroker.daemon.endpoint.Endpoint;
 import dev.filebroker.daemon.endpoint.EndpointReader;
+import dev.filebroker.daemon.server.ServerSettings;
+import dev.filebroker.daemon.toml.KeyNames;
+import dev.filebroker.daemon.toml.Position;
+import dev.filebroker.daemon.toml.TomlTable;
 import dev.filebroker.daemon.toml.TomlText;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,11 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import org.tomlj.TomlPosition;
-import org.tomlj.TomlTable;
 
 /**
  * Reads {@link DaemonConfig} from TOML. Every problem is reported with file:line:column; unknown
@@ -78,12 +79,6 @@ public final class DaemonConfigLoader {
     } catch (IOException e) {
       return new Result.Invalid(List.of(file + ": could not read: " + e.getMessage()));
     }
-    // Plain files (the shipped one) are read without tomlj; any doubt, and any error, is left to
-    // tomlj, so that every message comes from one parser with exact positions.
-    Optional<PlainToml> plain = PlainToml.parse(text);
-    if (plain.isPresent() && read(file, plain.get()) instanceof Result.Loaded loaded) {
-      return loaded;
-    }
     return switch (TomlText.parse(text)) {
       case TomlText.Parsed.Valid valid -> read(file, valid.toml());
       case TomlText.Parsed.Invalid invalid ->
@@ -104,10 +99,10 @@ public final class DaemonConfigLoader {
     int mode = (int) octal(file, toml, "socket_mode", d.socketMode(), 0777, errors);
     Path policy = path(file, toml, "policy", base, d.policy(), errors);
     Path controlSocket = path(file, toml, "control_socket", base, d.controlSocket(), errors);
-    Limits limits = d.limits();
+    ServerSettings limits = d.limits();
     if (toml.contains("limits")) {
       if (!toml.isTable("limits")) {
-        errors.add(at(file, toml.inputPositionOf("limits")) + ": 'limits' must be a table");
+        errors.add(at(file, toml.positionOf("limits")) + ": 'limits' must be a table");
       } else {
         limits = limits(file, toml.getTable("limits"), limits, errors);
       }
@@ -115,7 +110,7 @@ public final class DaemonConfigLoader {
     AuditConfig audit = d.audit();
     if (toml.contains("audit")) {
       if (!toml.isTable("audit")) {
-        errors.add(at(file, toml.inputPositionOf("audit")) + ": 'audit' must be a table");
+        errors.add(at(file, toml.positionOf("audit")) + ": 'audit' must be a table");
       } else {
         audit = audit(file, toml.getTable("audit"), audit, errors);
       }
@@ -124,7 +119,7 @@ public final class DaemonConfigLoader {
     if (toml.contains(EndpointReader.KEY)) {
       endpoints =
           EndpointReader.read(
-              file, toml.get(EndpointReader.KEY), toml.inputPositionOf(EndpointReader.KEY), errors);
+              file, toml.get(EndpointReader.KEY), toml.positionOf(EndpointReader.KEY), errors);
       endpoints.stream()
           .filter(e -> e.socket().equals(socket))
           .forEach(
@@ -167,23 +162,29 @@ public final class DaemonConfigLoader {
     }
     if (!t.isString("destination")) {
       errors.add(
-          at(file, t.inputPositionOf("destination"))
+          at(file, t.positionOf("destination"))
               + ": 'destination' must be a string: \"stdout\" or an absolute file path");
       return fallback;
     }
     String destination = t.getString("destination");
     var problem = AuditConfig.problem(destination);
     if (problem.isPresent()) {
-      errors.add(at(file, t.inputPositionOf("destination")) + ": " + problem.get());
+      errors.add(at(file, t.positionOf("destination")) + ": " + problem.get());
       return fallback;
     }
     return AuditConfig.of(destination).withQueueLines(queueLines).withReasonsToClients(reasons);
   }
 
-  private static Limits limits(Path file, TomlTable t, Limits d, List<String> errors) {
+  /** {@code event_loops}: 0 stands for one per CPU. */
+  private static int eventLoops(int configured) {
+    return configured == 0 ? DaemonConfig.eventLoopsPerCpu() : configured;
+  }
+
+  private static ServerSettings limits(
+      Path file, TomlTable t, ServerSettings d, List<String> errors) {
     unknownKeys(file, t, LIMIT_KEYS, "[limits]", errors);
-    return new Limits(
-        (int) integer(file, t, "event_loops", d.eventLoops(), 0, 256, errors),
+    return new ServerSettings(
+        eventLoops((int) integer(file, t, "event_loops", d.eventLoops(), 0, 256, errors)),
         (int) integer(file, t, "max_connections", d.maxConnections(), 1, 1 << 20, errors),
         (int)
             integer(
@@ -220,13 +221,16 @@ public final class DaemonConfigLoader {
     for (String key : table.keySet()) {
       if (!known.contains(key)) {
         errors.add(
-            at(file, table.inputPositionOf(key))
+            at(file, table.positionOf(key))
                 + ": unknown key '"
                 + key
                 + "' in "
                 + where
                 + "; expected one of: "
-                + String.join(", ", new TreeSet<>(known)));
+                + String.join(", ", new TreeSet<>(known))
+                + KeyNames.closest(key, List.copyOf(new TreeSet<>(known)))
+                    .map(k -> " (did you mean '" + k + "'?)")
+                    .orElse(""));
       }
     }
   }
@@ -237,7 +241,7 @@ public final class DaemonConfigLoader {
       return fallback;
     }
     if (!t.isString(key) || t.getString(key).isEmpty()) {
-      errors.add(at(file, t.inputPositionOf(key)) + ": '" + key + "' must be a non-empty string");
+      errors.add(at(file, t.positionOf(key)) + ": '" + key + "' must be a non-empty string");
       return fallback;
     }
     Path p = Path.of(t.getString(key));
@@ -252,16 +256,13 @@ public final class DaemonConfigLoader {
     String text = t.isString(key) ? t.getString(key) : null;
     if (text == null || !text.matches("0[0-7]{1,4}")) {
       errors.add(
-          at(file, t.inputPositionOf(key))
-              + ": '"
-              + key
-              + "' must be an octal string such as \"0666\"");
+          at(file, t.positionOf(key)) + ": '" + key + "' must be an octal string such as \"0666\"");
       return fallback;
     }
     long value = Long.parseLong(text, 8);
     if (value > max) {
       errors.add(
-          at(file, t.inputPositionOf(key)) + String.format(": '%s' must be at most 0%o", key, max));
+          at(file, t.positionOf(key)) + String.format(": '%s' must be at most 0%o", key, max));
       return fallback;
     }
     return value;
@@ -274,7 +275,7 @@ public final class DaemonConfigLoader {
     }
     if (!t.isLong(key) || t.getLong(key) < min || t.getLong(key) > max) {
       errors.add(
-          at(file, t.inputPositionOf(key))
+          at(file, t.positionOf(key))
               + ": '"
               + key
               + "' must be an integer from "
@@ -286,7 +287,7 @@ public final class DaemonConfigLoader {
     return t.getLong(key);
   }
 
-  private static String at(Path file, TomlPosition position) {
+  private static String at(Path file, Position position) {
     return position == null
         ? file.toString()
         : file + ":" + position.line() + ":" + position.column();

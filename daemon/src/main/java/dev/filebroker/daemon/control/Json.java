@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.control;
 
+import dev.filebroker.daemon.json.JsonString;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -74,7 +75,7 @@ public final class Json {
             b.append(',');
           }
           first = false;
-          quote(b, (String) e.getKey());
+          JsonString.append(b, (String) e.getKey());
           b.append(':');
           write(b, e.getValue());
         }
@@ -90,7 +91,7 @@ public final class Json {
         }
         b.append(']');
       }
-      case String s -> quote(b, s);
+      case String s -> JsonString.append(b, s);
       case Long l -> b.append(l.longValue());
       case Integer i -> b.append(i.intValue());
       case Boolean bool -> b.append(bool.booleanValue());
@@ -99,28 +100,6 @@ public final class Json {
               "value must be a Map, List, String, Long, Integer or Boolean, got "
                   + value.getClass().getName());
     }
-  }
-
-  private static void quote(StringBuilder b, String s) {
-    b.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> {
-          if (c < 0x20 || c == 0x2028 || c == 0x2029) {
-            b.append(String.format("\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
-    b.append('"');
   }
 
   private Object value(int depth) {

@@ -3,6 +3,9 @@ package dev.filebroker.daemon.endpoint;
 import dev.filebroker.daemon.policy.FileType;
 import dev.filebroker.daemon.policy.SourceLocation;
 import dev.filebroker.daemon.policy.Subject;
+import dev.filebroker.daemon.toml.Position;
+import dev.filebroker.daemon.toml.TomlArray;
+import dev.filebroker.daemon.toml.TomlTable;
 import dev.filebroker.protocol.RequestValidator;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,9 +17,6 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeSet;
-import org.tomlj.TomlArray;
-import org.tomlj.TomlPosition;
-import org.tomlj.TomlTable;
 
 /**
  * Reads the {@code [[endpoint]]} tables of the daemon configuration. Every problem is reported as
@@ -51,13 +51,13 @@ public final class EndpointReader {
    * @param at where that key is
    * @return the valid endpoints (complete only when no error was added)
    */
-  public static List<Endpoint> read(Path file, Object value, TomlPosition at, List<String> errors) {
+  public static List<Endpoint> read(Path file, Object value, Position at, List<String> errors) {
     return new EndpointReader(file, errors).readAll(value, at);
   }
 
-  private List<Endpoint> readAll(Object value, TomlPosition at) {
+  private List<Endpoint> readAll(Object value, Position at) {
     if (!(value instanceof TomlArray array)
-        || array.toList().stream().anyMatch(e -> !(e instanceof TomlTable))) {
+        || array.values().stream().anyMatch(e -> !(e instanceof TomlTable))) {
       error(at, "'endpoint' must be an array of tables: write each as [[endpoint]]");
       return List.of();
     }
@@ -65,8 +65,8 @@ public final class EndpointReader {
     Set<String> names = new HashSet<>();
     Set<Path> sockets = new HashSet<>();
     for (int i = 0; i < array.size(); i++) {
-      TomlTable table = array.getTable(i);
-      TomlPosition position = array.inputPositionOf(i);
+      TomlTable table = (TomlTable) array.get(i);
+      Position position = array.positionOf(i);
       readOne(table, position)
           .ifPresent(
               e -> {
@@ -83,12 +83,12 @@ public final class EndpointReader {
     return List.copyOf(endpoints);
   }
 
-  private Optional<Endpoint> readOne(TomlTable table, TomlPosition position) {
+  private Optional<Endpoint> readOne(TomlTable table, Position position) {
     int before = errors.size();
     for (String key : table.keySet()) {
       if (!KEYS.contains(key)) {
         error(
-            table.inputPositionOf(key),
+            table.positionOf(key),
             "unknown key '"
                 + key
                 + "' in [[endpoint]]; expected one of: "
@@ -98,7 +98,7 @@ public final class EndpointReader {
     String name = requiredString(table, "name", position, "name = \"backup-reads-shadow\"");
     if (name != null && !name.matches(NAME_PATTERN)) {
       error(
-          table.inputPositionOf("name"),
+          table.positionOf("name"),
           "name '"
               + name
               + "' is not valid; use 1 to 64 letters, digits, '.', '_' or '-', starting with a"
@@ -110,7 +110,7 @@ public final class EndpointReader {
     String path = requiredString(table, "path", position, "path = \"/etc/shadow\"");
     if (path != null) {
       RequestValidator.pathProblem(path)
-          .ifPresent(p -> error(table.inputPositionOf("path"), "'path' is not valid: " + p));
+          .ifPresent(p -> error(table.positionOf("path"), "'path' is not valid: " + p));
     }
     String accessName = requiredString(table, "access", position, "access = \"read\"");
     Optional<EndpointAccess> access = Optional.empty();
@@ -118,7 +118,7 @@ public final class EndpointReader {
       access = EndpointAccess.ofConfigName(accessName);
       if (access.isEmpty()) {
         error(
-            table.inputPositionOf("access"),
+            table.positionOf("access"),
             "access '" + accessName + "' is not one of " + EndpointAccess.names());
       }
     }
@@ -139,15 +139,13 @@ public final class EndpointReader {
             new SourceLocation(file, position.line(), position.column())));
   }
 
-  private String requiredString(
-      TomlTable table, String key, TomlPosition position, String example) {
+  private String requiredString(TomlTable table, String key, Position position, String example) {
     if (!table.contains(key)) {
       error(position, "endpoint has no '" + key + "'; add " + example);
       return null;
     }
     if (!table.isString(key) || table.getString(key).isEmpty()) {
-      error(
-          table.inputPositionOf(key), "'" + key + "' must be a non-empty string, as in " + example);
+      error(table.positionOf(key), "'" + key + "' must be a non-empty string, as in " + example);
       return null;
     }
     return table.getString(key);
@@ -160,7 +158,7 @@ public final class EndpointReader {
     String text = table.isString("socket_mode") ? table.getString("socket_mode") : "";
     if (!text.matches("0[0-7]{1,3}")) {
       error(
-          table.inputPositionOf("socket_mode"),
+          table.positionOf("socket_mode"),
           "'socket_mode' must be an octal string of at most 0777, such as \"0660\"");
       return DEFAULT_SOCKET_MODE;
     }
@@ -171,7 +169,7 @@ public final class EndpointReader {
     if (!table.contains("types")) {
       return Set.of(FileType.REGULAR);
     }
-    TomlPosition at = table.inputPositionOf("types");
+    Position at = table.positionOf("types");
     String names =
         String.join(
             ", ",
@@ -201,7 +199,7 @@ public final class EndpointReader {
     return types;
   }
 
-  private List<Subject> subjects(TomlTable table, TomlPosition position) {
+  private List<Subject> subjects(TomlTable table, Position position) {
     List<Subject> subjects = new ArrayList<>();
     boolean listed = false;
     for (String key : List.of("users", "groups")) {
@@ -211,7 +209,7 @@ public final class EndpointReader {
       listed = true;
       boolean user = key.equals("users");
       String example = user ? "users = [\"alice\", 1000]" : "groups = [\"video\", 44]";
-      TomlPosition at = table.inputPositionOf(key);
+      Position at = table.positionOf(key);
       if (!table.isArray(key) || table.getArray(key).isEmpty()) {
         error(at, "'" + key + "' must be a non-empty array such as " + example);
         continue;
@@ -222,7 +220,7 @@ public final class EndpointReader {
       }
     }
     if (table.contains("any")) {
-      TomlPosition at = table.inputPositionOf("any");
+      Position at = table.positionOf("any");
       if (!table.isBoolean("any")) {
         error(at, "'any' must be true or false");
       } else if (table.getBoolean("any") && listed) {
@@ -241,7 +239,7 @@ public final class EndpointReader {
     return subjects;
   }
 
-  private Optional<Subject> subject(boolean user, Object value, TomlPosition at) {
+  private Optional<Subject> subject(boolean user, Object value, Position at) {
     String what = user ? "user" : "group";
     if (value instanceof Long number) {
       if (number < 0 || number > Subject.MAX_ID) {
@@ -275,7 +273,7 @@ public final class EndpointReader {
             : new Subject.Group(id.getAsInt(), Optional.of(name)));
   }
 
-  private void error(TomlPosition position, String message) {
+  private void error(Position position, String message) {
     errors.add(
         (position == null
                 ? file.toString()

@@ -2,7 +2,6 @@ package dev.filebroker.daemon.lifecycle;
 
 import dev.filebroker.daemon.audit.AuditLog;
 import dev.filebroker.daemon.config.DaemonConfig;
-import dev.filebroker.daemon.config.Limits;
 import dev.filebroker.daemon.control.ControlHandler;
 import dev.filebroker.daemon.control.ControlServer;
 import dev.filebroker.daemon.control.ExplainQuery;
@@ -99,7 +98,7 @@ public final class Daemon implements ControlHandler {
     PolicyLoad.Loaded loaded = (PolicyLoad.Loaded) load;
     policies =
         new PolicyHolder(new PolicyHolder.Loaded(loaded.policy(), config.policy(), Instant.now()));
-    ServerSettings settings = settings(config.limits());
+    ServerSettings settings = config.limits();
     Statistics statistics = new Statistics();
     this.statistics = statistics;
     List<ListeningSocket> listeners = new ArrayList<>();
@@ -192,27 +191,11 @@ public final class Daemon implements ControlHandler {
   }
 
   /** The per-uid limits of {@code [limits]}, for the fixed endpoints' connections. */
-  static EndpointLimits endpointLimits(Limits limits) {
+  static EndpointLimits endpointLimits(ServerSettings limits) {
     return new EndpointLimits(
         limits.maxConnectionsPerUid(),
         limits.requestsPerSecondPerUid(),
         limits.requestBurstPerUid());
-  }
-
-  static ServerSettings settings(Limits limits) {
-    int loops =
-        limits.eventLoops() == 0
-            ? Math.max(1, Runtime.getRuntime().availableProcessors())
-            : limits.eventLoops();
-    return new ServerSettings(
-        loops,
-        limits.maxConnections(),
-        limits.maxConnectionsPerUid(),
-        limits.requestsPerSecondPerUid(),
-        limits.requestBurstPerUid(),
-        limits.maxRequestsInFlight(),
-        limits.partialFrameTimeout(),
-        limits.idleTimeout());
   }
 
   /**

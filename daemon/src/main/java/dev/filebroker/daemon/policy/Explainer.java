@@ -23,7 +23,7 @@ public final class Explainer {
   private Explainer() {}
 
   /** Explains how {@code policy} decides {@code request} from {@code caller}. */
-  public static Explanation explain(Policy policy, Caller caller, AccessRequest request) {
+  public static DecisionExplanation explain(Policy policy, Caller caller, AccessRequest request) {
     Objects.requireNonNull(policy, "policy == null");
     Objects.requireNonNull(caller, "caller == null");
     Objects.requireNonNull(request, "request == null");
@@ -36,7 +36,7 @@ public final class Explainer {
     String[] path =
         PathPattern.isCanonical(request.path()) ? PathPattern.components(request.path()) : null;
     CallerVariables variables = CallerVariables.of(caller, policy.accounts());
-    List<Explanation.NearMiss> misses = new ArrayList<>();
+    List<DecisionExplanation.NearMiss> misses = new ArrayList<>();
     for (Rule rule : policy.rules()) {
       if (rule == decider) {
         continue;
@@ -44,13 +44,13 @@ public final class Explainer {
       if (path == null || !nearPath(rule, path, variables)) {
         continue; // a rule for other paths did not nearly apply, whoever it names
       }
-      Explanation.NearMiss miss = check(rule, caller, request, path, variables);
+      DecisionExplanation.NearMiss miss = check(rule, caller, request, path, variables);
       if (!miss.whyNot().isEmpty()) {
         misses.add(miss);
       }
     }
-    misses.sort(Comparator.comparingInt((Explanation.NearMiss m) -> m.whyNot().size()));
-    return new Explanation(
+    misses.sort(Comparator.comparingInt((DecisionExplanation.NearMiss m) -> m.whyNot().size()));
+    return new DecisionExplanation(
         caller, request, decision, misses.subList(0, Math.min(MAX_NEAR_MISSES, misses.size())));
   }
 
@@ -77,7 +77,7 @@ public final class Explainer {
     return false;
   }
 
-  private static Explanation.NearMiss check(
+  private static DecisionExplanation.NearMiss check(
       Rule rule, Caller caller, AccessRequest request, String[] path, CallerVariables variables) {
     boolean deny = rule.effect() == Rule.Effect.DENY;
     List<String> whyNot = new ArrayList<>();
@@ -148,7 +148,7 @@ public final class Explainer {
         whyNot.add("requires O_EXCL to create");
       }
     }
-    return new Explanation.NearMiss(
+    return new DecisionExplanation.NearMiss(
         rule, pathMatches, matched, callerMatches, processMatches, accessMatches, whyNot);
   }
 

@@ -27,7 +27,7 @@ public record PolicyCase(
   }
 
   /** What is wrong with {@code explanation} for this case, or empty when it is as expected. */
-  Optional<String> mismatch(Explanation explanation) {
+  Optional<String> mismatch(DecisionExplanation explanation) {
     Optional<String> decidedBy =
         switch (explanation.decision()) {
           case Decision.Allow allow -> Optional.of(allow.rule().id());

@@ -4,8 +4,20 @@ import java.util.List;
 
 /** The result of loading a policy: a sealed, immutable policy or every error found. */
 public sealed interface PolicyLoad {
-  /** The policy parsed and checked cleanly. */
-  record Loaded(Policy policy) implements PolicyLoad {}
+  /**
+   * The policy parsed and checked cleanly, with warnings about rules that can never apply (each
+   * "file:line:column: warning: ..."; the policy is valid all the same).
+   */
+  record Loaded(Policy policy, List<PolicyError> warnings) implements PolicyLoad {
+    public Loaded {
+      warnings = List.copyOf(warnings);
+    }
+
+    /** A policy without warnings. */
+    public Loaded(Policy policy) {
+      this(policy, List.of());
+    }
+  }
 
   /** The policy has errors; nothing of it may be used. The list is never empty. */
   record Invalid(List<PolicyError> errors) implements PolicyLoad {

@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.policy;
 
+import dev.filebroker.daemon.toml.TomlText;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -70,7 +71,8 @@ public final class PolicyLoader {
             .parallel()
             .mapToObj(order -> drafts.get(order).toRule(order))
             .toList();
-    return new PolicyLoad.Loaded(new Policy(rules, files, accounts.accountsByUid()));
+    return new PolicyLoad.Loaded(
+        new Policy(rules, files, accounts.accountsByUid()), ShadowedRules.find(rules));
   }
 
   private record FileResult(List<RuleReader.Draft> drafts, List<PolicyError> errors) {}
@@ -89,6 +91,19 @@ public final class PolicyLoader {
       return new FileResult(
           List.of(),
           List.of(new PolicyError(SourceLocation.wholeFile(file), "could not read: " + e)));
+    }
+    if (text.length() > TomlText.MAX_CHARS) {
+      return new FileResult(
+          List.of(),
+          List.of(
+              new PolicyError(
+                  SourceLocation.wholeFile(file),
+                  "is "
+                      + text.length()
+                      + " characters long, more than the "
+                      + TomlText.MAX_CHARS
+                      + " a policy file may have; split it into several files of a policy"
+                      + " directory (read in name order)")));
     }
     RuleReader.Result result = RuleReader.read(file, text, accounts);
     List<PolicyError> fileErrors = new ArrayList<>(result.errors());

@@ -1,5 +1,8 @@
 package dev.filebroker.daemon.policy;
 
+import dev.filebroker.daemon.toml.Position;
+import dev.filebroker.daemon.toml.TomlArray;
+import dev.filebroker.daemon.toml.TomlTable;
 import dev.filebroker.daemon.toml.TomlText;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,10 +17,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
-import org.tomlj.TomlArray;
-import org.tomlj.TomlParseResult;
-import org.tomlj.TomlPosition;
-import org.tomlj.TomlTable;
 
 /**
  * Admin-written test cases for a policy, read from TOML case files, and their run against a policy
@@ -47,7 +46,7 @@ public final class PolicyTests {
           "rule");
 
   /** The outcome of one case that did not go as expected. */
-  public record Failure(PolicyCase testCase, Explanation explanation, String mismatch) {
+  public record Failure(PolicyCase testCase, DecisionExplanation explanation, String mismatch) {
     /** {@code file:line: mismatch}, then the explanation indented. */
     @Override
     public String toString() {
@@ -169,7 +168,8 @@ public final class PolicyTests {
     Objects.requireNonNull(policy, "policy == null");
     List<Failure> failures = new ArrayList<>();
     for (PolicyCase testCase : cases) {
-      Explanation explanation = Explainer.explain(policy, testCase.caller(), testCase.request());
+      DecisionExplanation explanation =
+          Explainer.explain(policy, testCase.caller(), testCase.request());
       testCase
           .mismatch(explanation)
           .ifPresent(m -> failures.add(new Failure(testCase, explanation, m)));
@@ -192,7 +192,7 @@ public final class PolicyTests {
     }
 
     void read(String text) {
-      TomlParseResult toml;
+      TomlTable toml;
       switch (TomlText.parse(text)) {
         case TomlText.Parsed.Valid valid -> toml = valid.toml();
         case TomlText.Parsed.Invalid invalid -> {
@@ -205,44 +205,48 @@ public final class PolicyTests {
       for (String key : toml.keySet()) {
         if (!key.equals("case") || !(toml.get(key) instanceof TomlArray array)) {
           error(
-              toml.inputPositionOf(List.of(key)),
-              "unknown key '" + key + "' at top level; a case file holds only [[case]] tables");
+              toml.positionOf(key),
+              "unknown key '"
+                  + key
+                  + "' at top level; a case file holds only [[case]] tables"
+                  + (key.equals("case") ? "" : RuleValues.suggestion(key, List.of("case"))));
           continue;
         }
         for (int i = 0; i < array.size(); i++) {
           if (array.get(i) instanceof TomlTable table) {
-            readCase(table, array.inputPositionOf(i));
+            readCase(table, array.positionOf(i));
           } else {
-            error(array.inputPositionOf(i), "write cases as [[case]] tables");
+            error(array.positionOf(i), "write cases as [[case]] tables");
           }
         }
       }
     }
 
-    private void readCase(TomlTable table, TomlPosition at) {
+    private void readCase(TomlTable table, Position at) {
       int before = errors.size();
       for (String key : table.keySet()) {
         if (!CASE_KEYS.contains(key)) {
           error(
-              table.inputPositionOf(List.of(key)),
+              table.positionOf(key),
               "unknown key '"
                   + key
                   + "' in [[case]]; expected one of: "
-                  + String.join(", ", CASE_KEYS));
+                  + String.join(", ", CASE_KEYS)
+                  + RuleValues.suggestion(key, CASE_KEYS));
         }
       }
       Optional<String> user = string(table, "user");
       OptionalInt uid = id(table, "uid");
       OptionalInt gid = id(table, "gid");
       List<String> groups = new ArrayList<>();
-      Object groupsValue = table.get(List.of("groups"));
+      Object groupsValue = table.get("groups");
       if (groupsValue instanceof TomlArray array) {
         for (int i = 0; i < array.size(); i++) {
           groups.add(String.valueOf(array.get(i)));
         }
       } else if (groupsValue != null) {
         error(
-            table.inputPositionOf(List.of("groups")),
+            table.positionOf("groups"),
             "'groups' must be an array such as groups = [\"video\", 44]");
       }
       Optional<String> exe = string(table, "exe");
@@ -252,8 +256,8 @@ public final class PolicyTests {
         error(at, "case has no 'path'; add path = \"/absolute/path\"");
       }
       Set<Permission> access = access(table, at);
-      boolean directory = Boolean.TRUE.equals(table.get(List.of("directory")));
-      boolean exclusive = Boolean.TRUE.equals(table.get(List.of("exclusive")));
+      boolean directory = Boolean.TRUE.equals(table.get("directory"));
+      boolean exclusive = Boolean.TRUE.equals(table.get("exclusive"));
       Optional<String> expect = string(table, "expect");
       boolean expectAllow = false;
       if (expect.isEmpty()) {
@@ -262,7 +266,7 @@ public final class PolicyTests {
         expectAllow = expect.get().equals("allow");
       } else {
         error(
-            table.inputPositionOf(List.of("expect")),
+            table.positionOf("expect"),
             "expect must be \"allow\" or \"deny\"; found \"" + expect.get() + "\"");
       }
       Optional<String> rule = string(table, "rule");
@@ -285,8 +289,8 @@ public final class PolicyTests {
       }
     }
 
-    private Set<Permission> access(TomlTable table, TomlPosition at) {
-      Object value = table.get(List.of("access"));
+    private Set<Permission> access(TomlTable table, Position at) {
+      Object value = table.get("access");
       List<String> words = new ArrayList<>();
       if (value instanceof String text) {
         words.addAll(List.of(text.split(",")));
@@ -307,47 +311,45 @@ public final class PolicyTests {
         if (permission.isPresent()) {
           permissions.add(permission.get());
         } else {
-          error(table.inputPositionOf(List.of("access")), "unknown access '" + word + "'");
+          error(table.positionOf("access"), "unknown access '" + word + "'");
         }
       }
       if (permissions.isEmpty()) {
-        error(table.inputPositionOf(List.of("access")), "'access' is empty");
+        error(table.positionOf("access"), "'access' is empty");
         return EnumSet.of(Permission.READ);
       }
       return permissions;
     }
 
     private Optional<String> string(TomlTable table, String key) {
-      Object value = table.get(List.of(key));
+      Object value = table.get(key);
       if (value == null) {
         return Optional.empty();
       }
       if (value instanceof String text) {
         return Optional.of(text);
       }
-      error(table.inputPositionOf(List.of(key)), "'" + key + "' must be a string");
+      error(table.positionOf(key), "'" + key + "' must be a string");
       return Optional.empty();
     }
 
     private OptionalInt id(TomlTable table, String key) {
-      Object value = table.get(List.of(key));
+      Object value = table.get(key);
       if (value == null) {
         return OptionalInt.empty();
       }
       if (value instanceof Long number && number >= 0 && number <= Subject.MAX_ID) {
         return OptionalInt.of((int) number.longValue());
       }
-      error(
-          table.inputPositionOf(List.of(key)),
-          "'" + key + "' must be a number from 0 to " + Subject.MAX_ID);
+      error(table.positionOf(key), "'" + key + "' must be a number from 0 to " + Subject.MAX_ID);
       return OptionalInt.empty();
     }
 
-    private void error(TomlPosition position, String message) {
+    private void error(Position position, String message) {
       errors.add(new PolicyError(location(position), message));
     }
 
-    private SourceLocation location(TomlPosition position) {
+    private SourceLocation location(Position position) {
       return new SourceLocation(file, position.line(), position.column());
     }
   }

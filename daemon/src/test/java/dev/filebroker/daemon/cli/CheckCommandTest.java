@@ -73,4 +73,36 @@ class CheckCommandTest {
             + ": 1 error(s)\n",
         run.out());
   }
+
+  @Test
+  void checksAConfigurationGivenByNameAndThenThePolicyItNames() throws Exception {
+    Path dir = policy();
+    Path config = Files.writeString(temp.resolve("filebroker.toml"), "policy = \"" + dir + "\"\n");
+    var run = ExplainCommandTest.run("check", config.toString());
+    assertEquals(0, run.status(), run.out());
+    assertEquals(
+        config + ": OK, configuration (policy " + dir + ")\n" + dir + ": OK, 1 rule(s)\n",
+        run.out());
+  }
+
+  @Test
+  void reportsConfigurationErrorsWithTheirPositionAndTheKeyMeant() throws Exception {
+    Path config =
+        Files.writeString(temp.resolve("other.toml"), "# settings\nsockt = \"/run/x.sock\"\n");
+    var run = ExplainCommandTest.run("check", "--config", config.toString());
+    assertEquals(1, run.status(), run.out());
+    String[] lines = run.out().split("\n");
+    assertTrue(
+        lines[0].startsWith(
+            config + ":2:1: unknown key 'sockt' in the top level; expected one of:"),
+        run.out());
+    assertTrue(lines[0].endsWith(" (did you mean 'socket'?)"), run.out());
+    assertEquals(config + ": 1 error(s)", lines[1], run.out());
+  }
+
+  @Test
+  void needsAPolicyOrAConfiguration() {
+    var run = ExplainCommandTest.run("check");
+    assertEquals(2, run.status(), run.out());
+  }
 }

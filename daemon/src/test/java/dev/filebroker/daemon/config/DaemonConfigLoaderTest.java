@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.filebroker.daemon.server.ServerSettings;
 import dev.filebroker.daemon.testing.TrustedTempDir;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -67,7 +68,8 @@ class DaemonConfigLoaderTest {
     assertEquals(0660, c.socketMode());
     assertEquals(dir.resolve("run/control.sock"), c.controlSocket());
     assertEquals(
-        new Limits(3, 10, 5, 100, 7, 4, Duration.ofSeconds(2), Duration.ofSeconds(30)), c.limits());
+        new ServerSettings(3, 10, 5, 100, 7, 4, Duration.ofSeconds(2), Duration.ofSeconds(30)),
+        c.limits());
   }
 
   @Test
@@ -78,7 +80,7 @@ class DaemonConfigLoaderTest {
                 + ":2:1: unknown key 'max_conections' in [limits]; expected one of: event_loops,"
                 + " idle_timeout_seconds, max_connections, max_connections_per_uid,"
                 + " max_requests_in_flight, partial_frame_timeout_seconds, request_burst_per_uid,"
-                + " requests_per_second_per_uid"),
+                + " requests_per_second_per_uid (did you mean 'max_connections'?)"),
         errors("[limits]\nmax_conections = 5\n"));
   }
 

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.filebroker.daemon.policy.Caller;
 import dev.filebroker.daemon.policy.FileType;
 import dev.filebroker.daemon.policy.Subject;
+import dev.filebroker.daemon.toml.TomlTable;
+import dev.filebroker.daemon.toml.TomlText;
 import dev.filebroker.protocol.OpenFlags;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,8 +15,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
-import org.tomlj.Toml;
-import org.tomlj.TomlParseResult;
 
 class EndpointReaderTest {
   private static final Path FILE = Path.of("/etc/filebroker/filebroker.toml");
@@ -22,10 +22,9 @@ class EndpointReaderTest {
   private final List<String> errors = new ArrayList<>();
 
   private List<Endpoint> read(String text) {
-    TomlParseResult toml = Toml.parse(text);
-    assertTrue(toml.errors().isEmpty(), toml.errors().toString());
+    TomlTable toml = ((TomlText.Parsed.Valid) TomlText.parse(text)).toml();
     return EndpointReader.read(
-        FILE, toml.get(EndpointReader.KEY), toml.inputPositionOf(EndpointReader.KEY), errors);
+        FILE, toml.get(EndpointReader.KEY), toml.positionOf(EndpointReader.KEY), errors);
   }
 
   @Test

@@ -55,7 +55,7 @@ class ExplainerTest {
     Policy policy = policy(POLICY);
     Caller caller =
         new Caller(1, 1000, 1000, List.of(), Optional.of("/usr/bin/cat"), Optional.empty());
-    Explanation explanation =
+    DecisionExplanation explanation =
         Explainer.explain(
             policy, caller, new AccessRequest("/srv/x", EnumSet.of(Permission.WRITE), false));
     String file = temp.resolve("a.toml").toString();
@@ -84,7 +84,7 @@ class ExplainerTest {
   void namesTheDecidingRuleAndLeavesItOutOfTheNearMisses() throws IOException {
     Policy policy = policy(POLICY);
     Caller caller = new Caller(1, 1000, 1000, List.of(44), Optional.empty(), Optional.empty());
-    Explanation explanation =
+    DecisionExplanation explanation =
         Explainer.explain(
             policy, caller, new AccessRequest("/srv/x", EnumSet.of(Permission.WRITE), false));
     assertTrue(explanation.allowed());
@@ -103,7 +103,7 @@ class ExplainerTest {
   void explainsUnknownExecutableAsUnknown() throws IOException {
     Policy policy = policy(POLICY);
     Caller caller = new Caller(1, 1000, 1000, List.of(), Optional.empty(), Optional.empty());
-    Explanation explanation =
+    DecisionExplanation explanation =
         Explainer.explain(
             policy, caller, new AccessRequest("/srv/x", EnumSet.of(Permission.WRITE), false));
     assertTrue(
@@ -134,7 +134,7 @@ class ExplainerTest {
             access = ["read"]
             """);
     Caller caller = new Caller(1, 1000, 1000, List.of(), Optional.empty(), Optional.empty());
-    Explanation explanation =
+    DecisionExplanation explanation =
         Explainer.explain(
             policy, caller, new AccessRequest("/srv/x", EnumSet.of(Permission.WRITE), false));
     assertEquals(
@@ -162,7 +162,7 @@ class ExplainerTest {
             access = ["read"]
             """);
     Caller root = new Caller(1, 0, 0, List.of(), Optional.empty(), Optional.empty());
-    Explanation explanation =
+    DecisionExplanation explanation =
         Explainer.explain(
             policy,
             root,
@@ -197,7 +197,7 @@ class ExplainerTest {
             access = ["read"]
             """);
     Caller stranger = new Caller(1, 123456, 123456, List.of(), Optional.empty(), Optional.empty());
-    Explanation explanation =
+    DecisionExplanation explanation =
         Explainer.explain(
             policy,
             stranger,

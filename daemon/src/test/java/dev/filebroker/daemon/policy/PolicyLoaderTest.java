@@ -3,6 +3,7 @@ package dev.filebroker.daemon.policy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
+import java.io.IOException;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
@@ -64,8 +65,6 @@ class PolicyLoaderTest {
   void reportsUnknownKeyWithExpectedKeysAndSuggestion() {
     assertErrors(
         "unknown-key.toml",
-        "1:1: [[allow]] rule has no 'access'; add access = [...] with some of: read, write,"
-            + " append, create, truncate, directory",
         "4:1: unknown key 'acess' in [[allow]]; expected one of: "
             + KEYS
             + " (did you mean 'access'?)");
@@ -469,5 +468,53 @@ class PolicyLoaderTest {
     Path file = temp.resolve("empty.toml");
     Files.writeString(file, "# nothing allowed yet\n");
     assertEquals(0, loaded(file).ruleCount());
+  }
+
+  /**
+   * A misspelt key is the cause, and a missing key it was meant to be only its consequence: the
+   * cause is reported, not a "rule has no" at the header above it.
+   */
+  @Test
+  void aMisspeltRequiredKeyIsReportedAsItsCauseOnly(@TempDir Path dir) throws IOException {
+    Path file =
+        Files.writeString(
+            dir.resolve("typo.toml"),
+            "[[allow]]\nuser = [\"root\"]\npahts = [\"/srv/x\"]\naccess = [\"read\"]\n");
+    assertEquals(
+        List.of(
+            file
+                + ":2:1: unknown key 'user' in [[allow]]; expected one of: "
+                + KEYS
+                + " (did you mean 'users'?)",
+            file
+                + ":3:1: unknown key 'pahts' in [[allow]]; expected one of: "
+                + KEYS
+                + " (did you mean 'paths'?)"),
+        errorsOf(file));
+  }
+
+  /** A key far from every known one leaves the missing key reported too. */
+  @Test
+  void anUnrelatedUnknownKeyStillLeavesTheMissingKeyReported(@TempDir Path dir) throws IOException {
+    Path file =
+        Files.writeString(dir.resolve("other.toml"), "[[deny]]\nany = true\ncolour = \"red\"\n");
+    assertEquals(
+        List.of(
+            file + ":1:1: rule has no 'paths'; add paths = [\"/absolute/path\", ...]",
+            file
+                + ":3:1: unknown key 'colour' in [[deny]]; expected one of: "
+                + String.join(", ", RuleReader.DENY_KEYS)),
+        errorsOf(file));
+  }
+
+  @Test
+  void suggestsTheRuleTableAMisspeltOneWasMeantToBe(@TempDir Path dir) throws IOException {
+    Path file = Files.writeString(dir.resolve("alow.toml"), "[[alow]]\nany = true\n");
+    assertEquals(
+        List.of(
+            file
+                + ":1:1: unknown table [[alow]] at top level; a policy file holds only [[allow]]"
+                + " and [[deny]] rules (did you mean [[allow]]?)"),
+        errorsOf(file));
   }
 }

@@ -114,4 +114,39 @@ class PolicyTestsTest {
     assertEquals(List.of(), found.errors());
     assertEquals(1, found.cases().size());
   }
+
+  @Test
+  void suggestsTheCaseKeyOrTableAMisspeltOneWasMeantToBe() throws IOException {
+    Path cases = temp.resolve("typos.toml");
+    Files.writeString(
+        cases,
+        """
+        [[case]]
+        uid = 0
+        gid = 0
+        path = "/x"
+        acess = ["read"]
+        expect = "deny"
+
+        [[cases]]
+        uid = 0
+        """);
+    List<String> errors =
+        PolicyTests.read(List.of(cases), ACCOUNTS).errors().stream()
+            .map(PolicyError::toString)
+            .toList();
+    assertTrue(
+        errors.contains(
+            cases
+                + ":5:1: unknown key 'acess' in [[case]]; expected one of: "
+                + String.join(", ", PolicyTests.CASE_KEYS)
+                + " (did you mean 'access'?)"),
+        errors::toString);
+    assertTrue(
+        errors.contains(
+            cases
+                + ":8:1: unknown key 'cases' at top level; a case file holds only [[case]]"
+                + " tables (did you mean 'case'?)"),
+        errors::toString);
+  }
 }

@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.policy;
 
+import dev.filebroker.daemon.json.JsonString;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -14,9 +15,9 @@ import java.util.Optional;
  * @param nearMisses rules whose path matched (or would have, but for a variable without a safe
  *     value for the caller) but that did not decide, closest first
  */
-public record Explanation(
+public record DecisionExplanation(
     Caller caller, AccessRequest request, Decision decision, List<NearMiss> nearMisses) {
-  public Explanation {
+  public DecisionExplanation {
     Objects.requireNonNull(caller, "caller == null");
     Objects.requireNonNull(request, "request == null");
     Objects.requireNonNull(decision, "decision == null");
@@ -107,15 +108,15 @@ public record Explanation(
     b.append(",\"uid\":").append(Integer.toUnsignedString(caller.uid()));
     b.append(",\"gid\":").append(Integer.toUnsignedString(caller.gid()));
     b.append(",\"path\":");
-    string(b, request.path());
+    JsonString.append(b, request.path());
     b.append(",\"access\":");
-    string(b, request.accessString());
+    JsonString.append(b, request.accessString());
     switch (decision) {
       case Decision.Allow allow -> ruleKeys(b, allow.rule());
       case Decision.Deny deny -> {
         deny.rule().ifPresent(rule -> ruleKeys(b, rule));
         b.append(",\"reason\":");
-        string(b, deny.reason());
+        JsonString.append(b, deny.reason());
       }
     }
     b.append(",\"near_misses\":[");
@@ -126,9 +127,9 @@ public record Explanation(
           .append(miss.rule().effect() == Rule.Effect.ALLOW ? "allow" : "deny")
           .append('"');
       b.append(",\"rule\":");
-      string(b, miss.rule().id());
+      JsonString.append(b, miss.rule().id());
       b.append(",\"source\":");
-      string(b, miss.rule().source().fileAndLine());
+      JsonString.append(b, miss.rule().source().fileAndLine());
       b.append(",\"path_matches\":").append(miss.pathMatches());
       b.append(",\"caller_matches\":").append(miss.callerMatches());
       b.append(",\"process_matches\":").append(miss.processMatches());
@@ -138,7 +139,7 @@ public record Explanation(
         if (j > 0) {
           b.append(',');
         }
-        string(b, miss.whyNot().get(j));
+        JsonString.append(b, miss.whyNot().get(j));
       }
       b.append("]}");
     }
@@ -147,28 +148,8 @@ public record Explanation(
 
   private static void ruleKeys(StringBuilder b, Rule rule) {
     b.append(",\"rule\":");
-    string(b, rule.id());
+    JsonString.append(b, rule.id());
     b.append(",\"source\":");
-    string(b, rule.source().fileAndLine());
-  }
-
-  private static void string(StringBuilder b, String s) {
-    b.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        default -> {
-          if (c < 0x20 || c == 0x7f || c == 0x2028 || c == 0x2029) {
-            b.append(String.format("\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
-    b.append('"');
+    JsonString.append(b, rule.source().fileAndLine());
   }
 }
