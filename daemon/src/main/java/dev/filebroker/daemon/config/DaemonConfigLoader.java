@@ -153,7 +153,7 @@ public final class DaemonConfigLoader {
         reasons = t.getBoolean("reasons_to_clients");
       } else {
         errors.add(
-            at(file, t.inputPositionOf("reasons_to_clients"))
+            at(file, t.positionOf("reasons_to_clients"))
                 + ": 'reasons_to_clients' must be true or false");
       }
     }
