@@ -253,9 +253,9 @@ public final class Daemon implements ControlHandler {
   }
 
   /**
-   * Says so when rules name executables that the daemon cannot see: without CAP_SYS_PTRACE,
-   * another user's /proc/PID/exe cannot be opened, the caller has no known executable, and such a
-   * rule never applies to it (the shipped unit does not grant the capability).
+   * Says so when rules name executables that the daemon cannot see: without CAP_SYS_PTRACE, another
+   * user's /proc/PID/exe cannot be opened, the caller has no known executable, and such a rule
+   * never applies to it (the shipped unit does not grant the capability).
    */
   private static void warnIfExecutablesAreUnseen(Policy policy) {
     List<Rule> naming = policy.rules().stream().filter(r -> !r.executables().isEmpty()).toList();

@@ -49,8 +49,7 @@ class ControlClientTest {
                     }
                   });
       for (int i = 0; i < rounds; i++) {
-        ControlClient.Reply reply =
-            ControlClient.exchange(socket, new ControlRequest.Status());
+        ControlClient.Reply reply = ControlClient.exchange(socket, new ControlRequest.Status());
         ControlClient.Reply.Answered answered =
             assertInstanceOf(ControlClient.Reply.Answered.class, reply, "round " + i);
         assertEquals("permission denied: the control socket serves root only", answered.error());
