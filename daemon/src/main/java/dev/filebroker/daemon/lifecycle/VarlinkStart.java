@@ -34,7 +34,12 @@ final class VarlinkStart {
     String version =
         Optional.ofNullable(Daemon.class.getPackage().getImplementationVersion()).orElse("unknown");
     VarlinkServer varlink =
-        new VarlinkServer(listener, server.gateway(), settings.idleTimeout(), version);
+        new VarlinkServer(
+            listener,
+            server.gateway(),
+            settings.idleTimeout(),
+            settings.partialFrameTimeout(),
+            version);
     varlink.start();
     LoggerFactory.getLogger(VarlinkStart.class).info("Varlink interface on {}", where);
     return Optional.of(varlink);

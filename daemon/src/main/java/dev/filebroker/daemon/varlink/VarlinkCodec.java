@@ -24,8 +24,11 @@ import java.util.Set;
  * the keys the specification defines, bounded nesting) and encodes replies.
  */
 final class VarlinkCodec {
-  /** The largest message accepted: 64 paths of 4095 bytes, escaped, fit well within it. */
-  static final int MAX_MESSAGE_SIZE = 1 << 20;
+  /**
+   * The largest message accepted, in bytes without its NUL: an OpenMany of 64 paths of 4095 bytes
+   * fits, with the paths written as UTF-8 rather than escaped.
+   */
+  static final int MAX_MESSAGE_SIZE = 320 * 1024;
 
   private static final Set<String> CALL_KEYS =
       Set.of("method", "parameters", "oneway", "more", "upgrade");

@@ -16,9 +16,10 @@ import org.slf4j.LoggerFactory;
  * One Varlink connection on its own thread: read up to a NUL, decode, answer, write the reply with
  * its descriptors on the reply's first byte, and only then read the next call (a client that does
  * not read its replies stops being read). A malformed message, one over {@link
- * VarlinkCodec#MAX_MESSAGE_SIZE}, a descriptor sent by the client, or silence longer than the idle
- * timeout ends the connection without an answer. Every descriptor of a reply is closed exactly
- * once: after its first byte is sent, or when the connection ends before that.
+ * VarlinkCodec#MAX_MESSAGE_SIZE}, a descriptor sent by the client, silence longer than the idle
+ * timeout, or a message that does not arrive whole within the partial-frame timeout ends the
+ * connection without an answer. Every descriptor of a reply is closed exactly once: after its first
+ * byte is sent, or when the connection ends before that.
  */
 final class VarlinkConnection implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(VarlinkConnection.class);
@@ -30,12 +31,16 @@ final class VarlinkConnection implements Runnable {
   private final Optional<Caller> caller;
   private final BrokerService service;
   private final long idleNanos;
+  private final long messageNanos;
   private final Runnable onClose;
   private volatile boolean running = true;
   private volatile Poller poller;
 
   private byte[] input = new byte[READ_SIZE];
   private int used;
+
+  /** When the first byte of the message now arriving came. */
+  private long messageStarted;
 
   /** The reply being sent: its files until its first byte went out, then only bytes. */
   private VarlinkReply pendingReply;
@@ -48,12 +53,14 @@ final class VarlinkConnection implements Runnable {
       Optional<Caller> caller,
       BrokerService service,
       long idleNanos,
+      long messageNanos,
       Runnable onClose) {
     this.id = id;
     this.channel = channel;
     this.caller = caller;
     this.service = service;
     this.idleNanos = idleNanos;
+    this.messageNanos = messageNanos;
     this.onClose = onClose;
   }
 
@@ -102,9 +109,14 @@ final class VarlinkConnection implements Runnable {
         p.modify(fd, TOKEN, want);
         interest = want;
       }
-      long left = idleNanos - (System.nanoTime() - lastActivity);
+      long now = System.nanoTime();
+      long left = idleNanos - (now - lastActivity);
+      if (used > 0) {
+        // A message must arrive whole within the partial-frame timeout of its first byte.
+        left = Math.min(left, messageNanos - (now - messageStarted));
+      }
       if (left <= 0) {
-        log.debug("Closing Varlink connection {}: idle", id);
+        log.debug("Closing Varlink connection {}: idle, or a message took too long", id);
         return;
       }
       if (p.poll(tokens, ready, (int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)))
@@ -129,6 +141,9 @@ final class VarlinkConnection implements Runnable {
       }
       if (n > 0) {
         lastActivity = System.nanoTime();
+        if (used == 0) {
+          messageStarted = lastActivity;
+        }
         append(in.array(), n);
       }
     }
@@ -179,6 +194,8 @@ final class VarlinkConnection implements Runnable {
       VarlinkCodec.Decoded decoded = VarlinkCodec.decode(input, 0, end);
       System.arraycopy(input, end + 1, input, 0, used - end - 1);
       used -= end + 1;
+      // What follows the NUL is the start of the next message: its clock starts now.
+      messageStarted = System.nanoTime();
       switch (decoded) {
         case VarlinkCodec.Malformed bad -> {
           log.info("Could not decode a Varlink message on connection {}: {}", id, bad.reason());

@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * same daemon-wide and per-uid connection limits as the main socket's (a connection over them is
  * closed unanswered), gets the caller's identity read once, and is served on a thread of its own
  * until it closes, goes idle, or breaks the framing; requests go through the main socket's {@link
- * Gateway}. The binary protocol stays the fast path: this one trades its event loops for simple
- * blocking turns, bounded by max_connections.
+ * Gateway}. The binary protocol stays the fast path: this one trades its event loops for a thread
+ * per connection, so it is capped on its own as well: {@value #MAX_CONNECTIONS} connections,
+ * {@value #MAX_CONNECTIONS_PER_UID} per uid.
  */
 public final class VarlinkServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(VarlinkServer.class);
@@ -29,6 +30,8 @@ public final class VarlinkServer implements AutoCloseable {
   private final Gateway gateway;
   private final BrokerService service;
   private final long idleNanos;
+  private final long messageNanos;
+  private final Map<Long, Integer> perUid = new ConcurrentHashMap<>();
   private final Map<Long, VarlinkConnection> open = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private volatile boolean running;
@@ -36,12 +39,23 @@ public final class VarlinkServer implements AutoCloseable {
 
   /** A server on {@code listener}, answering through {@code gateway}. */
   public VarlinkServer(
-      ListeningSocket listener, Gateway gateway, Duration idleTimeout, String version) {
+      ListeningSocket listener,
+      Gateway gateway,
+      Duration idleTimeout,
+      Duration messageTimeout,
+      String version) {
     this.listener = listener;
     this.gateway = gateway;
     this.service = new BrokerService(gateway, version);
     this.idleNanos = idleTimeout.toNanos();
+    this.messageNanos = messageTimeout.toNanos();
   }
+
+  /** Connections served at once, on top of the daemon-wide limits (each holds a thread). */
+  static final int MAX_CONNECTIONS = 64;
+
+  /** Connections one uid may hold at once, on top of {@code max_connections_per_uid}. */
+  static final int MAX_CONNECTIONS_PER_UID = 8;
 
   /** Starts accepting. */
   public synchronized void start() throws IOException {
@@ -79,7 +93,13 @@ public final class VarlinkServer implements AutoCloseable {
   private void admit(AFUNIXSocketChannel channel) {
     Optional<Caller> caller = gateway.identify(channel);
     long uid = gateway.uidOf(caller);
-    Optional<String> refused = gateway.connect(uid);
+    Optional<String> refused = reserve(uid);
+    if (refused.isEmpty()) {
+      refused = gateway.connect(uid);
+      if (refused.isPresent()) {
+        release(uid);
+      }
+    }
     if (refused.isPresent()) {
       log.debug("Refusing a Varlink connection: {}", refused.get());
       try {
@@ -97,9 +117,11 @@ public final class VarlinkServer implements AutoCloseable {
             caller,
             service,
             idleNanos,
+            messageNanos,
             () -> {
               open.remove(id);
               gateway.disconnect(uid);
+              release(uid);
             });
     open.put(id, c);
     try {
@@ -107,6 +129,7 @@ public final class VarlinkServer implements AutoCloseable {
     } catch (RuntimeException | OutOfMemoryError e) {
       open.remove(id);
       gateway.disconnect(uid);
+      release(uid);
       try {
         channel.close();
       } catch (IOException ce) {
@@ -114,6 +137,24 @@ public final class VarlinkServer implements AutoCloseable {
       }
       log.warn("Could not start a thread for a Varlink connection: {}", e.toString());
     }
+  }
+
+  /** Counts a connection against this socket's own caps; empty when admitted, else why not. */
+  private synchronized Optional<String> reserve(long uid) {
+    int total = perUid.values().stream().mapToInt(Integer::intValue).sum();
+    if (total >= MAX_CONNECTIONS) {
+      return Optional.of("the Varlink socket has " + MAX_CONNECTIONS + " connections open");
+    }
+    if (perUid.getOrDefault(uid, 0) >= MAX_CONNECTIONS_PER_UID) {
+      return Optional.of(
+          "uid " + uid + " has " + MAX_CONNECTIONS_PER_UID + " Varlink connections open");
+    }
+    perUid.merge(uid, 1, Integer::sum);
+    return Optional.empty();
+  }
+
+  private synchronized void release(long uid) {
+    perUid.computeIfPresent(uid, (k, v) -> v == 1 ? null : v - 1);
   }
 
   /** Stops accepting and ends every connection (a reply being written is abandoned). */
