@@ -214,7 +214,6 @@ final class BrokerService {
       }
     }
     o.put("reason", String.valueOf(reason));
-    o.put("explanation", x.detail());
     return VarlinkReply.of(VarlinkCodec.reply(o));
   }
 
