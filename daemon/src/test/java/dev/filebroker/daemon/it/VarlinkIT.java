@@ -219,29 +219,54 @@ class VarlinkIT {
     assertTrue(after <= before, "descriptors before " + before + ", after " + after);
   }
 
+  @Test
+  void oneUidHoldsAtMostEightConnectionsAndTheNextIsClosedUnanswered() throws Exception {
+    AFUNIXSocketAddress address = AFUNIXSocketAddress.of(varlinkSocket);
+    byte[] info = "{\"method\":\"org.varlink.service.GetInfo\"}\0".getBytes(StandardCharsets.UTF_8);
+    List<AFUNIXSocketChannel> held = new ArrayList<>();
+    int answered = 0;
+    boolean refused = false;
+    try {
+      for (int i = 0; i < 20 && !refused; i++) {
+        AFUNIXSocketChannel c = AFUNIXSocketChannel.open(address);
+        held.add(c);
+        try {
+          c.write(ByteBuffer.wrap(info));
+          if (c.read(ByteBuffer.allocate(4096)) > 0) {
+            answered++;
+          } else {
+            refused = true;
+          }
+        } catch (java.io.IOException e) {
+          refused = true;
+        }
+      }
+    } finally {
+      for (AFUNIXSocketChannel c : held) {
+        c.close();
+      }
+    }
+    assertTrue(refused, "a ninth connection of one uid is refused; answered " + answered);
+    assertTrue(answered <= 8, "answered " + answered);
+  }
+
   /**
    * Connections that end without a reply: mid-message, after a malformed message, after a message
    * over the size cap, after a call whose reply is never read.
    */
   private void hangUps(int rounds) throws Exception {
     AFUNIXSocketAddress address = AFUNIXSocketAddress.of(varlinkSocket);
+    byte[] partial = "{\"method\":\"io.filebroker.Bro".getBytes(StandardCharsets.UTF_8);
+    byte[] malformed = "{not json}\0".getBytes(StandardCharsets.UTF_8);
+    byte[] call =
+        ("{\"method\":\"io.filebroker.Broker.Open\",\"parameters\":{\"path\":\""
+                + path("secret.txt")
+                + "\",\"access\":[\"read\"]}}\0")
+            .getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < rounds; i++) {
-      try (AFUNIXSocketChannel c = AFUNIXSocketChannel.open(address)) {
-        c.write(
-            ByteBuffer.wrap("{\"method\":\"io.filebroker.Bro".getBytes(StandardCharsets.UTF_8)));
-      }
-      try (AFUNIXSocketChannel c = AFUNIXSocketChannel.open(address)) {
-        c.write(ByteBuffer.wrap("{not json}\0".getBytes(StandardCharsets.UTF_8)));
-        assertEquals(-1, c.read(ByteBuffer.allocate(16)), "a malformed message gets no answer");
-      }
-      try (AFUNIXSocketChannel c = AFUNIXSocketChannel.open(address)) {
-        c.write(
-            ByteBuffer.wrap(
-                ("{\"method\":\"io.filebroker.Broker.Open\",\"parameters\":{\"path\":\""
-                        + path("secret.txt")
-                        + "\",\"access\":[\"read\"]}}\0")
-                    .getBytes(StandardCharsets.UTF_8)));
-      }
+      sendAndHangUp(address, partial, false);
+      sendAndHangUp(address, malformed, true);
+      sendAndHangUp(address, call, false);
     }
     try (AFUNIXSocketChannel c = AFUNIXSocketChannel.open(address)) {
       ByteBuffer big = ByteBuffer.allocate(1 << 16);
@@ -259,6 +284,25 @@ class VarlinkIT {
         closedByDaemon = true;
       }
       assertTrue(closedByDaemon, "a message without end is cut off; sent " + sent);
+    }
+  }
+
+  /**
+   * Connects, sends {@code bytes} and hangs up; with {@code expectClose}, first checks that the
+   * daemon closes the connection without a byte of answer. A connection the daemon refused over its
+   * caps may already be closed when the bytes go out.
+   */
+  private static void sendAndHangUp(AFUNIXSocketAddress address, byte[] bytes, boolean expectClose)
+      throws Exception {
+    try (AFUNIXSocketChannel c = AFUNIXSocketChannel.open(address)) {
+      try {
+        c.write(ByteBuffer.wrap(bytes));
+      } catch (java.io.IOException refused) {
+        return;
+      }
+      if (expectClose) {
+        assertEquals(-1, c.read(ByteBuffer.allocate(16)), "a malformed message gets no answer");
+      }
     }
   }
 
