@@ -70,6 +70,7 @@ class PackageIT {
             "./usr/share/filebroker/filebroker-daemon.jar",
             "./usr/lib/systemd/system/filebroker.service",
             "./usr/lib/systemd/system/filebroker.socket",
+            "./usr/lib/systemd/system/filebroker-varlink.socket",
             "./etc/filebroker/filebroker.toml",
             "./etc/filebroker/policy.d/00-example.toml",
             "./usr/share/man/man8/filebroker.8.gz",

@@ -43,7 +43,8 @@ class SystemdUnitsTest {
             "verify",
             "--man=no",
             service.toString(),
-            dir.resolve("filebroker.socket").toString());
+            dir.resolve("filebroker.socket").toString(),
+            dir.resolve("filebroker-varlink.socket").toString());
     assertEquals(0, result.status(), "systemd-analyze verify: " + result.output());
     assertEquals("", result.output(), "systemd-analyze verify must print nothing");
   }
@@ -105,6 +106,8 @@ class SystemdUnitsTest {
     Path staged = dir.resolve("filebroker.service");
     Files.writeString(staged, service.replace("/usr/bin/filebroker ", launcher + " "));
     Files.copy(UNITS.resolve("filebroker.socket"), dir.resolve("filebroker.socket"));
+    Files.copy(
+        UNITS.resolve("filebroker-varlink.socket"), dir.resolve("filebroker-varlink.socket"));
     return staged;
   }
 

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The daemon's own settings (not the policy): where to listen, where the policy lives, limits. Read
@@ -20,6 +21,8 @@ import java.util.Objects;
  * @param endpoints fixed endpoints ({@code [[endpoint]]}): extra sockets that each hand out one
  *     file
  * @param audit where audit lines go ({@code [audit] destination})
+ * @param varlinkSocket where to serve the Varlink interface ({@code varlink_socket}); empty: only
+ *     when systemd passes a socket named {@code varlink}
  */
 public record DaemonConfig(
     Path socket,
@@ -28,7 +31,8 @@ public record DaemonConfig(
     ServerSettings limits,
     Path controlSocket,
     List<Endpoint> endpoints,
-    AuditConfig audit) {
+    AuditConfig audit,
+    Optional<Path> varlinkSocket) {
   /** Where the packaged daemon reads its configuration. */
   public static final Path DEFAULT_FILE = Path.of("/etc/filebroker/filebroker.toml");
 
@@ -42,6 +46,19 @@ public record DaemonConfig(
     Objects.requireNonNull(controlSocket, "controlSocket == null");
     endpoints = List.copyOf(Objects.requireNonNull(endpoints, "endpoints == null"));
     Objects.requireNonNull(audit, "audit == null");
+    Objects.requireNonNull(varlinkSocket, "varlinkSocket == null");
+  }
+
+  /** Settings without a Varlink socket of their own. */
+  public DaemonConfig(
+      Path socket,
+      int socketMode,
+      Path policy,
+      Limits limits,
+      Path controlSocket,
+      List<Endpoint> endpoints,
+      AuditConfig audit) {
+    this(socket, socketMode, policy, limits, controlSocket, endpoints, audit, Optional.empty());
   }
 
   /** Settings with the default control socket and no fixed endpoints. */
@@ -67,17 +84,26 @@ public record DaemonConfig(
 
   /** A copy listening on {@code socket}. */
   public DaemonConfig withSocket(Path socket) {
-    return new DaemonConfig(socket, socketMode, policy, limits, controlSocket, endpoints, audit);
+    return new DaemonConfig(
+        socket, socketMode, policy, limits, controlSocket, endpoints, audit, varlinkSocket);
   }
 
   /** A copy reading its policy from {@code policy}. */
   public DaemonConfig withPolicy(Path policy) {
-    return new DaemonConfig(socket, socketMode, policy, limits, controlSocket, endpoints, audit);
+    return new DaemonConfig(
+        socket, socketMode, policy, limits, controlSocket, endpoints, audit, varlinkSocket);
+  }
+
+  /** A copy serving the Varlink interface on {@code varlinkSocket}. */
+  public DaemonConfig withVarlinkSocket(Optional<Path> varlinkSocket) {
+    return new DaemonConfig(
+        socket, socketMode, policy, limits, controlSocket, endpoints, audit, varlinkSocket);
   }
 
   /** A copy whose control socket is {@code controlSocket}. */
   public DaemonConfig withControlSocket(Path controlSocket) {
-    return new DaemonConfig(socket, socketMode, policy, limits, controlSocket, endpoints, audit);
+    return new DaemonConfig(
+        socket, socketMode, policy, limits, controlSocket, endpoints, audit, varlinkSocket);
   }
 
   /**

@@ -27,6 +27,7 @@ public final class DaemonConfigLoader {
           "socket",
           "socket_mode",
           "control_socket",
+          "varlink_socket",
           "policy",
           "limits",
           "audit",
@@ -99,6 +100,16 @@ public final class DaemonConfigLoader {
     int mode = (int) octal(file, toml, "socket_mode", d.socketMode(), 0777, errors);
     Path policy = path(file, toml, "policy", base, d.policy(), errors);
     Path controlSocket = path(file, toml, "control_socket", base, d.controlSocket(), errors);
+    Optional<Path> varlinkSocket =
+        toml.contains("varlink_socket")
+            ? Optional.of(path(file, toml, "varlink_socket", base, d.socket(), errors))
+            : Optional.empty();
+    if (varlinkSocket.isPresent()
+        && (varlinkSocket.get().equals(socket) || varlinkSocket.get().equals(controlSocket))) {
+      errors.add(
+          at(file, toml.positionOf("varlink_socket"))
+              + ": 'varlink_socket' must differ from 'socket' and 'control_socket'");
+    }
     ServerSettings limits = d.limits();
     if (toml.contains("limits")) {
       if (!toml.isTable("limits")) {
@@ -131,7 +142,8 @@ public final class DaemonConfigLoader {
       return new Result.Invalid(errors);
     }
     return new Result.Loaded(
-        new DaemonConfig(socket, mode, policy, limits, controlSocket, endpoints, audit));
+        new DaemonConfig(
+            socket, mode, policy, limits, controlSocket, endpoints, audit, varlinkSocket));
   }
 
   private static AuditConfig audit(

@@ -25,6 +25,7 @@ import dev.filebroker.daemon.server.ServerSettings;
 import dev.filebroker.daemon.server.Statistics;
 import dev.filebroker.daemon.systemd.ActivatedSocket;
 import dev.filebroker.daemon.systemd.SocketActivation;
+import dev.filebroker.daemon.varlink.VarlinkServer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -59,6 +60,9 @@ public final class Daemon implements ControlHandler {
 
   /** The {@code FileDescriptorName=} of a socket unit's control socket. */
   private static final String CONTROL_SOCKET_NAME = "control";
+
+  /** The {@code FileDescriptorName=} of a socket unit's Varlink socket. */
+  private static final String VARLINK_SOCKET_NAME = "varlink";
 
   private static final int SIGHUP = 1;
 
@@ -118,7 +122,13 @@ public final class Daemon implements ControlHandler {
       // Control socket: systemd's socket named "control" if passed, else bound at control_socket.
       Optional<ActivatedSocket> passedControl =
           inherited.stream().filter(s -> s.name().equals(CONTROL_SOCKET_NAME)).findFirst();
-      inherited = inherited.stream().filter(s -> !s.name().equals(CONTROL_SOCKET_NAME)).toList();
+      Optional<ActivatedSocket> passedVarlink =
+          inherited.stream().filter(s -> s.name().equals(VARLINK_SOCKET_NAME)).findFirst();
+      inherited =
+          inherited.stream()
+              .filter(s -> !s.name().equals(CONTROL_SOCKET_NAME))
+              .filter(s -> !s.name().equals(VARLINK_SOCKET_NAME))
+              .toList();
       String where;
       if (inherited.isEmpty()) {
         listeners.add(ListeningSocket.bind(config.socket(), config.socketMode()));
@@ -146,6 +156,7 @@ public final class Daemon implements ControlHandler {
       Signals.handle("TERM", stopRequested::countDown);
       Signals.handle("INT", stopRequested::countDown);
       server.start();
+      Optional<VarlinkServer> varlink = VarlinkStart.start(passedVarlink, config, server, settings);
       control.start(this);
       log().info("Control socket on {}", control.where());
       log().info("Kernel open flags: {}", opener.openPath());
@@ -182,6 +193,7 @@ public final class Daemon implements ControlHandler {
       }
       log().info("Stopping: {}", statistics.summary());
       manager.stopping();
+      varlink.ifPresent(VarlinkServer::close);
       server.stop(STOP_TIMEOUT);
     } catch (EndpointBindException e) {
       console.println("filebroker: refusing to start: " + e.getMessage());

@@ -39,6 +39,7 @@ public final class Server implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicLong nextSession = new AtomicLong();
   private final UidLimits limits;
+  private final Gateway gateway;
   private final Closer closer = new Closer();
   private final RefusalLog refusals = new RefusalLog(REFUSAL_LOG_INTERVAL.toNanos());
   private volatile boolean running;
@@ -69,6 +70,12 @@ public final class Server implements AutoCloseable {
             settings.maxConnectionsPerUid(),
             settings.requestsPerSecondPerUid(),
             settings.requestBurstPerUid());
+    this.gateway = new Gateway(handler, limits, statistics, policies, settings.maxConnections());
+  }
+
+  /** The same decision path, limits and counters, for the daemon's other front ends. */
+  public Gateway gateway() {
+    return gateway;
   }
 
   /** Starts the parkers and the acceptors; returns once they run. */

@@ -164,6 +164,22 @@ class DaemonConfigLoaderTest {
   }
 
   @Test
+  void varlinkSocketIsOffUnlessSetAndMustBeASocketOfItsOwn() throws IOException {
+    var off =
+        assertInstanceOf(DaemonConfigLoader.Result.Loaded.class, load("socket = \"/x.sock\"\n"));
+    assertEquals(java.util.Optional.empty(), off.config().varlinkSocket());
+    var on =
+        assertInstanceOf(
+            DaemonConfigLoader.Result.Loaded.class, load("varlink_socket = \"/run/x/io.a.B\"\n"));
+    assertEquals(java.util.Optional.of(Path.of("/run/x/io.a.B")), on.config().varlinkSocket());
+    assertEquals(
+        List.of(
+            dir.resolve("filebroker.toml")
+                + ":2:1: 'varlink_socket' must differ from 'socket' and 'control_socket'"),
+        errors("socket = \"/x.sock\"\nvarlink_socket = \"/x.sock\"\n"));
+  }
+
+  @Test
   void syntaxErrorCarriesPosition() throws IOException {
     List<String> errors = errors("socket = \n");
     assertEquals(1, errors.size());
