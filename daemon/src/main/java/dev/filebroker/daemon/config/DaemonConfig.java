@@ -54,7 +54,7 @@ public record DaemonConfig(
       Path socket,
       int socketMode,
       Path policy,
-      Limits limits,
+      ServerSettings limits,
       Path controlSocket,
       List<Endpoint> endpoints,
       AuditConfig audit) {
