@@ -334,7 +334,7 @@ public final class FileOpener implements AutoCloseable {
       return new OpenOutcome.Failed(-readable, OPENAT2);
     }
     try {
-      OptionalInt inodeFlags = FileOwnership.inodeFlags(readable);
+      OptionalInt inodeFlags = InodeFlags.of(readable);
       if (inodeFlags.isPresent() && (inodeFlags.getAsInt() & CaseFolding.FS_CASEFOLD_FL) != 0) {
         return new OpenOutcome.Refused(
             new Refusal(

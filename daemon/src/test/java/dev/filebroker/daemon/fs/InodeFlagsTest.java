@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Needs root (chattr +a). */
-class FileOwnershipTest {
+class InodeFlagsTest {
   @TempDir Path dir;
 
   private OpenedFile open(Path p, int flags) throws IOException {
@@ -36,14 +36,14 @@ class FileOwnershipTest {
   void seesTheAppendOnlyAttribute() throws Exception {
     Path log = Files.writeString(dir.resolve("log"), "x");
     try (OpenedFile f = open(log, OpenFlags.O_RDONLY)) {
-      assumeTrue(FileOwnership.inodeFlags(f).isPresent(), "file system without inode flags");
-      assertEquals(0, FileOwnership.inodeFlags(f).getAsInt() & FileOwnership.FS_APPEND_FL);
+      assumeTrue(InodeFlags.of(f).isPresent(), "file system without inode flags");
+      assertEquals(0, InodeFlags.of(f).getAsInt() & InodeFlags.FS_APPEND_FL);
       assertFalse(f.stat().appendOnly());
     }
     assertEquals(0, run("chattr", "+a", log.toString()));
     try {
       try (OpenedFile f = open(log, OpenFlags.O_RDONLY)) {
-        assertTrue((FileOwnership.inodeFlags(f).getAsInt() & FileOwnership.FS_APPEND_FL) != 0);
+        assertTrue((InodeFlags.of(f).getAsInt() & InodeFlags.FS_APPEND_FL) != 0);
         assertTrue(f.stat().appendOnly(), "statx reports STATX_ATTR_APPEND");
       }
     } finally {
