@@ -2,14 +2,11 @@ package dev.filebroker.daemon.endpoint;
 
 import dev.filebroker.daemon.audit.AuditEvent;
 import dev.filebroker.daemon.audit.AuditLog;
-import dev.filebroker.daemon.fs.Descriptors;
 import dev.filebroker.daemon.fs.Errno;
 import dev.filebroker.daemon.fs.FileOpener;
 import dev.filebroker.daemon.fs.OpenOutcome;
 import dev.filebroker.daemon.fs.OpenSpec;
 import dev.filebroker.daemon.fs.OpenedFile;
-import dev.filebroker.daemon.fs.PeerCredentials;
-import dev.filebroker.daemon.fs.PeerProcess;
 import dev.filebroker.daemon.policy.AccessRequest;
 import dev.filebroker.daemon.policy.Caller;
 import dev.filebroker.daemon.policy.Decision;
@@ -17,15 +14,14 @@ import dev.filebroker.daemon.policy.Rule;
 import dev.filebroker.daemon.policy.SourceLocation;
 import dev.filebroker.daemon.server.Closer;
 import dev.filebroker.daemon.server.ListeningSocket;
+import dev.filebroker.daemon.server.PeerIdentity;
 import dev.filebroker.daemon.server.PolicyHolder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.newsclub.net.unix.AFUNIXSocketCredentials;
 import org.slf4j.Logger;
@@ -291,47 +287,7 @@ final class EndpointServer {
 
   /** The peer as the kernel reported it at connect(); empty when anything cannot be read. */
   private static Optional<Caller> caller(AFUNIXSocketChannel channel) {
-    AFUNIXSocketCredentials creds;
-    Optional<int[]> groups;
-    try {
-      creds = channel.getPeerCredentials();
-      if (creds == null || creds.getPid() <= 0 || creds.getUid() < 0 || creds.getGid() < 0) {
-        return Optional.empty();
-      }
-      groups = PeerCredentials.supplementaryGroups(channel.getFileDescriptor());
-    } catch (IOException e) {
-      return Optional.empty();
-    }
-    if (groups.isEmpty()) {
-      return Optional.empty();
-    }
-    List<Integer> list = new ArrayList<>();
-    for (int g : groups.get()) {
-      list.add(g);
-    }
-    int pid = (int) creds.getPid();
-    Optional<PeerProcess> process = Optional.empty();
-    OptionalInt pidfd;
-    try {
-      pidfd = PeerCredentials.peerPidfd(channel.getFileDescriptor());
-    } catch (IOException e) {
-      pidfd = OptionalInt.empty();
-    }
-    if (pidfd.isPresent()) {
-      try {
-        process = PeerProcess.inspect(pid, pidfd.getAsInt());
-      } finally {
-        Descriptors.close(pidfd.getAsInt());
-      }
-    }
-    return Optional.of(
-        new Caller(
-            pid,
-            (int) creds.getUid(),
-            (int) creds.getGid(),
-            list,
-            process.flatMap(PeerProcess::executable),
-            process.flatMap(PeerProcess::unit)));
+    return PeerIdentity.read(channel);
   }
 
   private void auditDenial(Optional<Caller> caller, Rule rule, String reason) {

@@ -16,15 +16,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads who is on the other end of a connection, once, at accept time. Anything that cannot be read
- * makes the whole identity unknown: a connection without an identity is denied everything.
+ * makes the whole identity unknown: a connection without an identity is denied everything. The one
+ * reader of a caller's identity, for the broker socket and for fixed endpoints alike.
  */
-final class PeerIdentity {
+public final class PeerIdentity {
   private static final Logger log = LoggerFactory.getLogger(PeerIdentity.class);
 
   private PeerIdentity() {}
 
   /** The caller on {@code channel}, or empty when any credential could not be read. */
-  static Optional<Caller> read(AFUNIXSocketChannel channel) {
+  public static Optional<Caller> read(AFUNIXSocketChannel channel) {
     AFUNIXSocketCredentials creds;
     try {
       creds = channel.getPeerCredentials();
