@@ -1,6 +1,7 @@
 package dev.filebroker.daemon.cli;
 
 import dev.filebroker.client.Access;
+import dev.filebroker.daemon.toml.KeyNames;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -73,9 +74,7 @@ record AccessWords(Set<Access> access, boolean pipe) {
             "unknown access '"
                 + word
                 + "'"
-                + DidYouMean.closest(word, valid)
-                    .map(w -> " (did you mean '" + w + "'?)")
-                    .orElse("")
+                + KeyNames.closest(word, valid).map(w -> " (did you mean '" + w + "'?)").orElse("")
                 + "; expected one of "
                 + String.join(", ", valid));
       }

@@ -12,6 +12,7 @@ import dev.filebroker.daemon.policy.Permission;
 import dev.filebroker.daemon.policy.PolicyError;
 import dev.filebroker.daemon.policy.PolicyLoad;
 import dev.filebroker.daemon.policy.PolicyLoader;
+import dev.filebroker.daemon.toml.KeyNames;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -124,7 +125,7 @@ final class ExplainCommand implements Callable<Integer> {
             "filebroker explain: unknown access '"
                 + word.strip()
                 + "'"
-                + DidYouMean.closest(word.strip(), valid)
+                + KeyNames.closest(word.strip(), valid)
                     .map(w -> " (did you mean '" + w + "'?)")
                     .orElse("")
                 + "; expected one of "
