@@ -3,6 +3,7 @@ package dev.filebroker.daemon.endpoint;
 import dev.filebroker.daemon.policy.FileType;
 import dev.filebroker.daemon.policy.SourceLocation;
 import dev.filebroker.daemon.policy.Subject;
+import dev.filebroker.daemon.policy.SubjectReader;
 import dev.filebroker.daemon.toml.Position;
 import dev.filebroker.daemon.toml.TomlArray;
 import dev.filebroker.daemon.toml.TomlTable;
@@ -14,7 +15,6 @@ import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -34,13 +34,14 @@ public final class EndpointReader {
   private final Path file;
   private final Path base;
   private final List<String> errors;
-  private final AccountNames accounts = AccountNames.read();
+  private final SubjectReader subjectReader;
 
   private EndpointReader(Path file, List<String> errors) {
     this.file = file;
     Path parent = file.toAbsolutePath().getParent();
     this.base = parent != null ? parent : Path.of("/");
     this.errors = errors;
+    this.subjectReader = SubjectReader.forConfiguration(file, errors::add);
   }
 
   /**
@@ -203,21 +204,9 @@ public final class EndpointReader {
     List<Subject> subjects = new ArrayList<>();
     boolean listed = false;
     for (String key : List.of("users", "groups")) {
-      if (!table.contains(key)) {
-        continue;
-      }
-      listed = true;
-      boolean user = key.equals("users");
-      String example = user ? "users = [\"alice\", 1000]" : "groups = [\"video\", 44]";
-      Position at = table.positionOf(key);
-      if (!table.isArray(key) || table.getArray(key).isEmpty()) {
-        error(at, "'" + key + "' must be a non-empty array such as " + example);
-        continue;
-      }
-      TomlArray array = table.getArray(key);
-      for (int i = 0; i < array.size(); i++) {
-        subject(user, array.get(i), at).ifPresent(subjects::add);
-      }
+      Optional<List<Subject>> named = subjectReader.named(table, key);
+      listed |= named.isPresent();
+      named.ifPresent(subjects::addAll);
     }
     if (table.contains("any")) {
       Position at = table.positionOf("any");
@@ -237,40 +226,6 @@ public final class EndpointReader {
               + " file to everyone who can connect");
     }
     return subjects;
-  }
-
-  private Optional<Subject> subject(boolean user, Object value, Position at) {
-    String what = user ? "user" : "group";
-    if (value instanceof Long number) {
-      if (number < 0 || number > Subject.MAX_ID) {
-        error(at, what + " id " + number + " is out of range; use 0 to " + Subject.MAX_ID);
-        return Optional.empty();
-      }
-      int id = (int) number.longValue();
-      return Optional.of(
-          user ? new Subject.User(id, Optional.empty()) : new Subject.Group(id, Optional.empty()));
-    }
-    if (!(value instanceof String name) || name.isEmpty()) {
-      error(at, what + " must be a name in quotes or a number");
-      return Optional.empty();
-    }
-    OptionalInt id = user ? accounts.uid(name) : accounts.gid(name);
-    if (id.isEmpty()) {
-      error(
-          at,
-          "unknown "
-              + what
-              + " '"
-              + name
-              + "': not in "
-              + (user ? AccountNames.PASSWD : AccountNames.GROUP)
-              + "; check the spelling, or write the numeric id");
-      return Optional.empty();
-    }
-    return Optional.of(
-        user
-            ? new Subject.User(id.getAsInt(), Optional.of(name))
-            : new Subject.Group(id.getAsInt(), Optional.of(name)));
   }
 
   private void error(Position position, String message) {

@@ -12,6 +12,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The problems found in one policy file, and the readers every key of a rule shares: a list of
@@ -30,9 +31,16 @@ final class RuleValues {
 
   private final Path file;
   private final List<PolicyError> errors = new ArrayList<>();
+  private final Consumer<PolicyError> listener;
 
   RuleValues(Path file) {
+    this(file, error -> {});
+  }
+
+  /** Also hands every problem to {@code listener} as it is found. */
+  RuleValues(Path file, Consumer<PolicyError> listener) {
     this.file = file;
+    this.listener = listener;
   }
 
   /** Every problem so far, in the order found. */
@@ -41,7 +49,9 @@ final class RuleValues {
   }
 
   void error(Position position, String message) {
-    errors.add(new PolicyError(location(position), message));
+    PolicyError error = new PolicyError(location(position), message);
+    errors.add(error);
+    listener.accept(error);
   }
 
   SourceLocation location(Position position) {

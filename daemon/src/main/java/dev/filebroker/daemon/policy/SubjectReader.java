@@ -2,6 +2,8 @@ package dev.filebroker.daemon.policy;
 
 import dev.filebroker.daemon.toml.Position;
 import dev.filebroker.daemon.toml.TomlTable;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -9,14 +11,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Reads who a rule is for: {@code users}, {@code groups}, {@code uids}, {@code gids} and {@code
- * any}, with names resolved through the account databases.
+ * any}, with names resolved through the account databases. The one reader of subjects: the {@code
+ * users} and {@code groups} of a configuration's {@code [[endpoint]]} tables are read here too
+ * ({@link #forConfiguration}), with the same rules and messages.
  */
-final class SubjectReader {
+public final class SubjectReader {
   private static final Pattern RANGE = Pattern.compile("([0-9]{1,10})-([0-9]{1,10})");
 
   private static final Set<String> SUBJECT_KEYS = Set.of("users", "groups", "uids", "gids", "any");
@@ -31,6 +36,40 @@ final class SubjectReader {
   SubjectReader(RuleValues values, Accounts accounts) {
     this.values = values;
     this.accounts = accounts;
+  }
+
+  /**
+   * A reader for the {@code [[endpoint]]} tables of the configuration {@code file}, with names from
+   * {@code /etc/passwd} and {@code /etc/group} (an unreadable file names no account). Every problem
+   * is handed to {@code errors} as "file:line:column: message" as it is found.
+   */
+  public static SubjectReader forConfiguration(Path file, Consumer<String> errors) {
+    Accounts accounts;
+    try {
+      accounts = Accounts.read(Accounts.PASSWD, Accounts.GROUP);
+    } catch (IOException e) {
+      accounts = Accounts.of(Map.of(), Map.of());
+    }
+    return new SubjectReader(new RuleValues(file, e -> errors.accept(e.toString())), accounts);
+  }
+
+  /**
+   * The users or groups listed under {@code key} ({@code "users"} or {@code "groups"}): names or
+   * numeric ids; empty when the key is absent. A value that is not a non-empty array, or an element
+   * that names no account, is reported and left out.
+   */
+  public Optional<List<Subject>> named(TomlTable table, String key) {
+    boolean users = key.equals("users");
+    if (!users && !key.equals("groups")) {
+      throw new IllegalArgumentException("not a list of names: " + key);
+    }
+    String example = users ? "users = [\"alice\", 1000]" : "groups = [\"video\", 44]";
+    return values.list(
+        table,
+        key,
+        example,
+        "list at least one, as in " + example + ", or remove it",
+        (value, at) -> readSubject(users, value, at));
   }
 
   /**
@@ -54,15 +93,7 @@ final class SubjectReader {
       ranges.ifPresent(subjects::addAll);
     }
     for (String key : List.of("users", "groups")) {
-      boolean users = key.equals("users");
-      String example = users ? "users = [\"alice\", 1000]" : "groups = [\"video\", 44]";
-      Optional<List<Subject>> named =
-          values.list(
-              table,
-              key,
-              example,
-              "list at least one, as in " + example + ", or remove it",
-              (value, at) -> readSubject(users, value, at));
+      Optional<List<Subject>> named = named(table, key);
       listed |= named.isPresent();
       named.ifPresent(subjects::addAll);
     }
@@ -95,7 +126,7 @@ final class SubjectReader {
     return subjects;
   }
 
-  Optional<Subject> readSubject(boolean user, Object value, Position at) {
+  private Optional<Subject> readSubject(boolean user, Object value, Position at) {
     String what = user ? "user" : "group";
     String idName = user ? "uid" : "gid";
     if (value instanceof Long number) {

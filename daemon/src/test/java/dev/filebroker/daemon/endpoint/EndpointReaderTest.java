@@ -124,8 +124,30 @@ class EndpointReaderTest {
                 + ":5:1: access 'execute' is not one of \"read\", \"write\", \"append\","
                 + " \"read-write\"",
             FILE
-                + ":7:1: unknown user 'no-such-user-here': not in /etc/passwd; check the"
-                + " spelling, or write the numeric id"),
+                + ":7:10: unknown user 'no-such-user-here': not in /etc/passwd; check the"
+                + " spelling, or write the numeric uid for accounts from other name services"),
+        errors);
+  }
+
+  @Test
+  void subjectsAreReadAsPolicyRulesReadThemEachAtItsOwnPosition() {
+    read(
+        """
+        [[endpoint]]
+        name = "e"
+        socket = "/tmp/e.sock"
+        path = "/etc/hostname"
+        access = "read"
+        users = [0, "1000", 4294967295]
+        groups = []
+        """);
+    assertEquals(
+        List.of(
+            FILE + ":6:13: user '1000' is a number in quotes; write the uid without quotes: 1000",
+            FILE + ":6:21: uid 4294967295 is out of range; use 0 to 4294967294",
+            FILE
+                + ":7:1: 'groups' is empty; list at least one, as in groups = [\"video\", 44],"
+                + " or remove it"),
         errors);
   }
 
