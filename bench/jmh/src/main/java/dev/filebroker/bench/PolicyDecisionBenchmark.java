@@ -155,7 +155,7 @@ public class PolicyDecisionBenchmark {
     if (load instanceof PolicyLoad.Invalid invalid) {
       throw new IllegalStateException("generated policy is invalid: " + invalid.errors());
     }
-    return ((PolicyLoad.Loaded) load).policy();
+    return ((PolicyLoad.Valid) load).policy();
   }
 
   private static void delete(Path directory) throws IOException {

@@ -89,7 +89,7 @@ final class CheckCommand implements Callable<Integer> {
           System.out.println(path + ": " + invalid.errors().size() + " error(s)");
           status = 1;
         }
-        case PolicyLoad.Loaded loaded -> {
+        case PolicyLoad.Valid loaded -> {
           loaded.warnings().forEach(System.out::println);
           System.out.println(path + ": OK, " + loaded.policy().ruleCount() + " rule(s)");
         }

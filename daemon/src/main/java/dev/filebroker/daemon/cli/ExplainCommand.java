@@ -168,7 +168,7 @@ final class ExplainCommand implements Callable<Integer> {
       case Identities.Resolution.Resolved resolved -> {
         DecisionExplanation explanation =
             Explainer.explain(
-                ((PolicyLoad.Loaded) load).policy(),
+                ((PolicyLoad.Valid) load).policy(),
                 resolved.caller(),
                 new AccessRequest(path, permissions, directory, exclusive));
         System.out.print(

@@ -45,7 +45,7 @@ final class TestCommand implements Callable<Integer> {
       return 1;
     }
     PolicyTests tests = files.isEmpty() ? PolicyTests.discover(policy) : PolicyTests.read(files);
-    PolicyTests.Report report = tests.run(((PolicyLoad.Loaded) load).policy());
+    PolicyTests.Report report = tests.run(((PolicyLoad.Valid) load).policy());
     for (PolicyError error : report.errors()) {
       System.out.println(error);
     }

@@ -31,7 +31,7 @@ public final class CheckedPolicyLoader {
               .toList());
     }
     PolicyLoad load = PolicyLoader.load(source);
-    if (!(load instanceof PolicyLoad.Loaded loaded)) {
+    if (!(load instanceof PolicyLoad.Valid loaded)) {
       return load;
     }
     PolicyTests.Report report = PolicyTests.discover(source).run(loaded.policy());

@@ -99,7 +99,7 @@ public final class Daemon implements ControlHandler {
       return 1;
     }
     FileOpener createdOpener = startup.opener();
-    PolicyLoad.Loaded loaded = (PolicyLoad.Loaded) load;
+    PolicyLoad.Valid loaded = (PolicyLoad.Valid) load;
     policies =
         new PolicyHolder(new PolicyHolder.Loaded(loaded.policy(), config.policy(), Instant.now()));
     ServerSettings settings = config.limits();
@@ -251,7 +251,7 @@ public final class Daemon implements ControlHandler {
         }
         yield new ReloadOutcome.Rejected(config.policy(), invalid.errors());
       }
-      case PolicyLoad.Loaded loaded -> {
+      case PolicyLoad.Valid loaded -> {
         policies.replace(new PolicyHolder.Loaded(loaded.policy(), config.policy(), Instant.now()));
         log()
             .info(

@@ -8,13 +8,13 @@ public sealed interface PolicyLoad {
    * The policy parsed and checked cleanly, with warnings about rules that can never apply (each
    * "file:line:column: warning: ..."; the policy is valid all the same).
    */
-  record Loaded(Policy policy, List<PolicyError> warnings) implements PolicyLoad {
-    public Loaded {
+  record Valid(Policy policy, List<PolicyError> warnings) implements PolicyLoad {
+    public Valid {
       warnings = List.copyOf(warnings);
     }
 
     /** A policy without warnings. */
-    public Loaded(Policy policy) {
+    public Valid(Policy policy) {
       this(policy, List.of());
     }
   }

@@ -54,28 +54,25 @@ public final class PolicyLoader {
   static PolicyLoad load(Path fileOrDirectory, Accounts accounts) {
     List<PolicyError> errors = new ArrayList<>();
     List<Path> files = policyFiles(fileOrDirectory, errors);
-    List<RuleReader.Draft> drafts = new ArrayList<>();
+    List<Rule> read = new ArrayList<>();
     // Files are parsed independently, so in parallel; results are merged in name order.
     List<FileResult> results =
         files.parallelStream().map(file -> readFile(file, accounts)).toList();
     for (FileResult result : results) {
       errors.addAll(result.errors());
-      drafts.addAll(result.drafts());
+      read.addAll(result.rules());
     }
-    checkNamesUnique(drafts, errors);
+    checkNamesUnique(read, errors);
     if (!errors.isEmpty()) {
       return new PolicyLoad.Invalid(errors);
     }
     List<Rule> rules =
-        IntStream.range(0, drafts.size())
-            .parallel()
-            .mapToObj(order -> drafts.get(order).toRule(order))
-            .toList();
-    return new PolicyLoad.Loaded(
+        IntStream.range(0, read.size()).mapToObj(order -> read.get(order).placed(order)).toList();
+    return new PolicyLoad.Valid(
         new Policy(rules, files, accounts.accountsByUid()), ShadowedRules.find(rules));
   }
 
-  private record FileResult(List<RuleReader.Draft> drafts, List<PolicyError> errors) {}
+  private record FileResult(List<Rule> rules, List<PolicyError> errors) {}
 
   private static FileResult readFile(Path file, Accounts accounts) {
     String text;
@@ -110,7 +107,7 @@ public final class PolicyLoader {
     fileErrors.sort(
         Comparator.comparingInt((PolicyError e) -> e.location().line())
             .thenComparingInt(e -> e.location().column()));
-    return new FileResult(result.drafts(), fileErrors);
+    return new FileResult(result.rules(), fileErrors);
   }
 
   /**
@@ -171,18 +168,17 @@ public final class PolicyLoader {
     return files;
   }
 
-  private static void checkNamesUnique(List<RuleReader.Draft> drafts, List<PolicyError> errors) {
-    Map<String, RuleReader.Draft> seen = new HashMap<>();
-    for (RuleReader.Draft draft : drafts) {
-      draft
-          .name()
+  private static void checkNamesUnique(List<Rule> rules, List<PolicyError> errors) {
+    Map<String, Rule> seen = new HashMap<>();
+    for (Rule rule : rules) {
+      rule.name()
           .ifPresent(
               name -> {
-                RuleReader.Draft first = seen.putIfAbsent(name, draft);
+                Rule first = seen.putIfAbsent(name, rule);
                 if (first != null) {
                   errors.add(
                       new PolicyError(
-                          draft.source(),
+                          rule.source(),
                           "rule name '"
                               + name
                               + "' is already used by the rule at "

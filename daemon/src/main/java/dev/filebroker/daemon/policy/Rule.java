@@ -145,6 +145,33 @@ public final class Rule {
     this.id = name.orElseGet(() -> source.file().getFileName() + ":" + source.line());
   }
 
+  private Rule(Rule rule, int order) {
+    if (order < 0) {
+      throw new IllegalArgumentException("order must not be negative");
+    }
+    this.id = rule.id;
+    this.name = rule.name;
+    this.effect = rule.effect;
+    this.source = rule.source;
+    this.subjects = rule.subjects;
+    this.paths = rule.paths;
+    this.permissions = rule.permissions;
+    this.effective = rule.effective;
+    this.fileTypes = rule.fileTypes;
+    this.createModeMask = rule.createModeMask;
+    this.options = rule.options;
+    this.order = order;
+  }
+
+  /**
+   * This rule at position {@code order} of a whole policy. A file's reader checks and builds each
+   * rule before it knows where the file falls among the others (files are read in parallel); the
+   * loader then places every rule, sharing all that was checked.
+   */
+  Rule placed(int order) {
+    return order == this.order ? this : new Rule(this, order);
+  }
+
   /** The rule's name from the policy, or {@code file:line} when it has none. */
   public String id() {
     return id;

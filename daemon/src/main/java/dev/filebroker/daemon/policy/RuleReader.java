@@ -24,34 +24,11 @@ import java.util.stream.Collectors;
  * handling in {@link PolicyLoader} and from decisions in {@link Policy}.
  */
 final class RuleReader {
-  /** A checked rule that does not yet know its place in the whole policy. */
-  record Draft(
-      Optional<String> name,
-      Rule.Effect effect,
-      SourceLocation source,
-      List<Subject> subjects,
-      List<PathPattern> paths,
-      Set<Permission> permissions,
-      Set<FileType> fileTypes,
-      int createModeMask,
-      RuleOptions options) {
-    Rule toRule(int order) {
-      return new Rule(
-          name,
-          effect,
-          source,
-          subjects,
-          paths,
-          permissions,
-          fileTypes,
-          createModeMask,
-          options,
-          order);
-    }
-  }
-
-  /** What one file holds: its rules in line order, or problems (then the rules are partial). */
-  record Result(List<Draft> drafts, List<PolicyError> errors) {}
+  /**
+   * What one file holds: its rules in line order, or problems (then the rules are partial). Each
+   * rule has order 0 until {@link Rule#placed} gives it its place in the whole policy.
+   */
+  record Result(List<Rule> rules, List<PolicyError> errors) {}
 
   /** Where a key may appear: in every rule, or only in an allow rule (it shapes what it grants). */
   private enum Scope {
@@ -146,7 +123,7 @@ final class RuleReader {
   }
 
   private Result readRules(TomlTable toml) {
-    List<Draft> drafts = new ArrayList<>();
+    List<Rule> rules = new ArrayList<>();
     for (String key : toml.keySet()) {
       Position position = toml.positionOf(key);
       Object value = toml.get(key);
@@ -168,17 +145,17 @@ final class RuleReader {
                 + RuleValues.closest(key, TABLES)
                     .map(t -> " (did you mean [[" + t + "]]?)")
                     .orElse(""));
-      } else if (value instanceof TomlArray rules) {
-        for (int i = 0; i < rules.size(); i++) {
-          if (rules.get(i) instanceof TomlTable rule) {
-            readRule(effect.get(), rule, rules.positionOf(i)).ifPresent(drafts::add);
+      } else if (value instanceof TomlArray tables) {
+        for (int i = 0; i < tables.size(); i++) {
+          if (tables.get(i) instanceof TomlTable rule) {
+            readRule(effect.get(), rule, tables.positionOf(i)).ifPresent(rules::add);
           } else {
             values.error(
-                rules.positionOf(i),
+                tables.positionOf(i),
                 "each '"
                     + key
                     + "' entry must be a rule table; found "
-                    + RuleValues.kind(rules.get(i))
+                    + RuleValues.kind(tables.get(i))
                     + "; write rules as [["
                     + key
                     + "]] sections");
@@ -198,15 +175,15 @@ final class RuleReader {
                 + RuleValues.kind(value));
       }
     }
-    drafts.sort(
+    rules.sort(
         (a, b) ->
             a.source().line() != b.source().line()
                 ? Integer.compare(a.source().line(), b.source().line())
                 : Integer.compare(a.source().column(), b.source().column()));
-    return new Result(List.copyOf(drafts), errors);
+    return new Result(List.copyOf(rules), errors);
   }
 
-  private Optional<Draft> readRule(Rule.Effect effect, TomlTable table, Position position) {
+  private Optional<Rule> readRule(Rule.Effect effect, TomlTable table, Position position) {
     int errorsBefore = errors.size();
     String kind = effect == Rule.Effect.ALLOW ? "[[allow]]" : "[[deny]]";
     List<String> keys = effect == Rule.Effect.ALLOW ? ALLOW_KEYS : DENY_KEYS;
@@ -284,17 +261,17 @@ final class RuleReader {
       return Optional.empty();
     }
     return Optional.of(
-        new Draft(
+        new Rule(
             name,
             effect,
             values.location(position),
-            // Immutable copies now, which rules keep: drafts live until the whole policy is read.
-            List.copyOf(subjects),
-            List.copyOf(paths),
+            subjects,
+            paths,
             permissions,
             types,
             createMode,
-            AllowOptionsReader.isDefault(options) ? RuleOptions.DEFAULT : options));
+            AllowOptionsReader.isDefault(options) ? RuleOptions.DEFAULT : options,
+            0));
   }
 
   private Optional<String> readName(TomlTable table) {

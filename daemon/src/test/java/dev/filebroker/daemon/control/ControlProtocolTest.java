@@ -64,7 +64,7 @@ class ControlProtocolTest {
         paths = ["/etc/app/secret.conf"]
         access = ["read"]
         """);
-    PolicyLoad.Loaded loaded = assertInstanceOf(PolicyLoad.Loaded.class, PolicyLoader.load(dir));
+    PolicyLoad.Valid loaded = assertInstanceOf(PolicyLoad.Valid.class, PolicyLoader.load(dir));
     policy = new PolicyHolder.Loaded(loaded.policy(), dir, Instant.now());
     handler = new RecordingHandler();
     handler.next = new ReloadOutcome.Reloaded(dir, 2);

@@ -43,8 +43,8 @@ class ControlServerTest {
     Path policyFile = temp.resolve("policy.toml");
     Files.writeString(
         policyFile, "[[allow]]\nany = true\npaths = [\"/etc/hostname\"]\naccess = [\"read\"]\n");
-    PolicyLoad.Loaded loaded =
-        assertInstanceOf(PolicyLoad.Loaded.class, PolicyLoader.load(policyFile));
+    PolicyLoad.Valid loaded =
+        assertInstanceOf(PolicyLoad.Valid.class, PolicyLoader.load(policyFile));
     PolicyHolder.Loaded policy =
         new PolicyHolder.Loaded(loaded.policy(), policyFile, Instant.now());
     handler =

@@ -42,7 +42,7 @@ class CheckedPolicyLoaderTest {
             + "path = \"/etc/hostname\"\n"
             + "access = [\"read\"]\n"
             + "expect = \"allow\"\n");
-    assertInstanceOf(PolicyLoad.Loaded.class, CheckedPolicyLoader.load(dir));
+    assertInstanceOf(PolicyLoad.Valid.class, CheckedPolicyLoader.load(dir));
   }
 
   @Test
@@ -77,7 +77,7 @@ class CheckedPolicyLoaderTest {
         Files.copy(p, copy.resolve(source.relativize(p).toString()));
       }
     }
-    assertInstanceOf(PolicyLoad.Loaded.class, CheckedPolicyLoader.load(copy));
+    assertInstanceOf(PolicyLoad.Valid.class, CheckedPolicyLoader.load(copy));
   }
 
   @Test

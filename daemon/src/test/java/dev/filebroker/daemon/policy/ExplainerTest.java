@@ -19,7 +19,7 @@ class ExplainerTest {
   private Policy policy(String text) throws IOException {
     Path file = temp.resolve("a.toml");
     Files.writeString(file, text);
-    return ((PolicyLoad.Loaded) PolicyLoader.load(file)).policy();
+    return ((PolicyLoad.Valid) PolicyLoader.load(file)).policy();
   }
 
   private static final String POLICY =

@@ -53,7 +53,7 @@ class PolicyLoaderFuzzTest {
           assertFalse(e.message().isBlank(), "every error says what is wrong: " + e);
         }
       }
-      case PolicyLoad.Loaded loaded -> {
+      case PolicyLoad.Valid loaded -> {
         for (int uid : new int[] {0, 65534, 1000}) {
           Caller caller = new Caller(1, uid, uid, List.of(100), Optional.empty(), Optional.empty());
           for (String path : PATHS) {

@@ -44,7 +44,7 @@ class PolicyLoaderLoadTimeTest {
     if (load instanceof PolicyLoad.Invalid invalid) {
       throw new AssertionError(invalid.errors().subList(0, Math.min(5, invalid.errors().size())));
     }
-    assertEquals(RULES, ((PolicyLoad.Loaded) load).policy().ruleCount());
+    assertEquals(RULES, ((PolicyLoad.Valid) load).policy().ruleCount());
     System.out.printf("load+check %,d rules (%s), run %d: %,d ms%n", RULES, label, run, millis);
   }
 

@@ -45,7 +45,7 @@ class PolicyLoaderTest {
     if (load instanceof PolicyLoad.Invalid invalid) {
       throw new AssertionError(path + " should load, but: " + invalid.errors());
     }
-    return ((PolicyLoad.Loaded) load).policy();
+    return ((PolicyLoad.Valid) load).policy();
   }
 
   private static void assertErrors(String fixture, String... expected) {

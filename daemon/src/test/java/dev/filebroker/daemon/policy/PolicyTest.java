@@ -40,7 +40,7 @@ class PolicyTest {
       if (load instanceof PolicyLoad.Invalid invalid) {
         throw new AssertionError("policy should load: " + invalid.errors());
       }
-      return ((PolicyLoad.Loaded) load).policy();
+      return ((PolicyLoad.Valid) load).policy();
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }

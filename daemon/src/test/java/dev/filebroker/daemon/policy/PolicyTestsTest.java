@@ -34,7 +34,7 @@ class PolicyTestsTest {
         access = ["read", "write"]
         types = ["char-device"]
         """);
-    return ((PolicyLoad.Loaded) PolicyLoader.load(dir)).policy();
+    return ((PolicyLoad.Valid) PolicyLoader.load(dir)).policy();
   }
 
   @Test

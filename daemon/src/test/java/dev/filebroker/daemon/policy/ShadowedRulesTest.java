@@ -17,7 +17,7 @@ class ShadowedRulesTest {
 
   private List<String> warnings(String text) throws IOException {
     Path file = Files.writeString(dir.resolve("p.toml"), text);
-    PolicyLoad.Loaded loaded = assertInstanceOf(PolicyLoad.Loaded.class, PolicyLoader.load(file));
+    PolicyLoad.Valid loaded = assertInstanceOf(PolicyLoad.Valid.class, PolicyLoader.load(file));
     return loaded.warnings().stream().map(PolicyError::toString).toList();
   }
 

@@ -25,7 +25,7 @@ class ShippedPolicyTest {
     if (load instanceof PolicyLoad.Invalid invalid) {
       throw new AssertionError("shipped policy must load: " + invalid.errors());
     }
-    return ((PolicyLoad.Loaded) load).policy();
+    return ((PolicyLoad.Valid) load).policy();
   }
 
   @Test
@@ -100,7 +100,7 @@ class ShippedPolicyTest {
       Files.writeString(temp.resolve(String.format("%03d.toml", f)), text);
     }
     PolicyLoad load = PolicyLoader.load(temp);
-    Policy policy = assertInstanceOf(PolicyLoad.Loaded.class, load, load::toString).policy();
+    Policy policy = assertInstanceOf(PolicyLoad.Valid.class, load, load::toString).policy();
     assertEquals(100_000, policy.ruleCount());
     Caller last = new Caller(1, 199_999, 1, List.of(), Optional.empty(), Optional.empty());
     Decision decision =

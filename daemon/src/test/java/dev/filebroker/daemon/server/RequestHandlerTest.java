@@ -105,7 +105,7 @@ class RequestHandlerTest {
         access = ["directory"]
         """
             .formatted(real));
-    var loaded = assertInstanceOf(PolicyLoad.Loaded.class, PolicyLoader.load(policy));
+    var loaded = assertInstanceOf(PolicyLoad.Valid.class, PolicyLoader.load(policy));
     opener = FileOpener.create();
     statistics = new Statistics();
     handler =
@@ -275,7 +275,7 @@ class RequestHandlerTest {
 
   private PolicyHolder.Loaded loaded(String name, String policy) throws IOException {
     Path file = Files.writeString(dir.resolve(name), policy);
-    var load = assertInstanceOf(PolicyLoad.Loaded.class, PolicyLoader.load(file));
+    var load = assertInstanceOf(PolicyLoad.Valid.class, PolicyLoader.load(file));
     return new PolicyHolder.Loaded(load.policy(), file, Instant.now());
   }
 
