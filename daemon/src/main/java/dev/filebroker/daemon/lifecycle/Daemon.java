@@ -167,6 +167,7 @@ public final class Daemon implements ControlHandler {
               loaded.policy().ruleCount(),
               config.policy());
       log().info("Serving {} fixed endpoints", endpoints.size());
+      logWarnings(loaded);
       warnIfExecutablesAreUnseen(loaded.policy());
       // Not on the console, which is for the reasons to refuse to start (at priority err).
       System.err.println("filebroker: listening on " + where);
@@ -258,10 +259,21 @@ public final class Daemon implements ControlHandler {
                 "Reloaded the policy from {}: {} rules",
                 config.policy(),
                 loaded.policy().ruleCount());
+        logWarnings(loaded);
         warnIfExecutablesAreUnseen(loaded.policy());
         yield new ReloadOutcome.Reloaded(config.policy(), loaded.policy().ruleCount());
       }
     };
+  }
+
+  /**
+   * Logs the policy's warnings (allow rules a deny shadows), each in the words {@code filebroker
+   * check} prints, at start and at every reload: the policy is in force all the same.
+   */
+  private static void logWarnings(PolicyLoad.Valid loaded) {
+    for (PolicyError warning : loaded.warnings()) {
+      log().warn("{}", warning);
+    }
   }
 
   /**
