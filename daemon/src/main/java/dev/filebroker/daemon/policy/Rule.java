@@ -59,34 +59,6 @@ public final class Rule {
   private final int order;
 
   /**
-   * A rule as the loader checked it.
-   *
-   * @param order the rule's position in the policy (file name order, then line), from 0
-   */
-  Rule(
-      Optional<String> name,
-      Effect effect,
-      SourceLocation source,
-      List<Subject> subjects,
-      List<PathPattern> paths,
-      Set<Permission> permissions,
-      Set<FileType> fileTypes,
-      int createModeMask,
-      int order) {
-    this(
-        name,
-        effect,
-        source,
-        subjects,
-        paths,
-        permissions,
-        fileTypes,
-        createModeMask,
-        RuleOptions.DEFAULT,
-        order);
-  }
-
-  /**
    * A rule as the loader checked it, with process constraints, create options and guards.
    *
    * @param order the rule's position in the policy (file name order, then line), from 0

@@ -31,16 +31,7 @@ record RuleOptions(
     Optional<RequiredOwner> owner,
     boolean appendOnlyInode) {
   /** No process constraint, no guard, files created owned by the requester. */
-  static final RuleOptions DEFAULT =
-      new RuleOptions(
-          Set.of(),
-          Set.of(),
-          false,
-          Rule.CreateOwner.REQUESTER,
-          false,
-          OptionalInt.empty(),
-          Optional.empty(),
-          false);
+  static final RuleOptions DEFAULT = processes(List.of(), List.of());
 
   RuleOptions {
     executables = Set.copyOf(executables);

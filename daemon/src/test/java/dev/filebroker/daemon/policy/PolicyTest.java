@@ -428,6 +428,7 @@ class PolicyTest {
                 EnumSet.allOf(Permission.class),
                 EnumSet.allOf(FileType.class),
                 0,
+                RuleOptions.DEFAULT,
                 rules.size()));
       } else {
         rules.add(
@@ -441,6 +442,7 @@ class PolicyTest {
                 EnumSet.of(Permission.READ, Permission.WRITE),
                 EnumSet.of(FileType.REGULAR),
                 0600,
+                RuleOptions.DEFAULT,
                 rules.size()));
       }
     }
@@ -454,6 +456,7 @@ class PolicyTest {
             EnumSet.of(Permission.READ),
             EnumSet.of(FileType.REGULAR),
             0600,
+            RuleOptions.DEFAULT,
             rules.size()));
     Policy policy = new Policy(rules, List.of(file));
     assertEquals(count + 1, policy.ruleCount());
@@ -900,6 +903,7 @@ class PolicyTest {
                   ? EnumSet.allOf(FileType.class)
                   : (Set<FileType>) part.get(4),
               0600,
+              RuleOptions.DEFAULT,
               rules.size()));
     }
     return rules;

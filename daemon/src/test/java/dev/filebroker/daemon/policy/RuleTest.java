@@ -25,6 +25,7 @@ class RuleTest {
         access,
         effect == Rule.Effect.ALLOW ? EnumSet.of(FileType.REGULAR) : EnumSet.allOf(FileType.class),
         effect == Rule.Effect.ALLOW ? 0640 : 0,
+        RuleOptions.DEFAULT,
         0);
   }
 
@@ -105,6 +106,7 @@ class RuleTest {
                     Set.of(Permission.CREATE),
                     Set.of(FileType.REGULAR),
                     04755,
+                    RuleOptions.DEFAULT,
                     0));
     assertEquals("createModeMask must be within 0777", thrown.getMessage());
   }
