@@ -9,6 +9,8 @@ import dev.filebroker.daemon.policy.SourceLocation;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Loads a policy the way the daemon puts one in force: only root may be able to have written its
@@ -30,11 +32,15 @@ public final class CheckedPolicyLoader {
               .map(u -> new PolicyError(SourceLocation.wholeFile(u.path()), u.problem()))
               .toList());
     }
+    // The cases need the policy only to run: they are read while the policy is.
+    CompletableFuture<PolicyTests> tests =
+        CompletableFuture.supplyAsync(() -> PolicyTests.discover(source));
     PolicyLoad load = PolicyLoader.load(source);
+    PolicyTests cases = join(tests);
     if (!(load instanceof PolicyLoad.Valid loaded)) {
       return load;
     }
-    PolicyTests.Report report = PolicyTests.discover(source).run(loaded.policy());
+    PolicyTests.Report report = cases.run(loaded.policy());
     if (report.passed()) {
       return load;
     }
@@ -48,5 +54,20 @@ public final class CheckedPolicyLoader {
                   + " (the policy is rejected until its tests pass)"));
     }
     return new PolicyLoad.Invalid(errors);
+  }
+
+  /** The cases read, or what reading them threw, thrown again. */
+  private static PolicyTests join(CompletableFuture<PolicyTests> tests) {
+    try {
+      return tests.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error error) {
+        throw error;
+      }
+      throw e;
+    }
   }
 }
