@@ -97,7 +97,10 @@ final class Accounts {
     return new Accounts(passwdFile, groupFile, ids(passwd), ids(group), accounts, memberships);
   }
 
-  /** Accounts with the given names, for tests; the file names appear only in messages. */
+  /**
+   * Accounts with the given names: for tests, and none at all where the files cannot be read; the
+   * file names appear only in messages.
+   */
   static Accounts of(Map<String, Integer> users, Map<String, Integer> groups) {
     return new Accounts(PASSWD, GROUP, users, groups, List.of(), Map.of());
   }
