@@ -83,6 +83,11 @@ public final class Gateway {
     return Optional.empty();
   }
 
+  /** Counts a connection refused over a limit of the front end's own. */
+  public void limited() {
+    statistics.limited();
+  }
+
   /** Ends a connection {@link #connect} admitted. */
   public void disconnect(long uid) {
     limits.disconnect(uid);

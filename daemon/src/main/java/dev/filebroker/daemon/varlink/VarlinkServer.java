@@ -1,10 +1,12 @@
 package dev.filebroker.daemon.varlink;
 
 import dev.filebroker.daemon.policy.Caller;
+import dev.filebroker.daemon.server.Acceptor;
+import dev.filebroker.daemon.server.Closer;
 import dev.filebroker.daemon.server.Gateway;
 import dev.filebroker.daemon.server.ListeningSocket;
 import java.io.IOException;
-import java.nio.channels.ClosedChannelException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -15,98 +17,84 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves {@code io.filebroker.Broker} on its own socket. Each connection is admitted against the
- * same daemon-wide and per-uid connection limits as the main socket's (a connection over them is
- * closed unanswered), gets the caller's identity read once, and is served on a thread of its own
- * until it closes, goes idle, or breaks the framing; requests go through the main socket's {@link
- * Gateway}. The binary protocol stays the fast path: this one trades its event loops for a thread
- * per connection, so it is capped on its own as well: {@value #MAX_CONNECTIONS} connections,
- * {@value #MAX_CONNECTIONS_PER_UID} per uid.
+ * Serves {@code io.filebroker.Broker} on its own socket. The shared {@link Acceptor} hands each
+ * connection here; it is admitted against the daemon's {@code [limits]} through the {@link Gateway}
+ * (max_connections, counted together with the main socket's connections, and
+ * max_connections_per_uid), and against the serving threads: each Varlink connection is served on a
+ * thread of its own until it closes, goes idle, or breaks the framing, and there are at most as
+ * many as the binary protocol's serving pool has threads, a quarter of them per uid, as in that
+ * pool. Requests go through the gateway too, so each path counts against the uid's request rate. A
+ * connection over any limit is answered with {@code io.filebroker.Broker.LimitExceeded} (the reply
+ * to its first call) and closed.
+ *
+ * <p>At stop, connections waiting in the backlog are accepted, and every connection's calls that
+ * arrived before the stop are answered (within {@link VarlinkConnection#DRAIN}) before it closes.
  */
 public final class VarlinkServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(VarlinkServer.class);
+
+  /** How long {@link #close} waits for the acceptor to hand over the backlog. */
+  private static final Duration ACCEPTOR_STOP = Duration.ofSeconds(1);
 
   private final ListeningSocket listener;
   private final Gateway gateway;
   private final BrokerService service;
   private final long idleNanos;
   private final long messageNanos;
+  private final int maxThreads;
+  private final int maxThreadsPerUid;
+  private final Closer closer = new Closer();
   private final Map<Long, Integer> perUid = new ConcurrentHashMap<>();
-  private final Map<Long, VarlinkConnection> open = new ConcurrentHashMap<>();
+  private final Map<Long, Served> open = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
-  private volatile boolean running;
-  private Thread acceptor;
+  private boolean running;
+  private Acceptor acceptor;
 
-  /** A server on {@code listener}, answering through {@code gateway}. */
+  private record Served(VarlinkConnection connection, Thread thread) {}
+
+  /**
+   * A server on {@code listener}, answering through {@code gateway}, with at most {@code threads}
+   * connections served at once (a quarter of them, at least one, per uid).
+   */
   public VarlinkServer(
       ListeningSocket listener,
       Gateway gateway,
       Duration idleTimeout,
       Duration messageTimeout,
+      int threads,
       String version) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be positive: " + threads);
+    }
     this.listener = listener;
     this.gateway = gateway;
     this.service = new BrokerService(gateway, version);
     this.idleNanos = idleTimeout.toNanos();
     this.messageNanos = messageTimeout.toNanos();
+    this.maxThreads = threads;
+    this.maxThreadsPerUid = Math.max(1, threads / 4);
   }
-
-  /** Connections served at once, on top of the daemon-wide limits (each holds a thread). */
-  static final int MAX_CONNECTIONS = 64;
-
-  /** Connections one uid may hold at once, on top of {@code max_connections_per_uid}. */
-  static final int MAX_CONNECTIONS_PER_UID = 8;
 
   /** Starts accepting. */
   public synchronized void start() throws IOException {
-    listener.channel().configureBlocking(true);
+    acceptor = new Acceptor(listener, this::admit);
     running = true;
-    acceptor =
-        Thread.ofPlatform().name("filebroker-varlink-accept").daemon(true).start(this::acceptLoop);
-  }
-
-  private void acceptLoop() {
-    while (running) {
-      AFUNIXSocketChannel channel;
-      try {
-        channel = listener.channel().accept();
-      } catch (ClosedChannelException e) {
-        return;
-      } catch (IOException e) {
-        if (!running) {
-          return;
-        }
-        log.warn("Could not accept a Varlink connection: {}", e.toString());
-        try {
-          Thread.sleep(100);
-        } catch (InterruptedException ie) {
-          return;
-        }
-        continue;
-      }
-      if (channel != null) {
-        admit(channel);
-      }
-    }
+    Thread.ofPlatform().name("filebroker-varlink-accept").daemon(true).start(acceptor);
   }
 
   private void admit(AFUNIXSocketChannel channel) {
     Optional<Caller> caller = gateway.identify(channel);
     long uid = gateway.uidOf(caller);
-    Optional<String> refused = reserve(uid);
+    Optional<String> refused = gateway.connect(uid);
     if (refused.isEmpty()) {
-      refused = gateway.connect(uid);
+      refused = reserve(uid);
       if (refused.isPresent()) {
-        release(uid);
+        gateway.disconnect(uid);
+        gateway.limited();
       }
     }
     if (refused.isPresent()) {
-      log.debug("Refusing a Varlink connection: {}", refused.get());
-      try {
-        channel.close();
-      } catch (IOException e) {
-        log.debug("Could not close a refused Varlink connection: {}", e.toString());
-      }
+      refuse(channel, refused.get());
       return;
     }
     long id = ids.incrementAndGet();
@@ -123,31 +111,44 @@ public final class VarlinkServer implements AutoCloseable {
               gateway.disconnect(uid);
               release(uid);
             });
-    open.put(id, c);
     try {
-      Thread.ofPlatform().name("filebroker-varlink-" + id).daemon(true).start(c);
+      Thread t = Thread.ofPlatform().name("filebroker-varlink-" + id).daemon(true).unstarted(c);
+      open.put(id, new Served(c, t));
+      t.start();
     } catch (RuntimeException | OutOfMemoryError e) {
       open.remove(id);
       gateway.disconnect(uid);
       release(uid);
-      try {
-        channel.close();
-      } catch (IOException ce) {
-        log.debug("Could not close a Varlink connection: {}", ce.toString());
-      }
+      closer.close(channel);
       log.warn("Could not start a thread for a Varlink connection: {}", e.toString());
     }
   }
 
-  /** Counts a connection against this socket's own caps; empty when admitted, else why not. */
+  /**
+   * Answers a connection over a limit with LimitExceeded, the reply to the first call it sends (a
+   * Varlink client reads replies in the order of its calls), and closes it on the closer thread.
+   */
+  private void refuse(AFUNIXSocketChannel channel, String why) {
+    log.debug("Refusing a Varlink connection: {}", why);
+    try {
+      channel.configureBlocking(false);
+      // A fresh connection's send buffer is empty: this small write completes at once.
+      channel.write(ByteBuffer.wrap(service.limitExceeded(why + "; retry later").message()));
+    } catch (IOException e) {
+      log.debug("Could not answer a refused Varlink connection: {}", e.toString());
+    }
+    closer.close(channel);
+  }
+
+  /** Counts a connection against the serving threads; empty when admitted, else why not. */
   private synchronized Optional<String> reserve(long uid) {
     int total = perUid.values().stream().mapToInt(Integer::intValue).sum();
-    if (total >= MAX_CONNECTIONS) {
-      return Optional.of("the Varlink socket has " + MAX_CONNECTIONS + " connections open");
+    if (total >= maxThreads) {
+      return Optional.of("the Varlink socket is serving " + maxThreads + " connections");
     }
-    if (perUid.getOrDefault(uid, 0) >= MAX_CONNECTIONS_PER_UID) {
+    if (perUid.getOrDefault(uid, 0) >= maxThreadsPerUid) {
       return Optional.of(
-          "uid " + uid + " has " + MAX_CONNECTIONS_PER_UID + " Varlink connections open");
+          "uid " + uid + " has " + maxThreadsPerUid + " Varlink connections being served");
     }
     perUid.merge(uid, 1, Integer::sum);
     return Optional.empty();
@@ -157,23 +158,44 @@ public final class VarlinkServer implements AutoCloseable {
     perUid.computeIfPresent(uid, (k, v) -> v == 1 ? null : v - 1);
   }
 
-  /** Stops accepting and ends every connection (a reply being written is abandoned). */
+  /**
+   * Stops accepting once the backlog is handed over, answers what every connection sent before now,
+   * and closes them; waits for their threads up to {@link VarlinkConnection#DRAIN} (plus the
+   * acceptor's wait).
+   */
   @Override
   public synchronized void close() {
     if (!running) {
       return;
     }
     running = false;
+    acceptor.stop();
+    try {
+      if (!acceptor.awaitStopped(ACCEPTOR_STOP)) {
+        log.warn("The Varlink acceptor did not stop in time");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     try {
       listener.close();
     } catch (IOException e) {
       log.warn("Could not close the Varlink socket: {}", e.toString());
     }
-    if (acceptor != null) {
-      acceptor.interrupt();
+    for (Served s : open.values()) {
+      s.connection().stop();
     }
-    for (VarlinkConnection c : open.values()) {
-      c.stop();
+    long deadline = System.nanoTime() + VarlinkConnection.DRAIN.toNanos() + 100_000_000L;
+    try {
+      for (Served s : open.values()) {
+        long left = deadline - System.nanoTime();
+        if (left > 0) {
+          s.thread().join(Duration.ofNanos(left));
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
+    closer.stop();
   }
 }

@@ -228,6 +228,7 @@ class SandboxIT {
     assertTrue(r.stderr().contains("Permission denied"), r.stderr());
   }
 
+  /** The client finds the daemon that {@code run --socket} names in $FILEBROKER_SOCKET. */
   @Test
   void fileAskedForAtRunTimeThroughTheSocketArrivesAndThePolicyDecides() {
     List<String> python =
@@ -239,9 +240,7 @@ class SandboxIT {
             client.toString(),
             "--",
             PYTHON,
-            client.toString(),
-            "--socket",
-            daemon.socket().toString());
+            client.toString());
     Command granted = run(concat(python, List.of(path("later.txt"))));
     assertEquals(0, granted.exitCode(), granted.stderr());
     assertEquals(LATER, granted.stdout());
