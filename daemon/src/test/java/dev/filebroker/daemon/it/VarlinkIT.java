@@ -10,7 +10,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.filebroker.daemon.varlink.InterfaceDefinition;
 import dev.filebroker.daemon.varlink.VarlinkType;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -217,6 +219,63 @@ class VarlinkIT {
       Thread.sleep(50);
     }
     assertTrue(after <= before, "descriptors before " + before + ", after " + after);
+  }
+
+  /**
+   * Each Varlink connection holds a serving thread; a uid may hold a quarter of as many as the
+   * binary protocol's pool has (32 per CPU, at least 128), and the next is answered LimitExceeded.
+   */
+  @Test
+  void oneUidBeyondItsShareOfTheServingThreadsIsAnsweredLimitExceeded() throws Exception {
+    int share = Math.max(128, 32 * Runtime.getRuntime().availableProcessors()) / 4;
+    // The JDK's channel: it stays open for reading after a write meets a closed pipe.
+    UnixDomainSocketAddress address = UnixDomainSocketAddress.of(varlinkSocket);
+    byte[] info = "{\"method\":\"org.varlink.service.GetInfo\"}\0".getBytes(StandardCharsets.UTF_8);
+    List<SocketChannel> held = new ArrayList<>();
+    int answered = 0;
+    JsonNode refusal = null;
+    try {
+      for (int i = 0; i <= share + 4 && refusal == null; i++) {
+        SocketChannel c = SocketChannel.open(address);
+        held.add(c);
+        try {
+          c.write(ByteBuffer.wrap(info));
+        } catch (java.io.IOException answeredFirst) {
+          // A refused connection may be answered and closed before the call is written.
+        }
+        JsonNode reply = readReply(c);
+        if (reply.has("error")) {
+          refusal = reply;
+        } else {
+          answered++;
+        }
+      }
+    } finally {
+      for (SocketChannel c : held) {
+        c.close();
+      }
+    }
+    assertNotNull(refusal, "connection " + (share + 1) + " of one uid is refused");
+    assertEquals(share, answered);
+    assertEquals("io.filebroker.Broker.LimitExceeded", refusal.get("error").textValue());
+    assertTrue(
+        refusal.get("parameters").get("message").textValue().contains("Varlink connections"),
+        refusal.toString());
+    conforms("Open", refusal);
+  }
+
+  private static JsonNode readReply(SocketChannel c) throws Exception {
+    ByteBuffer in = ByteBuffer.allocate(1 << 16);
+    while (true) {
+      if (c.read(in) < 0) {
+        throw new java.io.IOException("the connection ended before a reply");
+      }
+      for (int i = 0; i < in.position(); i++) {
+        if (in.get(i) == 0) {
+          return JSON.readTree(new String(in.array(), 0, i, StandardCharsets.UTF_8));
+        }
+      }
+    }
   }
 
   /**
