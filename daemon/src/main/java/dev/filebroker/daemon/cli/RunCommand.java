@@ -139,7 +139,12 @@ final class RunCommand implements Callable<Integer> {
         System.err.println("filebroker: " + r.message());
         return OWN_FAILURE;
       }
-      case SandboxOptions.Prepared.Ready r -> sandbox = r.ruleset();
+      case SandboxOptions.Prepared.Ready r -> {
+        sandbox = r.ruleset();
+        for (String w : r.warnings()) {
+          System.err.println("filebroker: --sandbox: " + w);
+        }
+      }
     }
     Map<Integer, BrokeredFile> files = new LinkedHashMap<>();
     List<PipeRelay> relays = new ArrayList<>();

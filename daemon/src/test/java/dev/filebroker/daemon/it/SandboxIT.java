@@ -351,6 +351,26 @@ class SandboxIT {
     assertFalse(Files.exists(marker), "the command ran");
   }
 
+  /** A start that will fail inside the sandbox says why before it fails. */
+  @Test
+  void aLibraryThatCannotBeFoundIsNamedBeforeTheCommandFails() throws Exception {
+    byte[] sh = Files.readAllBytes(Path.of("/bin/sh"));
+    byte[] from = "libc.so.6\0".getBytes(StandardCharsets.US_ASCII);
+    for (int i = 0; i + from.length <= sh.length; i++) {
+      if (Arrays.equals(sh, i, i + from.length, from, 0, from.length)) {
+        sh[i + 3] = 'q';
+      }
+    }
+    Path program = Files.write(tree.root().resolve("sh-needs-libq"), sh);
+    Files.setPosixFilePermissions(program, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Command r = run("--sandbox", "--", program.toString(), "-c", "true");
+    assertTrue(
+        r.stderr()
+            .contains("filebroker: --sandbox: libq.so.6, needed by " + program + ", was not found"),
+        r.stderr());
+    assertEquals(127, r.exitCode(), r.stderr()); // the loader's status for a missing library
+  }
+
   @Test
   void allowReadWithoutSandboxIsAMistake() {
     Command r = run("--allow-read", "/usr", "--", "/bin/true");
