@@ -8,6 +8,7 @@ import dev.filebroker.daemon.server.ListeningSocket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,7 +45,11 @@ public final class VarlinkServer implements AutoCloseable {
   private final int maxThreads;
   private final int maxThreadsPerUid;
   private final Closer closer = new Closer();
-  private final Map<Long, Integer> perUid = new ConcurrentHashMap<>();
+
+  /** Connections served, in all and by uid; guarded by this. */
+  private final Map<Long, Integer> perUid = new HashMap<>();
+
+  private int served;
   private final Map<Long, Served> open = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private boolean running;
@@ -142,8 +147,7 @@ public final class VarlinkServer implements AutoCloseable {
 
   /** Counts a connection against the serving threads; empty when admitted, else why not. */
   private synchronized Optional<String> reserve(long uid) {
-    int total = perUid.values().stream().mapToInt(Integer::intValue).sum();
-    if (total >= maxThreads) {
+    if (served >= maxThreads) {
       return Optional.of("the Varlink socket is serving " + maxThreads + " connections");
     }
     if (perUid.getOrDefault(uid, 0) >= maxThreadsPerUid) {
@@ -151,11 +155,13 @@ public final class VarlinkServer implements AutoCloseable {
           "uid " + uid + " has " + maxThreadsPerUid + " Varlink connections being served");
     }
     perUid.merge(uid, 1, Integer::sum);
+    served++;
     return Optional.empty();
   }
 
   private synchronized void release(long uid) {
     perUid.computeIfPresent(uid, (k, v) -> v == 1 ? null : v - 1);
+    served--;
   }
 
   /**

@@ -123,8 +123,47 @@ class VarlinkLimitsIT {
         });
   }
 
+  /**
+   * An unprivileged user's fourth Varlink connection under {@code max_connections_per_uid = 3},
+   * from a client written from the Varlink specification: it calls, and reads LimitExceeded.
+   */
   @Test
   @Order(2)
+  void anUnprivilegedUsersConnectionOverItsLimitGetsTheNamedError() throws Exception {
+    String python =
+        """
+        import json, socket, sys
+        def call(s):
+            try:
+                s.sendall(b'{"method":"org.varlink.service.GetInfo"}\\0')
+            except BrokenPipeError:
+                pass  # answered and closed before the call was written
+            data = b""
+            while b"\\0" not in data:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return "closed"
+                data += chunk
+            return json.loads(data.split(b"\\0")[0]).get("error", "ok")
+        held = []
+        for i in range(4):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(sys.argv[1])
+            held.append(s)
+            print(call(s), flush=True)
+        """;
+    Command r =
+        assertTimeoutPreemptively(
+            TIMEOUT,
+            () ->
+                Command.asUser(
+                    NOBODY, NOBODY, "/usr/bin/python3", "-c", python, varlinkSocket.toString()));
+    assertEquals(0, r.exitCode(), r.stderr());
+    assertEquals("ok\nok\nok\nio.filebroker.Broker.LimitExceeded\n", r.stdout(), r.stderr());
+  }
+
+  @Test
+  @Order(3)
   void callsOverTheUidsRequestRateAreAnsweredLimitExceeded() throws Exception {
     // A burst of 2 at 1 per second: five calls in a row cannot all be admitted.
     Command r =
@@ -146,6 +185,7 @@ class VarlinkLimitsIT {
                         + "\",\"access\":[\"read\"]}"));
     assertEquals(2, r.exitCode(), r.stdout() + r.stderr());
     assertTrue(r.stderr().contains("io.filebroker.Broker.LimitExceeded"), r.stderr());
+    assertTrue(r.stdout().contains("over the request rate of this uid"), r.stdout());
   }
 
   /**
@@ -153,7 +193,7 @@ class VarlinkLimitsIT {
    * gets SIGTERM: every call that reached it whole before the stop is answered before the end.
    */
   @Test
-  @Order(3)
+  @Order(4)
   void aStoppingDaemonAnswersEveryCallItReceivedBeforeTheStop() throws Exception {
     assertTimeoutPreemptively(
         TIMEOUT,
