@@ -228,6 +228,7 @@ class VarlinkIT {
   @Test
   void oneUidBeyondItsShareOfTheServingThreadsIsAnsweredLimitExceeded() throws Exception {
     int share = Math.max(128, 32 * Runtime.getRuntime().availableProcessors()) / 4;
+    awaitNoConnections();
     // The JDK's channel: it stays open for reading after a write meets a closed pipe.
     UnixDomainSocketAddress address = UnixDomainSocketAddress.of(varlinkSocket);
     byte[] info = "{\"method\":\"org.varlink.service.GetInfo\"}\0".getBytes(StandardCharsets.UTF_8);
@@ -379,5 +380,24 @@ class VarlinkIT {
     VarlinkType.Struct declared = service.errors().get(name.substring(service.name().length() + 1));
     assertNotNull(declared, name);
     assertNull(declared.firstInvalid(reply.get("parameters"), service.types()), reply.toString());
+  }
+
+  /**
+   * Waits until the daemon counts no connection open (those earlier tests closed end a moment after
+   * their clients hang up), so that a test's own connections are the only ones counted.
+   */
+  private void awaitNoConnections() throws Exception {
+    for (int i = 0; ; i++) {
+      Command r =
+          DaemonProcess.command(
+              "status", "--format=json", "--control-socket", daemon.controlSocket().toString());
+      assertEquals(0, r.exitCode(), r.stderr());
+      long open = JSON.readTree(r.stdout()).get("connections_open").asLong();
+      if (open == 0) {
+        return;
+      }
+      assertTrue(i < 50, "connections still open: " + open);
+      Thread.sleep(100);
+    }
   }
 }

@@ -86,6 +86,7 @@ class VarlinkLimitsIT {
   @Order(1)
   void varlinkAndBinaryConnectionsShareTheUidsLimitAndTheNextIsAnsweredLimitExceeded()
       throws Exception {
+    awaitNoConnections();
     assertTimeoutPreemptively(
         TIMEOUT,
         () -> {
@@ -130,6 +131,7 @@ class VarlinkLimitsIT {
   @Test
   @Order(2)
   void anUnprivilegedUsersConnectionOverItsLimitGetsTheNamedError() throws Exception {
+    awaitNoConnections();
     String python =
         """
         import json, socket, sys
@@ -165,6 +167,7 @@ class VarlinkLimitsIT {
   @Test
   @Order(3)
   void callsOverTheUidsRequestRateAreAnsweredLimitExceeded() throws Exception {
+    awaitNoConnections();
     // A burst of 2 at 1 per second: five calls in a row cannot all be admitted.
     Command r =
         assertTimeoutPreemptively(
@@ -279,6 +282,25 @@ class VarlinkLimitsIT {
           return JSON.readTree(new String(in.array(), 0, i, StandardCharsets.UTF_8));
         }
       }
+    }
+  }
+
+  /**
+   * Waits until the daemon counts no connection open (those earlier tests closed end a moment after
+   * their clients hang up), so that a test's own connections are the only ones counted.
+   */
+  private void awaitNoConnections() throws Exception {
+    for (int i = 0; ; i++) {
+      Command r =
+          DaemonProcess.command(
+              "status", "--format=json", "--control-socket", daemon.controlSocket().toString());
+      assertEquals(0, r.exitCode(), r.stderr());
+      long open = JSON.readTree(r.stdout()).get("connections_open").asLong();
+      if (open == 0) {
+        return;
+      }
+      assertTrue(i < 50, "connections still open: " + open);
+      Thread.sleep(100);
     }
   }
 }
