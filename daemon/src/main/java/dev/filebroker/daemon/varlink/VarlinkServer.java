@@ -5,6 +5,7 @@ import dev.filebroker.daemon.server.Acceptor;
 import dev.filebroker.daemon.server.Closer;
 import dev.filebroker.daemon.server.Gateway;
 import dev.filebroker.daemon.server.ListeningSocket;
+import dev.filebroker.daemon.server.RefusalLog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -45,6 +46,9 @@ public final class VarlinkServer implements AutoCloseable {
   private final int maxThreads;
   private final int maxThreadsPerUid;
   private final Closer closer = new Closer();
+
+  /** At most one line per 10 s for refused connections, as for the main socket's. */
+  private final RefusalLog refusals = new RefusalLog(Duration.ofSeconds(10).toNanos());
 
   /** Connections served, in all and by uid; guarded by this. */
   private final Map<Long, Integer> perUid = new HashMap<>();
@@ -134,7 +138,7 @@ public final class VarlinkServer implements AutoCloseable {
    * Varlink client reads replies in the order of its calls), and closes it on the closer thread.
    */
   private void refuse(AFUNIXSocketChannel channel, String why) {
-    log.debug("Refusing a Varlink connection: {}", why);
+    refusals.refused("Varlink: " + why, System.nanoTime()).ifPresent(log::warn);
     try {
       channel.configureBlocking(false);
       // A fresh connection's send buffer is empty: this small write completes at once.

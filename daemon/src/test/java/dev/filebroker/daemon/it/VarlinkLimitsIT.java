@@ -116,6 +116,9 @@ class VarlinkLimitsIT {
                 refused.path("parameters").path("message").textValue().contains("uid 0"),
                 refused.toString());
             assertEquals(-1, fourth.read(ByteBuffer.allocate(16)), "then the connection ends");
+            daemon.awaitLine(
+                "Could not admit a connection: Varlink: uid 0 has as many connections open",
+                Duration.ofSeconds(10));
           } finally {
             for (AutoCloseable c : held) {
               c.close();
