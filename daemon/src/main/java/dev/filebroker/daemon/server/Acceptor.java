@@ -15,10 +15,11 @@ import org.slf4j.LoggerFactory;
  * Accepts connections on one listening socket and hands each over: the main sockets' to the server,
  * the fixed endpoints' to their workers, the Varlink socket's to its connections. The hand-over may
  * refuse a connection (answer it over a limit and close it); it then owns the connection either
- * way. When the daemon stops, the acceptor first accepts every connection still waiting in the
- * kernel's backlog and hands it over too, so a client that connected and sent a request before
- * SIGTERM is answered rather than reset. A failed accept (EMFILE and friends) backs off briefly and
- * keeps serving; one thread runs {@link #run} per listening socket.
+ * way; one that throws has the connection closed here, and accepting goes on. When the daemon
+ * stops, the acceptor first accepts every connection still waiting in the kernel's backlog and
+ * hands it over too, so a client that connected and sent a request before SIGTERM is answered
+ * rather than reset. A failed accept (EMFILE and friends) backs off briefly and keeps serving; one
+ * thread runs {@link #run} per listening socket.
  */
 public final class Acceptor implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Acceptor.class);
@@ -88,7 +89,17 @@ public final class Acceptor implements Runnable {
       if (channel == null) {
         return;
       }
-      admit.accept(channel);
+      try {
+        admit.accept(channel);
+      } catch (RuntimeException e) {
+        // A bug in one hand-over must not end accepting on this socket, nor leak the connection.
+        log.error("Could not hand over a connection; closing it", e);
+        try {
+          channel.close();
+        } catch (IOException closeFailed) {
+          log.debug("Could not close a connection: {}", closeFailed.toString());
+        }
+      }
     }
   }
 

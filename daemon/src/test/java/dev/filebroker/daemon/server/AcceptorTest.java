@@ -21,7 +21,7 @@ import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
- * The one accept loop the main sockets, the fixed endpoints and the Varlink socket share: every
+ * The accept loop the main sockets, the fixed endpoints and the Varlink socket share: every
  * connection is handed over, a hand-over may refuse, and a stop hands over the backlog first.
  */
 class AcceptorTest {
@@ -100,6 +100,47 @@ class AcceptorTest {
               c.close();
             }
           }
+        });
+  }
+
+  /**
+   * A hand-over that throws (a bug) has its connection closed and the next one handed over: before,
+   * the exception ended the accept loop, leaked the connection and left the socket unserved.
+   */
+  @Test
+  void aHandOverThatThrowsHasItsConnectionClosedAndAcceptingGoesOn() throws Exception {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          Path path = dir.resolve("c.sock");
+          ListeningSocket listener = ListeningSocket.bind(path, 0600);
+          LinkedBlockingQueue<AFUNIXSocketChannel> handed = new LinkedBlockingQueue<>();
+          boolean[] first = {true};
+          Acceptor acceptor =
+              new Acceptor(
+                  listener,
+                  c -> {
+                    if (first[0]) {
+                      first[0] = false;
+                      throw new IllegalStateException("a bug in the hand-over");
+                    }
+                    handed.add(c);
+                  });
+          Thread t = Thread.ofPlatform().start(acceptor);
+          try (AFUNIXSocketChannel broken =
+              AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(path))) {
+            assertEquals(-1, broken.read(ByteBuffer.allocate(1)), "the connection is closed");
+            try (AFUNIXSocketChannel next =
+                AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(path))) {
+              assertTrue(next.isConnected());
+              handed.take().close();
+            }
+          } finally {
+            acceptor.stop();
+            assertTrue(acceptor.awaitStopped(Duration.ofSeconds(10)), "the acceptor stops");
+            listener.close();
+          }
+          t.join();
         });
   }
 }
