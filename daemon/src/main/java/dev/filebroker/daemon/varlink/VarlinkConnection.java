@@ -85,7 +85,8 @@ final class VarlinkConnection implements Runnable {
   @Override
   public void run() {
     try (channel;
-        Poller p = Poller.open(1);
+        // Two slots: the wake-up's event must never hide the socket's.
+        Poller p = Poller.open(2);
         SocketMessages io = new SocketMessages(READ_SIZE)) {
       poller = p;
       channel.configureBlocking(false);
@@ -104,8 +105,8 @@ final class VarlinkConnection implements Runnable {
   }
 
   private void serve(Poller p, SocketMessages io, int fd) throws IOException {
-    long[] tokens = new long[1];
-    int[] ready = new int[1];
+    long[] tokens = new long[2];
+    int[] ready = new int[2];
     long lastActivity = System.nanoTime();
     long drainUntil = 0;
     ByteBuffer in = ByteBuffer.allocate(READ_SIZE);
@@ -138,16 +139,14 @@ final class VarlinkConnection implements Runnable {
         log.debug("Closing Varlink connection {}: idle, a message took too long, or stopping", id);
         return;
       }
-      // Draining, a read that finds nothing ends the connection: look without waiting.
-      int wait =
-          draining && pendingBytes == null
-              ? 0
-              : (int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000));
-      if (p.poll(tokens, ready, wait) == 0) {
-        if (wait == 0) {
-          return;
+      // Draining with nothing to send, read at once (the socket is non-blocking): a read that
+      // finds nothing ends the connection. Not through the poller, whose wake-up may be all it
+      // reports while calls still wait in the socket.
+      if (!(draining && pendingBytes == null)) {
+        int wait = (int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000));
+        if (p.poll(tokens, ready, wait) == 0) {
+          continue;
         }
-        continue;
       }
       if (pendingBytes != null) {
         if (!send(io, fd)) {

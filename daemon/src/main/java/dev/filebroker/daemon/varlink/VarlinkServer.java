@@ -13,6 +13,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.slf4j.Logger;
@@ -29,14 +31,23 @@ import org.slf4j.LoggerFactory;
  * connection over any limit is answered with {@code io.filebroker.Broker.LimitExceeded} (the reply
  * to its first call) and closed.
  *
+ * <p>A refused connection is closed on the closer thread (a client may have attached a descriptor
+ * whose release blocks, where the kernel lacks SO_PASSRIGHTS), but at most {@link
+ * #MAX_REFUSED_CLOSING} of them wait for that thread at once: with that many waiting, the accept
+ * thread closes the next one itself, and accepts nothing meanwhile (the kernel's backlog then
+ * refuses new connections), so refused connections never pile up to EMFILE for the daemon.
+ *
  * <p>At stop, connections waiting in the backlog are accepted, and every connection's calls that
  * arrived before the stop are answered (within {@link VarlinkConnection#DRAIN}) before it closes.
  */
 public final class VarlinkServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(VarlinkServer.class);
 
-  /** How long {@link #close} waits for the acceptor to hand over the backlog. */
+  /** How long {@link #close} waits for the acceptor to hand over the backlog, twice at most. */
   private static final Duration ACCEPTOR_STOP = Duration.ofSeconds(1);
+
+  /** Refused connections waiting for the closer thread at most; the next is closed at once. */
+  static final int MAX_REFUSED_CLOSING = 256;
 
   private final ListeningSocket listener;
   private final Gateway gateway;
@@ -50,14 +61,26 @@ public final class VarlinkServer implements AutoCloseable {
   /** At most one line per 10 s for refused connections, as for the main socket's. */
   private final RefusalLog refusals = new RefusalLog(Duration.ofSeconds(10).toNanos());
 
-  /** Connections served, in all and by uid; guarded by this. */
+  /** Guards {@link #perUid} and {@link #served}; held for no wait. */
+  private final Object counts = new Object();
+
+  /** Connections served, by uid and in all; guarded by {@link #counts}. */
   private final Map<Long, Integer> perUid = new HashMap<>();
 
   private int served;
+
+  /** Refused connections handed to the closer and not yet closed. */
+  private final AtomicInteger refusedClosing = new AtomicInteger();
+
   private final Map<Long, Served> open = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
-  private boolean running;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /** Set at the start of {@link #close}: a connection admitted after it is stopped at once. */
+  private volatile boolean stopping;
+
   private Acceptor acceptor;
+  private Thread acceptThread;
 
   private record Served(VarlinkConnection connection, Thread thread) {}
 
@@ -86,20 +109,25 @@ public final class VarlinkServer implements AutoCloseable {
 
   /** Starts accepting. */
   public synchronized void start() throws IOException {
+    if (acceptor != null) {
+      throw new IllegalStateException("already started");
+    }
     acceptor = new Acceptor(listener, this::admit);
-    running = true;
-    Thread.ofPlatform().name("filebroker-varlink-accept").daemon(true).start(acceptor);
+    acceptThread =
+        Thread.ofPlatform().name("filebroker-varlink-accept").daemon(true).start(acceptor);
   }
 
   private void admit(AFUNIXSocketChannel channel) {
     Optional<Caller> caller = gateway.identify(channel);
     long uid = gateway.uidOf(caller);
-    Optional<String> refused = gateway.connect(uid);
-    if (refused.isEmpty()) {
-      refused = reserve(uid);
+    // The thread share first: a connection refused for it is not counted as accepted.
+    Optional<String> refused = reserve(uid);
+    if (refused.isPresent()) {
+      gateway.limited();
+    } else {
+      refused = gateway.connect(uid);
       if (refused.isPresent()) {
-        gateway.disconnect(uid);
-        gateway.limited();
+        release(uid);
       }
     }
     if (refused.isPresent()) {
@@ -123,6 +151,10 @@ public final class VarlinkServer implements AutoCloseable {
     try {
       Thread t = Thread.ofPlatform().name("filebroker-varlink-" + id).daemon(true).unstarted(c);
       open.put(id, new Served(c, t));
+      if (stopping) {
+        // Admitted while close() runs (the backlog): it answers what it sent, then ends.
+        c.stop();
+      }
       t.start();
     } catch (RuntimeException | OutOfMemoryError e) {
       open.remove(id);
@@ -146,11 +178,35 @@ public final class VarlinkServer implements AutoCloseable {
     } catch (IOException e) {
       log.debug("Could not answer a refused Varlink connection: {}", e.toString());
     }
-    closer.close(channel);
+    if (refusedClosing.incrementAndGet() > MAX_REFUSED_CLOSING) {
+      // The closer is behind (a close lingers): close here, and accept nothing meanwhile.
+      try {
+        channel.close();
+      } catch (IOException e) {
+        log.debug("Could not close a refused Varlink connection: {}", e.toString());
+      } finally {
+        refusedClosing.decrementAndGet();
+      }
+      return;
+    }
+    closer.close(
+        () -> {
+          try {
+            channel.close();
+          } finally {
+            refusedClosing.decrementAndGet();
+          }
+        });
   }
 
   /** Counts a connection against the serving threads; empty when admitted, else why not. */
-  private synchronized Optional<String> reserve(long uid) {
+  private Optional<String> reserve(long uid) {
+    synchronized (counts) {
+      return reserveLocked(uid);
+    }
+  }
+
+  private Optional<String> reserveLocked(long uid) {
     if (served >= maxThreads) {
       return Optional.of("the Varlink socket is serving " + maxThreads + " connections");
     }
@@ -163,27 +219,35 @@ public final class VarlinkServer implements AutoCloseable {
     return Optional.empty();
   }
 
-  private synchronized void release(long uid) {
-    perUid.computeIfPresent(uid, (k, v) -> v == 1 ? null : v - 1);
-    served--;
+  private void release(long uid) {
+    synchronized (counts) {
+      perUid.computeIfPresent(uid, (k, v) -> v == 1 ? null : v - 1);
+      served--;
+    }
   }
 
   /**
-   * Stops accepting once the backlog is handed over, answers what every connection sent before now,
-   * and closes them; waits for their threads up to {@link VarlinkConnection#DRAIN} (plus the
-   * acceptor's wait).
+   * Stops accepting once the backlog is handed over (an acceptor that cannot within its wait is
+   * interrupted), answers what every connection sent before now, and closes them; waits for their
+   * threads up to {@link VarlinkConnection#DRAIN}. Holds no lock while it waits.
    */
   @Override
-  public synchronized void close() {
-    if (!running) {
+  public void close() {
+    if (acceptor == null || !closed.compareAndSet(false, true)) {
       return;
     }
-    running = false;
+    stopping = true;
+    for (Served s : open.values()) {
+      s.connection().stop();
+    }
     acceptor.stop();
     try {
       if (!acceptor.awaitStopped(ACCEPTOR_STOP)) {
-        log.warn("The Varlink acceptor did not stop in time");
+        log.warn("The Varlink acceptor did not stop in time; interrupting it");
+        acceptThread.interrupt();
+        acceptor.awaitStopped(ACCEPTOR_STOP);
       }
+      acceptThread.join(ACCEPTOR_STOP);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -192,6 +256,7 @@ public final class VarlinkServer implements AutoCloseable {
     } catch (IOException e) {
       log.warn("Could not close the Varlink socket: {}", e.toString());
     }
+    // Those admitted from the backlog were stopped as they came; stopping twice is harmless.
     for (Served s : open.values()) {
       s.connection().stop();
     }
@@ -205,6 +270,10 @@ public final class VarlinkServer implements AutoCloseable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    int left = open.size();
+    if (left > 0) {
+      log.warn("{} Varlink connections did not close in time", left);
     }
     closer.stop();
   }
