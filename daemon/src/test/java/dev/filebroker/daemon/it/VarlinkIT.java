@@ -229,6 +229,7 @@ class VarlinkIT {
   void oneUidBeyondItsShareOfTheServingThreadsIsAnsweredLimitExceeded() throws Exception {
     int share = Math.max(128, 32 * Runtime.getRuntime().availableProcessors()) / 4;
     awaitNoConnections();
+    long acceptedBefore = status().get("connections_accepted").asLong();
     // The JDK's channel: it stays open for reading after a write meets a closed pipe.
     UnixDomainSocketAddress address = UnixDomainSocketAddress.of(varlinkSocket);
     byte[] info = "{\"method\":\"org.varlink.service.GetInfo\"}\0".getBytes(StandardCharsets.UTF_8);
@@ -258,6 +259,10 @@ class VarlinkIT {
     }
     assertNotNull(refusal, "connection " + (share + 1) + " of one uid is refused");
     assertEquals(share, answered);
+    assertEquals(
+        share,
+        status().get("connections_accepted").asLong() - acceptedBefore,
+        "a connection refused for the thread share is not counted as accepted");
     assertEquals("io.filebroker.Broker.LimitExceeded", refusal.get("error").textValue());
     assertTrue(
         refusal.get("parameters").get("message").textValue().contains("Varlink connections"),
@@ -388,16 +393,21 @@ class VarlinkIT {
    */
   private void awaitNoConnections() throws Exception {
     for (int i = 0; ; i++) {
-      Command r =
-          DaemonProcess.command(
-              "status", "--format=json", "--control-socket", daemon.controlSocket().toString());
-      assertEquals(0, r.exitCode(), r.stderr());
-      long open = JSON.readTree(r.stdout()).get("connections_open").asLong();
+      long open = status().get("connections_open").asLong();
       if (open == 0) {
         return;
       }
       assertTrue(i < 50, "connections still open: " + open);
       Thread.sleep(100);
     }
+  }
+
+  /** The daemon's status report. */
+  private JsonNode status() throws Exception {
+    Command r =
+        DaemonProcess.command(
+            "status", "--format=json", "--control-socket", daemon.controlSocket().toString());
+    assertEquals(0, r.exitCode(), r.stderr());
+    return JSON.readTree(r.stdout());
   }
 }

@@ -125,8 +125,7 @@ class VarlinkRefusalIT {
       String answer = out.readLine();
       String refusal =
           new String(
-              HexFormat.of().parseHex(answer.substring("reply ".length())),
-              StandardCharsets.UTF_8);
+              HexFormat.of().parseHex(answer.substring("reply ".length())), StandardCharsets.UTF_8);
       assertTrue(refusal.contains("io.filebroker.Broker.LimitExceeded"), refusal);
 
       // Its close now lingers on the closer thread until the attacker drains. Behind it:
@@ -139,7 +138,12 @@ class VarlinkRefusalIT {
       int during = daemon.descriptorCount();
       assertTrue(
           during <= before + MAX_REFUSED_CLOSING + 8,
-          "descriptors before " + before + ", with " + flood + " refused behind a linger " + during);
+          "descriptors before "
+              + before
+              + ", with "
+              + flood
+              + " refused behind a linger "
+              + during);
       assertTrue(attacker.isAlive(), "the attacker still holds its lingering socket");
 
       tell("drain");
