@@ -35,7 +35,12 @@ class Connection:
 
     def call(self, method, parameters):
         message = {"method": method, "parameters": parameters}
-        self.sock.sendall(json.dumps(message).encode("utf-8") + b"\0")
+        try:
+            self.sock.sendall(json.dumps(message).encode("utf-8") + b"\0")
+        except BrokenPipeError:
+            # The service may answer and close before the call is written (a connection over a
+            # limit gets LimitExceeded at once): what it sent is still there to be read.
+            pass
         fds = []
         while b"\0" not in self.buffer:
             data, ancillary, _flags, _address = self.sock.recvmsg(

@@ -101,7 +101,8 @@ final class RunCommand implements Callable<Integer> {
       names = "--socket",
       paramLabel = "PATH",
       description =
-          "Daemon socket (default: $FILEBROKER_SOCKET, else /run/filebroker/filebroker.sock).")
+          "Daemon socket (default: $FILEBROKER_SOCKET, else /run/filebroker/filebroker.sock);"
+              + " given, the command finds it in $FILEBROKER_SOCKET.")
   Path socket;
 
   @Parameters(
@@ -138,7 +139,12 @@ final class RunCommand implements Callable<Integer> {
         System.err.println("filebroker: " + r.message());
         return OWN_FAILURE;
       }
-      case SandboxOptions.Prepared.Ready r -> sandbox = r.ruleset();
+      case SandboxOptions.Prepared.Ready r -> {
+        sandbox = r.ruleset();
+        for (String w : r.warnings()) {
+          System.err.println("filebroker: --sandbox: " + w);
+        }
+      }
     }
     Map<Integer, BrokeredFile> files = new LinkedHashMap<>();
     List<PipeRelay> relays = new ArrayList<>();
@@ -186,7 +192,12 @@ final class RunCommand implements Callable<Integer> {
       System.err.flush();
       SignalForwarder forwarder = SignalForwarder.install();
       SpawnOutcome outcome =
-          Exec.spawn(command.getFirst(), command.subList(1, command.size()), descriptors, sandbox);
+          Exec.spawn(
+              command.getFirst(),
+              command.subList(1, command.size()),
+              descriptors,
+              sandbox,
+              environment());
       closeAll(files.values()); // the command now holds the only copies
       relays.forEach(PipeRelay::closeChildEnd);
       return switch (outcome) {
@@ -212,6 +223,19 @@ final class RunCommand implements Callable<Integer> {
       relays.forEach(PipeRelay::close);
       sandbox.ifPresent(LandlockRuleset::close);
     }
+  }
+
+  /**
+   * The command's environment: this one's, with {@code FILEBROKER_SOCKET} set to the {@code
+   * --socket} given (as an absolute path), so that the command asks the same daemon for more files.
+   */
+  private Map<String, String> environment() {
+    if (socket == null) {
+      return System.getenv();
+    }
+    Map<String, String> environment = new LinkedHashMap<>(System.getenv());
+    environment.put(FileBroker.SOCKET_ENVIRONMENT_VARIABLE, socket.toAbsolutePath().toString());
+    return environment;
   }
 
   /**

@@ -36,10 +36,21 @@ final class Sandbox {
   private Sandbox() {}
 
   /**
+   * The rules of a sandbox, and what starting its programs may need that was not found (see {@link
+   * SandboxStartFiles#unfound}), for the user to read before the command fails.
+   */
+  record Plan(List<Rule> rules, List<String> unfound) {
+    Plan {
+      rules = List.copyOf(rules);
+      unfound = List.copyOf(unfound);
+    }
+  }
+
+  /**
    * The rules for a command whose executable is {@code program} (empty when it was not found: the
    * start then fails as unconfined).
    */
-  static List<Rule> rules(
+  static Plan rules(
       LandlockAbi abi,
       Optional<Path> program,
       List<Path> allowRead,
@@ -47,7 +58,8 @@ final class Sandbox {
       Path socket) {
     Optional<String> libraryPath = Optional.ofNullable(System.getenv("LD_LIBRARY_PATH"));
     List<Rule> rules = new ArrayList<>();
-    program.ifPresent(p -> startRules(SandboxStartFiles.of(p, libraryPath), rules));
+    List<String> unfound = new ArrayList<>();
+    program.ifPresent(p -> startRules(SandboxStartFiles.of(p, libraryPath), rules, unfound));
     for (Path p : DEFAULT_READABLE) {
       if (Files.exists(p)) {
         rules.add(new Rule(p, READ));
@@ -62,7 +74,7 @@ final class Sandbox {
         rules.add(new Rule(absolute, RUN | LandlockAbi.READ_DIR));
       } else {
         rules.add(new Rule(absolute, RUN)); // a missing one is refused when the rule is added
-        startRules(SandboxStartFiles.of(absolute, libraryPath), rules);
+        startRules(SandboxStartFiles.of(absolute, libraryPath), rules, unfound);
       }
     }
     if ((abi.handledAccessFs() & LandlockAbi.RESOLVE_UNIX) != 0) {
@@ -71,10 +83,11 @@ final class Sandbox {
         rules.add(new Rule(directory, LandlockAbi.RESOLVE_UNIX));
       }
     }
-    return List.copyOf(rules);
+    return new Plan(rules, unfound);
   }
 
-  private static void startRules(SandboxStartFiles files, List<Rule> rules) {
+  private static void startRules(SandboxStartFiles files, List<Rule> rules, List<String> unfound) {
+    unfound.addAll(files.unfound());
     for (Path p : files.executables()) {
       rules.add(new Rule(p, RUN));
     }

@@ -39,8 +39,15 @@ final class SandboxOptions {
 
   /** What {@link #prepare} made. */
   sealed interface Prepared {
-    /** The ruleset to confine the command with (empty without --sandbox); the caller closes it. */
-    record Ready(Optional<LandlockRuleset> ruleset) implements Prepared {}
+    /**
+     * The ruleset to confine the command with (empty without --sandbox), which the caller closes,
+     * and what the command may need to start but will not be allowed, to be told to the user.
+     */
+    record Ready(Optional<LandlockRuleset> ruleset, List<String> warnings) implements Prepared {
+      public Ready {
+        warnings = List.copyOf(warnings);
+      }
+    }
 
     /** The command must not run: {@code message} says why. */
     record Refused(String message) implements Prepared {}
@@ -58,16 +65,17 @@ final class SandboxOptions {
         throw new CommandLine.ParameterException(
             spec.commandLine(), "--allow-read and --allow-exec need --sandbox");
       }
-      return new Prepared.Ready(Optional.empty());
+      return new Prepared.Ready(Optional.empty(), List.of());
     }
     return switch (SandboxSupport.decide(LandlockRuleset.kernelVersion())) {
       case SandboxSupport.Decision.Refused r ->
           new Prepared.Refused("--sandbox: " + r.reason() + "; " + command + " was not run");
       case SandboxSupport.Decision.Available a -> {
         Optional<Path> program = Exec.resolve(command).map(Path::of);
-        var rules = Sandbox.rules(a.abi(), program, allowRead, allowExec, socketPath(socket));
-        yield switch (LandlockRuleset.build(a.abi(), rules)) {
-          case LandlockRuleset.Outcome.Built b -> new Prepared.Ready(Optional.of(b.ruleset()));
+        var plan = Sandbox.rules(a.abi(), program, allowRead, allowExec, socketPath(socket));
+        yield switch (LandlockRuleset.build(a.abi(), plan.rules())) {
+          case LandlockRuleset.Outcome.Built b ->
+              new Prepared.Ready(Optional.of(b.ruleset()), plan.unfound());
           case LandlockRuleset.Outcome.Refused r ->
               new Prepared.Refused("--sandbox: " + r.message() + "; " + command + " was not run");
         };

@@ -24,10 +24,22 @@ import java.util.Set;
  * search directory first; variants the cache lists are found, others are not, and the loader skips
  * a variant it may not open and takes the next candidate.
  *
+ * <p>What it cannot find is said in {@code unfound}, one sentence each, so that a start that fails
+ * inside the sandbox says why: a library no search directory has (one that exists only in a
+ * hardware-capability subdirectory the cache does not list, say), or an ELF file of another class
+ * or byte order than 64-bit little-endian, which is not read at all.
+ *
  * @param executables files to be executed (and read): the program, script interpreters, PT_INTERP
  * @param libraries files to be read only
+ * @param unfound what starting the program may need but was not found, and so is not allowed
  */
-record SandboxStartFiles(Set<Path> executables, Set<Path> libraries) {
+record SandboxStartFiles(Set<Path> executables, Set<Path> libraries, List<String> unfound) {
+  SandboxStartFiles {
+    executables = Set.copyOf(executables);
+    libraries = Set.copyOf(libraries);
+    unfound = List.copyOf(unfound);
+  }
+
   /** The kernel's limit of nested interpreters (BINPRM_MAX_RECURSION). */
   private static final int MAX_SCRIPT_DEPTH = 4;
 
@@ -43,6 +55,7 @@ record SandboxStartFiles(Set<Path> executables, Set<Path> libraries) {
   static SandboxStartFiles of(Path program, Optional<String> libraryPath) {
     Set<Path> executables = new LinkedHashSet<>();
     Set<Path> libraries = new LinkedHashSet<>();
+    List<String> unfound = new ArrayList<>();
     Path current = program.toAbsolutePath().normalize();
     for (int depth = 0; depth <= MAX_SCRIPT_DEPTH; depth++) {
       if (!Files.isRegularFile(current)) {
@@ -51,13 +64,13 @@ record SandboxStartFiles(Set<Path> executables, Set<Path> libraries) {
       executables.add(current);
       Optional<Path> interpreter = scriptInterpreter(current);
       if (interpreter.isEmpty()) {
-        elfClosure(current, libraryPath, executables, libraries);
+        elfClosure(current, libraryPath, executables, libraries, unfound);
         break;
       }
       current = interpreter.get();
     }
     libraries.removeAll(executables);
-    return new SandboxStartFiles(Set.copyOf(executables), Set.copyOf(libraries));
+    return new SandboxStartFiles(executables, libraries, unfound);
   }
 
   /** The interpreter a {@code #!} line names, if {@code file} starts with one. */
@@ -79,9 +92,19 @@ record SandboxStartFiles(Set<Path> executables, Set<Path> libraries) {
   }
 
   private static void elfClosure(
-      Path program, Optional<String> libraryPath, Set<Path> executables, Set<Path> libraries) {
+      Path program,
+      Optional<String> libraryPath,
+      Set<Path> executables,
+      Set<Path> libraries,
+      List<String> unfound) {
     Optional<SandboxElf> main = elf(program);
     if (main.isEmpty()) {
+      if (startsWithElfMagic(program)) {
+        unfound.add(
+            program
+                + " is an ELF file but not 64-bit little-endian, so its loader and libraries were"
+                + " not looked for; allow them with --allow-exec and --allow-read");
+      }
       return;
     }
     SandboxElf executable = main.get();
@@ -101,10 +124,19 @@ record SandboxStartFiles(Set<Path> executables, Set<Path> libraries) {
         continue;
       }
       for (String name : read.get().needed()) {
-        for (Path found : find(name, object, read.get(), program, executable, libraryPath, cache)) {
-          libraries.add(found);
-          if (seen.add(found)) {
-            pending.addLast(found);
+        List<Path> found = find(name, object, read.get(), program, executable, libraryPath, cache);
+        if (found.isEmpty()) {
+          unfound.add(
+              name
+                  + ", needed by "
+                  + object
+                  + ", was not found in the loader's search path or cache; if it is there"
+                  + " (in a glibc-hwcaps directory, say), allow it with --allow-read");
+        }
+        for (Path f : found) {
+          libraries.add(f);
+          if (seen.add(f)) {
+            pending.addLast(f);
           }
         }
       }
@@ -206,6 +238,19 @@ record SandboxStartFiles(Set<Path> executables, Set<Path> libraries) {
   /** Whether {@code file} is an ELF file of {@code machine}, as the loader requires. */
   private static boolean matches(Path file, int machine) {
     return Files.isRegularFile(file) && elf(file).map(e -> e.machine() == machine).orElse(false);
+  }
+
+  private static boolean startsWithElfMagic(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] magic = in.readNBytes(4);
+      return magic.length == 4
+          && magic[0] == 0x7f
+          && magic[1] == 'E'
+          && magic[2] == 'L'
+          && magic[3] == 'F';
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private static Optional<SandboxElf> elf(Path file) {

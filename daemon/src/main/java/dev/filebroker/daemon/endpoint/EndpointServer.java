@@ -12,13 +12,14 @@ import dev.filebroker.daemon.policy.Caller;
 import dev.filebroker.daemon.policy.Decision;
 import dev.filebroker.daemon.policy.Rule;
 import dev.filebroker.daemon.policy.SourceLocation;
+import dev.filebroker.daemon.server.Acceptor;
 import dev.filebroker.daemon.server.Closer;
 import dev.filebroker.daemon.server.ListeningSocket;
 import dev.filebroker.daemon.server.PeerIdentity;
 import dev.filebroker.daemon.server.PolicyHolder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -28,13 +29,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves one fixed endpoint. Its acceptor thread only accepts, reads the peer's uid (SO_PEERCRED,
- * which does not block) and counts the connection against that uid's limits, then hands it to the
- * {@link EndpointWorkers}. A worker reads the rest of the caller's identity, checks it against the
- * endpoint's subjects and the policy's deny rules, opens the file afresh, records the grant and
- * only then sends the file attached to one byte (value 0), then closes the connection. A caller
- * that is refused, over a limit, whose file cannot be opened, or whose grant the audit log cannot
- * record (LIMIT_EXCEEDED, as on the main socket) gets no byte: only the end of the stream.
+ * Serves one fixed endpoint. Its {@link Acceptor} thread only accepts, reads the peer's uid
+ * (SO_PEERCRED, which does not block) and counts the connection against that uid's limits, then
+ * hands it to the {@link EndpointWorkers}. A worker reads the rest of the caller's identity, checks
+ * it against the endpoint's subjects and the policy's deny rules, opens the file afresh, records
+ * the grant and only then sends the file attached to one byte (value 0), then closes the
+ * connection. A caller that is refused, over a limit, whose file cannot be opened, or whose grant
+ * the audit log cannot record (LIMIT_EXCEEDED, as on the main socket) gets no byte: only the end of
+ * the stream.
  *
  * <p>Nothing here waits for the client: the daemon never reads from an endpoint connection and its
  * one-byte write is non-blocking. What can take long is the kernel's: an open on a hung file system
@@ -59,8 +61,11 @@ final class EndpointServer {
   private final Closer closer;
   private final OpenSpec spec;
   private final AccessRequest request;
-  private volatile boolean running = true;
+  private Acceptor acceptor;
   private Thread thread;
+
+  /** How long {@link #stop} waits for the acceptor, twice at most. */
+  private static final Duration STOP_WAIT = Duration.ofSeconds(1);
 
   EndpointServer(
       Endpoint endpoint,
@@ -83,53 +88,39 @@ final class EndpointServer {
     this.request = AccessRequest.fromOpenFlags(endpoint.path(), endpoint.access().wireFlags());
   }
 
-  void start() {
+  /** Starts accepting on a thread of its own. */
+  void start() throws IOException {
+    acceptor = new Acceptor(listener, this::handOver);
     thread =
         Thread.ofPlatform()
             .name("filebroker-endpoint-" + endpoint.name())
             .daemon(true)
-            .start(this::acceptLoop);
+            .start(acceptor);
   }
 
-  /** Stops accepting, removes the socket file and waits for the acceptor thread. */
+  /**
+   * Stops accepting once the connections waiting in the backlog are handed over (they are served
+   * like any other), then removes the socket file. An acceptor that cannot hand over within the
+   * wait, because every worker is stuck and the queue is full, is interrupted: what it still
+   * accepts is closed unanswered.
+   */
   void stop() throws IOException, InterruptedException {
-    running = false;
+    if (acceptor != null) {
+      acceptor.stop();
+      if (!acceptor.awaitStopped(STOP_WAIT)) {
+        thread.interrupt();
+        acceptor.awaitStopped(STOP_WAIT);
+      }
+    }
     listener.close();
-    if (thread != null) {
-      thread.interrupt(); // in case it waits for room in the workers' queue
-      thread.join(2000);
-    }
-  }
-
-  private void acceptLoop() {
-    while (running) {
-      AFUNIXSocketChannel channel;
-      try {
-        channel = listener.channel().accept();
-      } catch (ClosedChannelException e) {
-        return;
-      } catch (IOException e) {
-        if (!running) {
-          return;
-        }
-        log.warn("Could not accept a connection on endpoint {}: {}", endpoint.name(), e.toString());
-        pause();
-        continue;
-      }
-      if (channel == null) {
-        continue;
-      }
-      if (!handOver(channel)) {
-        return;
-      }
-    }
   }
 
   /**
    * Counts the connection against its uid's limits and queues it for a worker, which serves or
-   * refuses it and closes it; false when the acceptor was interrupted while the queue was full.
+   * refuses it and closes it. Interrupted while the queue is full (the daemon is stopping), it
+   * closes the connection instead.
    */
-  private boolean handOver(AFUNIXSocketChannel channel) {
+  private void handOver(AFUNIXSocketChannel channel) {
     long uid = peerUid(channel);
     EndpointLimits.Admission admission =
         uid < 0 ? EndpointLimits.Admission.ADMITTED : limits.admit(uid);
@@ -152,14 +143,12 @@ final class EndpointServer {
         };
     try {
       workers.submit(task);
-      return true;
     } catch (InterruptedException e) {
       if (admission == EndpointLimits.Admission.ADMITTED && uid >= 0) {
         limits.release(uid);
       }
       closer.close(channel);
       Thread.currentThread().interrupt();
-      return false;
     }
   }
 
@@ -322,13 +311,5 @@ final class EndpointServer {
         Optional.of(source.fileAndLine()),
         result,
         reason));
-  }
-
-  private static void pause() {
-    try {
-      Thread.sleep(50);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 }

@@ -76,7 +76,26 @@ public final class Endpoints implements AutoCloseable {
       EndpointServer server =
           new EndpointServer(
               endpoints.get(i), bound.get(i), opener, audit, policies, limits, workers, closer);
-      server.start();
+      try {
+        server.start();
+      } catch (IOException x) {
+        new Endpoints(servers, workers, closer).close();
+        for (ListeningSocket s : bound.subList(i, bound.size())) {
+          try {
+            s.close();
+          } catch (IOException ignored) {
+            // already failing; the first error is the one to report
+          }
+        }
+        throw new EndpointBindException(
+            "Could not accept on endpoint "
+                + endpoints.get(i).name()
+                + " ("
+                + endpoints.get(i).source()
+                + "): "
+                + x.getMessage(),
+            x);
+      }
       servers.add(server);
       log.info(
           "Endpoint {} on {} hands out {} ({})",
@@ -93,7 +112,10 @@ public final class Endpoints implements AutoCloseable {
     return servers.size();
   }
 
-  /** Stops every endpoint, serves what was accepted, and removes the socket files. */
+  /**
+   * Stops every endpoint after handing over the connections waiting in its backlog, serves what was
+   * accepted, and removes the socket files.
+   */
   @Override
   public void close() {
     for (EndpointServer s : servers) {

@@ -81,7 +81,21 @@ public final class Exec {
       List<String> args,
       Map<Integer, FileDescriptor> fds,
       Optional<LandlockRuleset> sandbox) {
+    return spawn(command, args, fds, sandbox, System.getenv());
+  }
+
+  /**
+   * As {@link #spawn(String, List, Map, Optional)}, with {@code environment} as the command's whole
+   * environment instead of the JVM's.
+   */
+  public static SpawnOutcome spawn(
+      String command,
+      List<String> args,
+      Map<Integer, FileDescriptor> fds,
+      Optional<LandlockRuleset> sandbox,
+      Map<String, String> environment) {
     Objects.requireNonNull(sandbox, "sandbox == null");
+    Objects.requireNonNull(environment, "environment == null");
     Objects.requireNonNull(command, "command == null");
     Objects.requireNonNull(args, "args == null");
     Objects.requireNonNull(fds, "fds == null");
@@ -110,7 +124,7 @@ public final class Exec {
         }
         copies.put(e.getKey(), copy);
       }
-      return spawnWith(command, args, copies, highestTarget, sandbox);
+      return spawnWith(command, args, copies, highestTarget, sandbox, environment);
     } finally {
       for (int copy : copies.values()) {
         LibC.close(copy);
@@ -123,7 +137,8 @@ public final class Exec {
       List<String> args,
       Map<Integer, Integer> copies,
       int highestTarget,
-      Optional<LandlockRuleset> sandbox) {
+      Optional<LandlockRuleset> sandbox,
+      Map<String, String> environment) {
     Optional<String> found = program(command, Optional.ofNullable(System.getenv("PATH")));
     if (found.isEmpty()) {
       int errno = sawUnexecutable(command) ? Errno.EACCES : Errno.ENOENT;
@@ -135,7 +150,7 @@ public final class Exec {
     String program = found.get();
     String[] argv = Stream.concat(Stream.of(command), args.stream()).toArray(String[]::new);
     String[] envp =
-        System.getenv().entrySet().stream()
+        environment.entrySet().stream()
             .map(e -> e.getKey() + "=" + e.getValue())
             .toArray(String[]::new);
     try (Memory actions = new Memory(PosixSpawn.FILE_ACTIONS_SIZEOF);

@@ -39,6 +39,7 @@ final class VarlinkStart {
             server.gateway(),
             settings.idleTimeout(),
             settings.partialFrameTimeout(),
+            settings.servingThreads(),
             version);
     varlink.start();
     LoggerFactory.getLogger(VarlinkStart.class).info("Varlink interface on {}", where);

@@ -12,11 +12,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Accepts connections on one listening socket and hands each to the server. When the daemon stops,
- * it first accepts every connection still waiting in the kernel's backlog, so a client that
- * connected and sent a request before SIGTERM is answered rather than reset.
+ * Accepts connections on one listening socket and hands each over: the main sockets' to the server,
+ * the fixed endpoints' to their workers, the Varlink socket's to its connections. The hand-over may
+ * refuse a connection (answer it over a limit and close it); it then owns the connection either
+ * way; one that throws has the connection closed here, and accepting goes on. When the daemon
+ * stops, the acceptor first accepts every connection still waiting in the kernel's backlog and
+ * hands it over too, so a client that connected and sent a request before SIGTERM is answered
+ * rather than reset. A failed accept (EMFILE and friends) backs off briefly and keeps serving; one
+ * thread runs {@link #run} per listening socket.
  */
-final class Acceptor implements Runnable {
+public final class Acceptor implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Acceptor.class);
   private static final long LISTENER = 1;
 
@@ -28,7 +33,12 @@ final class Acceptor implements Runnable {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean running = true;
 
-  Acceptor(ListeningSocket listener, Consumer<AFUNIXSocketChannel> admit) throws IOException {
+  /**
+   * An acceptor for {@code listener} (made non-blocking here) handing each connection to {@code
+   * admit}, which owns it from then on; run it on a thread of its own.
+   */
+  public Acceptor(ListeningSocket listener, Consumer<AFUNIXSocketChannel> admit)
+      throws IOException {
     this.listener = listener;
     this.admit = admit;
     listener.channel().configureBlocking(false);
@@ -79,17 +89,31 @@ final class Acceptor implements Runnable {
       if (channel == null) {
         return;
       }
-      admit.accept(channel);
+      try {
+        admit.accept(channel);
+      } catch (RuntimeException e) {
+        // A bug in one hand-over must not end accepting on this socket, nor leak the connection.
+        log.error("Could not hand over a connection; closing it", e);
+        try {
+          channel.close();
+        } catch (IOException closeFailed) {
+          log.debug("Could not close a connection: {}", closeFailed.toString());
+        }
+      }
     }
   }
 
-  /** Stops after accepting what is waiting; returns at once. */
-  void stop() {
+  /**
+   * Stops after accepting and handing over what is waiting; returns at once. The owner closes the
+   * listening socket once {@link #awaitStopped} says the acceptor is done.
+   */
+  public void stop() {
     running = false;
     poller.wakeup();
   }
 
-  boolean awaitStopped(Duration timeout) throws InterruptedException {
+  /** Waits up to {@code timeout} for {@link #run} to end; false if it has not. */
+  public boolean awaitStopped(Duration timeout) throws InterruptedException {
     return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 

@@ -25,6 +25,9 @@ public final class Gateway {
   private final PolicyHolder policies;
   private final int maxConnections;
 
+  /** Held by {@link #connect} from its check to its count. */
+  private final Object admitting = new Object();
+
   Gateway(
       RequestHandler handler,
       UidLimits limits,
@@ -71,16 +74,24 @@ public final class Gateway {
    * empty when admitted (then {@link #disconnect} once when it closes), else why not.
    */
   public Optional<String> connect(long uid) {
-    if (statistics.openConnections() >= maxConnections) {
-      statistics.limited();
-      return Optional.of("the daemon has " + maxConnections + " connections open");
+    // The check and the count as one step, so that no two admits here both take the last place.
+    synchronized (admitting) {
+      if (statistics.openConnections() >= maxConnections) {
+        statistics.limited();
+        return Optional.of("the daemon has " + maxConnections + " connections open");
+      }
+      if (!limits.tryConnect(uid)) {
+        statistics.limited();
+        return Optional.of("uid " + uid + " has as many connections open as the limit allows");
+      }
+      statistics.connectionOpened();
+      return Optional.empty();
     }
-    if (!limits.tryConnect(uid)) {
-      statistics.limited();
-      return Optional.of("uid " + uid + " has as many connections open as the limit allows");
-    }
-    statistics.connectionOpened();
-    return Optional.empty();
+  }
+
+  /** Counts a connection refused over a limit of the front end's own. */
+  public void limited() {
+    statistics.limited();
   }
 
   /** Ends a connection {@link #connect} admitted. */

@@ -43,7 +43,7 @@ public record ServerSettings(
    * The most threads serving active connections at once: 32 per CPU, at least 128. More active
    * connections than this wait their turn, served one read's worth at a time.
    */
-  int servingThreads() {
+  public int servingThreads() {
     return Math.max(128, 32 * Runtime.getRuntime().availableProcessors());
   }
 

@@ -196,8 +196,7 @@ final class BrokerService {
     Optional<Explanation> found =
         gateway.explain(caller.get(), AccessRequest.fromOpenFlags(path, flags));
     if (found.isEmpty()) {
-      return brokerError(
-          ErrorCode.LIMIT_EXCEEDED.code(), 0, "over the request rate of this uid; retry later");
+      return limitExceeded("over the request rate of this uid; retry later");
     }
     Explanation x = found.get();
     ObjectNode o = JSON.objectNode();
@@ -256,6 +255,11 @@ final class BrokerService {
       b.append(part.charAt(0)).append(part.substring(1).toLowerCase(Locale.ROOT));
     }
     return b.toString();
+  }
+
+  /** The error a connection or call over a limit is answered with. */
+  VarlinkReply limitExceeded(String message) {
+    return brokerError(ErrorCode.LIMIT_EXCEEDED.code(), 0, message);
   }
 
   private VarlinkReply brokerError(int code, int errno, String message) {

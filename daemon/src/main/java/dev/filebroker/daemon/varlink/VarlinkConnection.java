@@ -6,6 +6,7 @@ import dev.filebroker.daemon.fs.SocketMessages;
 import dev.filebroker.daemon.policy.Caller;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
@@ -20,6 +21,10 @@ import org.slf4j.LoggerFactory;
  * timeout, or a message that does not arrive whole within the partial-frame timeout ends the
  * connection without an answer. Every descriptor of a reply is closed exactly once: after its first
  * byte is sent, or when the connection ends before that.
+ *
+ * <p>When the daemon stops ({@link #stop}), the calls already received or waiting in the socket are
+ * answered, for at most {@link #DRAIN}, and the connection closes once nothing more waits to be
+ * read or sent.
  */
 final class VarlinkConnection implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(VarlinkConnection.class);
@@ -33,7 +38,11 @@ final class VarlinkConnection implements Runnable {
   private final long idleNanos;
   private final long messageNanos;
   private final Runnable onClose;
-  private volatile boolean running = true;
+
+  /** How long a stopping connection may take to answer what its client sent before the stop. */
+  static final Duration DRAIN = Duration.ofSeconds(2);
+
+  private volatile boolean stopping;
   private volatile Poller poller;
 
   private byte[] input = new byte[READ_SIZE];
@@ -64,9 +73,9 @@ final class VarlinkConnection implements Runnable {
     this.onClose = onClose;
   }
 
-  /** Ends the connection soon (the daemon is stopping). */
+  /** Answers what the client has sent, then ends the connection (the daemon is stopping). */
   void stop() {
-    running = false;
+    stopping = true;
     Poller p = poller;
     if (p != null) {
       p.wakeup();
@@ -76,7 +85,8 @@ final class VarlinkConnection implements Runnable {
   @Override
   public void run() {
     try (channel;
-        Poller p = Poller.open(1);
+        // Two slots: the wake-up's event must never hide the socket's.
+        Poller p = Poller.open(2);
         SocketMessages io = new SocketMessages(READ_SIZE)) {
       poller = p;
       channel.configureBlocking(false);
@@ -95,33 +105,48 @@ final class VarlinkConnection implements Runnable {
   }
 
   private void serve(Poller p, SocketMessages io, int fd) throws IOException {
-    long[] tokens = new long[1];
-    int[] ready = new int[1];
+    long[] tokens = new long[2];
+    int[] ready = new int[2];
     long lastActivity = System.nanoTime();
+    long drainUntil = 0;
     ByteBuffer in = ByteBuffer.allocate(READ_SIZE);
     int interest = Poller.READ;
-    while (running) {
+    while (true) {
       if (pendingBytes == null && !answerComplete(io, fd)) {
         return;
+      }
+      long now = System.nanoTime();
+      boolean draining = stopping;
+      if (draining && drainUntil == 0) {
+        drainUntil = now + DRAIN.toNanos();
       }
       int want = pendingBytes != null ? Poller.WRITE : Poller.READ;
       if (want != interest) {
         p.modify(fd, TOKEN, want);
         interest = want;
       }
-      long now = System.nanoTime();
-      long left = idleNanos - (now - lastActivity);
-      if (used > 0) {
-        // A message must arrive whole within the partial-frame timeout of its first byte.
-        left = Math.min(left, messageNanos - (now - messageStarted));
+      long left;
+      if (draining) {
+        left = drainUntil - now;
+      } else {
+        left = idleNanos - (now - lastActivity);
+        if (used > 0) {
+          // A message must arrive whole within the partial-frame timeout of its first byte.
+          left = Math.min(left, messageNanos - (now - messageStarted));
+        }
       }
       if (left <= 0) {
-        log.debug("Closing Varlink connection {}: idle, or a message took too long", id);
+        log.debug("Closing Varlink connection {}: idle, a message took too long, or stopping", id);
         return;
       }
-      if (p.poll(tokens, ready, (int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)))
-          == 0) {
-        continue;
+      // Draining with nothing to send, read at once (the socket is non-blocking): a read that
+      // finds nothing ends the connection. Not through the poller, whose wake-up may be all it
+      // reports while calls still wait in the socket.
+      if (!(draining && pendingBytes == null)) {
+        int wait = (int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000));
+        if (p.poll(tokens, ready, wait) == 0) {
+          continue;
+        }
       }
       if (pendingBytes != null) {
         if (!send(io, fd)) {
@@ -145,6 +170,8 @@ final class VarlinkConnection implements Runnable {
           messageStarted = lastActivity;
         }
         append(in.array(), n);
+      } else if (draining) {
+        return;
       }
     }
   }

@@ -60,6 +60,55 @@ class SandboxStartFilesTest {
   }
 
   @Test
+  void aLibraryNoSearchDirectoryHasIsNamedAsUnfound() throws IOException {
+    // /bin/sh with its C library renamed: nothing on the search path has libq.so.6.
+    byte[] sh = Files.readAllBytes(Path.of("/bin/sh"));
+    byte[] from = "libc.so.6\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    int replaced = 0;
+    for (int i = 0; i + from.length <= sh.length; i++) {
+      if (java.util.Arrays.equals(sh, i, i + from.length, from, 0, from.length)) {
+        sh[i + 3] = 'q';
+        replaced++;
+      }
+    }
+    assertTrue(replaced > 0, "/bin/sh names libc.so.6");
+    Path program = Files.write(dir.resolve("sh"), sh);
+    SandboxStartFiles files = SandboxStartFiles.of(program, Optional.empty());
+    assertEquals(1, files.unfound().size(), files.toString());
+    assertTrue(
+        files
+            .unfound()
+            .getFirst()
+            .startsWith("libq.so.6, needed by " + program + ", was not found"),
+        files.unfound().getFirst());
+  }
+
+  @Test
+  void anElfFileOtherThan64BitLittleEndianIsNamedAsUnfound() throws IOException {
+    byte[] header = new byte[64];
+    header[0] = 0x7f;
+    header[1] = 'E';
+    header[2] = 'L';
+    header[3] = 'F';
+    header[4] = 1; // ELFCLASS32
+    header[5] = 1;
+    Path program = Files.write(dir.resolve("prog32"), header);
+    SandboxStartFiles files = SandboxStartFiles.of(program, Optional.empty());
+    assertEquals(java.util.Set.of(program), files.executables());
+    assertEquals(
+        List.of(
+            program
+                + " is an ELF file but not 64-bit little-endian, so its loader and libraries were"
+                + " not looked for; allow them with --allow-exec and --allow-read"),
+        files.unfound());
+  }
+
+  @Test
+  void theShellNeedsNothingUnfound() {
+    assertEquals(List.of(), SandboxStartFiles.of(Path.of("/bin/sh"), Optional.empty()).unfound());
+  }
+
+  @Test
   void missingLibraryIsNotInvented() throws IOException {
     SandboxElf sh = SandboxElf.read(Path.of("/bin/sh")).orElseThrow();
     Path p = Path.of("/bin/sh");

@@ -15,7 +15,8 @@ class SandboxTest {
   private static final Path SOCKET = Path.of("/run/filebroker/filebroker.sock");
 
   private static List<Rule> rules(int abi, List<Path> read, List<Path> exec) {
-    return Sandbox.rules(new LandlockAbi(abi), Optional.of(Path.of("/bin/sh")), read, exec, SOCKET);
+    return Sandbox.rules(new LandlockAbi(abi), Optional.of(Path.of("/bin/sh")), read, exec, SOCKET)
+        .rules();
   }
 
   @Test

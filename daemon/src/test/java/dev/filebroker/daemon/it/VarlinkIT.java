@@ -10,7 +10,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.filebroker.daemon.varlink.InterfaceDefinition;
 import dev.filebroker.daemon.varlink.VarlinkType;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -219,35 +221,67 @@ class VarlinkIT {
     assertTrue(after <= before, "descriptors before " + before + ", after " + after);
   }
 
+  /**
+   * Each Varlink connection holds a serving thread; a uid may hold a quarter of as many as the
+   * binary protocol's pool has (32 per CPU, at least 128), and the next is answered LimitExceeded.
+   */
   @Test
-  void oneUidHoldsAtMostEightConnectionsAndTheNextIsClosedUnanswered() throws Exception {
-    AFUNIXSocketAddress address = AFUNIXSocketAddress.of(varlinkSocket);
+  void oneUidBeyondItsShareOfTheServingThreadsIsAnsweredLimitExceeded() throws Exception {
+    int share = Math.max(128, 32 * Runtime.getRuntime().availableProcessors()) / 4;
+    awaitNoConnections();
+    long acceptedBefore = status().get("connections_accepted").asLong();
+    // The JDK's channel: it stays open for reading after a write meets a closed pipe.
+    UnixDomainSocketAddress address = UnixDomainSocketAddress.of(varlinkSocket);
     byte[] info = "{\"method\":\"org.varlink.service.GetInfo\"}\0".getBytes(StandardCharsets.UTF_8);
-    List<AFUNIXSocketChannel> held = new ArrayList<>();
+    List<SocketChannel> held = new ArrayList<>();
     int answered = 0;
-    boolean refused = false;
+    JsonNode refusal = null;
     try {
-      for (int i = 0; i < 20 && !refused; i++) {
-        AFUNIXSocketChannel c = AFUNIXSocketChannel.open(address);
+      for (int i = 0; i <= share + 4 && refusal == null; i++) {
+        SocketChannel c = SocketChannel.open(address);
         held.add(c);
         try {
           c.write(ByteBuffer.wrap(info));
-          if (c.read(ByteBuffer.allocate(4096)) > 0) {
-            answered++;
-          } else {
-            refused = true;
-          }
-        } catch (java.io.IOException e) {
-          refused = true;
+        } catch (java.io.IOException answeredFirst) {
+          // A refused connection may be answered and closed before the call is written.
+        }
+        JsonNode reply = readReply(c);
+        if (reply.has("error")) {
+          refusal = reply;
+        } else {
+          answered++;
         }
       }
     } finally {
-      for (AFUNIXSocketChannel c : held) {
+      for (SocketChannel c : held) {
         c.close();
       }
     }
-    assertTrue(refused, "a ninth connection of one uid is refused; answered " + answered);
-    assertTrue(answered <= 8, "answered " + answered);
+    assertNotNull(refusal, "connection " + (share + 1) + " of one uid is refused");
+    assertEquals(share, answered);
+    assertEquals(
+        share,
+        status().get("connections_accepted").asLong() - acceptedBefore,
+        "a connection refused for the thread share is not counted as accepted");
+    assertEquals("io.filebroker.Broker.LimitExceeded", refusal.get("error").textValue());
+    assertTrue(
+        refusal.get("parameters").get("message").textValue().contains("Varlink connections"),
+        refusal.toString());
+    conforms("Open", refusal);
+  }
+
+  private static JsonNode readReply(SocketChannel c) throws Exception {
+    ByteBuffer in = ByteBuffer.allocate(1 << 16);
+    while (true) {
+      if (c.read(in) < 0) {
+        throw new java.io.IOException("the connection ended before a reply");
+      }
+      for (int i = 0; i < in.position(); i++) {
+        if (in.get(i) == 0) {
+          return JSON.readTree(new String(in.array(), 0, i, StandardCharsets.UTF_8));
+        }
+      }
+    }
   }
 
   /**
@@ -289,8 +323,7 @@ class VarlinkIT {
 
   /**
    * Connects, sends {@code bytes} and hangs up; with {@code expectClose}, first checks that the
-   * daemon closes the connection without a byte of answer. A connection the daemon refused over its
-   * caps may already be closed when the bytes go out.
+   * daemon closes the connection without a byte of answer.
    */
   private static void sendAndHangUp(AFUNIXSocketAddress address, byte[] bytes, boolean expectClose)
       throws Exception {
@@ -352,5 +385,29 @@ class VarlinkIT {
     VarlinkType.Struct declared = service.errors().get(name.substring(service.name().length() + 1));
     assertNotNull(declared, name);
     assertNull(declared.firstInvalid(reply.get("parameters"), service.types()), reply.toString());
+  }
+
+  /**
+   * Waits until the daemon counts no connection open (those earlier tests closed end a moment after
+   * their clients hang up), so that a test's own connections are the only ones counted.
+   */
+  private void awaitNoConnections() throws Exception {
+    for (int i = 0; ; i++) {
+      long open = status().get("connections_open").asLong();
+      if (open == 0) {
+        return;
+      }
+      assertTrue(i < 50, "connections still open: " + open);
+      Thread.sleep(100);
+    }
+  }
+
+  /** The daemon's status report. */
+  private JsonNode status() throws Exception {
+    Command r =
+        DaemonProcess.command(
+            "status", "--format=json", "--control-socket", daemon.controlSocket().toString());
+    assertEquals(0, r.exitCode(), r.stderr());
+    return JSON.readTree(r.stdout());
   }
 }
