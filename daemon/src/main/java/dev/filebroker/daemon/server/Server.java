@@ -39,6 +39,10 @@ public final class Server implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicLong nextSession = new AtomicLong();
   private final UidLimits limits;
+
+  /** A uid's share of the CPUs: one serving thread per CPU processing its requests at once. */
+  private final FairShare fairShare = FairShare.perCpu(FAIR_SHARE_MAX_WAIT);
+
   private final Gateway gateway;
   private final Closer closer = new Closer();
   private final RefusalLog refusals = new RefusalLog(REFUSAL_LOG_INTERVAL.toNanos());
@@ -46,6 +50,12 @@ public final class Server implements AutoCloseable {
 
   /** How long a serving thread with nothing to do waits before it ends. */
   static final Duration SERVING_THREAD_KEEP_ALIVE = Duration.ofSeconds(10);
+
+  /**
+   * How long a serving thread waits for a turn of its uid ({@link FairShare}) before it processes
+   * without one: what a uid whose turns are held by opens blocked in the kernel pays per read.
+   */
+  static final Duration FAIR_SHARE_MAX_WAIT = Duration.ofMillis(10);
 
   /** At most one log line per this interval for connections refused over a limit. */
   static final Duration REFUSAL_LOG_INTERVAL = Duration.ofSeconds(10);
@@ -131,6 +141,7 @@ public final class Server implements AutoCloseable {
             handler,
             statistics,
             limits,
+            fairShare.gate(uid),
             settings.maxRequestsInFlight(),
             closer,
             descriptorsRefused);
