@@ -25,8 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * whose turns are all held by requests blocked in the kernel (opens in a hung FUSE or NFS lookup)
  * is slowed, not stalled: each of its other reads waits {@code maxWait} once, then runs.
  *
- * <p>A uid's gate is made on its first connection and kept (a few dozen bytes per uid ever seen,
- * as {@link UidLimits} keeps its budget). Thread-safe.
+ * <p>A uid's gate is made on its first connection and kept (a few dozen bytes per uid ever seen, as
+ * {@link UidLimits} keeps its budget). Thread-safe.
  */
 final class FairShare {
   private final int perUid;
@@ -56,7 +56,9 @@ final class FairShare {
   /** The gate of {@code uid}, shared by all its connections. */
   Gate gate(long uid) {
     Gate g = gates.get(uid);
-    return g != null ? g : gates.computeIfAbsent(uid, k -> new Gate(perUid, maxWaitNanos, servedUids));
+    return g != null
+        ? g
+        : gates.computeIfAbsent(uid, k -> new Gate(perUid, maxWaitNanos, servedUids));
   }
 
   /** How many turns one uid has. */
