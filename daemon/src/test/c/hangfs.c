@@ -1,6 +1,8 @@
 /*
  * A FUSE file system whose lookup of /hang blocks until a file appears at RELEASE_PATH: the test
- * double for an NFS server that stopped answering. Every other name answers at once.
+ * double for an NFS server that stopped answering. So does the lookup of hang in each directory
+ * /d0, /d1, ...: lookups in one directory wait for each other in the kernel, so opens that are to
+ * hang side by side each need a directory of their own. Every other name answers at once.
  *
  *   cc -o hangfs hangfs.c $(pkg-config --cflags --libs fuse3)
  *   hangfs RELEASE_PATH MOUNTPOINT     (runs in the foreground; prints "lookup waiting" to stdout
@@ -17,15 +19,34 @@
 static const char *release_path;
 static const char content[] = "released\n";
 
+/* Whether PATH is "/d" followed by digits only (a directory holding a hang of its own). */
+static int is_dir(const char *path, size_t length) {
+  if (length < 3 || strncmp(path, "/d", 2) != 0) {
+    return 0;
+  }
+  for (size_t i = 2; i < length; i++) {
+    if (path[i] < '0' || path[i] > '9') {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Whether PATH is /hang or /dN/hang. */
+static int is_hang(const char *path) {
+  const char *last = strrchr(path, '/');
+  return strcmp(last, "/hang") == 0 && (last == path || is_dir(path, (size_t)(last - path)));
+}
+
 static int hang_getattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
   (void)fi;
   memset(st, 0, sizeof *st);
-  if (strcmp(path, "/") == 0) {
+  if (strcmp(path, "/") == 0 || is_dir(path, strlen(path))) {
     st->st_mode = S_IFDIR | 0755;
     st->st_nlink = 2;
     return 0;
   }
-  if (strcmp(path, "/hang") == 0) {
+  if (is_hang(path)) {
     if (access(release_path, F_OK) != 0) {
       printf("lookup waiting\n");
       fflush(stdout);
@@ -43,7 +64,7 @@ static int hang_getattr(const char *path, struct stat *st, struct fuse_file_info
 
 static int hang_open(const char *path, struct fuse_file_info *fi) {
   (void)fi;
-  return strcmp(path, "/hang") == 0 ? 0 : -ENOENT;
+  return is_hang(path) ? 0 : -ENOENT;
 }
 
 static int hang_read(const char *path, char *buf, size_t size, off_t off,

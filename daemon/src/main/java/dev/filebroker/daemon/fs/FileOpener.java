@@ -70,6 +70,9 @@ public final class FileOpener implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final FileCreator creator;
 
+  /** The case-insensitivity check's fstatfs, made once per mount where the kernel allows. */
+  private final FileSystemTypes fileSystemTypes = new FileSystemTypes();
+
   private FileOpener(
       int root, int procFds, NativeFlags flags, KernelFeatures features, boolean casefold) {
     this.root = root;
@@ -200,7 +203,7 @@ public final class FileOpener implements AutoCloseable {
         return fstat.failure();
       }
       FileStat stat = fstat.stat();
-      OpenOutcome refused = caseInsensitiveFileSystem(fd);
+      OpenOutcome refused = caseInsensitiveFileSystem(fd, stat);
       if (refused != null) {
         return refused;
       }
@@ -277,11 +280,11 @@ public final class FileOpener implements AutoCloseable {
   }
 
   /**
-   * A refusal when {@code fd} (an O_PATH handle or an open file) is on a file system that matches
-   * names without regard to case; else null.
+   * A refusal when {@code fd} (an O_PATH handle or an open file, whose statx is {@code stat}) is on
+   * a file system that matches names without regard to case; else null.
    */
-  private static OpenOutcome caseInsensitiveFileSystem(int fd) {
-    long magic = LibC.fileSystemType(fd);
+  private OpenOutcome caseInsensitiveFileSystem(int fd, FileStat stat) {
+    long magic = fileSystemTypes.typeOf(fd, stat);
     if (magic < 0) {
       return new OpenOutcome.Failed((int) -magic, FSTATFS);
     }
@@ -373,7 +376,7 @@ public final class FileOpener implements AutoCloseable {
       if (!spec.allowedTypes().contains(type)) {
         return new OpenOutcome.WrongType(type);
       }
-      OpenOutcome refused = caseInsensitiveFileSystem(pathFd);
+      OpenOutcome refused = caseInsensitiveFileSystem(pathFd, pathStat);
       if (refused != null) {
         return refused;
       }

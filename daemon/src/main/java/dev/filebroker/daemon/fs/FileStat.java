@@ -15,6 +15,9 @@ import dev.filebroker.daemon.policy.FileType;
  * @param attributes stx_attributes (STATX_ATTR_APPEND, STATX_ATTR_IMMUTABLE...)
  * @param attributesMask stx_attributes_mask: which of {@code attributes} the file system reports
  * @param mountId stx_mnt_id, or {@link #NO_MOUNT_ID} when the kernel did not fill it
+ * @param mountIdUnique whether {@code mountId} is the unique mount id (STATX_MNT_ID_UNIQUE, Linux
+ *     6.8+), never reused while the system runs; otherwise it is the old id, which a later mount
+ *     may reuse once this one is gone
  */
 public record FileStat(
     long device,
@@ -26,7 +29,8 @@ public record FileStat(
     long size,
     long attributes,
     long attributesMask,
-    long mountId) {
+    long mountId,
+    boolean mountIdUnique) {
   /** {@link #mountId} when statx did not report one. */
   public static final long NO_MOUNT_ID = -1;
 
@@ -48,18 +52,41 @@ public record FileStat(
 
   /** Whether {@code other} is the same inode reached through the same mount. */
   boolean sameFileAs(FileStat other) {
-    return device == other.device && inode == other.inode && mountId == other.mountId;
+    return device == other.device
+        && inode == other.inode
+        && mountId == other.mountId
+        && mountIdUnique == other.mountIdUnique;
   }
 
   /** This stat with another size (after ftruncate). */
   FileStat withSize(long newSize) {
     return new FileStat(
-        device, inode, mode, uid, gid, linkCount, newSize, attributes, attributesMask, mountId);
+        device,
+        inode,
+        mode,
+        uid,
+        gid,
+        linkCount,
+        newSize,
+        attributes,
+        attributesMask,
+        mountId,
+        mountIdUnique);
   }
 
   /** This stat with other permission bits and link count (a created file, once set up). */
   FileStat withModeAndLinks(int newMode, long newLinkCount) {
     return new FileStat(
-        device, inode, newMode, uid, gid, newLinkCount, size, attributes, attributesMask, mountId);
+        device,
+        inode,
+        newMode,
+        uid,
+        gid,
+        newLinkCount,
+        size,
+        attributes,
+        attributesMask,
+        mountId,
+        mountIdUnique);
   }
 }

@@ -144,12 +144,19 @@ final class LibC {
 
   /**
    * STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_GID | STATX_INO | STATX_SIZE |
-   * STATX_MNT_ID. {@code stx_attributes} and its mask come with every statx, whatever the mask.
+   * STATX_MNT_ID | STATX_MNT_ID_UNIQUE. {@code stx_attributes} and its mask come with every statx,
+   * whatever the mask. A kernel that knows STATX_MNT_ID_UNIQUE (6.8+) fills {@code stx_mnt_id} with
+   * the unique id and says so in {@code stx_mask}; an older one ignores the bit and gives the old
+   * id.
    */
-  private static final int STATX_BASIC = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x100 | 0x200 | 0x1000;
+  private static final int STATX_BASIC =
+      0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x100 | 0x200 | 0x1000 | 0x4000;
 
-  /** STATX_MNT_ID in {@code stx_mask}: the kernel filled {@code stx_mnt_id}. */
+  /** STATX_MNT_ID in {@code stx_mask}: the kernel filled {@code stx_mnt_id} with the old id. */
   private static final int STATX_MNT_ID = 0x1000;
+
+  /** STATX_MNT_ID_UNIQUE in {@code stx_mask}: {@code stx_mnt_id} is the never-reused id. */
+  private static final int STATX_MNT_ID_UNIQUE = 0x4000;
 
   private static final int STATX_SIZEOF = 256;
   private static final int OPEN_HOW_SIZEOF = 24;
@@ -238,7 +245,11 @@ final class LibC {
     int devMajor = buffer.getInt(136);
     int devMinor = buffer.getInt(140);
     long attributesMask = buffer.getLong(56);
-    long mountId = (mask & STATX_MNT_ID) != 0 ? buffer.getLong(144) : FileStat.NO_MOUNT_ID;
+    boolean unique = (mask & STATX_MNT_ID_UNIQUE) != 0;
+    long mountId =
+        (mask & (STATX_MNT_ID | STATX_MNT_ID_UNIQUE)) != 0
+            ? buffer.getLong(144)
+            : FileStat.NO_MOUNT_ID;
     return new StatResult.Stat(
         new FileStat(
             makedev(devMajor, devMinor),
@@ -250,7 +261,8 @@ final class LibC {
             size,
             attributes,
             attributesMask,
-            mountId));
+            mountId,
+            unique));
   }
 
   /** The outcome of {@link #fstat}. */

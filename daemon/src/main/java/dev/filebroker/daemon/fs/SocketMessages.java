@@ -114,6 +114,13 @@ public final class SocketMessages implements AutoCloseable {
   private final ByteBuffer view;
   private final ByteBuffer data;
 
+  /** The buffers of {@link #input()} and {@link #output()} (empty unless asked for), and where. */
+  private final ByteBuffer input;
+
+  private final ByteBuffer output;
+  private final long inputAddress;
+  private final long outputAddress;
+
   /** The direct buffer last used in place, and its address. */
   private ByteBuffer lastDirect;
 
@@ -135,18 +142,52 @@ public final class SocketMessages implements AutoCloseable {
    * block: the release of a file whose last reference it is).
    */
   public SocketMessages(int capacity, IntConsumer attached) {
+    this(capacity, 0, 0, attached);
+  }
+
+  /**
+   * Like {@link #SocketMessages(int, IntConsumer)}, with two more native buffers, {@link #input()}
+   * of {@code inputCapacity} bytes and {@link #output()} of {@code outputCapacity}, which receive
+   * and send use in place (no copy, no JNI call for their address). They live in this object's
+   * native memory, which {@link #close()} frees: nothing of them is left to the garbage collector.
+   */
+  public SocketMessages(int capacity, int inputCapacity, int outputCapacity, IntConsumer attached) {
     this.attached = java.util.Objects.requireNonNull(attached, "attached == null");
-    if (capacity < 1) {
-      throw new IllegalArgumentException("capacity must be positive: " + capacity);
+    if (capacity < 1 || inputCapacity < 0 || outputCapacity < 0) {
+      throw new IllegalArgumentException(
+          "capacities must be positive: "
+              + capacity
+              + ", "
+              + inputCapacity
+              + ", "
+              + outputCapacity);
     }
     this.capacity = capacity;
-    this.memory = new Memory(DATA + (long) capacity);
+    long total = DATA + (long) capacity + inputCapacity + outputCapacity;
+    this.memory = new Memory(total);
     this.address = Pointer.nativeValue(memory);
     this.view = memory.getByteBuffer(0, DATA).order(ByteOrder.nativeOrder());
     this.data = memory.getByteBuffer(DATA, capacity);
+    this.inputAddress = address + DATA + capacity;
+    this.outputAddress = inputAddress + inputCapacity;
+    this.input = memory.getByteBuffer(DATA + capacity, inputCapacity);
+    this.output = memory.getByteBuffer(DATA + capacity + inputCapacity, outputCapacity);
     memory.clear(DATA);
     view.putLong(MSGHDR + MSG_IOV, address + IOVEC);
     view.putLong(MSGHDR + MSG_IOVLEN, 1);
+  }
+
+  /**
+   * The input buffer of {@link #SocketMessages(int, int, int, IntConsumer)}: a direct buffer that
+   * {@link #receive} fills in place. Valid until {@link #close()}; the same object every time.
+   */
+  public ByteBuffer input() {
+    return input;
+  }
+
+  /** The output buffer, which {@link #send} sends from in place; as {@link #input()}. */
+  public ByteBuffer output() {
+    return output;
   }
 
   /**
@@ -328,6 +369,12 @@ public final class SocketMessages implements AutoCloseable {
   }
 
   private long addressOf(ByteBuffer direct) {
+    if (direct == input) {
+      return inputAddress;
+    }
+    if (direct == output) {
+      return outputAddress;
+    }
     if (direct != lastDirect) {
       lastDirectAddress = Pointer.nativeValue(Native.getDirectBufferPointer(direct));
       lastDirect = direct;

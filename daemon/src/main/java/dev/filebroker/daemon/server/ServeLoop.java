@@ -27,6 +27,16 @@ final class ServeLoop {
   }
 
   void serve(Session s, ServingThreads.Buffers b) {
+    FairShare.Gate gate = s.gate();
+    gate.serving();
+    try {
+      serveHeld(s, b);
+    } finally {
+      gate.notServing();
+    }
+  }
+
+  private void serveHeld(Session s, ServingThreads.Buffers b) {
     ParkingSlot slot = s.slot();
     s.bind(b.io());
     if (slot.wantsWrite()) {

@@ -39,6 +39,10 @@ public final class Server implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicLong nextSession = new AtomicLong();
   private final UidLimits limits;
+
+  /** A uid's share of the CPUs: one serving thread per CPU processing its requests at once. */
+  private final FairShare fairShare = FairShare.perCpu(FAIR_SHARE_MAX_WAIT);
+
   private final Gateway gateway;
   private final Closer closer = new Closer();
   private final RefusalLog refusals = new RefusalLog(REFUSAL_LOG_INTERVAL.toNanos());
@@ -46,6 +50,12 @@ public final class Server implements AutoCloseable {
 
   /** How long a serving thread with nothing to do waits before it ends. */
   static final Duration SERVING_THREAD_KEEP_ALIVE = Duration.ofSeconds(10);
+
+  /**
+   * How long a serving thread waits for a turn of its uid ({@link FairShare}) before it processes
+   * without one: what a uid whose turns are held by opens blocked in the kernel pays per read.
+   */
+  static final Duration FAIR_SHARE_MAX_WAIT = Duration.ofMillis(10);
 
   /** At most one log line per this interval for connections refused over a limit. */
   static final Duration REFUSAL_LOG_INTERVAL = Duration.ofSeconds(10);
@@ -92,7 +102,8 @@ public final class Server implements AutoCloseable {
             closer,
             Session::uid,
             serveLoop::serve,
-            Session::close);
+            Session::close,
+            Server::collectAfterBurst);
     serveLoop.use(serving);
     for (int i = 0; i < settings.eventLoops(); i++) {
       Parker parker =
@@ -131,10 +142,22 @@ public final class Server implements AutoCloseable {
             handler,
             statistics,
             limits,
+            fairShare.gate(uid),
             settings.maxRequestsInFlight(),
             closer,
             descriptorsRefused);
     parkers.get((int) (id % parkers.size())).park(session);
+  }
+
+  /**
+   * The serving threads ran dry after a burst of connections: what the burst promoted to the old
+   * generation is garbage now, and a full collection gives it back to the system (the shipped
+   * options shrink the heap at once, -XX:-ShrinkHeapInSteps). An idle daemon collects nothing
+   * otherwise, so without this the heap stays at the burst's size.
+   */
+  private static void collectAfterBurst() {
+    log.debug("The serving threads ran dry after a burst; collecting the heap");
+    System.gc();
   }
 
   /** Answers a connection over a limit with LIMIT_EXCEEDED and closes it. */

@@ -42,14 +42,22 @@ final class ServingThreads<S> {
 
   /** A serving thread's own buffers: what one read and one write of a connection need. */
   record Buffers(SocketMessages io, ByteBuffer in, ByteBuffer out) implements AutoCloseable {
+    /** What SocketMessages copies a heap buffer through, per call. */
+    static final int COPY_SIZE = 4096;
+
     static Buffers allocate(Closer closer) {
-      // Heap buffers: the JVM copies nothing for them and the GC frees them with the thread;
-      // SocketMessages copies through its native buffer, which close() frees at once.
-      int outSize = 4 * Protocol.MAX_FRAME_SIZE;
-      return new Buffers(
-          new SocketMessages(outSize, closer::close),
-          ByteBuffer.allocate(Protocol.MAX_FRAME_SIZE + Session.READ_QUANTUM),
-          ByteBuffer.allocate(outSize));
+      // Native buffers, in SocketMessages' own memory: received into and sent from in place, and
+      // freed at once by close() when the thread ends, where heap buffers were left to the GC and
+      // grew the heap that stays committed. One frame of output: the outbox sends more replies in
+      // several chunks. The copy area serves what is sent from the heap (replies the client had
+      // not taken, kept aside by the outbox), in pieces of that size.
+      SocketMessages io =
+          new SocketMessages(
+              COPY_SIZE,
+              Protocol.MAX_FRAME_SIZE + Session.READ_QUANTUM,
+              Protocol.MAX_FRAME_SIZE,
+              closer::close);
+      return new Buffers(io, io.input(), io.output());
     }
 
     @Override
@@ -71,6 +79,13 @@ final class ServingThreads<S> {
   private final BiConsumer<S, Buffers> serve;
   private final AtomicInteger names = new AtomicInteger();
   private int threads;
+
+  /** The most threads at once since the pool last ran dry (under {@code lock}). */
+  private int peak;
+
+  /** Run when the last thread ends after the pool had grown to a quarter of {@code max}. */
+  private final Runnable drained;
+
   private volatile boolean stopped;
 
   /**
@@ -85,6 +100,22 @@ final class ServingThreads<S> {
       ToLongFunction<S> uidOf,
       BiConsumer<S, Buffers> serve,
       Consumer<S> abandon) {
+    this(max, keepAlive, closer, uidOf, serve, abandon, () -> {});
+  }
+
+  /**
+   * As above; {@code drained} runs on the last thread as it ends, once the pool has run dry after
+   * growing to at least a quarter of {@code max} threads: the moment to give back what a burst of
+   * connections left behind (the daemon collects and shrinks its heap then).
+   */
+  ServingThreads(
+      int max,
+      Duration keepAlive,
+      Closer closer,
+      ToLongFunction<S> uidOf,
+      BiConsumer<S, Buffers> serve,
+      Consumer<S> abandon,
+      Runnable drained) {
     if (max < 1) {
       throw new IllegalArgumentException("max must be positive: " + max);
     }
@@ -95,6 +126,7 @@ final class ServingThreads<S> {
     this.keepAliveNanos = keepAlive.toNanos();
     this.closer = closer;
     this.serve = serve;
+    this.drained = drained;
   }
 
   /** Serves {@code item} on a thread of the pool, now or once one is free. */
@@ -126,6 +158,7 @@ final class ServingThreads<S> {
       synchronized (lock) {
         if (threads < max && !stopped) {
           threads++;
+          peak = Math.max(peak, threads);
           Thread.ofPlatform()
               .name("filebroker-serve-" + names.incrementAndGet())
               .daemon(true)
@@ -189,6 +222,13 @@ final class ServingThreads<S> {
   }
 
   private void work() {
+    if (serveUntilIdle()) {
+      drained.run();
+    }
+  }
+
+  /** Serves until idle for the keep-alive; returns whether the pool ran dry after a burst. */
+  private boolean serveUntilIdle() {
     try (Buffers buffers = Buffers.allocate(closer)) {
       while (true) {
         idle.incrementAndGet();
@@ -204,7 +244,11 @@ final class ServingThreads<S> {
           synchronized (lock) {
             if (queue.isEmpty()) {
               threads--;
-              return;
+              boolean afterBurst = threads == 0 && peak >= Math.max(1, max / 4) && !stopped;
+              if (threads == 0) {
+                peak = 0;
+              }
+              return afterBurst;
             }
           }
           continue;

@@ -44,6 +44,10 @@ final class Session {
   private final RequestHandler handler;
   private final Statistics statistics;
   private final UidLimits limits;
+
+  /** The uid's turns of processing ({@link FairShare}): taken per read's worth of requests. */
+  private final FairShare.Gate gate;
+
   private final long uid;
   private final int maxRequestsInFlight;
   private final long id;
@@ -97,6 +101,7 @@ final class Session {
       RequestHandler handler,
       Statistics statistics,
       UidLimits limits,
+      FairShare.Gate gate,
       int maxRequestsInFlight,
       Closer closer,
       boolean descriptorsRefusedAtSocket) {
@@ -110,6 +115,7 @@ final class Session {
     this.handler = handler;
     this.statistics = statistics;
     this.limits = limits;
+    this.gate = gate;
     this.uid = uidOf(caller);
     this.maxRequestsInFlight = maxRequestsInFlight;
     this.lastActivityNanos = System.nanoTime();
@@ -150,6 +156,11 @@ final class Session {
 
   long uid() {
     return uid;
+  }
+
+  /** The uid's turns of processing. */
+  FairShare.Gate gate() {
+    return gate;
   }
 
   /**
@@ -289,7 +300,12 @@ final class Session {
     return outputWaiting && !outbox.isEmpty() ? now - outputWaitingSinceNanos : 0;
   }
 
+  /**
+   * Answers what {@code in} holds, on one of the uid's turns ({@link FairShare}): taken once the
+   * requests are read, given back once their replies are written (or left waiting in the outbox).
+   */
   private void process(ByteBuffer in, ByteBuffer out) {
+    boolean turn = gate.enter();
     try {
       decodeAndAnswer(in, out);
     } catch (RuntimeException e) {
@@ -299,6 +315,10 @@ final class Session {
       }
       replies.clear();
       throw e;
+    } finally {
+      if (turn) {
+        gate.leave();
+      }
     }
   }
 

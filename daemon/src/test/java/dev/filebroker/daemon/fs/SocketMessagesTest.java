@@ -222,4 +222,39 @@ class SocketMessagesTest {
                     SocketMessages.MAX_DESCRIPTORS + 1));
     assertEquals("cannot attach 65 descriptors", e.getMessage());
   }
+
+  @Test
+  void theOwnInputAndOutputBuffersAreUsedInPlaceNotThroughTheCopyArea() throws Exception {
+    assertTimeoutPreemptively(
+        TIMEOUT,
+        () -> {
+          // A copy area of 4 bytes: a heap buffer goes out 4 bytes per call.
+          try (SocketMessages own = new SocketMessages(4, 64, 64, fd -> {})) {
+            ByteBuffer heap = ascii("through the copy area", false);
+            assertEquals(4, own.send(daemonSide, heap, List.of()), "a heap buffer, 4 at a time");
+            ByteBuffer out = own.output();
+            assertTrue(out.isDirect());
+            out.clear().put("in place, all of it".getBytes(StandardCharsets.US_ASCII)).flip();
+            assertEquals(19, own.send(daemonSide, out, List.of()), "the output buffer at once");
+            AFUNIXSocketChannel client = pair.getSocket2();
+            ByteBuffer got = ByteBuffer.allocate(64);
+            while (got.position() < 23) {
+              client.read(got);
+            }
+            assertEquals(
+                "throin place, all of it",
+                new String(got.array(), 0, 23, StandardCharsets.US_ASCII));
+            client.write(ascii("request bytes", false));
+            ByteBuffer in = own.input();
+            in.clear();
+            int n = 0;
+            while (n < 13) {
+              n += Math.max(0, own.receive(daemonSide, in));
+            }
+            assertEquals(13, in.position(), "received into the input buffer in place");
+            assertEquals("request bytes", StandardCharsets.US_ASCII.decode(in.flip()).toString());
+            assertTrue(own.input() == in && own.output() == out, "the same buffers every time");
+          }
+        });
+  }
 }

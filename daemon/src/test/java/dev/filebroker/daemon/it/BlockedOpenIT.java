@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Test;
  * FUSE file system; the daemon runs as root), /dev/fuse, a C compiler and libfuse3-dev.
  */
 class BlockedOpenIT {
+  private static final int OTHER_UID = 65534;
   private TestTree tree;
   private DaemonProcess daemon;
   private Process fuse;
@@ -132,6 +134,96 @@ class BlockedOpenIT {
             try (FileInputStream in = new FileInputStream(r.descriptors().get(0))) {
               assertEquals("released\n", new String(in.readAllBytes(), StandardCharsets.UTF_8));
             }
+          }
+        });
+  }
+
+  /**
+   * A uid has one turn per CPU of processing while another uid is served (decisions/0019): when
+   * every turn of a uid is held by an open stuck in a FUSE lookup, its next request waits a bounded
+   * time for a turn and then runs, rather than waiting for the lookups. The other uid, 65534, is
+   * served throughout: its own open is stuck too, so its connection stays on a serving thread.
+   */
+  @Test
+  void aUidWhoseTurnsAreAllHeldByStuckOpensIsStillServed() {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(90),
+        () -> {
+          tree = new TestTree("filebroker-blocked-turns-");
+          Path plain = tree.file("data/plain.txt", "plain\n", "rw-------");
+          Path hangfs = buildHangfs();
+          mountpoint = Files.createDirectories(tree.root().resolve("fuse"));
+          release = tree.root().resolve("release");
+          fuse =
+              new ProcessBuilder(hangfs.toString(), release.toString(), mountpoint.toString())
+                  .redirectError(tree.root().resolve("hangfs.err").toFile())
+                  .start();
+          awaitMounted();
+          daemon =
+              Daemons.start(
+                  tree,
+                  """
+                  [[allow]]
+                  name = "reads"
+                  users = [0, %d]
+                  paths = ["%s", "%s/**"]
+                  access = ["read"]
+                  """
+                      .formatted(OTHER_UID, plain, mountpoint),
+                  "");
+          BufferedReader fuseOut =
+              new BufferedReader(
+                  new InputStreamReader(fuse.getInputStream(), StandardCharsets.UTF_8));
+          Process other =
+              new ProcessBuilder(
+                      "setpriv",
+                      "--reuid=" + OTHER_UID,
+                      "--regid=" + OTHER_UID,
+                      "--clear-groups",
+                      "--",
+                      "/usr/bin/python3",
+                      "-c",
+                      FloodIT.resource("victim.py"),
+                      daemon.socket().toString(),
+                      mountpoint + "/d0/hang",
+                      "1",
+                      "0")
+                  .redirectErrorStream(true)
+                  .start();
+          List<RawClient> stuck = new ArrayList<>();
+          try {
+            assertEquals("lookup waiting", fuseOut.readLine(), "uid 65534's open is in FUSE");
+            // As many stuck opens of uid 0 as it has turns: one per CPU.
+            int turns = Runtime.getRuntime().availableProcessors();
+            for (int i = 1; i <= turns; i++) {
+              RawClient c = new RawClient(daemon.socket());
+              stuck.add(c);
+              c.send(new OpenRequest(i, OpenFlags.O_RDONLY, 0, mountpoint + "/d" + i + "/hang"));
+              assertEquals("lookup waiting", fuseOut.readLine(), "open " + i + " is in FUSE");
+            }
+            try (RawClient next = new RawClient(daemon.socket())) {
+              RawClient.Received r = next.open(1, OpenFlags.O_RDONLY, plain.toString());
+              assertInstanceOf(
+                  OpenedReply.class, r.reply(), "uid 0 is served with every turn held");
+              RawClient.close(r.descriptors());
+            }
+            assertTrue(other.isAlive(), "the lookups are still held");
+            Files.writeString(release, "go\n");
+            for (RawClient c : stuck) {
+              RawClient.Received r = c.receive().orElseThrow();
+              assertInstanceOf(OpenedReply.class, r.reply(), "released, each stuck open completes");
+              RawClient.close(r.descriptors());
+            }
+            assertEquals(
+                0,
+                other.waitFor(),
+                "uid 65534's open completes: "
+                    + new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+          } finally {
+            for (RawClient c : stuck) {
+              c.close();
+            }
+            other.destroyForcibly();
           }
         });
   }

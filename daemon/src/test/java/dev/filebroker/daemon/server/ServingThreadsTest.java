@@ -88,4 +88,55 @@ class ServingThreadsTest {
           holder.get().stop();
         });
   }
+
+  @Test
+  void theLastThreadToEndAfterABurstRunsTheDrainedHookOnceAndASmallPoolDoesNot() {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(30),
+        () -> {
+          java.util.concurrent.atomic.AtomicInteger drained =
+              new java.util.concurrent.atomic.AtomicInteger();
+          CountDownLatch ranDry = new CountDownLatch(1);
+          CountDownLatch release = new CountDownLatch(1);
+          CountDownLatch started = new CountDownLatch(4);
+          ServingThreads<Item> threads =
+              new ServingThreads<>(
+                  8,
+                  Duration.ofMillis(1),
+                  new Closer(),
+                  Item::uid,
+                  (item, buffers) -> {
+                    started.countDown();
+                    try {
+                      item.release().await();
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  },
+                  item -> {},
+                  () -> {
+                    drained.incrementAndGet();
+                    ranDry.countDown();
+                  });
+          // One thread (under a quarter of 8) comes and goes: no burst, no hook.
+          threads.submit(new Item(1, 0, new CountDownLatch(0)));
+          while (threads.threads() > 0) {
+            Thread.sleep(1);
+          }
+          assertEquals(0, drained.get(), "one thread is no burst");
+          // Four items of four uids hold four threads at once (a quarter of 8 is 2), then end.
+          for (int i = 0; i < 4; i++) {
+            threads.submit(new Item(10 + i, i, release));
+          }
+          assertTrue(started.await(20, TimeUnit.SECONDS), "four threads serve at once");
+          assertEquals(0, drained.get(), "not while they run");
+          release.countDown();
+          assertTrue(ranDry.await(20, TimeUnit.SECONDS), "the pool ran dry after the burst");
+          while (threads.threads() > 0) {
+            Thread.sleep(1);
+          }
+          assertEquals(1, drained.get(), "once, by the last thread to end");
+          threads.stop();
+        });
+  }
 }
