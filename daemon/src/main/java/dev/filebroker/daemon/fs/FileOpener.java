@@ -442,6 +442,11 @@ public final class FileOpener implements AutoCloseable {
     return LibC.openat2Numbered(procFds, pathFd, reopenFlags, 0, 0);
   }
 
+  /** The fstatfs calls of the case-insensitivity check of opened files (what no mount answered). */
+  long fileSystemTypeCalls() {
+    return fileSystemTypes.fstatfsCalls();
+  }
+
   /** Which open path this opener takes, for the start-up log ({@link KernelFeatures#describe}). */
   public String openPath() {
     return features.describe(casefoldPossible);

@@ -123,6 +123,7 @@ final class LibC {
   static final long SYS_PIDFD_SEND_SIGNAL = 424;
   static final long SYS_PIDFD_OPEN = 434;
   static final long SYS_OPENAT2 = 437;
+  static final long SYS_STATMOUNT = 457;
 
   static final int AT_FDCWD = -100;
   static final int AT_EMPTY_PATH = 0x1000;
@@ -295,6 +296,42 @@ final class LibC {
       return -Native.getLastError();
     }
     return scratch.view.getLong(STATX_OFFSET);
+  }
+
+  /** statmount(2)'s STATMOUNT_SB_BASIC: the superblock's device, magic and flags. */
+  private static final long STATMOUNT_SB_BASIC = 0x1;
+
+  /** struct mnt_id_req, first version: size, namespace fd, mount id, param. */
+  private static final int MNT_ID_REQ_SIZE = 24;
+
+  /** Room for struct statmount without strings (its fixed part is 512 bytes or less). */
+  private static final int STATMOUNT_BUFFER = 1024;
+
+  /**
+   * statmount(2) (Linux 6.8+): the magic number ({@code s_magic}) of the superblock of the mount
+   * whose unique id is {@code uniqueMountId}, in the caller's mount namespace, or {@code -errno}.
+   * This is the file system the mount is, whatever its statfs answers for one of its files.
+   */
+  static long superblockMagic(long uniqueMountId) {
+    try (Memory memory = new Memory(MNT_ID_REQ_SIZE + STATMOUNT_BUFFER)) {
+      memory.clear();
+      long base = Pointer.nativeValue(memory);
+      memory.setInt(0, MNT_ID_REQ_SIZE);
+      memory.setLong(8, uniqueMountId);
+      memory.setLong(16, STATMOUNT_SB_BASIC);
+      long result =
+          Direct.syscall(SYS_STATMOUNT, base, base + MNT_ID_REQ_SIZE, STATMOUNT_BUFFER, 0);
+      if (result < 0) {
+        return -Native.getLastError();
+      }
+      // struct statmount: u32 size, u32 mnt_opts, u64 mask, u32 sb_dev_major, u32 sb_dev_minor,
+      // u64 sb_magic.
+      long mask = memory.getLong(MNT_ID_REQ_SIZE + 8);
+      if ((mask & STATMOUNT_SB_BASIC) == 0) {
+        return -Errno.EINVAL;
+      }
+      return memory.getLong(MNT_ID_REQ_SIZE + 24);
+    }
   }
 
   /** fcntl(F_GETFL): the status flags, or {@code -errno}. */

@@ -124,20 +124,25 @@ final class Outbox implements AutoCloseable {
   boolean flush(SocketMessages io, int socket) throws IOException {
     while (!queue.isEmpty()) {
       Segment s = queue.peek();
-      int before = s.data.remaining();
-      try {
-        io.send(socket, s.data, s.files);
-      } catch (IOException | RuntimeException e) {
-        close();
-        throw e;
-      }
-      int sent = before - s.data.remaining();
-      if (sent > 0) {
-        bytes -= sent;
-        // The descriptors went with the first byte: the kernel holds them now.
-        descriptors -= s.files.size();
-        s.release();
-      }
+      int sent;
+      do {
+        // A send takes at most what SocketMessages copies per call from a heap segment: a part
+        // sent is not a full socket, so send again until the socket takes nothing more.
+        int before = s.data.remaining();
+        try {
+          io.send(socket, s.data, s.files);
+        } catch (IOException | RuntimeException e) {
+          close();
+          throw e;
+        }
+        sent = before - s.data.remaining();
+        if (sent > 0) {
+          bytes -= sent;
+          // The descriptors went with the first byte: the kernel holds them now.
+          descriptors -= s.files.size();
+          s.release();
+        }
+      } while (sent > 0 && s.data.hasRemaining());
       if (s.data.hasRemaining()) {
         return false;
       }

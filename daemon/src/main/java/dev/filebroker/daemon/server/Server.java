@@ -103,7 +103,7 @@ public final class Server implements AutoCloseable {
             Session::uid,
             serveLoop::serve,
             Session::close,
-            Server::collectAfterBurst);
+            HeapReturn.forThisJvm());
     serveLoop.use(serving);
     for (int i = 0; i < settings.eventLoops(); i++) {
       Parker parker =
@@ -147,17 +147,6 @@ public final class Server implements AutoCloseable {
             closer,
             descriptorsRefused);
     parkers.get((int) (id % parkers.size())).park(session);
-  }
-
-  /**
-   * The serving threads ran dry after a burst of connections: what the burst promoted to the old
-   * generation is garbage now, and a full collection gives it back to the system (the shipped
-   * options shrink the heap at once, -XX:-ShrinkHeapInSteps). An idle daemon collects nothing
-   * otherwise, so without this the heap stays at the burst's size.
-   */
-  private static void collectAfterBurst() {
-    log.debug("The serving threads ran dry after a burst; collecting the heap");
-    System.gc();
   }
 
   /** Answers a connection over a limit with LIMIT_EXCEEDED and closes it. */

@@ -42,15 +42,18 @@ final class ServingThreads<S> {
 
   /** A serving thread's own buffers: what one read and one write of a connection need. */
   record Buffers(SocketMessages io, ByteBuffer in, ByteBuffer out) implements AutoCloseable {
-    /** What SocketMessages copies a heap buffer through, per call. */
-    static final int COPY_SIZE = 4096;
+    /**
+     * What SocketMessages copies a heap buffer through, per call: one frame, the most a segment the
+     * outbox kept aside holds, so that such a segment goes out in one sendmsg.
+     */
+    static final int COPY_SIZE = Protocol.MAX_FRAME_SIZE;
 
     static Buffers allocate(Closer closer) {
       // Native buffers, in SocketMessages' own memory: received into and sent from in place, and
       // freed at once by close() when the thread ends, where heap buffers were left to the GC and
       // grew the heap that stays committed. One frame of output: the outbox sends more replies in
       // several chunks. The copy area serves what is sent from the heap (replies the client had
-      // not taken, kept aside by the outbox), in pieces of that size.
+      // not taken, kept aside by the outbox, at most a frame each).
       SocketMessages io =
           new SocketMessages(
               COPY_SIZE,
@@ -83,8 +86,31 @@ final class ServingThreads<S> {
   /** The most threads at once since the pool last ran dry (under {@code lock}). */
   private int peak;
 
-  /** Run when the last thread ends after the pool had grown to a quarter of {@code max}. */
-  private final Runnable drained;
+  /** Told when the pool starts from no thread and when it runs dry after a burst. */
+  private final Bursts bursts;
+
+  /**
+   * What a pool tells about bursts of work. {@link #started} runs on the submitting thread when the
+   * pool starts its first thread after having none; {@link #drained} on the last thread as it ends,
+   * once the pool ran dry after growing to at least half of {@code max} threads (more than one
+   * uid's share, so no single uid makes one): the moment to give back what a burst of connections
+   * left behind.
+   */
+  interface Bursts {
+    /** No burst to tell about. */
+    Bursts NONE =
+        new Bursts() {
+          @Override
+          public void started() {}
+
+          @Override
+          public void drained() {}
+        };
+
+    void started();
+
+    void drained();
+  }
 
   private volatile boolean stopped;
 
@@ -100,14 +126,10 @@ final class ServingThreads<S> {
       ToLongFunction<S> uidOf,
       BiConsumer<S, Buffers> serve,
       Consumer<S> abandon) {
-    this(max, keepAlive, closer, uidOf, serve, abandon, () -> {});
+    this(max, keepAlive, closer, uidOf, serve, abandon, Bursts.NONE);
   }
 
-  /**
-   * As above; {@code drained} runs on the last thread as it ends, once the pool has run dry after
-   * growing to at least a quarter of {@code max} threads: the moment to give back what a burst of
-   * connections left behind (the daemon collects and shrinks its heap then).
-   */
+  /** As above, telling {@code bursts} when a burst starts and ends (see {@link Bursts}). */
   ServingThreads(
       int max,
       Duration keepAlive,
@@ -115,7 +137,7 @@ final class ServingThreads<S> {
       ToLongFunction<S> uidOf,
       BiConsumer<S, Buffers> serve,
       Consumer<S> abandon,
-      Runnable drained) {
+      Bursts bursts) {
     if (max < 1) {
       throw new IllegalArgumentException("max must be positive: " + max);
     }
@@ -126,7 +148,7 @@ final class ServingThreads<S> {
     this.keepAliveNanos = keepAlive.toNanos();
     this.closer = closer;
     this.serve = serve;
-    this.drained = drained;
+    this.bursts = bursts;
   }
 
   /** Serves {@code item} on a thread of the pool, now or once one is free. */
@@ -147,6 +169,11 @@ final class ServingThreads<S> {
     enqueue(item);
   }
 
+  /** The fewest threads at once that make a burst: more than one uid's share. */
+  int burst() {
+    return Math.max(1, max / 2);
+  }
+
   /** The most items of one uid served or queued at once. */
   int perUid() {
     return perUid;
@@ -155,8 +182,10 @@ final class ServingThreads<S> {
   private void enqueue(S item) {
     queue.add(item);
     if (idle.get() == 0) {
+      boolean first = false;
       synchronized (lock) {
         if (threads < max && !stopped) {
+          first = threads == 0;
           threads++;
           peak = Math.max(peak, threads);
           Thread.ofPlatform()
@@ -164,6 +193,9 @@ final class ServingThreads<S> {
               .daemon(true)
               .start(this::work);
         }
+      }
+      if (first) {
+        bursts.started();
       }
     }
   }
@@ -223,7 +255,7 @@ final class ServingThreads<S> {
 
   private void work() {
     if (serveUntilIdle()) {
-      drained.run();
+      bursts.drained();
     }
   }
 
@@ -244,7 +276,7 @@ final class ServingThreads<S> {
           synchronized (lock) {
             if (queue.isEmpty()) {
               threads--;
-              boolean afterBurst = threads == 0 && peak >= Math.max(1, max / 4) && !stopped;
+              boolean afterBurst = threads == 0 && peak >= burst() && !stopped;
               if (threads == 0) {
                 peak = 0;
               }

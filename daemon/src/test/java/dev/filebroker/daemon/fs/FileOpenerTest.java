@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
@@ -106,6 +107,27 @@ class FileOpenerTest {
       assertArrayEquals("hello".getBytes(StandardCharsets.US_ASCII), readAll(opened));
       assertEquals(NativeFlags.O_RDONLY, LibC.getStatusFlags(opened.fd()) & NativeFlags.O_ACCMODE);
     }
+  }
+
+  @Test
+  void theCaseCheckAsksFstatfsOncePerMount() throws IOException {
+    Path file = Files.writeString(dir.resolve("data"), "hello");
+    try (OpenedFile first =
+        opened(opener.open(file.toString(), spec(OpenFlags.O_RDONLY, REGULAR_ONLY)))) {
+      FileStat stat = first.stat();
+      assumeTrue(stat.mountIdUnique(), "STATX_MNT_ID_UNIQUE needs Linux 6.8");
+      long type = LibC.fileSystemType(first.fd());
+      assumeTrue(
+          FileSystemTypes.FIXED.contains(type) && LibC.superblockMagic(stat.mountId()) == type,
+          "a file system whose type is remembered");
+    }
+    for (int i = 0; i < 4; i++) {
+      try (OpenedFile again =
+          opened(opener.open(file.toString(), spec(OpenFlags.O_RDONLY, REGULAR_ONLY)))) {
+        assertEquals(FileType.REGULAR, again.stat().type());
+      }
+    }
+    assertEquals(1, opener.fileSystemTypeCalls(), "five opens on one mount, one fstatfs");
   }
 
   @Test

@@ -90,7 +90,7 @@ class ServingThreadsTest {
   }
 
   @Test
-  void theLastThreadToEndAfterABurstRunsTheDrainedHookOnceAndASmallPoolDoesNot() {
+  void theLastThreadToEndAfterABurstRunsTheDrainedHookOnceAndOneUidsShareDoesNot() {
     assertTimeoutPreemptively(
         Duration.ofSeconds(30),
         () -> {
@@ -99,6 +99,10 @@ class ServingThreadsTest {
           CountDownLatch ranDry = new CountDownLatch(1);
           CountDownLatch release = new CountDownLatch(1);
           CountDownLatch started = new CountDownLatch(4);
+          CountDownLatch oneUid = new CountDownLatch(2);
+          CountDownLatch oneUidRelease = new CountDownLatch(1);
+          java.util.concurrent.atomic.AtomicInteger starts =
+              new java.util.concurrent.atomic.AtomicInteger();
           ServingThreads<Item> threads =
               new ServingThreads<>(
                   8,
@@ -106,7 +110,11 @@ class ServingThreadsTest {
                   new Closer(),
                   Item::uid,
                   (item, buffers) -> {
-                    started.countDown();
+                    if (item.uid() == 1) {
+                      oneUid.countDown();
+                    } else {
+                      started.countDown();
+                    }
                     try {
                       item.release().await();
                     } catch (InterruptedException e) {
@@ -114,17 +122,31 @@ class ServingThreadsTest {
                     }
                   },
                   item -> {},
-                  () -> {
-                    drained.incrementAndGet();
-                    ranDry.countDown();
+                  new ServingThreads.Bursts() {
+                    @Override
+                    public void started() {
+                      starts.incrementAndGet();
+                    }
+
+                    @Override
+                    public void drained() {
+                      drained.incrementAndGet();
+                      ranDry.countDown();
+                    }
                   });
-          // One thread (under a quarter of 8) comes and goes: no burst, no hook.
-          threads.submit(new Item(1, 0, new CountDownLatch(0)));
+          assertEquals(2, threads.perUid());
+          assertEquals(4, threads.burst(), "more than one uid's share");
+          // One uid holds its whole share (a quarter of 8) at once, then goes: no burst, no hook.
+          threads.submit(new Item(1, 0, oneUidRelease));
+          threads.submit(new Item(1, 1, oneUidRelease));
+          assertTrue(oneUid.await(20, TimeUnit.SECONDS), "two threads serve uid 1 at once");
+          oneUidRelease.countDown();
           while (threads.threads() > 0) {
             Thread.sleep(1);
           }
-          assertEquals(0, drained.get(), "one thread is no burst");
-          // Four items of four uids hold four threads at once (a quarter of 8 is 2), then end.
+          assertEquals(0, drained.get(), "one uid's share is no burst");
+          int startsBefore = starts.get();
+          // Four items of four uids hold four threads at once (half of 8), then end.
           for (int i = 0; i < 4; i++) {
             threads.submit(new Item(10 + i, i, release));
           }
@@ -136,6 +158,7 @@ class ServingThreadsTest {
             Thread.sleep(1);
           }
           assertEquals(1, drained.get(), "once, by the last thread to end");
+          assertEquals(startsBefore + 1, starts.get(), "the burst started once, from no thread");
           threads.stop();
         });
   }
