@@ -48,6 +48,8 @@ final class Session {
   /** The uid's turns of processing ({@link FairShare}): taken per read's worth of requests. */
   private final FairShare.Gate gate;
 
+  private final FairShare.Ticket ticket = new FairShare.Ticket();
+
   private final long uid;
   private final int maxRequestsInFlight;
   private final long id;
@@ -305,7 +307,7 @@ final class Session {
    * requests are read, given back once their replies are written (or left waiting in the outbox).
    */
   private void process(ByteBuffer in, ByteBuffer out) {
-    boolean turn = gate.enter();
+    boolean turn = gate.enter(ticket);
     try {
       decodeAndAnswer(in, out);
     } catch (RuntimeException e) {
@@ -317,7 +319,7 @@ final class Session {
       throw e;
     } finally {
       if (turn) {
-        gate.leave();
+        gate.leave(ticket);
       }
     }
   }
