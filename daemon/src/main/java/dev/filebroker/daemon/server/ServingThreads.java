@@ -181,28 +181,45 @@ final class ServingThreads<S> {
 
   private void enqueue(S item) {
     queue.add(item);
-    if (idle.get() == 0) {
-      boolean first = false;
-      synchronized (lock) {
-        if (threads < max && !stopped) {
-          first = threads == 0;
-          threads++;
-          peak = Math.max(peak, threads);
-          Thread.ofPlatform()
-              .name("filebroker-serve-" + names.incrementAndGet())
-              .daemon(true)
-              .start(this::work);
-        }
+    startIfShort();
+  }
+
+  /**
+   * Starts a thread if fewer threads wait for items than items wait for threads. Called by {@link
+   * #enqueue} after adding and by a thread after it has taken an item and stopped counting itself
+   * idle: whichever of the two comes second sees the shortage, so an item never waits behind one
+   * that a thread counted idle took meanwhile (one idle thread and two items: the second gets a
+   * thread of its own, not the first one's after it is done).
+   */
+  private void startIfShort() {
+    if (idle.get() >= queue.size()) {
+      return;
+    }
+    boolean first = false;
+    synchronized (lock) {
+      if (threads < max && !stopped && idle.get() < queue.size()) {
+        first = threads == 0;
+        threads++;
+        peak = Math.max(peak, threads);
+        Thread.ofPlatform()
+            .name("filebroker-serve-" + names.incrementAndGet())
+            .daemon(true)
+            .start(this::work);
       }
-      if (first) {
-        bursts.started();
-      }
+    }
+    if (first) {
+      bursts.started();
     }
   }
 
   /** Whether connections wait for a thread: then no thread keeps one that has nothing to do. */
   boolean othersWaiting() {
     return !queue.isEmpty();
+  }
+
+  /** Threads waiting for an item now. */
+  int idleThreads() {
+    return idle.get();
   }
 
   /** Threads running now. */
@@ -271,6 +288,9 @@ final class ServingThreads<S> {
           s = null;
         } finally {
           idle.decrementAndGet();
+        }
+        if (s != null && !queue.isEmpty()) {
+          startIfShort();
         }
         if (s == null) {
           synchronized (lock) {

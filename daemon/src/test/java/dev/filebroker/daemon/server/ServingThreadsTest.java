@@ -64,6 +64,50 @@ class ServingThreadsTest {
   }
 
   @Test
+  void oneItemMoreThanThereAreIdleThreadsGetsAThreadOfItsOwn() {
+    // Each item blocks until released, as an open stuck on a hung mount would. With N threads
+    // idle, N + 1 items submitted at once must all be served at once: the last one gets a new
+    // thread instead of waiting behind the others. Repeated, as the window is narrow.
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(120),
+        () -> {
+          java.util.concurrent.Semaphore started = new java.util.concurrent.Semaphore(0);
+          ServingThreads<Item> threads =
+              new ServingThreads<>(
+                  1000,
+                  Duration.ofSeconds(60),
+                  new Closer(),
+                  Item::uid,
+                  (item, buffers) -> {
+                    started.release();
+                    try {
+                      item.release().await();
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  },
+                  item -> {});
+          int uid = 0;
+          for (int round = 0; round < 150; round++) {
+            int items = threads.idleThreads() + 1;
+            CountDownLatch release = new CountDownLatch(1);
+            for (int i = 0; i < items; i++) {
+              threads.submit(new Item(uid++, i, release));
+            }
+            assertTrue(
+                started.tryAcquire(items, 20, TimeUnit.SECONDS),
+                "round " + round + ": all " + items + " items are served at once");
+            release.countDown();
+            // Back to idle threads (kept alive) before the next round.
+            while (threads.idleThreads() < items) {
+              Thread.sleep(1);
+            }
+          }
+          threads.stop();
+        });
+  }
+
+  @Test
   void anItemPutBackByItsOwnThreadIsServedAgain() {
     assertTimeoutPreemptively(
         Duration.ofSeconds(30),
