@@ -52,8 +52,9 @@ public final class Server implements AutoCloseable {
   static final Duration SERVING_THREAD_KEEP_ALIVE = Duration.ofSeconds(10);
 
   /**
-   * How long a serving thread waits for a turn of its uid ({@link FairShare}) before it processes
-   * without one: what a uid whose turns are held by opens blocked in the kernel pays per read.
+   * A turn of a uid ({@link FairShare}) held longer than this is taken to be stuck in the kernel,
+   * and may be lent once to the uid's first waiting thread: what a uid whose turns are held by
+   * opens blocked in the kernel pays per read.
    */
   static final Duration FAIR_SHARE_MAX_WAIT = Duration.ofMillis(10);
 
