@@ -198,13 +198,23 @@ final class ServingThreads<S> {
     boolean first = false;
     synchronized (lock) {
       if (threads < max && !stopped && idle.get() < queue.size()) {
-        first = threads == 0;
+        // A thread being started counts as idle until it first polls: it will take an item.
         threads++;
-        peak = Math.max(peak, threads);
-        Thread.ofPlatform()
-            .name("filebroker-serve-" + names.incrementAndGet())
-            .daemon(true)
-            .start(this::work);
+        idle.incrementAndGet();
+        try {
+          Thread.ofPlatform()
+              .name("filebroker-serve-" + names.incrementAndGet())
+              .daemon(true)
+              .start(this::work);
+          first = threads == 1;
+          peak = Math.max(peak, threads);
+        } catch (OutOfMemoryError | RuntimeException e) {
+          // No thread (the process is out of threads or memory): the item stays queued for the
+          // threads there are.
+          threads--;
+          idle.decrementAndGet();
+          log.warn("Could not start a serving thread: {}", e.toString());
+        }
       }
     }
     if (first) {
@@ -278,9 +288,24 @@ final class ServingThreads<S> {
 
   /** Serves until idle for the keep-alive; returns whether the pool ran dry after a burst. */
   private boolean serveUntilIdle() {
-    try (Buffers buffers = Buffers.allocate(closer)) {
+    Buffers allocated;
+    try {
+      allocated = Buffers.allocate(closer);
+    } catch (OutOfMemoryError | RuntimeException e) {
+      synchronized (lock) {
+        threads--;
+      }
+      idle.decrementAndGet();
+      log.warn("A serving thread could not allocate its buffers: {}", e.toString());
+      return false;
+    }
+    boolean countedIdle = true; // by startIfShort, until the first poll
+    try (Buffers buffers = allocated) {
       while (true) {
-        idle.incrementAndGet();
+        if (!countedIdle) {
+          idle.incrementAndGet();
+        }
+        countedIdle = false;
         S s;
         try {
           s = queue.poll(stopped ? 0 : keepAliveNanos, TimeUnit.NANOSECONDS);
@@ -288,9 +313,6 @@ final class ServingThreads<S> {
           s = null;
         } finally {
           idle.decrementAndGet();
-        }
-        if (s != null && !queue.isEmpty()) {
-          startIfShort();
         }
         if (s == null) {
           synchronized (lock) {
@@ -306,6 +328,9 @@ final class ServingThreads<S> {
           continue;
         }
         try {
+          if (!queue.isEmpty()) {
+            startIfShort();
+          }
           serve.accept(s, buffers);
         } catch (RuntimeException e) {
           log.error("Could not serve a connection; closing it", e);
