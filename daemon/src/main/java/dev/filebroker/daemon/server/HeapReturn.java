@@ -12,11 +12,12 @@ import org.slf4j.LoggerFactory;
  * returns it (the shipped options shrink the heap at once, -XX:-ShrinkHeapInSteps). An idle daemon
  * collects nothing otherwise, so without this the heap stays at the burst's size.
  *
- * <p>A full collection stops the world, so it is bounded: only after a burst of more than one uid's
- * share of the threads (see {@link ServingThreads.Bursts}), only when the heap has grown by at
- * least {@link #MIN_GROWTH} bytes over its size when the burst started (or after the last
- * collection, if smaller), and at most once per {@link #MIN_INTERVAL} whoever causes the bursts.
- * Thread-safe: the interval is claimed by a CAS on the time of the last collection.
+ * <p>A full collection stops the world, so it is bounded: only when the serving threads ran dry
+ * (see {@link ServingThreads.Bursts}), only when the heap has grown by at least {@link #MIN_GROWTH}
+ * bytes over its size when the burst started (or after the last collection, if smaller), and at
+ * most once per {@link #MIN_INTERVAL} whoever causes the bursts: a caller who can make bursts at
+ * will (one uid with many connections, then a pause) gets one collection of a few milliseconds per
+ * five minutes. Thread-safe: the interval is claimed by a CAS on the time of the last collection.
  *
  * <p>The growth measured is the committed heap (Runtime.totalMemory()): what a collection can give
  * back, and with the shipped fixed young generation (-Xmn4m) only the old generation grows it. A

@@ -83,18 +83,15 @@ final class ServingThreads<S> {
   private final AtomicInteger names = new AtomicInteger();
   private int threads;
 
-  /** The most threads at once since the pool last ran dry (under {@code lock}). */
-  private int peak;
-
-  /** Told when the pool starts from no thread and when it runs dry after a burst. */
+  /** Told when the pool starts from no thread and when it runs dry. */
   private final Bursts bursts;
 
   /**
-   * What a pool tells about bursts of work. {@link #started} runs on the submitting thread when the
-   * pool starts its first thread after having none; {@link #drained} on the last thread as it ends,
-   * once the pool ran dry after growing to at least half of {@code max} threads (more than one
-   * uid's share, so no single uid makes one): the moment to give back what a burst of connections
-   * left behind.
+   * What a pool tells about bursts of work, a burst being the time from the pool's first thread to
+   * its running dry. {@link #started} runs on the submitting thread when the pool starts its first
+   * thread after having none; {@link #drained} on the last thread as it ends (not when the pool is
+   * stopped): the moment to give back what the burst left behind. Whose work it was does not
+   * matter; the listener bounds what it does ({@link HeapReturn}: at most once per five minutes).
    */
   interface Bursts {
     /** No burst to tell about. */
@@ -169,11 +166,6 @@ final class ServingThreads<S> {
     enqueue(item);
   }
 
-  /** The fewest threads at once that make a burst: more than one uid's share. */
-  int burst() {
-    return Math.max(1, max / 2);
-  }
-
   /** The most items of one uid served or queued at once. */
   int perUid() {
     return perUid;
@@ -207,7 +199,6 @@ final class ServingThreads<S> {
               .daemon(true)
               .start(this::work);
           first = threads == 1;
-          peak = Math.max(peak, threads);
         } catch (OutOfMemoryError | RuntimeException e) {
           // No thread (the process is out of threads or memory): the item stays queued for the
           // threads there are.
@@ -286,7 +277,7 @@ final class ServingThreads<S> {
     }
   }
 
-  /** Serves until idle for the keep-alive; returns whether the pool ran dry after a burst. */
+  /** Serves until idle for the keep-alive; returns whether the pool ran dry as this one ended. */
   private boolean serveUntilIdle() {
     Buffers allocated;
     try {
@@ -318,11 +309,7 @@ final class ServingThreads<S> {
           synchronized (lock) {
             if (queue.isEmpty()) {
               threads--;
-              boolean afterBurst = threads == 0 && peak >= burst() && !stopped;
-              if (threads == 0) {
-                peak = 0;
-              }
-              return afterBurst;
+              return threads == 0 && !stopped;
             }
           }
           continue;

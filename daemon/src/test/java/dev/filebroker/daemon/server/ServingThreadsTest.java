@@ -134,19 +134,18 @@ class ServingThreadsTest {
   }
 
   @Test
-  void theLastThreadToEndAfterABurstRunsTheDrainedHookOnceAndOneUidsShareDoesNot() {
+  void theLastThreadToEndRunsTheDrainedHookOnceWhoeverTheWorkWasFor() {
     assertTimeoutPreemptively(
         Duration.ofSeconds(30),
         () -> {
           java.util.concurrent.atomic.AtomicInteger drained =
               new java.util.concurrent.atomic.AtomicInteger();
-          CountDownLatch ranDry = new CountDownLatch(1);
-          CountDownLatch release = new CountDownLatch(1);
-          CountDownLatch started = new CountDownLatch(4);
-          CountDownLatch oneUid = new CountDownLatch(2);
-          CountDownLatch oneUidRelease = new CountDownLatch(1);
           java.util.concurrent.atomic.AtomicInteger starts =
               new java.util.concurrent.atomic.AtomicInteger();
+          CountDownLatch oneUid = new CountDownLatch(2);
+          CountDownLatch oneUidRelease = new CountDownLatch(1);
+          CountDownLatch fourUids = new CountDownLatch(4);
+          CountDownLatch fourUidsRelease = new CountDownLatch(1);
           ServingThreads<Item> threads =
               new ServingThreads<>(
                   8,
@@ -154,11 +153,7 @@ class ServingThreadsTest {
                   new Closer(),
                   Item::uid,
                   (item, buffers) -> {
-                    if (item.uid() == 1) {
-                      oneUid.countDown();
-                    } else {
-                      started.countDown();
-                    }
+                    (item.uid() == 1 ? oneUid : fourUids).countDown();
                     try {
                       item.release().await();
                     } catch (InterruptedException e) {
@@ -175,35 +170,41 @@ class ServingThreadsTest {
                     @Override
                     public void drained() {
                       drained.incrementAndGet();
-                      ranDry.countDown();
                     }
                   });
-          assertEquals(2, threads.perUid());
-          assertEquals(4, threads.burst(), "more than one uid's share");
-          // One uid holds its whole share (a quarter of 8) at once, then goes: no burst, no hook.
+          // One uid holds two threads at once, then goes: the pool runs dry once.
           threads.submit(new Item(1, 0, oneUidRelease));
           threads.submit(new Item(1, 1, oneUidRelease));
           assertTrue(oneUid.await(20, TimeUnit.SECONDS), "two threads serve uid 1 at once");
-          oneUidRelease.countDown();
-          while (threads.threads() > 0) {
-            Thread.sleep(1);
-          }
-          assertEquals(0, drained.get(), "one uid's share is no burst");
-          int startsBefore = starts.get();
-          // Four items of four uids hold four threads at once (half of 8), then end.
-          for (int i = 0; i < 4; i++) {
-            threads.submit(new Item(10 + i, i, release));
-          }
-          assertTrue(started.await(20, TimeUnit.SECONDS), "four threads serve at once");
           assertEquals(0, drained.get(), "not while they run");
-          release.countDown();
-          assertTrue(ranDry.await(20, TimeUnit.SECONDS), "the pool ran dry after the burst");
+          oneUidRelease.countDown();
+          awaitDrained(drained, 1);
           while (threads.threads() > 0) {
             Thread.sleep(1);
           }
-          assertEquals(1, drained.get(), "once, by the last thread to end");
-          assertEquals(startsBefore + 1, starts.get(), "the burst started once, from no thread");
+          assertEquals(1, drained.get(), "once, by the last thread to end, for one uid's work too");
+          assertEquals(1, starts.get(), "started once, from no thread");
+          // Four uids hold four threads at once, then end: the second time the pool runs dry.
+          for (int i = 0; i < 4; i++) {
+            threads.submit(new Item(10 + i, i, fourUidsRelease));
+          }
+          assertTrue(fourUids.await(20, TimeUnit.SECONDS), "four threads serve at once");
+          assertEquals(1, drained.get(), "not while they run");
+          fourUidsRelease.countDown();
+          awaitDrained(drained, 2);
+          while (threads.threads() > 0) {
+            Thread.sleep(1);
+          }
+          assertEquals(2, drained.get(), "once more, by the last thread to end");
+          assertEquals(2, starts.get(), "started again, from no thread");
           threads.stop();
         });
+  }
+
+  private static void awaitDrained(java.util.concurrent.atomic.AtomicInteger drained, int count)
+      throws InterruptedException {
+    while (drained.get() < count) {
+      Thread.sleep(1);
+    }
   }
 }
