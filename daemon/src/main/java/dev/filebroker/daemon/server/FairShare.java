@@ -33,8 +33,10 @@ import java.util.function.LongSupplier;
  * maxWait} for a turn to free or become stuck (once per read), and while every request hangs, its
  * turns start at most {@code perUid} requests per {@code maxWait}.
  *
- * <p>A uid's gate is made on its first connection and kept (a few dozen bytes per uid ever seen, as
- * {@link UidLimits} keeps its budget). Thread-safe.
+ * <p>A uid's gate is made with its first connection and forgotten when the last one has closed and
+ * no thread serves it ({@link #gate}, {@link Gate#release}): uids that come and go (a user's
+ * subordinate uid range, say) leave nothing behind, and a uid never has two gates at once. A gate
+ * that no one holds has no turn taken and no thread waiting, so a new one is the same. Thread-safe.
  */
 final class FairShare {
   private final int perUid;
@@ -68,10 +70,23 @@ final class FairShare {
     return new FairShare(Runtime.getRuntime().availableProcessors(), maxWait);
   }
 
-  /** The gate of {@code uid}, shared by all its connections. */
+  /**
+   * The gate of {@code uid}, shared by all its connections, for one more connection: give it back
+   * with {@link Gate#release} when the connection closes.
+   */
   Gate gate(long uid) {
-    Gate g = gates.get(uid);
-    return g != null ? g : gates.computeIfAbsent(uid, k -> new Gate(this));
+    return gates.compute(
+        uid,
+        (k, g) -> {
+          Gate gate = g != null ? g : new Gate(this, uid);
+          gate.holders.incrementAndGet();
+          return gate;
+        });
+  }
+
+  /** How many uids have a gate now. */
+  int gates() {
+    return gates.size();
   }
 
   /** How many turns one uid has. */
@@ -105,6 +120,16 @@ final class FairShare {
     private final LongSupplier clock;
     private final AtomicInteger served = new AtomicInteger();
     private final AtomicInteger servedUids;
+    private final ConcurrentMap<Long, Gate> gates;
+    private final long uid;
+
+    /**
+     * Connections holding the gate, and threads serving one; when none is left, it is forgotten.
+     * Taken on the map's lock for the uid ({@link FairShare#gate}) or while another is held ({@link
+     * #serving}), given back on the map's lock: the gate never leaves the map while held.
+     */
+    private final AtomicInteger holders = new AtomicInteger();
+
     private final ReentrantLock lock = new ReentrantLock();
 
     /** The tickets holding a turn not lent on, oldest first: never more than perUid. */
@@ -113,7 +138,9 @@ final class FairShare {
     /** Threads waiting for a turn, first come first served; only the first may take one. */
     private final ArrayDeque<Condition> waiting = new ArrayDeque<>();
 
-    private Gate(FairShare share) {
+    private Gate(FairShare share, long uid) {
+      this.gates = share.gates;
+      this.uid = uid;
       this.perUid = share.perUid;
       this.maxWaitNanos = share.maxWaitNanos;
       this.clock = share.clock;
@@ -121,8 +148,9 @@ final class FairShare {
       this.turns = new ArrayDeque<>(perUid);
     }
 
-    /** A serving thread took a connection of this uid. */
+    /** A serving thread took a connection of this uid (which holds the gate). */
     void serving() {
+      holders.incrementAndGet();
       if (served.incrementAndGet() == 1) {
         servedUids.incrementAndGet();
       }
@@ -133,6 +161,12 @@ final class FairShare {
       if (served.decrementAndGet() == 0) {
         servedUids.decrementAndGet();
       }
+      release();
+    }
+
+    /** A connection of this uid closed (or a serving thread let go): one holder fewer. */
+    void release() {
+      gates.computeIfPresent(uid, (k, g) -> g == this && holders.decrementAndGet() == 0 ? null : g);
     }
 
     /**

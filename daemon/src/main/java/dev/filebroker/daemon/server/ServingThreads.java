@@ -150,20 +150,33 @@ final class ServingThreads<S> {
 
   /** Serves {@code item} on a thread of the pool, now or once one is free. */
   void submit(S item) {
-    Share<S> share = shares.computeIfAbsent(uidOf.applyAsLong(item), k -> new Share<>());
-    synchronized (share) {
-      if (share.holding.contains(item)) {
-        // Put back by its own thread, which still counts it: it re-enters the queue as it leaves.
-        share.back.add(item);
-        return;
+    long uid = uidOf.applyAsLong(item);
+    while (true) {
+      Share<S> share = shares.computeIfAbsent(uid, k -> new Share<>());
+      synchronized (share) {
+        if (share.forgotten) {
+          // Emptied and dropped from the map since it was looked up: take the uid's new one.
+          continue;
+        }
+        if (share.holding.contains(item)) {
+          // Put back by its own thread, which still counts it: it re-enters the queue as it leaves.
+          share.back.add(item);
+          return;
+        }
+        if (share.holding.size() >= perUid) {
+          share.waiting.add(item);
+          return;
+        }
+        share.holding.add(item);
       }
-      if (share.holding.size() >= perUid) {
-        share.waiting.add(item);
-        return;
-      }
-      share.holding.add(item);
+      enqueue(item);
+      return;
     }
-    enqueue(item);
+  }
+
+  /** How many uids have items served, queued or waiting now. */
+  int uids() {
+    return shares.size();
   }
 
   /** The most items of one uid served or queued at once. */
@@ -247,7 +260,8 @@ final class ServingThreads<S> {
 
   /** {@code item}'s thread is done with it: the next of its uid may enter the queue. */
   private void done(S item) {
-    Share<S> share = shares.get(uidOf.applyAsLong(item));
+    long uid = uidOf.applyAsLong(item);
+    Share<S> share = shares.get(uid);
     S next;
     synchronized (share) {
       share.holding.remove(item);
@@ -258,6 +272,12 @@ final class ServingThreads<S> {
       if (next != null) {
         share.holding.add(next);
       }
+      if (share.holding.isEmpty()) {
+        // Nothing of the uid's is served or waiting (back and waiting empty with it): forget the
+        // share, so that uids that come and go leave nothing behind.
+        share.forgotten = true;
+        shares.remove(uid, share);
+      }
     }
     if (next != null) {
       enqueue(next);
@@ -266,6 +286,9 @@ final class ServingThreads<S> {
 
   /** What one uid has served or queued, and what waits for its share. */
   private static final class Share<S> {
+    /** Dropped from the map: a submit that finds it so looks the uid up again. */
+    boolean forgotten;
+
     final Set<S> holding = Collections.newSetFromMap(new IdentityHashMap<>());
     final Set<S> back = Collections.newSetFromMap(new IdentityHashMap<>());
     final ArrayDeque<S> waiting = new ArrayDeque<>();

@@ -481,6 +481,7 @@ final class Session {
     outbox.close();
     pendingInput = null;
     limits.disconnect(uid);
+    gate.release();
     if (registration != null) {
       registration.cancel();
     }

@@ -31,6 +31,12 @@ final class UidLimits {
   private final ConcurrentMap<Long, UidState> states = new ConcurrentHashMap<>();
   private final LongSupplier clock;
 
+  /** The number of states at which the next new uid sweeps out the forgettable ones. */
+  private final AtomicInteger sweepAt = new AtomicInteger(MIN_SWEEP);
+
+  /** The fewest states worth a sweep. */
+  static final int MIN_SWEEP = 64;
+
   UidLimits(int maxConnectionsPerUid, int requestsPerSecond, int burst) {
     this(maxConnectionsPerUid, requestsPerSecond, burst, System::nanoTime);
   }
@@ -47,29 +53,54 @@ final class UidLimits {
     this.clock = clock;
   }
 
-  private UidState state(long uid) {
-    UidState s = states.get(uid);
-    return s != null ? s : states.computeIfAbsent(uid, k -> new UidState(clock.getAsLong()));
-  }
-
-  /** Counts a new connection for {@code uid}; false (and nothing counted) when over the limit. */
-  boolean tryConnect(long uid) {
-    AtomicInteger connections = state(uid).connections;
-    while (true) {
-      int n = connections.get();
-      if (n >= maxConnectionsPerUid) {
-        return false;
-      }
-      if (connections.compareAndSet(n, n + 1)) {
-        return true;
-      }
-    }
-  }
-
   /**
-   * Forgets a connection counted by {@link #tryConnect}. A uid's state is kept after its last
-   * connection (a few dozen bytes per uid ever seen), so its rate budget survives a reconnect.
+   * Counts a new connection for {@code uid}; false (and nothing counted) when over the limit.
+   *
+   * <p>A uid's state outlives its last connection while its rate budget is not full again, so a
+   * reconnect cannot refill it; a state with no connection and a full budget is what a new one
+   * would be, and it is forgotten (swept out when a new uid arrives and the states have doubled
+   * since the last sweep), so uids that come and go (a user's subordinate uid range, say) leave
+   * nothing behind. Counting and forgetting are atomic per uid (the map's own per-key locking): a
+   * connection is never counted on a state that was just forgotten.
    */
+  boolean tryConnect(long uid) {
+    boolean[] admitted = new boolean[1];
+    boolean[] created = new boolean[1];
+    states.compute(
+        uid,
+        (k, s) -> {
+          if (s == null) {
+            s = new UidState(clock.getAsLong());
+            created[0] = true;
+          }
+          int n = s.connections.get();
+          if (n < maxConnectionsPerUid) {
+            s.connections.set(n + 1);
+            admitted[0] = true;
+          }
+          return s;
+        });
+    if (created[0] && states.size() >= sweepAt.get()) {
+      sweep();
+    }
+    return admitted[0];
+  }
+
+  /** Forgets every state with no connection whose budget is full again. */
+  private void sweep() {
+    long now = clock.getAsLong();
+    for (Long uid : states.keySet()) {
+      states.computeIfPresent(uid, (k, s) -> s.forgettable(now) ? null : s);
+    }
+    sweepAt.set(Math.max(MIN_SWEEP, 2 * states.size()));
+  }
+
+  /** How many uids have a state now (connections, or a budget not yet full again). */
+  int uids() {
+    return states.size();
+  }
+
+  /** Forgets a connection counted by {@link #tryConnect}. */
   void disconnect(long uid) {
     UidState s = states.get(uid);
     if (s != null) {
@@ -77,9 +108,18 @@ final class UidLimits {
     }
   }
 
-  /** Takes one request from {@code uid}'s budget; false when the uid is over its rate. */
+  /**
+   * Takes one request from {@code uid}'s budget; false when the uid is over its rate. For a uid
+   * with a connection counted (whose state is never forgotten).
+   */
   boolean tryRequest(long uid) {
-    AtomicLong fullAt = state(uid).fullAt;
+    UidState state = states.get(uid);
+    if (state == null) {
+      // No connection counted (no caller of the daemon's does this): a state as a connection
+      // would make, forgotten once full again.
+      state = states.computeIfAbsent(uid, k -> new UidState(clock.getAsLong()));
+    }
+    AtomicLong fullAt = state.fullAt;
     long now = clock.getAsLong();
     while (true) {
       long current = fullAt.get();
@@ -103,6 +143,11 @@ final class UidLimits {
 
     UidState(long now) {
       this.fullAt = new AtomicLong(now);
+    }
+
+    /** No connection, and the budget full again at {@code now}: the same as a new state. */
+    boolean forgettable(long now) {
+      return connections.get() == 0 && fullAt.get() - now <= 0;
     }
   }
 }

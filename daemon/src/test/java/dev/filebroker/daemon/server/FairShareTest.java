@@ -2,6 +2,8 @@ package dev.filebroker.daemon.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -251,6 +253,32 @@ class FairShareTest {
     assertTrue(share.gate(7) == share.gate(7));
     assertFalse(share.gate(7) == share.gate(8));
     assertEquals(3, share.perUid());
+  }
+
+  @Test
+  void aGateIsForgottenWhenItsLastConnectionClosesAndNoThreadServesIt() {
+    FairShare share = new FairShare(1, LONG);
+    // 100,000 uids that come and go (a subordinate uid range, say) leave no gate behind.
+    for (long uid = 100_000; uid < 200_000; uid++) {
+      FairShare.Gate g = share.gate(uid);
+      g.serving();
+      g.notServing();
+      g.release();
+    }
+    assertEquals(0, share.gates());
+    // Held by two connections and a serving thread: the same gate until all three let go.
+    FairShare.Gate first = share.gate(7);
+    FairShare.Gate second = share.gate(7);
+    assertSame(first, second);
+    first.serving();
+    first.release();
+    second.release();
+    assertSame(first, share.gate(7), "still served: a new connection shares the gate");
+    first.notServing();
+    assertEquals(1, share.gates(), "the new connection holds it");
+    first.release();
+    assertEquals(0, share.gates());
+    assertNotSame(first, share.gate(7), "forgotten: a new gate, the same as the old one");
   }
 
   @Test

@@ -18,6 +18,44 @@ class ServingThreadsTest {
   private record Item(long uid, int n, CountDownLatch release) {}
 
   @Test
+  void uidsThatComeAndGoLeaveNoShareBehind() {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(60),
+        () -> {
+          ServingThreads<Item> threads =
+              new ServingThreads<>(
+                  8,
+                  Duration.ofSeconds(5),
+                  new Closer(),
+                  Item::uid,
+                  (item, buffers) -> item.release().countDown(),
+                  item -> {});
+          // 20,000 uids (a subordinate uid range, say), three items each submitted at once, so
+          // that some wait for their uid's share.
+          CountDownLatch served = new CountDownLatch(60_000);
+          for (int uid = 0; uid < 20_000; uid++) {
+            for (int i = 0; i < 3; i++) {
+              threads.submit(new Item(100_000 + uid, i, served));
+            }
+          }
+          assertTrue(served.await(50, TimeUnit.SECONDS), "every item served");
+          while (threads.uids() > 0) {
+            Thread.sleep(1);
+          }
+          // A uid comes back after its share was forgotten: served through a new one.
+          CountDownLatch again = new CountDownLatch(3);
+          for (int i = 0; i < 3; i++) {
+            threads.submit(new Item(100_000, i, again));
+          }
+          assertTrue(again.await(20, TimeUnit.SECONDS), "served again");
+          while (threads.uids() > 0) {
+            Thread.sleep(1);
+          }
+          threads.stop();
+        });
+  }
+
+  @Test
   void aUidHoldsAtMostItsShareOfTheThreadsWhileAnotherUidIsServed() {
     assertTimeoutPreemptively(
         Duration.ofSeconds(30),

@@ -39,4 +39,45 @@ class UidLimitsTest {
     assertTrue(limits.tryConnect(UidLimits.UNKNOWN_UID));
     assertFalse(limits.tryConnect(UidLimits.UNKNOWN_UID));
   }
+
+  @Test
+  void uidsThatComeAndGoLeaveNoStateBehindOnceTheirBudgetIsFullAgain() {
+    long[] now = {1_000_000_000L};
+    UidLimits limits = new UidLimits(10, 100, 5, () -> now[0]);
+    // 100,000 uids (a subordinate uid range, say), each connecting once, sending a request and
+    // going: none is remembered once its budget has refilled.
+    for (long uid = 100_000; uid < 200_000; uid++) {
+      assertTrue(limits.tryConnect(uid));
+      assertTrue(limits.tryRequest(uid));
+      limits.disconnect(uid);
+      now[0] += 1_000_000L; // 1 ms; a token refills in 10
+    }
+    assertTrue(
+        limits.uids() <= 2 * UidLimits.MIN_SWEEP,
+        "states left for 100,000 uids that came and went: " + limits.uids());
+  }
+
+  @Test
+  void aConnectedUidAndOneWhoseBudgetIsNotFullAgainAreRemembered() {
+    long[] now = {1_000_000_000L};
+    UidLimits limits = new UidLimits(10, 100, 5, () -> now[0]);
+    assertTrue(limits.tryConnect(1));
+    assertTrue(limits.tryConnect(2));
+    for (int i = 0; i < 5; i++) {
+      assertTrue(limits.tryRequest(2));
+    }
+    limits.disconnect(2);
+    // Many other uids come and go at once (their budgets used up too), so sweeps run.
+    for (long uid = 1_000; uid < 1_000 + 10 * UidLimits.MIN_SWEEP; uid++) {
+      assertTrue(limits.tryConnect(uid));
+      limits.disconnect(uid);
+    }
+    assertFalse(limits.tryRequest(2), "a reconnect does not refill a budget: it is remembered");
+    assertTrue(limits.tryConnect(2));
+    assertFalse(limits.tryRequest(2), "still empty after reconnecting");
+    for (int i = 0; i < 9; i++) {
+      assertTrue(limits.tryConnect(1), "uid 1's connections are still counted");
+    }
+    assertFalse(limits.tryConnect(1), "an eleventh connection of uid 1: over the limit of 10");
+  }
 }
