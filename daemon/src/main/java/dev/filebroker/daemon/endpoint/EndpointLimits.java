@@ -20,6 +20,12 @@ public final class EndpointLimits {
   private final LongSupplier clock;
   private final Map<Long, State> states = new HashMap<>();
 
+  /** The number of states at which the next new uid sweeps out the forgettable ones. */
+  private int sweepAt = MIN_SWEEP;
+
+  /** The fewest states worth a sweep. */
+  static final int MIN_SWEEP = 64;
+
   /**
    * Limits of {@code maxConnectionsPerUid} connections waiting or being served per uid, and {@code
    * perSecond} new connections per second per uid after a first {@code burst}; each positive.
@@ -59,7 +65,14 @@ public final class EndpointLimits {
    */
   synchronized Admission admit(long uid) {
     long now = clock.getAsLong();
-    State s = states.computeIfAbsent(uid, k -> new State(now));
+    State s = states.get(uid);
+    if (s == null) {
+      if (states.size() >= sweepAt) {
+        sweep(now);
+      }
+      s = new State(now);
+      states.put(uid, s);
+    }
     if (s.connections >= maxConnectionsPerUid) {
       return Admission.TOO_MANY_CONNECTIONS;
     }
@@ -75,9 +88,21 @@ public final class EndpointLimits {
   }
 
   /**
-   * Forgets a connection {@link #admit} counted. A uid's state stays (a few dozen bytes per uid
-   * ever seen), so its rate budget survives a reconnect.
+   * Forgets states with no connection whose budget is full again (the same as a new one would be),
+   * so that uids that come and go leave nothing behind; a uid's budget that is not full yet stays,
+   * so a reconnect does not refill it. Amortised: the next sweep waits until the states doubled.
    */
+  private void sweep(long now) {
+    states.values().removeIf(s -> s.connections == 0 && s.fullAt - now <= 0);
+    sweepAt = Math.max(MIN_SWEEP, 2 * states.size());
+  }
+
+  /** How many uids have a state now. */
+  synchronized int uids() {
+    return states.size();
+  }
+
+  /** Forgets a connection {@link #admit} counted. */
   synchronized void release(long uid) {
     State s = states.get(uid);
     if (s != null && s.connections > 0) {

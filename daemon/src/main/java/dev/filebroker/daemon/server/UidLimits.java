@@ -73,10 +73,13 @@ final class UidLimits {
             s = new UidState(clock.getAsLong());
             created[0] = true;
           }
-          int n = s.connections.get();
-          if (n < maxConnectionsPerUid) {
-            s.connections.set(n + 1);
-            admitted[0] = true;
+          // A compare-and-set: a disconnect of this uid does not take the map's lock.
+          AtomicInteger connections = s.connections;
+          for (int n = connections.get(); n < maxConnectionsPerUid; n = connections.get()) {
+            if (connections.compareAndSet(n, n + 1)) {
+              admitted[0] = true;
+              break;
+            }
           }
           return s;
         });

@@ -3,6 +3,7 @@ package dev.filebroker.daemon.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.filebroker.client.BrokeredFile;
 import dev.filebroker.client.FileBroker;
@@ -253,6 +254,11 @@ class OpenManyIT {
     while (d.descriptorCount() > expected && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
-    assertEquals(expected, d.descriptorCount(), "the daemon closed every descriptor it sent");
+    // At most as many as before: a connection of an earlier test may still have been closing
+    // when the count before was taken.
+    int now = d.descriptorCount();
+    assertTrue(
+        now <= expected,
+        "the daemon closed every descriptor it sent: " + now + " open, " + expected + " before");
   }
 }

@@ -80,4 +80,30 @@ class UidLimitsTest {
     }
     assertFalse(limits.tryConnect(1), "an eleventh connection of uid 1: over the limit of 10");
   }
+
+  @Test
+  void connectsAndDisconnectsOnManyThreadsAtOnceCountExactly() throws Exception {
+    UidLimits limits = new UidLimits(1_000, 1000, 1000);
+    Thread[] threads = new Thread[4];
+    for (int t = 0; t < threads.length; t++) {
+      threads[t] =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    for (int i = 0; i < 200_000; i++) {
+                      if (limits.tryConnect(65534)) {
+                        limits.disconnect(65534);
+                      }
+                    }
+                  });
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    // No count lost or made up: exactly the limit is admitted again.
+    for (int i = 0; i < 1_000; i++) {
+      assertTrue(limits.tryConnect(65534), "connection " + i + " of the limit's 1,000");
+    }
+    assertFalse(limits.tryConnect(65534), "the 1,001st is over the limit");
+  }
 }
