@@ -271,17 +271,7 @@ class VarlinkIT {
   }
 
   private static JsonNode readReply(SocketChannel c) throws Exception {
-    ByteBuffer in = ByteBuffer.allocate(1 << 16);
-    while (true) {
-      if (c.read(in) < 0) {
-        throw new java.io.IOException("the connection ended before a reply");
-      }
-      for (int i = 0; i < in.position(); i++) {
-        if (in.get(i) == 0) {
-          return JSON.readTree(new String(in.array(), 0, i, StandardCharsets.UTF_8));
-        }
-      }
-    }
+    return JSON.readTree(VarlinkMessages.readReply(c));
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.it;
 
+import static dev.filebroker.daemon.it.VarlinkMessages.GET_INFO;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -12,7 +13,6 @@ import dev.filebroker.protocol.OpenRequest;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,9 +40,6 @@ class VarlinkLimitsIT {
   private static final int NOBODY = 65534;
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
   private static final JsonMapper JSON = new JsonMapper();
-  private static final byte[] GET_INFO =
-      "{\"method\":\"org.varlink.service.GetInfo\"}\0".getBytes(StandardCharsets.UTF_8);
-
   private TestTree tree;
   private DaemonProcess daemon;
   private Path client;
@@ -275,17 +272,7 @@ class VarlinkLimitsIT {
 
   /** Reads one reply. */
   private static JsonNode reply(AFUNIXSocketChannel c) throws Exception {
-    ByteBuffer in = ByteBuffer.allocate(1 << 16);
-    while (true) {
-      if (c.read(in) < 0) {
-        throw new IOException("the connection ended before a reply");
-      }
-      for (int i = 0; i < in.position(); i++) {
-        if (in.get(i) == 0) {
-          return JSON.readTree(new String(in.array(), 0, i, StandardCharsets.UTF_8));
-        }
-      }
-    }
+    return JSON.readTree(VarlinkMessages.readReply(c));
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.it;
 
+import static dev.filebroker.daemon.it.VarlinkMessages.GET_INFO;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,9 +34,6 @@ class VarlinkRefusalIT {
 
   /** VarlinkServer.MAX_REFUSED_CLOSING: refused connections that may wait for the closer. */
   private static final int MAX_REFUSED_CLOSING = 256;
-
-  private static final byte[] GET_INFO =
-      "{\"method\":\"org.varlink.service.GetInfo\"}\0".getBytes(StandardCharsets.UTF_8);
 
   private TestTree tree;
   private DaemonProcess daemon;
@@ -177,16 +175,6 @@ class VarlinkRefusalIT {
     if (send) {
       c.write(ByteBuffer.wrap(GET_INFO));
     }
-    ByteBuffer in = ByteBuffer.allocate(1 << 16);
-    while (true) {
-      if (c.read(in) < 0) {
-        throw new IOException("the connection ended before a reply");
-      }
-      for (int i = 0; i < in.position(); i++) {
-        if (in.get(i) == 0) {
-          return new String(in.array(), 0, i, StandardCharsets.UTF_8);
-        }
-      }
-    }
+    return VarlinkMessages.readReply(c);
   }
 }

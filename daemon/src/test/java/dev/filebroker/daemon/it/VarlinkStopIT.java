@@ -1,5 +1,6 @@
 package dev.filebroker.daemon.it;
 
+import static dev.filebroker.daemon.it.VarlinkMessages.GET_INFO;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -27,9 +28,6 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  */
 class VarlinkStopIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
-  private static final byte[] GET_INFO =
-      "{\"method\":\"org.varlink.service.GetInfo\"}\0".getBytes(StandardCharsets.UTF_8);
-
   private TestTree tree;
   private DaemonProcess daemon;
   private Path varlinkSocket;
@@ -163,18 +161,7 @@ class VarlinkStopIT {
   /** Sends one call and reads up to its reply; how many replies were errors (0 or 1). */
   private static int call(AFUNIXSocketChannel c) throws IOException {
     c.write(ByteBuffer.wrap(GET_INFO));
-    ByteBuffer in = ByteBuffer.allocate(1 << 16);
-    while (true) {
-      if (c.read(in) < 0) {
-        throw new IOException("the connection ended before a reply");
-      }
-      for (int i = 0; i < in.position(); i++) {
-        if (in.get(i) == 0) {
-          String reply = new String(in.array(), 0, i, StandardCharsets.UTF_8);
-          return reply.contains("\"error\"") ? 1 : 0;
-        }
-      }
-    }
+    return VarlinkMessages.readReply(c).contains("\"error\"") ? 1 : 0;
   }
 
   /** Reads until the end of the stream; how many replies without an error came. */
