@@ -77,21 +77,31 @@ class BlockedOpenIT {
     return binary;
   }
 
+  /**
+   * A test tree named {@code prefix} holding data/plain.txt, with hangfs mounted on its fuse/
+   * directory (a lookup of /hang there waits until the release file exists); returns the plain
+   * file.
+   */
+  private Path mountHangfs(String prefix) throws Exception {
+    tree = new TestTree(prefix);
+    Path plain = tree.file("data/plain.txt", "plain\n", "rw-------");
+    Path hangfs = buildHangfs();
+    mountpoint = Files.createDirectories(tree.root().resolve("fuse"));
+    release = tree.root().resolve("release");
+    fuse =
+        new ProcessBuilder(hangfs.toString(), release.toString(), mountpoint.toString())
+            .redirectError(tree.root().resolve("hangfs.err").toFile())
+            .start();
+    awaitMounted();
+    return plain;
+  }
+
   @Test
   void otherConnectionsAreServedWhileOneOpenIsStuckInAFuseLookup() {
     assertTimeoutPreemptively(
         Duration.ofSeconds(90),
         () -> {
-          tree = new TestTree("filebroker-blocked-");
-          Path plain = tree.file("data/plain.txt", "plain\n", "rw-------");
-          Path hangfs = buildHangfs();
-          mountpoint = Files.createDirectories(tree.root().resolve("fuse"));
-          release = tree.root().resolve("release");
-          fuse =
-              new ProcessBuilder(hangfs.toString(), release.toString(), mountpoint.toString())
-                  .redirectError(tree.root().resolve("hangfs.err").toFile())
-                  .start();
-          awaitMounted();
+          Path plain = mountHangfs("filebroker-blocked-");
           // One thread per CPU served every connection before: one is enough to show it.
           daemon =
               Daemons.start(
@@ -149,16 +159,7 @@ class BlockedOpenIT {
     assertTimeoutPreemptively(
         Duration.ofSeconds(90),
         () -> {
-          tree = new TestTree("filebroker-blocked-turns-");
-          Path plain = tree.file("data/plain.txt", "plain\n", "rw-------");
-          Path hangfs = buildHangfs();
-          mountpoint = Files.createDirectories(tree.root().resolve("fuse"));
-          release = tree.root().resolve("release");
-          fuse =
-              new ProcessBuilder(hangfs.toString(), release.toString(), mountpoint.toString())
-                  .redirectError(tree.root().resolve("hangfs.err").toFile())
-                  .start();
-          awaitMounted();
+          Path plain = mountHangfs("filebroker-blocked-turns-");
           daemon =
               Daemons.start(
                   tree,
