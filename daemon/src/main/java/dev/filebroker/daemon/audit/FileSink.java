@@ -42,6 +42,8 @@ final class FileSink implements AuditLog.Sink {
   static final int SHORTEST_SLEEP_MILLIS = 3;
   static final int LONGEST_SLEEP_MILLIS = 64;
   private static final int OUTPUT_BUFFER_SIZE = 256 * 1024;
+
+  private static final int LINE_BUFFER_SIZE = 16 * 1024;
   private static final Logger LOG = LoggerFactory.getLogger(FileSink.class);
 
   private final String file;
@@ -58,6 +60,13 @@ final class FileSink implements AuditLog.Sink {
 
   /** What the writer sends in one write(2); only the writer thread (or close) touches it. */
   private final ByteBuffer out = ByteBuffer.allocateDirect(OUTPUT_BUFFER_SIZE);
+
+  /**
+   * Where a line is encoded before one copy into {@link #out}: the encoders write a heap buffer's
+   * array directly, several times faster than byte by byte into a direct buffer. A longer line is
+   * encoded straight into {@link #out}.
+   */
+  private final ByteBuffer line = ByteBuffer.allocate(LINE_BUFFER_SIZE);
 
   private final Thread writer;
   private volatile boolean closing;
@@ -200,6 +209,15 @@ final class FileSink implements AuditLog.Sink {
 
   /** Adds the event's line and newline if both fit; otherwise leaves the buffer as it was. */
   private boolean appendWhole(AuditEvent event) {
+    ByteBuffer encoded = line.clear();
+    if (event.writeJson(encoded) && encoded.hasRemaining()) {
+      encoded.put((byte) '\n').flip();
+      if (encoded.remaining() > out.remaining()) {
+        return false;
+      }
+      out.put(encoded);
+      return true;
+    }
     int start = out.position();
     if (event.writeJson(out) && out.hasRemaining()) {
       out.put((byte) '\n');

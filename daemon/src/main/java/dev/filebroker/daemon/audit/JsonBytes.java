@@ -20,7 +20,17 @@ final class JsonBytes {
 
   /** An ASCII literal (keys, punctuation), copied as is. */
   static void ascii(ByteBuffer b, String s) {
-    for (int i = 0; i < s.length(); i++) {
+    int n = s.length();
+    if (b.hasArray() && b.remaining() >= n) {
+      byte[] a = b.array();
+      int p = b.arrayOffset() + b.position();
+      for (int i = 0; i < n; i++) {
+        a[p + i] = (byte) s.charAt(i);
+      }
+      b.position(b.position() + n);
+      return;
+    }
+    for (int i = 0; i < n; i++) {
       b.put((byte) s.charAt(i));
     }
   }

@@ -59,6 +59,9 @@ public final class JsonString {
    * copy. Throws {@link java.nio.BufferOverflowException} when the buffer is full.
    */
   public static void put(ByteBuffer b, String s) {
+    if (b.hasArray() && putPlain(b, s)) {
+      return;
+    }
     b.put((byte) '"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
@@ -92,5 +95,33 @@ public final class JsonString {
       }
     }
     b.put((byte) '"');
+  }
+
+  /**
+   * The common case of {@link #put}, straight into a heap buffer's array: when every character of
+   * {@code s} is printable ASCII other than {@code "} and {@code \} (so it stands for itself) and
+   * the literal fits, puts it and returns true. Otherwise returns false with the position
+   * unchanged; bytes past the position may have been written, which whatever is put next
+   * overwrites.
+   */
+  private static boolean putPlain(ByteBuffer b, String s) {
+    int n = s.length();
+    if (b.remaining() < n + 2) {
+      return false;
+    }
+    byte[] a = b.array();
+    int start = b.arrayOffset() + b.position();
+    int p = start + 1;
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+        return false;
+      }
+      a[p++] = (byte) c;
+    }
+    a[start] = '"';
+    a[p++] = '"';
+    b.position(p - b.arrayOffset());
+    return true;
   }
 }
