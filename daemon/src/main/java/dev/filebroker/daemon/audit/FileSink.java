@@ -42,7 +42,6 @@ final class FileSink implements AuditLog.Sink {
   static final int SHORTEST_SLEEP_MILLIS = 3;
   static final int LONGEST_SLEEP_MILLIS = 64;
   private static final int OUTPUT_BUFFER_SIZE = 256 * 1024;
-
   private static final int LINE_BUFFER_SIZE = 16 * 1024;
   private static final Logger LOG = LoggerFactory.getLogger(FileSink.class);
 
