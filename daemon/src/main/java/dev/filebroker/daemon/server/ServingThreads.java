@@ -314,6 +314,7 @@ final class ServingThreads<S> {
       return false;
     }
     boolean countedIdle = true; // by startIfShort, until the first poll
+    boolean ended = false;
     try (Buffers buffers = allocated) {
       while (true) {
         if (!countedIdle) {
@@ -332,6 +333,7 @@ final class ServingThreads<S> {
           synchronized (lock) {
             if (queue.isEmpty()) {
               threads--;
+              ended = true;
               return threads == 0 && !stopped;
             }
           }
@@ -345,9 +347,27 @@ final class ServingThreads<S> {
         } catch (RuntimeException e) {
           log.error("Could not serve a connection; closing it", e);
           abandon.accept(s);
+        } catch (Error e) {
+          // The JVM's own trouble (out of memory, a stack overflow): the connection is closed, and
+          // this thread ends with the error (reported by the JVM as uncaught).
+          try {
+            abandon.accept(s);
+          } catch (RuntimeException | Error f) {
+            e.addSuppressed(f);
+          }
+          throw e;
         } finally {
           done(s);
         }
+      }
+    } finally {
+      if (!ended) {
+        // Ended by an error: no longer counted, so that the pool starts another thread for the
+        // work there is rather than count one that is gone.
+        synchronized (lock) {
+          threads--;
+        }
+        startIfShort();
       }
     }
   }

@@ -172,6 +172,37 @@ class ServingThreadsTest {
   }
 
   @Test
+  void anErrorWhileServingClosesTheItemAndTheThreadIsReplaced() {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(30),
+        () -> {
+          Set<Item> abandoned = ConcurrentHashMap.newKeySet();
+          CountDownLatch servedAfter = new CountDownLatch(1);
+          // One thread: if the thread the error ends were still counted, nothing would be served.
+          ServingThreads<Item> threads =
+              new ServingThreads<>(
+                  1,
+                  Duration.ofSeconds(5),
+                  new Closer(),
+                  Item::uid,
+                  (item, buffers) -> {
+                    if (item.n() == 0) {
+                      throw new StackOverflowError("thrown by the test; the thread ends");
+                    }
+                    item.release().countDown();
+                  },
+                  abandoned::add);
+          Item failing = new Item(1, 0, new CountDownLatch(0));
+          threads.submit(failing);
+          threads.submit(new Item(2, 1, servedAfter));
+          assertTrue(servedAfter.await(20, TimeUnit.SECONDS), "served by a new thread");
+          assertEquals(Set.of(failing), abandoned, "the item being served is closed");
+          assertEquals(1, threads.threads(), "the thread that ended is not counted");
+          threads.stop();
+        });
+  }
+
+  @Test
   void theLastThreadToEndRunsTheDrainedHookOnceWhoeverTheWorkWasFor() {
     assertTimeoutPreemptively(
         Duration.ofSeconds(30),

@@ -1,0 +1,54 @@
+package dev.filebroker.daemon.server;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * The threads a server cannot do without (those that accept connections and those that watch idle
+ * ones): a thread of these that ends before {@link #stopping()} is reported by name, whatever ended
+ * it (an exception it logged, an error the JVM threw), so that the daemon stops with a failure and
+ * its service manager restarts it, where it would otherwise go on answering the watchdog without
+ * accepting or watching connections.
+ */
+final class EssentialThreads {
+  private final Consumer<String> lost;
+  private final List<Thread> threads = new ArrayList<>();
+  private volatile boolean stopping;
+
+  /** Reports to {@code lost} the name of each thread that ends before {@link #stopping()}. */
+  EssentialThreads(Consumer<String> lost) {
+    this.lost = Objects.requireNonNull(lost, "lost == null");
+  }
+
+  /** Starts {@code body} on a new daemon platform thread called {@code name}. */
+  synchronized Thread start(String name, Runnable body) {
+    Thread t =
+        Thread.ofPlatform()
+            .name(name)
+            .daemon(true)
+            .start(
+                () -> {
+                  try {
+                    body.run();
+                  } finally {
+                    if (!stopping) {
+                      lost.accept(name);
+                    }
+                  }
+                });
+    threads.add(t);
+    return t;
+  }
+
+  /** From now on threads end because they were told to: none is reported. */
+  void stopping() {
+    stopping = true;
+  }
+
+  /** Every thread started, ended or not. */
+  synchronized List<Thread> threads() {
+    return List.copyOf(threads);
+  }
+}
