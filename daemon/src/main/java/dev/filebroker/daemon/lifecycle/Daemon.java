@@ -69,6 +69,10 @@ public final class Daemon implements ControlHandler {
   private final DaemonConfig config;
   private final PrintStream console;
   private final CountDownLatch stopRequested = new CountDownLatch(1);
+
+  /** Set when a thread the server cannot do without ended: the daemon stops and exits 1. */
+  private volatile boolean threadLost;
+
   private PolicyHolder policies;
   private volatile ServiceManager manager = new ServiceManager(java.util.Optional.empty());
   private volatile Statistics statistics = new Statistics();
@@ -155,7 +159,7 @@ public final class Daemon implements ControlHandler {
       Signals.handle("HUP", this::reload);
       Signals.handle("TERM", stopRequested::countDown);
       Signals.handle("INT", stopRequested::countDown);
-      server.start();
+      server.start(this::threadLost);
       Optional<VarlinkServer> varlink = VarlinkStart.start(passedVarlink, config, server, settings);
       control.start(this);
       log().info("Control socket on {}", control.where());
@@ -200,7 +204,18 @@ public final class Daemon implements ControlHandler {
       console.println("filebroker: refusing to start: " + e.getMessage());
       return 1;
     }
-    return 0;
+    return threadLost ? 1 : 0;
+  }
+
+  /**
+   * A thread that accepts or watches connections ended: stop, and exit with a failure, so that the
+   * service manager restarts the daemon (Restart=on-failure) and the watchdog is not answered by a
+   * daemon that no longer serves.
+   */
+  private void threadLost(String name) {
+    threadLost = true;
+    log().error("Stopping: thread {} ended; the daemon cannot serve without it", name);
+    stopRequested.countDown();
   }
 
   /** The per-uid limits of {@code [limits]}, for the fixed endpoints' connections. */

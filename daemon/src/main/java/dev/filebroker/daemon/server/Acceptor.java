@@ -94,12 +94,20 @@ public final class Acceptor implements Runnable {
       } catch (RuntimeException e) {
         // A bug in one hand-over must not end accepting on this socket, nor leak the connection.
         log.error("Could not hand over a connection; closing it", e);
-        try {
-          channel.close();
-        } catch (IOException closeFailed) {
-          log.debug("Could not close a connection: {}", closeFailed.toString());
-        }
+        close(channel);
+      } catch (Error e) {
+        // The JVM's own trouble (out of memory, say): this thread ends, and the daemon with it.
+        close(channel);
+        throw e;
       }
+    }
+  }
+
+  private static void close(AFUNIXSocketChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException closeFailed) {
+      log.debug("Could not close a connection: {}", closeFailed.toString());
     }
   }
 

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +37,7 @@ public final class Server implements AutoCloseable {
   private ServeLoop serveLoop;
   private ServingThreads<Session> serving;
   private final List<Acceptor> acceptors = new ArrayList<>();
-  private final List<Thread> threads = new ArrayList<>();
+  private EssentialThreads essential;
   private final AtomicLong nextSession = new AtomicLong();
   private final UidLimits limits;
 
@@ -89,12 +90,17 @@ public final class Server implements AutoCloseable {
     return gateway;
   }
 
-  /** Starts the parkers and the acceptors; returns once they run. */
-  public synchronized void start() throws IOException {
+  /**
+   * Starts the parkers and the acceptors; returns once they run. Should one of them end before
+   * {@link #stop}, whatever ended it, its name is given to {@code lost} (on that thread): the
+   * server no longer accepts or watches connections, and the daemon should stop with a failure.
+   */
+  public synchronized void start(Consumer<String> lost) throws IOException {
     if (running) {
       throw new IllegalStateException("already started");
     }
     running = true;
+    essential = new EssentialThreads(lost);
     serveLoop = new ServeLoop(settings.partialFrameTimeout());
     serving =
         new ServingThreads<>(
@@ -110,14 +116,13 @@ public final class Server implements AutoCloseable {
       Parker parker =
           new Parker(serving, closer, settings.partialFrameTimeout(), settings.idleTimeout());
       parkers.add(parker);
-      Thread t = Thread.ofPlatform().name("filebroker-park-" + i).daemon(true).start(parker);
-      threads.add(t);
+      essential.start("filebroker-park-" + i, parker);
     }
     for (int i = 0; i < listeners.size(); i++) {
       ListeningSocket listener = listeners.get(i);
       Acceptor acceptor = new Acceptor(listener, c -> admit(c, listener.refusesDescriptors()));
       acceptors.add(acceptor);
-      threads.add(Thread.ofPlatform().name("filebroker-accept-" + i).daemon(true).start(acceptor));
+      essential.start("filebroker-accept-" + i, acceptor);
     }
   }
 
@@ -175,6 +180,7 @@ public final class Server implements AutoCloseable {
       return;
     }
     running = false;
+    essential.stopping();
     long deadline = System.nanoTime() + timeout.toNanos();
     // Accept what already waits in the backlog, then stop listening.
     for (Acceptor a : acceptors) {
