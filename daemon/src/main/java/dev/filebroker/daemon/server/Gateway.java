@@ -82,7 +82,8 @@ public final class Gateway {
       }
       if (!limits.tryConnect(uid)) {
         statistics.limited();
-        return Optional.of("uid " + uid + " has as many connections open as the limit allows");
+        return Optional.of(
+            "uid " + uid + " has " + limits.maxConnectionsPerUid() + " connections open");
       }
       statistics.connectionOpened();
       return Optional.empty();

@@ -127,18 +127,15 @@ public final class Server implements AutoCloseable {
   }
 
   private void admit(AFUNIXSocketChannel channel, boolean descriptorsRefused) {
-    if (statistics.openConnections() >= settings.maxConnections()) {
-      refuse(channel, "the daemon has " + settings.maxConnections() + " connections open");
-      return;
-    }
     Optional<Caller> caller = PeerIdentity.read(channel);
     long uid = Session.uidOf(caller);
-    if (!limits.tryConnect(uid)) {
-      refuse(
-          channel, "uid " + uid + " has " + settings.maxConnectionsPerUid() + " connections open");
+    // The daemon's and the uid's limits, checked and counted in one step with every other
+    // acceptor's and front end's admits, so that no two take the last place.
+    Optional<String> refused = gateway.connect(uid);
+    if (refused.isPresent()) {
+      refuse(channel, refused.get());
       return;
     }
-    statistics.connectionOpened();
     long id = nextSession.incrementAndGet();
     Session session =
         new Session(
@@ -155,9 +152,8 @@ public final class Server implements AutoCloseable {
     parkers.get((int) (id % parkers.size())).park(session);
   }
 
-  /** Answers a connection over a limit with LIMIT_EXCEEDED and closes it. */
+  /** Answers a connection over a limit (counted by the gateway) with LIMIT_EXCEEDED; closes it. */
   private void refuse(AFUNIXSocketChannel channel, String why) {
-    statistics.limited();
     refusals.refused(why, System.nanoTime()).ifPresent(log::warn);
     ByteBuffer frame = ByteBuffer.allocate(Protocol.HEADER_SIZE + Protocol.ERROR_FIXED_SIZE + 256);
     FrameCodec.encode(ErrorReply.of(0, ErrorCode.LIMIT_EXCEEDED, 0, why), frame);

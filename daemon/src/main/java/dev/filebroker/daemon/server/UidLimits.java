@@ -98,6 +98,11 @@ final class UidLimits {
     sweepAt.set(Math.max(MIN_SWEEP, 2 * states.size()));
   }
 
+  /** The most connections one uid may have open at once. */
+  int maxConnectionsPerUid() {
+    return maxConnectionsPerUid;
+  }
+
   /** How many uids have a state now (connections, or a budget not yet full again). */
   int uids() {
     return states.size();

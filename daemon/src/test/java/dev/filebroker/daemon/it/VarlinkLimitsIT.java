@@ -114,7 +114,7 @@ class VarlinkLimitsIT {
                 refused.toString());
             assertEquals(-1, fourth.read(ByteBuffer.allocate(16)), "then the connection ends");
             daemon.awaitLine(
-                "Could not admit a connection: Varlink: uid 0 has as many connections open",
+                "Could not admit a connection: Varlink: uid 0 has 3 connections open",
                 Duration.ofSeconds(10));
           } finally {
             for (AutoCloseable c : held) {
