@@ -313,6 +313,28 @@ class RunCommandIT {
   }
 
   @Test
+  void theLaunchersMemorySettingsDoNotReachTheCommand() throws Exception {
+    // The build tree's launcher, which sets glibc's arenas and stack cache for the daemon.
+    String launcher = DaemonProcess.home().resolve("filebroker").toString();
+    String show = "echo ${MALLOC_ARENA_MAX-unset} ${GLIBC_TUNABLES-unset}";
+    List<String> base =
+        List.of("env", "-u", "MALLOC_ARENA_MAX", "-u", "GLIBC_TUNABLES", "FILEBROKER_JAVA_OPTS=");
+    List<String> plain = new ArrayList<>(base);
+    String socket = daemon.socket().toString();
+    plain.addAll(List.of(launcher, "run", "--socket", socket, "--", "sh", "-c", show));
+    Command r = Command.run(plain, "");
+    assertEquals(0, r.exitCode(), r.stderr());
+    assertEquals("unset unset\n", r.stdout());
+    // What the caller set is passed on as it is.
+    List<String> own = new ArrayList<>(base);
+    own.addAll(
+        List.of("MALLOC_ARENA_MAX=4", launcher, "run", "--socket", socket, "--", "sh", "-c", show));
+    Command r2 = Command.run(own, "");
+    assertEquals(0, r2.exitCode(), r2.stderr());
+    assertEquals("4 unset\n", r2.stdout());
+  }
+
+  @Test
   void missingCommandExits127() {
     Command r = run("--", "no-such-command-here");
     assertEquals(127, r.exitCode(), r.stderr());
