@@ -14,6 +14,7 @@ import dev.filebroker.daemon.policy.Rule;
 import dev.filebroker.daemon.policy.SourceLocation;
 import dev.filebroker.daemon.server.Acceptor;
 import dev.filebroker.daemon.server.Closer;
+import dev.filebroker.daemon.server.EssentialThreads;
 import dev.filebroker.daemon.server.ListeningSocket;
 import dev.filebroker.daemon.server.PeerIdentity;
 import dev.filebroker.daemon.server.PolicyHolder;
@@ -63,6 +64,7 @@ final class EndpointServer {
   private final AccessRequest request;
   private Acceptor acceptor;
   private Thread thread;
+  private EssentialThreads essential;
 
   /** How long {@link #stop} waits for the acceptor, twice at most. */
   private static final Duration STOP_WAIT = Duration.ofSeconds(1);
@@ -88,14 +90,11 @@ final class EndpointServer {
     this.request = AccessRequest.fromOpenFlags(endpoint.path(), endpoint.access().wireFlags());
   }
 
-  /** Starts accepting on a thread of its own. */
-  void start() throws IOException {
+  /** Starts accepting on one of the daemon's {@code essential} threads. */
+  void start(EssentialThreads essential) throws IOException {
+    this.essential = essential;
     acceptor = new Acceptor(listener, this::handOver);
-    thread =
-        Thread.ofPlatform()
-            .name("filebroker-endpoint-" + endpoint.name())
-            .daemon(true)
-            .start(acceptor);
+    thread = essential.start("filebroker-endpoint-" + endpoint.name(), acceptor);
   }
 
   /**
@@ -106,6 +105,7 @@ final class EndpointServer {
    */
   void stop() throws IOException, InterruptedException {
     if (acceptor != null) {
+      essential.stopping();
       acceptor.stop();
       if (!acceptor.awaitStopped(STOP_WAIT)) {
         thread.interrupt();

@@ -3,6 +3,7 @@ package dev.filebroker.daemon.endpoint;
 import dev.filebroker.daemon.audit.AuditLog;
 import dev.filebroker.daemon.fs.FileOpener;
 import dev.filebroker.daemon.server.Closer;
+import dev.filebroker.daemon.server.EssentialThreads;
 import dev.filebroker.daemon.server.ListeningSocket;
 import dev.filebroker.daemon.server.PolicyHolder;
 import java.io.IOException;
@@ -46,7 +47,8 @@ public final class Endpoints implements AutoCloseable {
       FileOpener opener,
       AuditLog audit,
       PolicyHolder policies,
-      EndpointLimits limits)
+      EndpointLimits limits,
+      EssentialThreads essential)
       throws EndpointBindException {
     List<ListeningSocket> bound = new ArrayList<>();
     try {
@@ -77,7 +79,7 @@ public final class Endpoints implements AutoCloseable {
           new EndpointServer(
               endpoints.get(i), bound.get(i), opener, audit, policies, limits, workers, closer);
       try {
-        server.start();
+        server.start(essential);
       } catch (IOException x) {
         new Endpoints(servers, workers, closer).close();
         for (ListeningSocket s : bound.subList(i, bound.size())) {

@@ -18,6 +18,7 @@ import dev.filebroker.daemon.policy.Policy;
 import dev.filebroker.daemon.policy.PolicyError;
 import dev.filebroker.daemon.policy.PolicyLoad;
 import dev.filebroker.daemon.policy.Rule;
+import dev.filebroker.daemon.server.EssentialThreads;
 import dev.filebroker.daemon.server.ListeningSocket;
 import dev.filebroker.daemon.server.PolicyHolder;
 import dev.filebroker.daemon.server.Server;
@@ -110,6 +111,9 @@ public final class Daemon implements ControlHandler {
     Statistics statistics = new Statistics();
     this.statistics = statistics;
     List<ListeningSocket> listeners = new ArrayList<>();
+    // The threads that accept connections (main, Varlink, endpoints) and watch idle ones: one that
+    // ends before a stop ends the daemon with a failure.
+    EssentialThreads essential = new EssentialThreads(this::threadLost);
     // The opener is closed before the audit log, as requests still in flight after the stop
     // timeout must fail rather than hand out a file that is never audited; listed first as well
     // (closing it twice is harmless), so that it is closed if the service manager or the audit
@@ -120,7 +124,12 @@ public final class Daemon implements ControlHandler {
         FileOpener opener = createdOpener;
         Endpoints endpoints =
             Endpoints.start(
-                config.endpoints(), opener, audit, policies, endpointLimits(config.limits()))) {
+                config.endpoints(),
+                opener,
+                audit,
+                policies,
+                endpointLimits(config.limits()),
+                essential)) {
       this.manager = manager;
       List<ActivatedSocket> inherited = SocketActivation.inherit();
       // Control socket: systemd's socket named "control" if passed, else bound at control_socket.
@@ -159,8 +168,9 @@ public final class Daemon implements ControlHandler {
       Signals.handle("HUP", this::reload);
       Signals.handle("TERM", stopRequested::countDown);
       Signals.handle("INT", stopRequested::countDown);
-      server.start(this::threadLost);
-      Optional<VarlinkServer> varlink = VarlinkStart.start(passedVarlink, config, server, settings);
+      server.start(essential);
+      Optional<VarlinkServer> varlink =
+          VarlinkStart.start(passedVarlink, config, server, settings, essential);
       control.start(this);
       log().info("Control socket on {}", control.where());
       log().info("Kernel open flags: {}", opener.openPath());

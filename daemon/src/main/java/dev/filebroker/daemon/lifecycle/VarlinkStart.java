@@ -1,6 +1,7 @@
 package dev.filebroker.daemon.lifecycle;
 
 import dev.filebroker.daemon.config.DaemonConfig;
+import dev.filebroker.daemon.server.EssentialThreads;
 import dev.filebroker.daemon.server.ListeningSocket;
 import dev.filebroker.daemon.server.Server;
 import dev.filebroker.daemon.server.ServerSettings;
@@ -18,7 +19,11 @@ final class VarlinkStart {
   private VarlinkStart() {}
 
   static Optional<VarlinkServer> start(
-      Optional<ActivatedSocket> passed, DaemonConfig config, Server server, ServerSettings settings)
+      Optional<ActivatedSocket> passed,
+      DaemonConfig config,
+      Server server,
+      ServerSettings settings,
+      EssentialThreads essential)
       throws IOException {
     ListeningSocket listener;
     String where;
@@ -41,7 +46,7 @@ final class VarlinkStart {
             settings.partialFrameTimeout(),
             settings.servingThreads(),
             version);
-    varlink.start();
+    varlink.start(essential);
     LoggerFactory.getLogger(VarlinkStart.class).info("Varlink interface on {}", where);
     return Optional.of(varlink);
   }

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,16 +90,15 @@ public final class Server implements AutoCloseable {
   }
 
   /**
-   * Starts the parkers and the acceptors; returns once they run. Should one of them end before
-   * {@link #stop}, whatever ended it, its name is given to {@code lost} (on that thread): the
-   * server no longer accepts or watches connections, and the daemon should stop with a failure.
+   * Starts the parkers and the acceptors as {@code essential} threads, which report one that ends
+   * before a stop (the server no longer accepts or watches connections); returns once they run.
    */
-  public synchronized void start(Consumer<String> lost) throws IOException {
+  public synchronized void start(EssentialThreads essential) throws IOException {
     if (running) {
       throw new IllegalStateException("already started");
     }
     running = true;
-    essential = new EssentialThreads(lost);
+    this.essential = essential;
     serveLoop = new ServeLoop(settings.partialFrameTimeout());
     serving =
         new ServingThreads<>(

@@ -3,6 +3,7 @@ package dev.filebroker.daemon.varlink;
 import dev.filebroker.daemon.policy.Caller;
 import dev.filebroker.daemon.server.Acceptor;
 import dev.filebroker.daemon.server.Closer;
+import dev.filebroker.daemon.server.EssentialThreads;
 import dev.filebroker.daemon.server.Gateway;
 import dev.filebroker.daemon.server.ListeningSocket;
 import dev.filebroker.daemon.server.RefusalLog;
@@ -81,6 +82,7 @@ public final class VarlinkServer implements AutoCloseable {
 
   private Acceptor acceptor;
   private Thread acceptThread;
+  private EssentialThreads essential;
 
   private record Served(VarlinkConnection connection, Thread thread) {}
 
@@ -107,14 +109,14 @@ public final class VarlinkServer implements AutoCloseable {
     this.maxThreadsPerUid = Math.max(1, threads / 4);
   }
 
-  /** Starts accepting. */
-  public synchronized void start() throws IOException {
+  /** Starts accepting on one of the daemon's {@code essential} threads. */
+  public synchronized void start(EssentialThreads essential) throws IOException {
     if (acceptor != null) {
       throw new IllegalStateException("already started");
     }
     acceptor = new Acceptor(listener, this::admit);
-    acceptThread =
-        Thread.ofPlatform().name("filebroker-varlink-accept").daemon(true).start(acceptor);
+    this.essential = essential;
+    acceptThread = essential.start("filebroker-varlink-accept", acceptor);
   }
 
   private void admit(AFUNIXSocketChannel channel) {
@@ -237,6 +239,7 @@ public final class VarlinkServer implements AutoCloseable {
       return;
     }
     stopping = true;
+    essential.stopping();
     for (Served s : open.values()) {
       s.connection().stop();
     }
