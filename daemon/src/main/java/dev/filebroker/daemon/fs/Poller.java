@@ -17,6 +17,11 @@ import java.nio.ByteOrder;
  * <p>Level-triggered. Each registration carries a caller-chosen {@code long} token that comes back
  * with its events. One thread waits; {@link #wakeup()} may be called from any thread. Not otherwise
  * thread-safe.
+ *
+ * <p>Once {@link #close() closed} (by the thread that waits, as it ends), every call is refused or
+ * does nothing, from whichever thread: the two descriptors' numbers are the kernel's to give to the
+ * next open, and a late wakeup must not write eight bytes into a client's connection or a file the
+ * daemon opened, nor a late remove take a descriptor out of another poller.
  */
 public final class Poller implements AutoCloseable {
   /** Interest in, and readiness for, reading (EPOLLIN; hang-ups are reported as readable). */
@@ -75,6 +80,11 @@ public final class Poller implements AutoCloseable {
   private final long address;
   private final ByteBuffer view;
 
+  /** Guards the two descriptors: set by {@link #close()}, checked by every call made on them. */
+  private final Object lock = new Object();
+
+  private volatile boolean closed;
+
   private static final int CONTROL = 0;
   private static final int COUNTER = 16;
   private static final int WAKE_VALUE = 24;
@@ -128,10 +138,23 @@ public final class Poller implements AutoCloseable {
 
   /** Stops watching {@code fd}; call before closing it. Unknown descriptors are ignored. */
   public void remove(int fd) {
-    epoll_ctl(epfd, EPOLL_CTL_DEL, fd, 0);
+    synchronized (lock) {
+      if (!closed) {
+        epoll_ctl(epfd, EPOLL_CTL_DEL, fd, 0);
+      }
+    }
   }
 
   private void control(int op, int fd, long token, int interest) throws IOException {
+    synchronized (lock) {
+      if (closed) {
+        throw new IOException("epoll_ctl on fd " + fd + ": the poller is closed");
+      }
+      controlOpen(op, fd, token, interest);
+    }
+  }
+
+  private void controlOpen(int op, int fd, long token, int interest) throws IOException {
     // EPOLLRDHUP only while reading: a half-closed peer must not wake a loop that waits to write.
     int bits = interest & (READ | WRITE);
     bits = (bits & READ) != 0 ? bits | EPOLLRDHUP : bits;
@@ -151,6 +174,10 @@ public final class Poller implements AutoCloseable {
    */
   public int poll(long[] tokens, int[] ready, int timeoutMillis) throws IOException {
     int max = Math.min(capacity, Math.min(tokens.length, ready.length));
+    if (closed) {
+      // Only the waiting thread closes: it does not wait on a closed poller. Another may not.
+      throw new IOException("epoll_wait: the poller is closed");
+    }
     int n = epoll_wait(epfd, address + EVENTS, max, timeoutMillis);
     if (n < 0) {
       int errno = Native.getLastError();
@@ -181,12 +208,28 @@ public final class Poller implements AutoCloseable {
 
   /** Ends a {@link #poll} in progress, or the next one, at once. Safe from any thread. */
   public void wakeup() {
-    write(wakeFd, address + WAKE_VALUE, 8);
+    synchronized (lock) {
+      if (!closed) {
+        write(wakeFd, address + WAKE_VALUE, 8);
+      }
+    }
   }
 
+  /** The eventfd {@link #wakeup()} writes to (for tests). */
+  int wakeDescriptor() {
+    return wakeFd;
+  }
+
+  /** Closes the two descriptors, once; every later call is refused or does nothing. */
   @Override
   public void close() {
-    close(wakeFd);
-    close(epfd);
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      close(wakeFd);
+      close(epfd);
+    }
   }
 }
