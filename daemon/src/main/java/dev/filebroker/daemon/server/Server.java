@@ -61,7 +61,7 @@ public final class Server implements AutoCloseable {
   /** At most one log line per this interval for connections refused over a limit. */
   static final Duration REFUSAL_LOG_INTERVAL = Duration.ofSeconds(10);
 
-  /** A server answering from {@code policies}; call {@link #start()} to serve. */
+  /** A server answering from {@code policies}; call {@link #start(EssentialThreads)} to serve. */
   public Server(
       List<ListeningSocket> listeners,
       ServerSettings settings,
@@ -125,6 +125,13 @@ public final class Server implements AutoCloseable {
   }
 
   private void admit(AFUNIXSocketChannel channel, boolean descriptorsRefused) {
+    if (statistics.openConnections() >= settings.maxConnections()) {
+      // A daemon at its limit refuses before it reads credentials (three getsockopt calls and
+      // the caller's /proc entries); the gateway's check below is the one that counts.
+      statistics.limited();
+      refuse(channel, "the daemon has " + settings.maxConnections() + " connections open");
+      return;
+    }
     Optional<Caller> caller = PeerIdentity.read(channel);
     long uid = Session.uidOf(caller);
     // The daemon's and the uid's limits, checked and counted in one step with every other
