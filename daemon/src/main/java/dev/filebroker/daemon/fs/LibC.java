@@ -10,12 +10,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The C library and system calls the daemon needs, bound with JNA, except the six a request makes
- * on its way through (recvmsg, openat2, statx, fcntl, close, sendmsg), which go through {@link
- * #CALLS}: the foreign function API where the runtime has it ({@link ForeignCalls}), these same JNA
- * bindings otherwise. This class and {@code ForeignCalls} are the only places native code is
- * declared; every other class in the package goes through the small wrappers here, which return
- * {@code -errno} instead of throwing so that a failed call is a value.
+ * The C library and system calls the daemon needs, bound with JNA. This is the only place native
+ * code is declared; every other class in the package goes through the small wrappers here, which
+ * return {@code -errno} instead of throwing so that a failed call is a value.
  *
  * <p>JNA unpacks its native stub (libjnidispatch) into {@code -Djna.tmpdir} when that is set;
  * otherwise into {@code $XDG_CACHE_HOME} or {@code ~/.cache/JNA}, which a hardened unit
@@ -54,10 +51,6 @@ final class LibC {
     static native int linkat(int olddirfd, String oldpath, int newdirfd, String newpath, int flags);
 
     static native int getsockopt(int fd, int level, int option, long value, long length);
-
-    static native long recvmsg(int fd, long message, int flags);
-
-    static native long sendmsg(int fd, long message, int flags);
 
     static native int fstatfs(int fd, long buffer);
 
@@ -124,53 +117,6 @@ final class LibC {
   }
 
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-
-  /** {@link RequestCalls} through {@link Direct}: what runtimes without the FFM API use. */
-  private static final class JnaCalls implements RequestCalls {
-    static final JnaCalls INSTANCE = new JnaCalls();
-
-    @Override
-    public long openat2(int dirfd, long path, long how, long size) {
-      long result = Direct.syscall(SYS_OPENAT2, dirfd, path, how, size);
-      return result < 0 ? -Native.getLastError() : result;
-    }
-
-    @Override
-    public int statx(int dirfd, long path, int flags, int mask, long buffer) {
-      return Direct.statx(dirfd, path, flags, mask, buffer) != 0 ? -Native.getLastError() : 0;
-    }
-
-    @Override
-    public int fcntl(int fd, int command, int arg) {
-      int result = Direct.fcntl(fd, command, arg);
-      return result < 0 ? -Native.getLastError() : result;
-    }
-
-    @Override
-    public int close(int fd) {
-      return CALLS.close(fd);
-    }
-
-    @Override
-    public long recvmsg(int fd, long message, int flags) {
-      long result = Direct.recvmsg(fd, message, flags);
-      return result < 0 ? -Native.getLastError() : result;
-    }
-
-    @Override
-    public long sendmsg(int fd, long message, int flags) {
-      long result = Direct.sendmsg(fd, message, flags);
-      return result < 0 ? -Native.getLastError() : result;
-    }
-  }
-
-  /** The request path's calls, bound once ({@link RequestCalls#bind()}). */
-  static final RequestCalls CALLS = RequestCalls.bind();
-
-  /** The JNA binding of {@link RequestCalls}. */
-  static RequestCalls jnaCalls() {
-    return JnaCalls.INSTANCE;
-  }
 
   // System call numbers shared by every architecture since the 5.1 unification (x86-64, arm64,
   // riscv64).
@@ -263,7 +209,9 @@ final class LibC {
     how.putLong(HOW_OFFSET + 8, mode);
     how.putLong(HOW_OFFSET + 16, resolve);
     long base = scratch.address;
-    return (int) CALLS.openat2(dirfd, base + PATH_OFFSET, base + HOW_OFFSET, OPEN_HOW_SIZEOF);
+    long result =
+        Direct.syscall(SYS_OPENAT2, dirfd, base + PATH_OFFSET, base + HOW_OFFSET, OPEN_HOW_SIZEOF);
+    return result < 0 ? -Native.getLastError() : (int) result;
   }
 
   /**
@@ -277,15 +225,14 @@ final class LibC {
     // No clearing needed: statx copies the whole struct out, zeroing what the mask left unset.
     long base = scratch.address;
     // The empty path stays zero: nothing else writes there.
-    int failed =
-        CALLS.statx(
+    if (Direct.statx(
             fd,
             base + EMPTY_PATH_OFFSET,
             AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
             STATX_BASIC,
-            base + STATX_OFFSET);
-    if (failed != 0) {
-      return new StatResult.Failed(-failed);
+            base + STATX_OFFSET)
+        != 0) {
+      return new StatResult.Failed(Native.getLastError());
     }
     ByteBuffer buffer = scratch.view;
     int mask = buffer.getInt(0);
@@ -389,13 +336,13 @@ final class LibC {
 
   /** fcntl(F_GETFL): the status flags, or {@code -errno}. */
   static int getStatusFlags(int fd) {
-    return CALLS.fcntl(fd, F_GETFL, 0);
+    int flags = Direct.fcntl(fd, F_GETFL, 0);
+    return flags < 0 ? -Native.getLastError() : flags;
   }
 
   /** fcntl(F_SETFL): 0, or {@code -errno}. */
   static int setStatusFlags(int fd, int flags) {
-    int result = CALLS.fcntl(fd, F_SETFL, flags);
-    return result < 0 ? result : 0;
+    return Direct.fcntl(fd, F_SETFL, flags) < 0 ? -Native.getLastError() : 0;
   }
 
   /** fcntl(F_DUPFD_CLOEXEC): a new descriptor, or {@code -errno}. */
@@ -471,6 +418,7 @@ final class LibC {
 
   /** fcntl(F_DUPFD_CLOEXEC) at or above {@code floor}: a new descriptor, or {@code -errno}. */
   static int dupAtLeast(int fd, int floor) {
-    return CALLS.fcntl(fd, F_DUPFD_CLOEXEC, floor);
+    int copy = Direct.fcntl(fd, F_DUPFD_CLOEXEC, floor);
+    return copy < 0 ? -Native.getLastError() : copy;
   }
 }

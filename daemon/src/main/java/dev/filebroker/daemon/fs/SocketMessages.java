@@ -12,9 +12,9 @@ import java.util.function.IntConsumer;
 /**
  * recvmsg(2) and sendmsg(2) on connected AF_UNIX stream sockets, with the descriptors of a reply
  * attached (SCM_RIGHTS) and any descriptor a peer attaches received, closed and counted. This is
- * the request path's socket I/O: one call each way ({@link RequestCalls}), into native buffers this
- * object owns, where going through the socket library cost several JNI calls, a lambda and a
- * descriptor array per message.
+ * the request path's socket I/O: one direct-mapped call each way, into native buffers this object
+ * owns, where going through the socket library cost several JNI calls, a lambda and a descriptor
+ * array per message.
  *
  * <p>One instance per thread (a serving thread); not thread-safe; {@link #close()} frees its native
  * memory at once when the thread ends. Buffers may be heap or direct; a direct buffer is used in
@@ -56,6 +56,10 @@ public final class SocketMessages implements AutoCloseable {
   static {
     Native.register(SocketMessages.class, CLibrary.INSTANCE);
   }
+
+  private static native long recvmsg(int fd, long message, int flags);
+
+  private static native long sendmsg(int fd, long message, int flags);
 
   private static native int setsockopt(int fd, int level, int option, int[] value, int length);
 
@@ -221,12 +225,10 @@ public final class SocketMessages implements AutoCloseable {
     view.putInt(MSGHDR + MSG_FLAGS, 0);
     long n;
     do {
-      n =
-          LibC.CALLS.recvmsg(
-              socket, address + MSGHDR, (wait ? 0 : MSG_DONTWAIT) | MSG_CMSG_CLOEXEC);
-    } while (n == -EINTR);
+      n = recvmsg(socket, address + MSGHDR, (wait ? 0 : MSG_DONTWAIT) | MSG_CMSG_CLOEXEC);
+    } while (n < 0 && Native.getLastError() == EINTR);
     if (n < 0) {
-      int errno = (int) -n;
+      int errno = Native.getLastError();
       if (errno == EAGAIN) {
         return 0;
       }
@@ -347,10 +349,10 @@ public final class SocketMessages implements AutoCloseable {
     view.putInt(MSGHDR + MSG_FLAGS, 0);
     long n;
     do {
-      n = LibC.CALLS.sendmsg(socket, address + MSGHDR, MSG_DONTWAIT | MSG_NOSIGNAL);
-    } while (n == -EINTR);
+      n = sendmsg(socket, address + MSGHDR, MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (n < 0 && Native.getLastError() == EINTR);
     if (n < 0) {
-      int errno = (int) -n;
+      int errno = Native.getLastError();
       if (errno == EAGAIN) {
         return 0;
       }

@@ -18,9 +18,6 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
   private static final Pattern JNA = Pattern.compile("^import com\\.sun\\.jna", Pattern.MULTILINE);
 
-  /** The foreign function API, imported or looked up by name (fs/ForeignCalls does the latter). */
-  private static final Pattern FOREIGN = Pattern.compile("java\\.lang\\.foreign");
-
   private static Path root() {
     Path p = Path.of("").toAbsolutePath();
     while (p != null && !Files.exists(p.resolve("daemon/pom.xml"))) {
@@ -58,18 +55,6 @@ class ArchitectureTest {
     Path fs = main.resolve("dev/filebroker/daemon/fs");
     assertEquals(List.of(), offenders(main, JNA, fs));
     assertEquals(List.of(), offenders(root().resolve("client/src/main/java"), JNA, null));
-  }
-
-  @Test
-  void onlyTheFsPackageUsesTheForeignFunctionApi() throws IOException {
-    Path main = root().resolve("daemon/src/main/java");
-    Path fs = main.resolve("dev/filebroker/daemon/fs");
-    assertEquals(List.of(), offenders(main, FOREIGN, fs));
-    assertEquals(List.of(), offenders(root().resolve("client/src/main/java"), FOREIGN, null));
-    // The rule has something to find: the binding itself.
-    assertEquals(
-        List.of("daemon/src/main/java/dev/filebroker/daemon/fs/ForeignCalls.java"),
-        offenders(fs, FOREIGN, null));
   }
 
   @Test
