@@ -1,7 +1,5 @@
 package dev.filebroker.daemon.server;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -15,7 +13,6 @@ import java.util.function.Consumer;
  */
 public final class EssentialThreads {
   private final Consumer<String> lost;
-  private final List<Thread> threads = new ArrayList<>();
   private volatile boolean stopping;
 
   /** Reports to {@code lost} the name of each thread that ends before {@link #stopping()}. */
@@ -24,23 +21,20 @@ public final class EssentialThreads {
   }
 
   /** Starts {@code body} on a new daemon platform thread called {@code name}. */
-  public synchronized Thread start(String name, Runnable body) {
-    Thread t =
-        Thread.ofPlatform()
-            .name(name)
-            .daemon(true)
-            .start(
-                () -> {
-                  try {
-                    body.run();
-                  } finally {
-                    if (!stopping) {
-                      lost.accept(name);
-                    }
-                  }
-                });
-    threads.add(t);
-    return t;
+  public Thread start(String name, Runnable body) {
+    return Thread.ofPlatform()
+        .name(name)
+        .daemon(true)
+        .start(
+            () -> {
+              try {
+                body.run();
+              } finally {
+                if (!stopping) {
+                  lost.accept(name);
+                }
+              }
+            });
   }
 
   /**
@@ -49,10 +43,5 @@ public final class EssentialThreads {
    */
   public void stopping() {
     stopping = true;
-  }
-
-  /** Every thread started, ended or not. */
-  synchronized List<Thread> threads() {
-    return List.copyOf(threads);
   }
 }

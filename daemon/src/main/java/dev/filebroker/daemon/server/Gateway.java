@@ -70,15 +70,28 @@ public final class Gateway {
   }
 
   /**
+   * Why a connection would be refused now because the daemon has {@code max_connections} open
+   * (counted as limited), or empty. Only {@link #connect} admits: this lets a front end refuse
+   * before it reads the caller's credentials.
+   */
+  public Optional<String> full() {
+    if (statistics.openConnections() >= maxConnections) {
+      statistics.limited();
+      return Optional.of("the daemon has " + maxConnections + " connections open");
+    }
+    return Optional.empty();
+  }
+
+  /**
    * Admits one connection of {@code uid} against the daemon's and the uid's connection limits;
    * empty when admitted (then {@link #disconnect} once when it closes), else why not.
    */
   public Optional<String> connect(long uid) {
     // The check and the count as one step, so that no two admits here both take the last place.
     synchronized (admitting) {
-      if (statistics.openConnections() >= maxConnections) {
-        statistics.limited();
-        return Optional.of("the daemon has " + maxConnections + " connections open");
+      Optional<String> full = full();
+      if (full.isPresent()) {
+        return full;
       }
       if (!limits.tryConnect(uid)) {
         statistics.limited();

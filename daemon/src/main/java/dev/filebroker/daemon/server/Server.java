@@ -125,11 +125,11 @@ public final class Server implements AutoCloseable {
   }
 
   private void admit(AFUNIXSocketChannel channel, boolean descriptorsRefused) {
-    if (statistics.openConnections() >= settings.maxConnections()) {
-      // A daemon at its limit refuses before it reads credentials (three getsockopt calls and
-      // the caller's /proc entries); the gateway's check below is the one that counts.
-      statistics.limited();
-      refuse(channel, "the daemon has " + settings.maxConnections() + " connections open");
+    // A daemon at its limit refuses before it reads credentials (three getsockopt calls and the
+    // caller's /proc entries); the gateway's connect below is the check that admits.
+    Optional<String> full = gateway.full();
+    if (full.isPresent()) {
+      refuse(channel, full.get());
       return;
     }
     Optional<Caller> caller = PeerIdentity.read(channel);
