@@ -9,6 +9,8 @@ import dev.filebroker.protocol.FrameCodec;
 import dev.filebroker.protocol.Protocol;
 import dev.filebroker.protocol.Request;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,7 +85,25 @@ final class Session {
   /** The daemon is stopping: answer what was sent, then close. */
   private boolean draining;
 
-  private boolean closed;
+  /**
+   * Set once, by the first {@link #close()}. Volatile and taken with a compare-and-set: a session
+   * has one owner at a time, but on an error path (an Error thrown after the session was parked or
+   * queued again) its old owner closes it while the new one may close it too, and the connection's
+   * places (its uid's count, its fair-share gate, the open-connection figure) must be given back
+   * once.
+   */
+  private volatile boolean closed;
+
+  private static final VarHandle CLOSED;
+
+  static {
+    try {
+      CLOSED = MethodHandles.lookup().findVarHandle(Session.class, "closed", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private long lastActivityNanos;
 
   /** Whether a frame is incomplete, and since when its first byte is here. */
@@ -474,10 +494,9 @@ final class Session {
 
   /** Closes the connection and every descriptor still waiting to be sent. */
   void close() {
-    if (closed) {
+    if (!CLOSED.compareAndSet(this, false, true)) {
       return;
     }
-    closed = true;
     outbox.close();
     pendingInput = null;
     limits.disconnect(uid);
