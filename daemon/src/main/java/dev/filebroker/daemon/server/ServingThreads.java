@@ -363,11 +363,21 @@ final class ServingThreads<S> {
     } finally {
       if (!ended) {
         // Ended by an error: no longer counted, so that the pool starts another thread for the
-        // work there is rather than count one that is gone.
+        // work there is rather than count one that is gone; and, as the last thread, it ends the
+        // burst as one that found no work would.
+        boolean last;
         synchronized (lock) {
           threads--;
+          last = threads == 0 && !stopped && queue.isEmpty();
         }
         startIfShort();
+        if (last) {
+          try {
+            bursts.drained();
+          } catch (RuntimeException e) {
+            log.warn("Could not end a burst of serving threads: {}", e.toString());
+          }
+        }
       }
     }
   }

@@ -203,6 +203,45 @@ class ServingThreadsTest {
   }
 
   @Test
+  void theLastThreadAnErrorEndsRunsTheDrainedHook() {
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(30),
+        () -> {
+          java.util.concurrent.atomic.AtomicInteger drained =
+              new java.util.concurrent.atomic.AtomicInteger();
+          Set<Item> abandoned = ConcurrentHashMap.newKeySet();
+          ServingThreads<Item> threads =
+              new ServingThreads<>(
+                  2,
+                  Duration.ofSeconds(5),
+                  new Closer(),
+                  Item::uid,
+                  (item, buffers) -> {
+                    throw new OutOfMemoryError("thrown by the test; the thread ends");
+                  },
+                  abandoned::add,
+                  new ServingThreads.Bursts() {
+                    @Override
+                    public void started() {}
+
+                    @Override
+                    public void drained() {
+                      drained.incrementAndGet();
+                    }
+                  });
+          Item failing = new Item(1, 0, new CountDownLatch(0));
+          threads.submit(failing);
+          // The burst's only thread ended by the error, not by its keep-alive (5 s): the pool ran
+          // dry all the same, and what the burst left behind is given back (HeapReturn).
+          awaitDrained(drained, 1);
+          assertEquals(0, threads.threads());
+          assertEquals(Set.of(failing), abandoned);
+          threads.stop();
+          assertEquals(1, drained.get());
+        });
+  }
+
+  @Test
   void theLastThreadToEndRunsTheDrainedHookOnceWhoeverTheWorkWasFor() {
     assertTimeoutPreemptively(
         Duration.ofSeconds(30),
