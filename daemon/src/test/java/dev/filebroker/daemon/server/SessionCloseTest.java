@@ -77,6 +77,7 @@ class SessionCloseTest {
           assertFalse(limits.tryConnect(UID), "once, round " + i);
           limits.disconnect(UID);
           assertEquals(other, share.gate(UID), "the other connection's gate stays, round " + i);
+          // Given back: the hold the assertion's gate() took, then the other connection's.
           other.release();
           other.release();
         }
