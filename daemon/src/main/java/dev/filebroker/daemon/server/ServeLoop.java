@@ -6,7 +6,8 @@ import java.time.Duration;
  * What a serving thread does with a connection: answers what its client sends, waiting for the next
  * request in a blocking recvmsg for the connection's park delay, and parks the connection when the
  * client pauses longer, when the client does not read its replies (no thread waits on a full
- * socket), or, while other connections wait for a thread, after one read's worth of requests.
+ * socket), or, while other connections wait for its thread (any connection waiting for a thread, or
+ * one of the same uid waiting for the uid's share), after one read's worth of requests.
  */
 final class ServeLoop {
   private final long frameTimeoutNanos;
@@ -54,7 +55,7 @@ final class ServeLoop {
         }
         return;
       }
-      boolean othersWait = serving.othersWaiting();
+      boolean othersWait = serving.othersWaiting(s);
       boolean wait = !othersWait && slot.applyDelay();
       int n = s.onReadable(b.in(), b.out(), wait);
       if (s.isClosed()) {

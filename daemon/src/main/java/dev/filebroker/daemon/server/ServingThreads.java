@@ -28,12 +28,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Connections beyond the number of threads wait in a first-come, first-served queue; a thread
  * that serves a connection while others wait serves one read's worth and then puts it at the back
- * of the queue (see {@link #othersWaiting()}).
+ * of the queue (see {@link #othersWaiting}).
  *
  * <p>A uid's share is a quarter of the threads ({@code perUid}): its connections beyond that wait
  * in a queue of their own and enter the common queue one by one as its own threads come free, so a
  * uid flooding from many connections, or with many requests stuck in the kernel, leaves three
- * quarters of the threads to everyone else.
+ * quarters of the threads to everyone else. Those waiting connections count as waiting for the
+ * threads that serve the uid's others, which therefore take turns among all of them: a uid with
+ * more active connections than its share has each served in turn, not the first few for as long as
+ * they keep sending.
  *
  * @param <S> what is served: a session
  */
@@ -165,6 +168,7 @@ final class ServingThreads<S> {
         }
         if (share.holding.size() >= perUid) {
           share.waiting.add(item);
+          share.countWaiting();
           return;
         }
         share.holding.add(item);
@@ -226,9 +230,17 @@ final class ServingThreads<S> {
     }
   }
 
-  /** Whether connections wait for a thread: then no thread keeps one that has nothing to do. */
-  boolean othersWaiting() {
-    return !queue.isEmpty();
+  /**
+   * Whether connections wait for the thread serving {@code item}: any in the common queue, or one
+   * of {@code item}'s uid waiting for the uid's share. Then the thread serves {@code item} one
+   * read's worth and puts it back ({@link #submit}), rather than keep it.
+   */
+  boolean othersWaiting(S item) {
+    if (!queue.isEmpty()) {
+      return true;
+    }
+    Share<S> share = shares.get(uidOf.applyAsLong(item));
+    return share != null && share.waitingCount > 0;
   }
 
   /** Threads waiting for an item now. */
@@ -254,6 +266,7 @@ final class ServingThreads<S> {
       synchronized (share) {
         share.waiting.forEach(abandon);
         share.waiting.clear();
+        share.countWaiting();
       }
     }
   }
@@ -272,6 +285,7 @@ final class ServingThreads<S> {
       if (next != null) {
         share.holding.add(next);
       }
+      share.countWaiting();
       if (share.holding.isEmpty()) {
         // Nothing of the uid's is served or waiting (back and waiting empty with it): forget the
         // share, so that uids that come and go leave nothing behind.
@@ -292,6 +306,14 @@ final class ServingThreads<S> {
     final Set<S> holding = Collections.newSetFromMap(new IdentityHashMap<>());
     final Set<S> back = Collections.newSetFromMap(new IdentityHashMap<>());
     final ArrayDeque<S> waiting = new ArrayDeque<>();
+
+    /** The size of {@link #waiting}, for {@link #othersWaiting} to read without the lock. */
+    volatile int waitingCount;
+
+    /** Publishes the size of {@link #waiting}; called, under the share's lock, after a change. */
+    void countWaiting() {
+      waitingCount = waiting.size();
+    }
   }
 
   private void work() {

@@ -102,6 +102,49 @@ class ServingThreadsTest {
   }
 
   @Test
+  void aUidWithMoreBusyItemsThanItsShareHasEachServedInTurn() {
+    // Every item is a client that never pauses: its thread keeps it until othersWaiting says
+    // someone waits, as ServeLoop does, then puts it back. Nobody waits in the common queue (one
+    // uid, its share full): the uid's own waiting items must count, or the first item keeps the
+    // uid's one thread for as long as it sends and the second is never served.
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(30),
+        () -> {
+          int items = 3;
+          CountDownLatch everyTurn = new CountDownLatch(2 * items);
+          int[] turns = new int[items];
+          AtomicReference<ServingThreads<Item>> holder = new AtomicReference<>();
+          holder.set(
+              new ServingThreads<>(
+                  4,
+                  Duration.ofSeconds(5),
+                  new Closer(),
+                  Item::uid,
+                  (item, buffers) -> {
+                    ServingThreads<Item> threads = holder.get();
+                    if (turns[item.n()]++ == 2) {
+                      return; // two turns each are enough: this client is done
+                    }
+                    everyTurn.countDown();
+                    while (!threads.othersWaiting(item)) {
+                      if (everyTurn.getCount() == 0) {
+                        return;
+                      }
+                      Thread.onSpinWait(); // serving the client's requests, read after read
+                    }
+                    threads.submit(item);
+                  },
+                  item -> {}));
+          assertEquals(1, holder.get().perUid(), "a quarter of 4 threads");
+          for (int i = 0; i < items; i++) {
+            holder.get().submit(new Item(7, i, new CountDownLatch(0)));
+          }
+          assertTrue(everyTurn.await(20, TimeUnit.SECONDS), "each item served twice, in turn");
+          holder.get().stop();
+        });
+  }
+
+  @Test
   void oneItemMoreThanThereAreIdleThreadsGetsAThreadOfItsOwn() {
     // Each item blocks until released, as an open stuck on a hung mount would. With N threads
     // idle, N + 1 items submitted at once must all be served at once: the last one gets a new
