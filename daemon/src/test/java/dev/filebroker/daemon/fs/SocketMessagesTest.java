@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.filebroker.daemon.policy.FileType;
+import dev.filebroker.daemon.testing.ConnectedSockets;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -24,29 +25,27 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
-import org.newsclub.net.unix.AFUNIXSocketPair;
 
-/** recvmsg/sendmsg with descriptors over a real socket pair, as the event loops use them. */
+/** recvmsg/sendmsg with descriptors over a real connection, as the serving threads use them. */
 class SocketMessagesTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
   @TempDir Path temp;
 
-  private AFUNIXSocketPair<AFUNIXSocketChannel> pair;
+  private ConnectedSockets pair;
   private int daemonSide;
   private final SocketMessages io = new SocketMessages(64);
 
   @BeforeEach
   void open() throws IOException {
-    pair = AFUNIXSocketPair.open();
-    pair.getSocket1().configureBlocking(false);
-    daemonSide = Descriptors.fdOf(pair.getSocket1().getFileDescriptor());
+    pair = ConnectedSockets.open(temp, "s");
+    pair.accepted().configureBlocking(false);
+    daemonSide = Descriptors.fdOf(pair.accepted().getFileDescriptor());
   }
 
   @AfterEach
   void close() throws IOException {
-    pair.getSocket1().close();
-    pair.getSocket2().close();
+    pair.close();
   }
 
   private static ByteBuffer ascii(String s, boolean direct) {
@@ -69,7 +68,7 @@ class SocketMessagesTest {
             assertFalse(reply.hasRemaining());
             assertTrue(in.getFD().valid(), "the sender's descriptor is still its own");
 
-            AFUNIXSocketChannel client = pair.getSocket2();
+            AFUNIXSocketChannel client = pair.client();
             client.setAncillaryReceiveBufferSize(256);
             ByteBuffer got = ByteBuffer.allocate(16);
             assertEquals(5, client.read(got));
@@ -98,7 +97,7 @@ class SocketMessagesTest {
             }
             try {
               assertEquals(2, io.send(daemonSide, ascii("ab", true), files));
-              AFUNIXSocketChannel client = pair.getSocket2();
+              AFUNIXSocketChannel client = pair.client();
               client.setAncillaryReceiveBufferSize(256);
               assertEquals(2, client.read(ByteBuffer.allocate(8)));
               FileDescriptor[] received = client.getReceivedFileDescriptors();
@@ -126,15 +125,15 @@ class SocketMessagesTest {
         () -> {
           ByteBuffer heap = ByteBuffer.allocate(32);
           assertEquals(0, io.receive(daemonSide, heap), "nothing waits: 0, not an error");
-          pair.getSocket2().write(ascii("hello", false));
+          pair.client().write(ascii("hello", false));
           assertEquals(5, io.receive(daemonSide, heap));
           assertEquals("hello", new String(heap.array(), 0, 5, StandardCharsets.US_ASCII));
-          pair.getSocket2().write(ascii("world", false));
+          pair.client().write(ascii("world", false));
           ByteBuffer direct = ByteBuffer.allocateDirect(32).position(3);
           assertEquals(5, io.receive(daemonSide, direct));
           assertEquals(8, direct.position());
           assertEquals(0, io.receivedDescriptors());
-          pair.getSocket2().close();
+          pair.client().close();
           assertEquals(-1, io.receive(daemonSide, direct), "end of stream");
         });
   }
@@ -162,9 +161,9 @@ class SocketMessagesTest {
                         })
                     .toArray(FileDescriptor[]::new);
             int before = Descriptors.openDescriptorCount();
-            pair.getSocket2().setOutboundFileDescriptors(three);
-            pair.getSocket2().write(ascii("r", false));
-            pair.getSocket2().setOutboundFileDescriptors();
+            pair.client().setOutboundFileDescriptors(three);
+            pair.client().write(ascii("r", false));
+            pair.client().setOutboundFileDescriptors();
             assertEquals(1, io.receive(daemonSide, ByteBuffer.allocate(8)));
             assertEquals(3, io.receivedDescriptors());
             assertFalse(io.descriptorsTruncated());
@@ -172,9 +171,9 @@ class SocketMessagesTest {
 
             FileDescriptor[] many = new FileDescriptor[SocketMessages.MAX_DESCRIPTORS + 10];
             Arrays.fill(many, three[0]);
-            pair.getSocket2().setOutboundFileDescriptors(many);
-            pair.getSocket2().write(ascii("s", false));
-            pair.getSocket2().setOutboundFileDescriptors();
+            pair.client().setOutboundFileDescriptors(many);
+            pair.client().write(ascii("s", false));
+            pair.client().setOutboundFileDescriptors();
             assertEquals(1, io.receive(daemonSide, ByteBuffer.allocate(8)));
             assertTrue(io.descriptorsTruncated(), "more than fit: MSG_CTRUNC");
             assertEquals(SocketMessages.MAX_DESCRIPTORS, io.receivedDescriptors());
@@ -203,7 +202,7 @@ class SocketMessagesTest {
                 0, io.send(daemonSide, reply, new int[] {Descriptors.fdOf(in.getFD())}, 1));
             assertEquals(0, reply.position(), "nothing was taken");
           }
-          pair.getSocket2().close();
+          pair.client().close();
           assertThrows(
               IOException.class, () -> io.send(daemonSide, ascii("y", true), new int[0], 0));
         });
@@ -236,7 +235,7 @@ class SocketMessagesTest {
             assertTrue(out.isDirect());
             out.clear().put("in place, all of it".getBytes(StandardCharsets.US_ASCII)).flip();
             assertEquals(19, own.send(daemonSide, out, List.of()), "the output buffer at once");
-            AFUNIXSocketChannel client = pair.getSocket2();
+            AFUNIXSocketChannel client = pair.client();
             ByteBuffer got = ByteBuffer.allocate(64);
             while (got.position() < 23) {
               client.read(got);

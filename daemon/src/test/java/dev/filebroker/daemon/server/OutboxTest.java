@@ -5,34 +5,35 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.filebroker.daemon.fs.Descriptors;
 import dev.filebroker.daemon.fs.SocketMessages;
+import dev.filebroker.daemon.testing.ConnectedSockets;
 import dev.filebroker.protocol.Protocol;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.newsclub.net.unix.AFUNIXSocketChannel;
-import org.newsclub.net.unix.AFUNIXSocketPair;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The outbox over a real socket pair: what the socket has room for goes out in one flush. */
+/** The outbox over a real connection: what the socket has room for goes out in one flush. */
 class OutboxTest {
   private final Closer closer = new Closer();
-  private AFUNIXSocketPair<AFUNIXSocketChannel> pair;
+  @TempDir Path sockets;
+  private ConnectedSockets pair;
   private int daemonSide;
 
   @BeforeEach
   void open() throws IOException {
-    pair = AFUNIXSocketPair.open();
-    pair.getSocket1().configureBlocking(false);
-    pair.getSocket2().configureBlocking(false);
-    daemonSide = Descriptors.fdOf(pair.getSocket1().getFileDescriptor());
+    pair = ConnectedSockets.open(sockets, "s");
+    pair.accepted().configureBlocking(false);
+    pair.client().configureBlocking(false);
+    daemonSide = Descriptors.fdOf(pair.accepted().getFileDescriptor());
   }
 
   @AfterEach
   void close() throws IOException {
-    pair.getSocket1().close();
-    pair.getSocket2().close();
+    pair.close();
     closer.stop();
   }
 
@@ -56,7 +57,7 @@ class OutboxTest {
     ByteBuffer got = ByteBuffer.allocate(expected + 1);
     int total = 0;
     int n;
-    while ((n = pair.getSocket2().read(got)) > 0) {
+    while ((n = pair.client().read(got)) > 0) {
       total += n;
     }
     for (int i = 0; i < total; i++) {
