@@ -1,6 +1,7 @@
 package dev.filebroker.daemon.fs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -9,11 +10,13 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Inspects real child processes. Reading another process's exe link needs root (CI runs as root).
  */
 class PeerProcessTest {
+  @TempDir Path temp;
 
   private static int pidfdOf(Process process) {
     int pidfd = LibC.pidfdOpen((int) process.pid());
@@ -135,5 +138,25 @@ class PeerProcessTest {
     assertEquals(Optional.empty(), PeerProcess.unitOfCgroupFile("0::/\n"));
     assertEquals(Optional.empty(), PeerProcess.unitOfCgroupPath("/user.slice/user-1000.slice"));
     assertEquals(Optional.empty(), PeerProcess.unitOfCgroupFile("1:name=systemd:/foo.service\n"));
+  }
+
+  @Test
+  void readsAProcFileWholeAsFilesReadsIt() throws IOException {
+    Path cgroup = Path.of("/proc/self/cgroup");
+    assertEquals(Files.readString(cgroup), PeerProcess.readProcFile(cgroup));
+    // Longer than the first buffer, with a character of two bytes across its end.
+    String text = "a".repeat(4095) + "\u00e9" + "b".repeat(9000);
+    Path file = Files.writeString(temp.resolve("long"), text);
+    assertEquals(text, PeerProcess.readProcFile(file));
+  }
+
+  @Test
+  void aProcFileThatIsNotUtf8OrTooLongIsAnError() throws IOException {
+    Path malformed = Files.write(temp.resolve("malformed"), new byte[] {'0', ':', ':', '/', -1});
+    assertThrows(IOException.class, () -> PeerProcess.readProcFile(malformed));
+    Path huge = Files.write(temp.resolve("huge"), new byte[PeerProcess.PROC_FILE_LIMIT]);
+    assertThrows(IOException.class, () -> PeerProcess.readProcFile(huge));
+    Path atLimit = Files.write(temp.resolve("at-limit"), new byte[PeerProcess.PROC_FILE_LIMIT - 1]);
+    assertEquals(PeerProcess.PROC_FILE_LIMIT - 1, PeerProcess.readProcFile(atLimit).length());
   }
 }
