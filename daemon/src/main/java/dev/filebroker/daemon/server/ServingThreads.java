@@ -271,8 +271,15 @@ final class ServingThreads<S> {
     }
   }
 
-  /** {@code item}'s thread is done with it: the next of its uid may enter the queue. */
-  private void done(S item) {
+  /**
+   * {@code item}'s thread is done with it: the next of its uid waiting for the uid's share comes
+   * in. With {@code mayKeep} and nobody waiting for a thread, that next one is returned for the
+   * same thread to serve at once; otherwise it enters the common queue and null is returned. So a
+   * uid whose connections take turns on its share ({@link #othersWaiting}) keeps them on its own
+   * threads, off the common queue, where each would make every other uid's connections read without
+   * waiting and put themselves back as if someone waited for their thread.
+   */
+  private S done(S item, boolean mayKeep) {
     long uid = uidOf.applyAsLong(item);
     Share<S> share = shares.get(uid);
     S next;
@@ -293,9 +300,14 @@ final class ServingThreads<S> {
         shares.remove(uid, share);
       }
     }
-    if (next != null) {
-      enqueue(next);
+    if (next == null) {
+      return null;
     }
+    if (mayKeep && !stopped && queue.isEmpty()) {
+      return next;
+    }
+    enqueue(next);
+    return null;
   }
 
   /** What one uid has served or queued, and what waits for its share. */
@@ -361,25 +373,32 @@ final class ServingThreads<S> {
           }
           continue;
         }
-        try {
-          if (!queue.isEmpty()) {
-            startIfShort();
-          }
-          serve.accept(s, buffers);
-        } catch (RuntimeException e) {
-          log.error("Could not serve a connection; closing it", e);
-          abandon.accept(s);
-        } catch (Error e) {
-          // The JVM's own trouble (out of memory, a stack overflow): the connection is closed, and
-          // this thread ends with the error (reported by the JVM as uncaught).
+        while (s != null) {
+          // Whether this thread goes on serving: then it may take the next of s's uid at once.
+          boolean goesOn = false;
           try {
-            abandon.accept(s);
-          } catch (RuntimeException | Error f) {
-            e.addSuppressed(f);
+            if (!queue.isEmpty()) {
+              startIfShort();
+            }
+            try {
+              serve.accept(s, buffers);
+            } catch (RuntimeException e) {
+              log.error("Could not serve a connection; closing it", e);
+              abandon.accept(s);
+            }
+            goesOn = true;
+          } catch (Error e) {
+            // The JVM's own trouble (out of memory, a stack overflow): the connection is closed,
+            // and this thread ends with the error (reported by the JVM as uncaught).
+            try {
+              abandon.accept(s);
+            } catch (RuntimeException | Error f) {
+              e.addSuppressed(f);
+            }
+            throw e;
+          } finally {
+            s = done(s, goesOn);
           }
-          throw e;
-        } finally {
-          done(s);
         }
       }
     } finally {

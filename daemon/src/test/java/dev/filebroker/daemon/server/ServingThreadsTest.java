@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -142,6 +143,77 @@ class ServingThreadsTest {
           assertTrue(everyTurn.await(20, TimeUnit.SECONDS), "each item served twice, in turn");
           holder.get().stop();
         });
+  }
+
+  @Test
+  void aUidTakingTurnsOnItsShareMakesNoOtherUidsItemYield() {
+    // Uid 7's three busy items take turns on its one thread (a quarter of 4) while uid 8's item,
+    // on a thread of its own, asks othersWaiting all along, as ServeLoop does before each read.
+    // Nobody waits for uid 8's thread, so the answer must stay no: the thread that ends a turn
+    // takes the next item of its uid itself, rather than pass it through the common queue, where
+    // uid 8 would see it waiting.
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(60),
+        () -> {
+          int turns = 3_000;
+          AtomicInteger turnsTaken = new AtomicInteger();
+          CountDownLatch otherServing = new CountDownLatch(1);
+          CountDownLatch turnsStarted = new CountDownLatch(1);
+          CountDownLatch turnsDone = new CountDownLatch(1);
+          AtomicInteger yieldsSeen = new AtomicInteger();
+          Set<Thread> turnThreads = ConcurrentHashMap.newKeySet();
+          AtomicReference<ServingThreads<Item>> holder = new AtomicReference<>();
+          holder.set(
+              new ServingThreads<>(
+                  4,
+                  Duration.ofSeconds(5),
+                  new Closer(),
+                  Item::uid,
+                  (item, buffers) -> {
+                    ServingThreads<Item> threads = holder.get();
+                    if (item.uid() == 8) {
+                      otherServing.countDown();
+                      assertAwait(turnsStarted);
+                      while (turnsDone.getCount() > 0) {
+                        if (threads.othersWaiting(item)) {
+                          yieldsSeen.incrementAndGet();
+                        }
+                      }
+                      return;
+                    }
+                    turnThreads.add(Thread.currentThread());
+                    turnsStarted.countDown();
+                    int turn = turnsTaken.incrementAndGet();
+                    if (turn >= turns) {
+                      turnsDone.countDown();
+                      return; // this client is done; the others' next turns end at once too
+                    }
+                    while (!threads.othersWaiting(item)) {
+                      Thread.onSpinWait(); // until the uid's other items are waiting
+                    }
+                    threads.submit(item);
+                  },
+                  item -> {}));
+          ServingThreads<Item> threads = holder.get();
+          threads.submit(new Item(8, 0, new CountDownLatch(0)));
+          assertAwait(otherServing);
+          threads.submit(new Item(7, 0, new CountDownLatch(0)));
+          assertAwait(turnsStarted);
+          threads.submit(new Item(7, 1, new CountDownLatch(0)));
+          threads.submit(new Item(7, 2, new CountDownLatch(0)));
+          assertAwait(turnsDone);
+          assertEquals(0, yieldsSeen.get(), "uid 8's item was told that someone waits for it");
+          assertEquals(1, turnThreads.size(), "uid 7's turns stay on its one thread");
+          threads.stop();
+        });
+  }
+
+  private static void assertAwait(CountDownLatch latch) {
+    try {
+      assertTrue(latch.await(30, TimeUnit.SECONDS), "timed out waiting");
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
   }
 
   @Test
