@@ -11,6 +11,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 
 /** The serving threads: a uid's share, and work that blocks holding up only its own thread. */
@@ -18,19 +19,21 @@ class ServingThreadsTest {
   /** An item of work: whose it is, and a latch its thread blocks on until released. */
   private record Item(long uid, int n, CountDownLatch release) {}
 
+  /**
+   * A pool of {@code max} threads kept alive 5 s, serving with {@code serve}, abandoning nothing.
+   */
+  private static ServingThreads<Item> pool(
+      int max, BiConsumer<Item, ServingThreads.Buffers> serve) {
+    return new ServingThreads<>(
+        max, Duration.ofSeconds(5), new Closer(), Item::uid, serve, item -> {});
+  }
+
   @Test
   void uidsThatComeAndGoLeaveNoShareBehind() {
     assertTimeoutPreemptively(
         Duration.ofSeconds(60),
         () -> {
-          ServingThreads<Item> threads =
-              new ServingThreads<>(
-                  8,
-                  Duration.ofSeconds(5),
-                  new Closer(),
-                  Item::uid,
-                  (item, buffers) -> item.release().countDown(),
-                  item -> {});
+          ServingThreads<Item> threads = pool(8, (item, buffers) -> item.release().countDown());
           // 20,000 uids (a subordinate uid range, say), three items each submitted at once, so
           // that some wait for their uid's share.
           CountDownLatch served = new CountDownLatch(60_000);
@@ -65,11 +68,8 @@ class ServingThreadsTest {
           Set<Integer> serving = ConcurrentHashMap.newKeySet();
           CountDownLatch otherServed = new CountDownLatch(1);
           ServingThreads<Item> threads =
-              new ServingThreads<>(
+              pool(
                   8,
-                  Duration.ofSeconds(5),
-                  new Closer(),
-                  Item::uid,
                   (item, buffers) -> {
                     if (item.uid() == 2) {
                       otherServed.countDown();
@@ -82,8 +82,7 @@ class ServingThreadsTest {
                     } catch (InterruptedException e) {
                       Thread.currentThread().interrupt();
                     }
-                  },
-                  item -> {});
+                  });
           assertEquals(2, threads.perUid(), "a quarter of 8 threads");
           for (int i = 0; i < 10; i++) {
             threads.submit(new Item(1, i, blocked));
@@ -116,11 +115,8 @@ class ServingThreadsTest {
           int[] turns = new int[items];
           AtomicReference<ServingThreads<Item>> holder = new AtomicReference<>();
           holder.set(
-              new ServingThreads<>(
+              pool(
                   4,
-                  Duration.ofSeconds(5),
-                  new Closer(),
-                  Item::uid,
                   (item, buffers) -> {
                     ServingThreads<Item> threads = holder.get();
                     if (turns[item.n()]++ == 2) {
@@ -134,8 +130,7 @@ class ServingThreadsTest {
                       Thread.onSpinWait(); // serving the client's requests, read after read
                     }
                     threads.submit(item);
-                  },
-                  item -> {}));
+                  }));
           assertEquals(1, holder.get().perUid(), "a quarter of 4 threads");
           for (int i = 0; i < items; i++) {
             holder.get().submit(new Item(7, i, new CountDownLatch(0)));
@@ -164,11 +159,8 @@ class ServingThreadsTest {
           Set<Thread> turnThreads = ConcurrentHashMap.newKeySet();
           AtomicReference<ServingThreads<Item>> holder = new AtomicReference<>();
           holder.set(
-              new ServingThreads<>(
+              pool(
                   4,
-                  Duration.ofSeconds(5),
-                  new Closer(),
-                  Item::uid,
                   (item, buffers) -> {
                     ServingThreads<Item> threads = holder.get();
                     if (item.uid() == 8) {
@@ -192,8 +184,7 @@ class ServingThreadsTest {
                       Thread.onSpinWait(); // until the uid's other items are waiting
                     }
                     threads.submit(item);
-                  },
-                  item -> {}));
+                  }));
           ServingThreads<Item> threads = holder.get();
           threads.submit(new Item(8, 0, new CountDownLatch(0)));
           assertAwait(otherServing);
@@ -268,18 +259,14 @@ class ServingThreadsTest {
           CountDownLatch twice = new CountDownLatch(2);
           AtomicReference<ServingThreads<Item>> holder = new AtomicReference<>();
           holder.set(
-              new ServingThreads<>(
+              pool(
                   4,
-                  Duration.ofSeconds(5),
-                  new Closer(),
-                  Item::uid,
                   (item, buffers) -> {
                     twice.countDown();
                     if (twice.getCount() == 1) {
                       holder.get().submit(item);
                     }
-                  },
-                  item -> {}));
+                  }));
           holder.get().submit(new Item(1, 0, new CountDownLatch(0)));
           assertTrue(twice.await(20, TimeUnit.SECONDS), "served, put back, served again");
           holder.get().stop();

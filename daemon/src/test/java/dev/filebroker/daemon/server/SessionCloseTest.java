@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.filebroker.daemon.testing.ConnectedSockets;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -18,8 +19,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.newsclub.net.unix.AFUNIXServerSocketChannel;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
@@ -41,19 +40,16 @@ class SessionCloseTest {
     FairShare share = new FairShare(1, Duration.ofSeconds(1));
     Closer closer = new Closer();
     ExecutorService two = Executors.newFixedThreadPool(2);
-    // Accepted connections, as the daemon's are (socket pairs of the socket library keep two
-    // descriptors open after their channels are closed).
-    AFUNIXSocketAddress address = AFUNIXSocketAddress.of(temp.resolve("s"));
     long descriptors = -1;
-    try (AFUNIXServerSocketChannel server = AFUNIXServerSocketChannel.open()) {
-      server.bind(address);
+    try {
       for (int i = 0; i < ROUNDS; i++) {
         if (i == 1) {
           // After a first round: what the socket library and the executor open once is open.
           descriptors = openDescriptors();
         }
-        try (AFUNIXSocketChannel peer = AFUNIXSocketChannel.open(address)) {
-          AFUNIXSocketChannel accepted = server.accept();
+        try (ConnectedSockets sockets = ConnectedSockets.open(temp, "s" + i)) {
+          AFUNIXSocketChannel peer = sockets.client();
+          AFUNIXSocketChannel accepted = sockets.accepted();
           assertTrue(limits.tryConnect(UID), "round " + i);
           statistics.connectionOpened();
           // Another connection of the uid holds the gate throughout.
